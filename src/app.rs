@@ -1,0 +1,408 @@
+//! Runs a validated [`Config`]: live queries or `--read`, both feeding the
+//! same [`View`] (pairer + renderer), so their output is identical for the
+//! same trace.
+//!
+//! The caller (main.rs) passes the output streams in; nothing here opens
+//! the terminal itself.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use crate::config::{Config, Mode, ServerSpec, TapTarget};
+use crate::error::{exits, Error};
+use crate::pair::{Item, Pairer};
+use crate::query::{self, Outcome, RecordMeta, Sink};
+use crate::render::{DisplayOpts, Renderer};
+use crate::tap::event::Event;
+use crate::tap::pb;
+use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
+use crate::tap::writer::TapWriter;
+
+/// `Dnstap.version` of qtap's records.
+pub fn version_string() -> String {
+    format!("qtap {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Pairs events and renders them: the one path from a record to text.
+#[derive(Debug)]
+pub struct View {
+    pairer: Pairer,
+    renderer: Renderer,
+    items: Vec<Item>,
+    buf: String,
+}
+
+impl View {
+    /// A view with these display options.
+    pub fn new(display: DisplayOpts) -> View {
+        View {
+            pairer: Pairer::default(),
+            renderer: Renderer::new(display),
+            items: Vec::new(),
+            buf: String::new(),
+        }
+    }
+
+    /// Takes one event; writes whatever it makes visible.
+    pub fn push(&mut self, event: Event, out: &mut dyn Write) -> std::io::Result<()> {
+        self.pairer.push(event, &mut self.items);
+        self.flush_items(out)
+    }
+
+    fn flush_items(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        for item in self.items.drain(..) {
+            self.renderer.render(&mut self.buf, &item);
+        }
+        if !self.buf.is_empty() {
+            out.write_all(self.buf.as_bytes())?;
+            out.flush()?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: reports queries that got no response.
+    pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        let pairer = std::mem::take(&mut self.pairer);
+        pairer.finish(&mut self.items);
+        self.flush_items(out)
+    }
+}
+
+/// Runs the whole program. Returns the exit code.
+pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    match config.mode {
+        Mode::Read { files, max_frame } => read_files(&files, max_frame, config.display, out, err),
+        Mode::Query {
+            server,
+            family,
+            queries,
+            tap,
+            warning,
+        } => {
+            if let Some(w) = warning {
+                let _ = writeln!(err, "{w}");
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+            runtime.block_on(live(
+                &server,
+                family,
+                &queries,
+                tap.as_ref(),
+                config.display,
+                out,
+                err,
+            ))
+        }
+    }
+}
+
+/// Does a warning mean that data was skipped?
+fn loses_data(w: &TapWarning) -> bool {
+    matches!(
+        w,
+        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
+    )
+}
+
+fn read_files(
+    files: &[PathBuf],
+    max_frame: usize,
+    display: DisplayOpts,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let mut view = View::new(display);
+    let mut lost = false;
+    for path in files {
+        let name = path.display();
+        let input: Box<dyn Read> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            match File::open(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    let _ = writeln!(err, "qtap: cannot open {name}: {e}");
+                    lost = true;
+                    continue;
+                }
+            }
+        };
+        let mut reader = TapReader::new(
+            input,
+            ReaderOptions {
+                max_data: max_frame,
+            },
+        );
+        loop {
+            match reader.next_item() {
+                Ok(None) => break,
+                Ok(Some(TapItem::Data { offset, payload })) => {
+                    match Event::from_payload(Some(offset), payload) {
+                        Ok(event) => view.push(event, out)?,
+                        Err(e) => {
+                            let _ = writeln!(
+                                err,
+                                ";; WARNING: {name}: frame at byte {offset} skipped: {e}"
+                            );
+                            lost = true;
+                        }
+                    }
+                }
+                Ok(Some(TapItem::Warning(w))) => {
+                    let _ = writeln!(err, ";; WARNING: {name}: {w}");
+                    lost |= loses_data(&w);
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "qtap: {name}: {e}");
+                    lost = true;
+                    break;
+                }
+            }
+        }
+    }
+    view.finish(out)?;
+    Ok(if lost { exits::DATA_LOST } else { exits::OK })
+}
+
+/// The trace file being written: a temporary file beside the target,
+/// renamed over it when complete, so an existing trace is never left
+/// half-overwritten.
+struct TapFile {
+    writer: Option<TapWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl TapFile {
+    fn create(path: &Path) -> Result<TapFile, Error> {
+        let tap_err = |source| Error::Tap {
+            path: path.to_owned(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| tap_err(std::io::Error::other("not a file name")))?;
+        let tmp = dir.join(format!(
+            ".{}.qtap-{}.tmp",
+            file_name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = File::create(&tmp).map_err(tap_err)?;
+        let writer = TapWriter::new(file).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            tap_err(e)
+        })?;
+        Ok(TapFile {
+            writer: Some(writer),
+            tmp,
+            path: path.to_owned(),
+        })
+    }
+
+    fn write(&mut self, record: &pb::Dnstap) -> Result<(), Error> {
+        match self.writer.as_mut() {
+            Some(w) => w.write(record).map_err(|source| Error::Tap {
+                path: self.path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes STOP, syncs and renames into place.
+    fn finish(&mut self) -> Result<(), Error> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        let tap_err = |source| Error::Tap {
+            path: self.path.clone(),
+            source,
+        };
+        let file = writer.finish().map_err(tap_err)?;
+        file.sync_all().map_err(tap_err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(tap_err)
+    }
+}
+
+impl Drop for TapFile {
+    fn drop(&mut self) {
+        // A backstop for early returns: keep whatever was recorded.
+        let _ = self.finish();
+    }
+}
+
+enum TapOut<'a> {
+    File(TapFile),
+    Stdout(TapWriter<&'a mut dyn Write>),
+}
+
+struct LiveSink<'a> {
+    tap: Option<TapOut<'a>>,
+    view: View,
+    text: &'a mut dyn Write,
+    /// Where diagnostics go; None: into `text` (when the trace is stdout).
+    diag: Option<&'a mut dyn Write>,
+}
+
+impl Sink for LiveSink<'_> {
+    fn record(&mut self, record: pb::Dnstap) -> Result<(), Error> {
+        match &mut self.tap {
+            Some(TapOut::File(f)) => f.write(&record)?,
+            Some(TapOut::Stdout(w)) => w.write(&record).map_err(|source| Error::Tap {
+                path: "-".into(),
+                source,
+            })?,
+            None => {}
+        }
+        let event = Event::from_pb(record).map_err(|e| Error::Internal(e.to_string()))?;
+        self.view.push(event, self.text)?;
+        Ok(())
+    }
+
+    fn diag(&mut self, line: &str) {
+        let target: &mut dyn Write = match self.diag.as_mut() {
+            Some(d) => *d,
+            None => self.text,
+        };
+        let _ = writeln!(target, "{line}");
+    }
+}
+
+impl LiveSink<'_> {
+    fn close(mut self) -> Result<(), Error> {
+        let view = std::mem::replace(&mut self.view, View::new(DisplayOpts::default()));
+        view.finish(self.text)?;
+        match self.tap.take() {
+            Some(TapOut::File(mut f)) => f.finish(),
+            Some(TapOut::Stdout(w)) => w.finish().map(|_| ()).map_err(|source| Error::Tap {
+                path: "-".into(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn resolve(server: &ServerSpec, family: Option<u8>) -> Result<SocketAddr, Error> {
+    let fits = |a: &SocketAddr| match family {
+        Some(4) => a.is_ipv4(),
+        Some(6) => a.is_ipv6(),
+        _ => true,
+    };
+    match server {
+        ServerSpec::Addr(a) if fits(a) => Ok(*a),
+        ServerSpec::Addr(a) => Err(Error::Server(format!(
+            "server {} is not an IPv{} address",
+            a.ip(),
+            family.unwrap_or(4)
+        ))),
+        ServerSpec::Host(host, port) => {
+            let addrs = tokio::net::lookup_host((host.as_str(), *port))
+                .await
+                .map_err(|e| Error::Server(format!("couldn't get address for '{host}': {e}")))?;
+            addrs.into_iter().find(fits).ok_or_else(|| {
+                Error::Server(format!("couldn't get address for '{host}': not found"))
+            })
+        }
+    }
+}
+
+async fn live<'a>(
+    server: &ServerSpec,
+    family: Option<u8>,
+    queries: &[crate::cli::QuerySpec],
+    tap: Option<&TapTarget>,
+    display: DisplayOpts,
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+) -> Result<u8, Error> {
+    let to_stdout = tap.is_some_and(|t| t.path.as_os_str() == "-");
+    let meta = RecordMeta {
+        kind: tap.map(|t| t.kind).unwrap_or_default(),
+        identity: tap
+            .and_then(|t| t.identity.clone())
+            .map(|i| Bytes::from(i.into_bytes())),
+        version: Bytes::from(version_string()),
+    };
+    // Open the trace before anything is sent, so a bad path fails early.
+    let tap_out = match tap {
+        Some(_) if to_stdout => None,
+        Some(t) => Some(TapOut::File(TapFile::create(&t.path)?)),
+        None => None,
+    };
+    let mut sink = if to_stdout {
+        LiveSink {
+            tap: Some(TapOut::Stdout(TapWriter::new(out).map_err(|source| {
+                Error::Tap {
+                    path: "-".into(),
+                    source,
+                }
+            })?)),
+            view: View::new(display),
+            text: err,
+            diag: None,
+        }
+    } else {
+        LiveSink {
+            tap: tap_out,
+            view: View::new(display),
+            text: out,
+            diag: Some(err),
+        }
+    };
+    let addr = match resolve(server, family).await {
+        Ok(a) => a,
+        Err(e) => {
+            sink.close()?;
+            return Err(e);
+        }
+    };
+    let mut code = exits::OK;
+    // Registered before anything is sent, so a signal can never find the
+    // default handler and kill the process with the trace unfinished.
+    use tokio::signal::unix::{signal, SignalKind};
+    let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
+    let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    for spec in queries {
+        let result = tokio::select! {
+            biased;
+            _ = sigint.recv() => Err(exits::SIGINT),
+            _ = sigterm.recv() => Err(exits::SIGTERM),
+            r = query::lookup(spec, addr, &meta, &mut sink) => Ok(r),
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(signal_code) => {
+                sink.diag(";; interrupted");
+                sink.close()?;
+                return Ok(signal_code);
+            }
+        };
+        match result {
+            Ok(Outcome::Answered) => {}
+            Ok(Outcome::NoReply) => {
+                sink.diag(";; no servers could be reached");
+                code = exits::NO_REPLY;
+            }
+            Err(e) => {
+                let _ = sink.close();
+                return Err(e);
+            }
+        }
+    }
+    sink.close()?;
+    Ok(code)
+}

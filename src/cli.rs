@@ -1,0 +1,924 @@
+//! The command line: GNU long options through clap, and dig's own language
+//! (`@server`, `-p`, `-t`, `+option`, free names, types and classes)
+//! through a small classifier. Pure: no environment, no I/O.
+//!
+//! Stage one of two (as ripgrep does it): [`parse`] only splits and checks
+//! the words; `config` then turns them into a validated plan, reading
+//! /etc/resolv.conf and the terminal where needed.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::dns::name::Name;
+use crate::dns::types::{self, parse_class, parse_type};
+
+/// GNU-style options. dig-style words are collected separately.
+#[derive(Parser, Debug, Default, Clone)]
+#[command(
+    name = "qtap",
+    version,
+    about = "dig-style DNS queries, recorded as dnstap; and a renderer for any dnstap file",
+    override_usage = "qtap [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] \
+                      [name] [type] [class] [+option...] [--tap FILE]\n       \
+                      qtap --read FILE... [+option...]",
+    after_help = "dig options: +[no]tcp +[no]vc +[no]rec +[no]dnssec +[no]cdflag +[no]adflag \
+                  +[no]aaflag +bufsize=N +[no]edns[=N] +[no]qr +[no]short +timeout=S +tries=N \
+                  +retry=N +[no]ignore +[no]comments +[no]question +[no]answer +[no]authority \
+                  +[no]additional +[no]stats +[no]cmd +[no]all +[no]cookie[=HEX] +[no]nsid\n\
+                  dig flags: -p PORT, -4, -6, -t TYPE, -c CLASS, -x ADDR, -q NAME\n\
+                  Exit status: 0 answer received, 1 usage error, 8 trace unreadable or damaged, \
+                  9 no reply, 10 internal error."
+)]
+pub struct Cli {
+    /// Query over TCP (same as +tcp).
+    #[arg(long)]
+    pub tcp: bool,
+    /// Record every message sent and received in this dnstap file ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub tap: Option<PathBuf>,
+    /// dnstap message types to record: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig).
+    #[arg(long, value_enum, default_value_t = TapType::Stub, value_name = "TYPE")]
+    pub tap_type: TapType,
+    /// Set Dnstap.identity in recorded frames (left out by default, since traces get shared).
+    #[arg(long, value_name = "NAME")]
+    pub tap_identity: Option<String>,
+    /// Render dnstap files instead of querying ("-" for stdin).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub read: Vec<PathBuf>,
+    /// Seconds to wait for each reply (same as +timeout).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u32>,
+    /// Number of UDP tries (same as +tries).
+    #[arg(long, value_name = "N")]
+    pub tries: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Write the man page or a shell completion script to stdout.
+    #[arg(long, hide = true, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+    /// Largest data frame accepted by --read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_frame_size: usize,
+}
+
+/// Which dnstap message types live mode records.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TapType {
+    /// STUB_QUERY / STUB_RESPONSE.
+    #[default]
+    Stub,
+    /// TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes.
+    Tool,
+}
+
+/// What `--generate` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generate {
+    /// The roff man page (man/qtap.1).
+    Man,
+    /// bash completion (completions/qtap.bash).
+    Bash,
+    /// zsh completion (completions/_qtap).
+    Zsh,
+    /// fish completion (completions/qtap.fish).
+    Fish,
+}
+
+/// Output formats.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// dig's text layout.
+    #[default]
+    Text,
+    /// Answer RDATA only (same as +short).
+    Short,
+}
+
+/// `--color`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// A usage error: the message names the offending word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    /// `--help` or `--version`: not an error; the text is to be printed.
+    #[error("{0}")]
+    Help(String),
+    /// clap rejected a long option (its text is kept, already formatted).
+    #[error("{0}")]
+    Clap(String),
+    /// A `+option` qtap does not know.
+    #[error("invalid option: {0}")]
+    UnknownOption(String),
+    /// A `+option` with a bad or missing value.
+    #[error("bad value for {option}: {reason}")]
+    BadValue {
+        /// The option as typed.
+        option: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A `-x` flag with a flag that needs an argument but has none.
+    #[error("option {0} needs an argument")]
+    MissingArgument(String),
+    /// An unknown `-x` flag.
+    #[error("invalid flag: {0}")]
+    UnknownFlag(String),
+    /// A type after -t that is not a type.
+    #[error("invalid type: {0}")]
+    BadType(String),
+    /// A class after -c that is not a class.
+    #[error("invalid class: {0}")]
+    BadClass(String),
+    /// A name that is not a valid domain name.
+    #[error("invalid name {name:?}: {reason}")]
+    BadName {
+        /// The name as typed.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// -p with something that is not a port.
+    #[error("invalid port: {0}")]
+    BadPort(String),
+    /// -x with something that is not an address.
+    #[error("invalid address for -x: {0}")]
+    BadAddress(String),
+}
+
+/// Transport of one query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP, falling back to TCP on TC=1.
+    Udp,
+    /// TCP.
+    Tcp,
+}
+
+/// Per-query protocol settings (dig's lookup options).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOpts {
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// RD flag (`+rec`).
+    pub rd: bool,
+    /// DO bit (`+dnssec`).
+    pub dnssec: bool,
+    /// CD flag (`+cdflag`).
+    pub cd: bool,
+    /// AD flag (`+adflag`, on by default like dig 9.18).
+    pub ad: bool,
+    /// AA flag (`+aaflag`).
+    pub aa: bool,
+    /// EDNS version, None for `+noedns`.
+    pub edns: Option<u8>,
+    /// EDNS UDP payload size (`+bufsize`).
+    pub bufsize: u16,
+    /// Send a client COOKIE (`+cookie`), optionally a given one.
+    pub cookie: Option<Option<Vec<u8>>>,
+    /// Ask for NSID (`+nsid`).
+    pub nsid: bool,
+    /// Seconds to wait per try.
+    pub timeout: u32,
+    /// UDP tries.
+    pub tries: u32,
+    /// `+ignore`: do not retry over TCP on TC=1.
+    pub ignore_tc: bool,
+}
+
+impl Default for QueryOpts {
+    fn default() -> Self {
+        QueryOpts {
+            transport: Transport::Udp,
+            rd: true,
+            dnssec: false,
+            cd: false,
+            ad: true,
+            aa: false,
+            edns: Some(0),
+            bufsize: 1232,
+            cookie: Some(None),
+            nsid: false,
+            timeout: 5,
+            tries: 3,
+            ignore_tc: false,
+        }
+    }
+}
+
+/// Display settings from `+options` (global, whatever their position).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayFlags {
+    /// `+cmd`.
+    pub cmd: bool,
+    /// `+comments`.
+    pub comments: bool,
+    /// `+question`.
+    pub question: bool,
+    /// `+answer`.
+    pub answer: bool,
+    /// `+authority`.
+    pub authority: bool,
+    /// `+additional`.
+    pub additional: bool,
+    /// `+stats`.
+    pub stats: bool,
+    /// `+qr`.
+    pub qr: bool,
+    /// `+short`.
+    pub short: bool,
+    /// `+ignore` (also a display matter: truncated answers are shown).
+    pub ignore_tc: bool,
+}
+
+impl Default for DisplayFlags {
+    fn default() -> Self {
+        DisplayFlags {
+            cmd: true,
+            comments: true,
+            question: true,
+            answer: true,
+            authority: true,
+            additional: true,
+            stats: true,
+            qr: false,
+            short: false,
+            ignore_tc: false,
+        }
+    }
+}
+
+/// One lookup: what to ask and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuerySpec {
+    /// QNAME.
+    pub name: Name,
+    /// QTYPE.
+    pub qtype: u16,
+    /// QCLASS.
+    pub qclass: u16,
+    /// Protocol settings.
+    pub opts: QueryOpts,
+}
+
+/// Everything on the command line, checked but not yet interpreted
+/// against the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    /// The GNU options.
+    pub cli: Cli,
+    /// `@server` as typed.
+    pub server: Option<String>,
+    /// `-p`.
+    pub port: Option<u16>,
+    /// `-4` (Some(4)) or `-6` (Some(6)).
+    pub family: Option<u8>,
+    /// The lookups, in order (empty: the root NS query is implied).
+    pub queries: Vec<QuerySpec>,
+    /// Options that apply to the implied query when no name was given.
+    pub default_opts: QueryOpts,
+    /// Display settings.
+    pub display: DisplayFlags,
+    /// True when `-h` was given (show short help).
+    pub help: bool,
+}
+
+/// Long options that take a value in the next word when not written `--opt=value`.
+const LONG_WITH_VALUE: &[&str] = &[
+    "--tap",
+    "--tap-type",
+    "--tap-identity",
+    "--read",
+    "--timeout",
+    "--tries",
+    "--format",
+    "--color",
+    "--max-frame-size",
+    "--generate",
+];
+
+/// Splits argv into the words for clap and the dig words, then parses both.
+/// `argv` includes the program name.
+pub fn parse<I, T>(argv: I) -> Result<Args, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let argv: Vec<String> = argv
+        .into_iter()
+        .map(|a| a.into().to_string_lossy().into_owned())
+        .collect();
+    let mut gnu = vec![argv.first().cloned().unwrap_or_else(|| "qtap".into())];
+    let mut dig = Vec::new();
+    let mut words = argv.into_iter().skip(1);
+    let mut in_read = false;
+    while let Some(word) = words.next() {
+        if word.starts_with("--") {
+            in_read = word == "--read" || word.starts_with("--read=");
+            let takes_value = LONG_WITH_VALUE.contains(&word.as_str());
+            gnu.push(word);
+            if takes_value {
+                if let Some(v) = words.next() {
+                    gnu.push(v);
+                }
+            }
+        } else if word == "-h" || word == "-V" {
+            gnu.push(word);
+        } else if in_read && !word.starts_with('+') && !word.starts_with('-') {
+            // Further files after --read FILE.
+            gnu.push(word);
+        } else {
+            in_read = false;
+            dig.push(word);
+        }
+    }
+    let cli = Cli::try_parse_from(&gnu).map_err(|e| match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            CliError::Help(e.to_string())
+        }
+        _ => {
+            // clap's message is several lines; keep the one that names the problem.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad option");
+            CliError::Clap(first.trim_start_matches("error: ").to_owned())
+        }
+    })?;
+    let mut args = Args {
+        cli,
+        ..Args::default()
+    };
+    parse_dig_words(&mut args, &dig)?;
+    Ok(args)
+}
+
+/// dig's word classifier.
+fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
+    let mut defaults = QueryOpts::default();
+    if args.cli.tcp {
+        defaults.transport = Transport::Tcp;
+    }
+    if let Some(t) = args.cli.timeout {
+        defaults.timeout = t.max(1);
+    }
+    if let Some(t) = args.cli.tries {
+        defaults.tries = t.max(1);
+    }
+    // The lookup being built, and whether its type/class came from the user.
+    let mut current: Option<(QuerySpec, bool, bool)> = None;
+    let mut pending_type: Option<u16> = None;
+    let mut pending_class: Option<u16> = None;
+    let mut it = words.iter();
+    let finish = |args: &mut Args, current: &mut Option<(QuerySpec, bool, bool)>| {
+        if let Some((q, _, _)) = current.take() {
+            args.queries.push(q);
+        }
+    };
+    while let Some(word) = it.next() {
+        if let Some(server) = word.strip_prefix('@') {
+            args.server = Some(server.to_owned());
+        } else if let Some(opt) = word.strip_prefix('+') {
+            let target = match current.as_mut() {
+                Some((q, _, _)) => &mut q.opts,
+                None => &mut defaults,
+            };
+            apply_plus(opt, word, target, &mut args.display)?;
+        } else if word.len() >= 2 && word.starts_with('-') {
+            let flag = &word[..2];
+            let inline = &word[2..];
+            let value = |it: &mut std::slice::Iter<'_, String>| -> Result<String, CliError> {
+                if !inline.is_empty() {
+                    Ok(inline.to_owned())
+                } else {
+                    it.next()
+                        .cloned()
+                        .ok_or_else(|| CliError::MissingArgument(flag.to_owned()))
+                }
+            };
+            match flag {
+                "-4" if inline.is_empty() => args.family = Some(4),
+                "-6" if inline.is_empty() => args.family = Some(6),
+                "-p" => {
+                    let v = value(&mut it)?;
+                    args.port = Some(v.parse().map_err(|_| CliError::BadPort(v))?);
+                }
+                "-t" => {
+                    let v = value(&mut it)?;
+                    let t = parse_type(&v).ok_or(CliError::BadType(v))?;
+                    match current.as_mut() {
+                        Some((q, typed, _)) if !*typed => {
+                            q.qtype = t;
+                            *typed = true;
+                        }
+                        _ => pending_type = Some(t),
+                    }
+                }
+                "-c" => {
+                    let v = value(&mut it)?;
+                    let c = parse_class(&v).ok_or(CliError::BadClass(v))?;
+                    match current.as_mut() {
+                        Some((q, _, classed)) if !*classed => {
+                            q.qclass = c;
+                            *classed = true;
+                        }
+                        _ => pending_class = Some(c),
+                    }
+                }
+                "-q" => {
+                    let v = value(&mut it)?;
+                    finish(args, &mut current);
+                    current = Some(new_query(
+                        &v,
+                        &defaults,
+                        &mut pending_type,
+                        &mut pending_class,
+                    )?);
+                }
+                "-x" => {
+                    let v = value(&mut it)?;
+                    let addr: IpAddr = v.parse().map_err(|_| CliError::BadAddress(v.clone()))?;
+                    finish(args, &mut current);
+                    let q = QuerySpec {
+                        name: Name::reverse(addr),
+                        qtype: types::PTR,
+                        qclass: pending_class.take().unwrap_or(types::IN),
+                        opts: defaults.clone(),
+                    };
+                    current = Some((q, true, false));
+                }
+                _ => return Err(CliError::UnknownFlag(word.clone())),
+            }
+        } else {
+            // A free word: a type or class for the current lookup, else a name.
+            if let Some((q, typed, classed)) = current.as_mut() {
+                if !*typed {
+                    if let Some(t) = parse_type(word) {
+                        q.qtype = t;
+                        *typed = true;
+                        continue;
+                    }
+                }
+                if !*classed {
+                    if let Some(c) = parse_class(word) {
+                        q.qclass = c;
+                        *classed = true;
+                        continue;
+                    }
+                }
+            }
+            finish(args, &mut current);
+            current = Some(new_query(
+                word,
+                &defaults,
+                &mut pending_type,
+                &mut pending_class,
+            )?);
+        }
+    }
+    finish(args, &mut current);
+    if args.queries.is_empty() {
+        args.queries.push(QuerySpec {
+            name: Name::root(),
+            qtype: pending_type.unwrap_or(types::NS),
+            qclass: pending_class.unwrap_or(types::IN),
+            opts: defaults.clone(),
+        });
+    }
+    args.default_opts = defaults;
+    Ok(())
+}
+
+fn new_query(
+    text: &str,
+    defaults: &QueryOpts,
+    pending_type: &mut Option<u16>,
+    pending_class: &mut Option<u16>,
+) -> Result<(QuerySpec, bool, bool), CliError> {
+    let name = Name::from_text(text).map_err(|e| CliError::BadName {
+        name: text.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let typed = pending_type.is_some();
+    let classed = pending_class.is_some();
+    Ok((
+        QuerySpec {
+            name,
+            qtype: pending_type.take().unwrap_or(types::A),
+            qclass: pending_class.take().unwrap_or(types::IN),
+            opts: defaults.clone(),
+        },
+        typed,
+        classed,
+    ))
+}
+
+/// What kind of `+option` an entry of [`PLUS_OPTIONS`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlusKind {
+    /// `+name` / `+noname`.
+    Flag,
+    /// `+name=value` (`+noname` resets where that makes sense).
+    Value,
+    /// `+name`, `+noname` or `+name=value`.
+    FlagOrValue,
+}
+
+/// Every `+option` qtap knows, with a one-line description: the parser,
+/// `--help` and the man page all read this table.
+pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
+    ("tcp", PlusKind::Flag, "query over TCP"),
+    ("vc", PlusKind::Flag, "query over TCP (virtual circuit)"),
+    (
+        "recurse",
+        PlusKind::Flag,
+        "set the RD (recursion desired) flag",
+    ),
+    ("dnssec", PlusKind::Flag, "set the DO bit (DNSSEC OK)"),
+    (
+        "cdflag",
+        PlusKind::Flag,
+        "set the CD (checking disabled) flag",
+    ),
+    ("adflag", PlusKind::Flag, "set the AD (authentic data) flag"),
+    ("aaflag", PlusKind::Flag, "set the AA flag in the query"),
+    (
+        "bufsize",
+        PlusKind::Value,
+        "EDNS UDP payload size (0-65535)",
+    ),
+    (
+        "edns",
+        PlusKind::FlagOrValue,
+        "use EDNS, optionally with a version",
+    ),
+    ("qr", PlusKind::Flag, "show the query as it is sent"),
+    ("short", PlusKind::Flag, "show answer RDATA only"),
+    ("timeout", PlusKind::Value, "seconds to wait for a reply"),
+    ("tries", PlusKind::Value, "number of UDP tries"),
+    (
+        "retry",
+        PlusKind::Value,
+        "number of UDP retries (tries - 1)",
+    ),
+    (
+        "ignore",
+        PlusKind::Flag,
+        "do not retry over TCP when truncated",
+    ),
+    ("comments", PlusKind::Flag, "show comment lines"),
+    ("question", PlusKind::Flag, "show the question section"),
+    ("answer", PlusKind::Flag, "show the answer section"),
+    ("authority", PlusKind::Flag, "show the authority section"),
+    ("additional", PlusKind::Flag, "show the additional section"),
+    (
+        "stats",
+        PlusKind::Flag,
+        "show query time, server, when and size",
+    ),
+    ("cmd", PlusKind::Flag, "show the banner line"),
+    ("all", PlusKind::Flag, "set or clear all display flags"),
+    (
+        "cookie",
+        PlusKind::FlagOrValue,
+        "send a client COOKIE, optionally a given one (hex)",
+    ),
+    ("nsid", PlusKind::Flag, "ask for the server's NSID"),
+];
+
+/// dig accepts unambiguous abbreviations of some long options.
+fn canonical(name: &str) -> Option<&'static str> {
+    let aliases: &[(&str, &str)] = &[
+        ("rec", "recurse"),
+        ("cd", "cdflag"),
+        ("ad", "adflag"),
+        ("aa", "aaflag"),
+        ("aaonly", "aaflag"),
+        ("time", "timeout"),
+        ("try", "tries"),
+        ("add", "additional"),
+        ("auth", "authority"),
+        ("ans", "answer"),
+        ("ques", "question"),
+        ("comm", "comments"),
+        ("buf", "bufsize"),
+    ];
+    if let Some((_, c)) = aliases.iter().find(|(a, _)| *a == name) {
+        return Some(c);
+    }
+    PLUS_OPTIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, _, _)| *n)
+}
+
+fn number<T: std::str::FromStr>(word: &str, value: Option<&str>) -> Result<T, CliError> {
+    let v = value.ok_or_else(|| CliError::BadValue {
+        option: word.to_owned(),
+        reason: "a value is required".into(),
+    })?;
+    v.parse().map_err(|_| CliError::BadValue {
+        option: word.to_owned(),
+        reason: format!("{v:?} is not a valid number"),
+    })
+}
+
+fn parse_hex(word: &str, text: &str) -> Result<Vec<u8>, CliError> {
+    let bad = || CliError::BadValue {
+        option: word.to_owned(),
+        reason: "expected an even number of hex digits".into(),
+    };
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return Err(bad());
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| bad()))
+        .collect()
+}
+
+/// Applies one `+option` (without its `+`).
+fn apply_plus(
+    opt: &str,
+    word: &str,
+    q: &mut QueryOpts,
+    d: &mut DisplayFlags,
+) -> Result<(), CliError> {
+    let (raw_name, value) = match opt.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (opt, None),
+    };
+    let (on, bare) = match raw_name.strip_prefix("no") {
+        Some(rest) if canonical(rest).is_some() => (false, rest),
+        _ => (true, raw_name),
+    };
+    let name = canonical(bare).ok_or_else(|| CliError::UnknownOption(word.to_owned()))?;
+    let kind = PLUS_OPTIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or(PlusKind::Flag, |(_, k, _)| *k);
+    if kind == PlusKind::Flag && value.is_some() {
+        return Err(CliError::BadValue {
+            option: word.to_owned(),
+            reason: "takes no value".into(),
+        });
+    }
+    match name {
+        "tcp" | "vc" => {
+            q.transport = if on { Transport::Tcp } else { Transport::Udp };
+        }
+        "recurse" => q.rd = on,
+        "dnssec" => {
+            q.dnssec = on;
+            if on && q.edns.is_none() {
+                q.edns = Some(0);
+            }
+        }
+        "cdflag" => q.cd = on,
+        "adflag" => q.ad = on,
+        "aaflag" => q.aa = on,
+        "bufsize" => {
+            if on {
+                q.bufsize = number(word, value)?;
+                if q.edns.is_none() {
+                    q.edns = Some(0);
+                }
+            } else {
+                q.bufsize = 1232;
+            }
+        }
+        "edns" => {
+            q.edns = if !on {
+                None
+            } else {
+                match value {
+                    Some(_) => Some(number(word, value)?),
+                    None => Some(0),
+                }
+            };
+        }
+        "timeout" => q.timeout = number::<u32>(word, value)?.max(1),
+        "tries" => q.tries = number::<u32>(word, value)?.max(1),
+        "retry" => q.tries = number::<u32>(word, value)?.saturating_add(1),
+        "ignore" => {
+            q.ignore_tc = on;
+            d.ignore_tc = on;
+        }
+        "cookie" => {
+            q.cookie = if !on {
+                None
+            } else {
+                match value {
+                    Some(hex) => {
+                        let bytes = parse_hex(word, hex)?;
+                        if !(8..=40).contains(&bytes.len()) {
+                            return Err(CliError::BadValue {
+                                option: word.to_owned(),
+                                reason: "a cookie is 8 to 40 bytes".into(),
+                            });
+                        }
+                        Some(Some(bytes))
+                    }
+                    None => Some(None),
+                }
+            };
+        }
+        "nsid" => {
+            q.nsid = on;
+            if on && q.edns.is_none() {
+                q.edns = Some(0);
+            }
+        }
+        "qr" => d.qr = on,
+        "short" => d.short = on,
+        "comments" => d.comments = on,
+        "question" => d.question = on,
+        "answer" => d.answer = on,
+        "authority" => d.authority = on,
+        "additional" => d.additional = on,
+        "stats" => d.stats = on,
+        "cmd" => d.cmd = on,
+        "all" => {
+            d.cmd = on;
+            d.comments = on;
+            d.question = on;
+            d.answer = on;
+            d.authority = on;
+            d.additional = on;
+            d.stats = on;
+        }
+        other => return Err(CliError::UnknownOption(format!("+{other}"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(words: &[&str]) -> Args {
+        let mut argv = vec!["qtap"];
+        argv.extend_from_slice(words);
+        parse(argv).unwrap()
+    }
+
+    fn perr(words: &[&str]) -> CliError {
+        let mut argv = vec!["qtap"];
+        argv.extend_from_slice(words);
+        parse(argv).unwrap_err()
+    }
+
+    #[test]
+    fn name_type_class_and_server() {
+        let a = p(&["@192.0.2.53", "example.com", "AAAA", "CH"]);
+        assert_eq!(a.server.as_deref(), Some("192.0.2.53"));
+        assert_eq!(a.queries.len(), 1);
+        let q = &a.queries[0];
+        assert_eq!(q.name.to_string(), "example.com.");
+        assert_eq!(q.qtype, types::AAAA);
+        assert_eq!(q.qclass, types::CH);
+    }
+
+    #[test]
+    fn several_queries_in_one_run() {
+        let a = p(&["a.example", "A", "b.example", "MX", "c.example"]);
+        let got: Vec<(String, u16)> = a
+            .queries
+            .iter()
+            .map(|q| (q.name.to_string(), q.qtype))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.example.".into(), types::A),
+                ("b.example.".into(), types::MX),
+                ("c.example.".into(), types::A)
+            ]
+        );
+    }
+
+    #[test]
+    fn dash_flags() {
+        let a = p(&["-p", "5353", "-t", "TXT", "-c", "IN", "-q", "mx", "-6"]);
+        assert_eq!(a.port, Some(5353));
+        assert_eq!(a.family, Some(6));
+        assert_eq!(a.queries[0].name.to_string(), "mx.");
+        assert_eq!(a.queries[0].qtype, types::TXT);
+        let a = p(&["example.com", "-tMX", "-p53"]);
+        assert_eq!(a.queries[0].qtype, types::MX);
+        assert_eq!(a.port, Some(53));
+        let a = p(&["-t", "TYPE65400", "x.example"]);
+        assert_eq!(a.queries[0].qtype, 65400);
+    }
+
+    #[test]
+    fn reverse_lookup() {
+        let a = p(&["-x", "192.0.2.1"]);
+        assert_eq!(a.queries[0].name.to_string(), "1.2.0.192.in-addr.arpa.");
+        assert_eq!(a.queries[0].qtype, types::PTR);
+    }
+
+    #[test]
+    fn no_name_means_root_ns() {
+        let a = p(&[]);
+        assert_eq!(a.queries[0].name, Name::root());
+        assert_eq!(a.queries[0].qtype, types::NS);
+    }
+
+    #[test]
+    fn plus_options_before_a_name_are_defaults_after_it_are_local() {
+        let a = p(&["+tcp", "a.example", "+norec", "b.example"]);
+        assert_eq!(a.queries[0].opts.transport, Transport::Tcp);
+        assert!(!a.queries[0].opts.rd);
+        assert_eq!(a.queries[1].opts.transport, Transport::Tcp);
+        assert!(a.queries[1].opts.rd);
+    }
+
+    #[test]
+    fn plus_option_values_and_edns() {
+        let a = p(&[
+            "x.example",
+            "+bufsize=4096",
+            "+dnssec",
+            "+tries=2",
+            "+timeout=1",
+        ]);
+        let o = &a.queries[0].opts;
+        assert_eq!(o.bufsize, 4096);
+        assert!(o.dnssec);
+        assert_eq!(o.tries, 2);
+        assert_eq!(o.timeout, 1);
+        let a = p(&["x.example", "+noedns", "+retry=0", "+nocookie"]);
+        let o = &a.queries[0].opts;
+        assert_eq!(o.edns, None);
+        assert_eq!(o.tries, 1);
+        assert_eq!(o.cookie, None);
+        let a = p(&["x.example", "+cookie=0102030405060708"]);
+        assert_eq!(
+            a.queries[0].opts.cookie,
+            Some(Some(vec![1, 2, 3, 4, 5, 6, 7, 8]))
+        );
+    }
+
+    #[test]
+    fn display_flags_are_global() {
+        let a = p(&["x.example", "+short", "+noall", "+answer", "+qr"]);
+        assert!(a.display.short && a.display.answer && a.display.qr);
+        assert!(!a.display.comments && !a.display.stats && !a.display.cmd);
+    }
+
+    #[test]
+    fn long_options_mix_with_dig_words() {
+        let a = p(&[
+            "example.com",
+            "--tap",
+            "t.fstrm",
+            "MX",
+            "--tcp",
+            "--timeout=2",
+        ]);
+        assert_eq!(a.cli.tap.as_deref(), Some(std::path::Path::new("t.fstrm")));
+        assert_eq!(a.queries[0].qtype, types::MX);
+        assert_eq!(a.queries[0].opts.transport, Transport::Tcp);
+        assert_eq!(a.queries[0].opts.timeout, 2);
+        let a = p(&["--read", "a.fstrm", "b.fstrm", "+qr"]);
+        assert_eq!(a.cli.read.len(), 2);
+        assert!(a.display.qr);
+    }
+
+    #[test]
+    fn usage_errors_name_the_word() {
+        assert_eq!(
+            perr(&["x.example", "+bogus"]),
+            CliError::UnknownOption("+bogus".into())
+        );
+        assert!(matches!(perr(&["-t", "NOTATYPE"]), CliError::BadType(_)));
+        assert!(matches!(perr(&["-p", "99999"]), CliError::BadPort(_)));
+        assert!(matches!(perr(&["-x", "nope"]), CliError::BadAddress(_)));
+        assert!(matches!(perr(&["-z"]), CliError::UnknownFlag(_)));
+        assert!(matches!(perr(&["-p"]), CliError::MissingArgument(_)));
+        assert!(matches!(perr(&["+bufsize=big"]), CliError::BadValue { .. }));
+        assert!(matches!(perr(&["+tcp=1"]), CliError::BadValue { .. }));
+        assert!(matches!(perr(&["--bogus"]), CliError::Clap(_)));
+        assert!(matches!(perr(&["+cookie=0102"]), CliError::BadValue { .. }));
+    }
+
+    #[test]
+    fn verify_clap_definition() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,80 @@
+//! The top-level error type and the one table of exit codes.
+//!
+//! | Code | Meaning |
+//! |------|---------|
+//! | 0    | a response was received (NXDOMAIN and SERVFAIL included); `--read` rendered everything |
+//! | 1    | usage error |
+//! | 8    | a `--read` input could not be opened or was damaged: some data was lost |
+//! | 9    | no reply from the server |
+//! | 10   | internal error (cannot write the trace, the output, ...) |
+//! | 130, 143 | interrupted by SIGINT / SIGTERM (the trace is still closed properly) |
+
+use std::path::PathBuf;
+
+use crate::cli::CliError;
+
+/// dig's exit codes, plus qtap's own for damaged traces.
+pub mod exits {
+    /// A response was received.
+    pub const OK: u8 = 0;
+    /// Usage error.
+    pub const USAGE: u8 = 1;
+    /// A `--read` input was unreadable or damaged.
+    pub const DATA_LOST: u8 = 8;
+    /// No reply from any server.
+    pub const NO_REPLY: u8 = 9;
+    /// Internal error.
+    pub const INTERNAL: u8 = 10;
+    /// Interrupted by SIGINT (128 + 2).
+    pub const SIGINT: u8 = 130;
+    /// Interrupted by SIGTERM (128 + 15).
+    pub const SIGTERM: u8 = 143;
+}
+
+/// Everything that can end a run early.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command line.
+    #[error("{0}")]
+    Usage(#[from] CliError),
+    /// No server answered.
+    #[error("{0}")]
+    NoReply(String),
+    /// The server name could not be resolved, or no usable server was found.
+    #[error("{0}")]
+    Server(String),
+    /// The trace file could not be created or written.
+    #[error("cannot write trace {path}: {source}")]
+    Tap {
+        /// The trace path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing the output failed (a closed pipe is handled by the caller).
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    /// Anything else that should not happen.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exits::USAGE,
+            Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
+            Error::Tap { .. } | Error::Output(_) | Error::Internal(_) => exits::INTERNAL,
+        }
+    }
+
+    /// True when the error is a closed output pipe, which ends quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Output(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+            Error::Tap { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
+            _ => false,
+        }
+    }
+}

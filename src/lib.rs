@@ -1,0 +1,21 @@
+//! qtap: dig-style DNS queries recorded as dnstap, and a renderer for any
+//! dnstap file.
+//!
+//! The crate is split so that everything but `query` (sockets) and the
+//! binary's `main.rs` (terminal, files) is pure: wire parsing, framing,
+//! pairing and rendering take bytes and return bytes or text, and can be
+//! tested without a network.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+#![allow(missing_docs)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dns;
+pub mod error;
+pub mod generate;
+pub mod pair;
+pub mod query;
+pub mod render;
+pub mod tap;

@@ -1,0 +1,318 @@
+//! Pairs dnstap queries with their responses, streaming, in bounded memory.
+//!
+//! The pairer turns a sequence of [`Event`]s (from a file or from a live
+//! run, in the order they were recorded) into [`Item`]s for the renderer:
+//! every query as it is seen (shown with `+qr`), every response with the
+//! time of its query when that is known, and, when the stream ends or the
+//! table of outstanding queries is full, the queries that never got one.
+//!
+//! A response is matched to a query of the same type family (STUB with
+//! STUB, AUTH with AUTH, ...), protocol, addresses, ports and message ID.
+//! A response frame that carries its own query time (qtap, Knot with
+//! responses-with-queries, BIND's CLIENT_RESPONSE) needs no partner.
+//! No I/O, no clock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use crate::tap::event::{Direction, Event, Protocol, Timestamp};
+
+/// How many outstanding queries are remembered by default; past that the
+/// oldest is reported as unanswered.
+pub const DEFAULT_CAPACITY: usize = 65_536;
+
+/// What the renderer is asked to show.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// A query record, in the order it was recorded.
+    Query(Event),
+    /// A response record (or a record that is neither query nor response).
+    Response {
+        /// The record.
+        event: Event,
+        /// When the query was sent, from the frame itself or its partner.
+        query_time: Option<Timestamp>,
+        /// True when the query was already seen as its own record, so a
+        /// query embedded in this frame need not be shown again.
+        query_seen: bool,
+    },
+    /// A query that no response was recorded for.
+    Unanswered(Event),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct Key {
+    family: i32,
+    protocol: Option<Protocol>,
+    query_addr: Option<IpAddr>,
+    query_port: Option<u16>,
+    response_addr: Option<IpAddr>,
+    response_port: Option<u16>,
+    id: u16,
+}
+
+impl Key {
+    fn of(event: &Event, message: &[u8]) -> Option<Key> {
+        let id = message.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
+        Some(Key {
+            family: event.mtype.family(),
+            protocol: event.protocol,
+            query_addr: event.query_addr,
+            query_port: event.query_port,
+            response_addr: event.response_addr,
+            response_port: event.response_port,
+            id,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    seq: u64,
+    /// The query event, stripped of any response and copied out of the
+    /// reader's buffer so it does not pin it.
+    query: Event,
+    answered: bool,
+}
+
+/// The pairing state. Feed events with [`Pairer::push`], then call
+/// [`Pairer::finish`] once.
+#[derive(Debug)]
+pub struct Pairer {
+    capacity: usize,
+    next_seq: u64,
+    pending: HashMap<Key, Pending>,
+    order: BTreeMap<u64, Key>,
+}
+
+impl Default for Pairer {
+    fn default() -> Self {
+        Pairer::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl Pairer {
+    /// A pairer remembering at most `capacity` outstanding queries (at least 1).
+    pub fn new(capacity: usize) -> Pairer {
+        Pairer {
+            capacity: capacity.max(1),
+            next_seq: 0,
+            pending: HashMap::new(),
+            order: BTreeMap::new(),
+        }
+    }
+
+    /// Takes one event and appends what is to be shown now to `out`.
+    pub fn push(&mut self, event: Event, out: &mut Vec<Item>) {
+        match event.direction() {
+            Some(Direction::Query) => self.push_query(event, out),
+            Some(Direction::Response) => self.push_response(event, out),
+            None => out.push(Item::Response {
+                event,
+                query_time: None,
+                query_seen: false,
+            }),
+        }
+    }
+
+    fn push_query(&mut self, event: Event, out: &mut Vec<Item>) {
+        let key = event
+            .query_message
+            .as_deref()
+            .and_then(|m| Key::of(&event, m));
+        if let Some(key) = key {
+            let mut stored = event.clone();
+            stored.query_message = stored
+                .query_message
+                .map(|b| bytes::Bytes::copy_from_slice(&b));
+            stored.response_message = None;
+            stored.identity = stored.identity.map(|b| bytes::Bytes::copy_from_slice(&b));
+            stored.version = stored.version.map(|b| bytes::Bytes::copy_from_slice(&b));
+            self.insert(key, stored, out);
+        }
+        out.push(Item::Query(event));
+    }
+
+    fn insert(&mut self, key: Key, query: Event, out: &mut Vec<Item>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let Some(old) = self.pending.remove(&key) {
+            self.order.remove(&old.seq);
+            if !old.answered {
+                out.push(Item::Unanswered(old.query));
+            }
+        }
+        while self.pending.len() >= self.capacity {
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
+            if let Some(old) = self.pending.remove(&oldest) {
+                if !old.answered {
+                    out.push(Item::Unanswered(old.query));
+                }
+            }
+        }
+        self.order.insert(seq, key.clone());
+        self.pending.insert(
+            key,
+            Pending {
+                seq,
+                query,
+                answered: false,
+            },
+        );
+    }
+
+    fn push_response(&mut self, event: Event, out: &mut Vec<Item>) {
+        let key = event
+            .response_message
+            .as_deref()
+            .or(event.query_message.as_deref())
+            .and_then(|m| Key::of(&event, m));
+        let partner = key.and_then(|k| self.pending.get_mut(&k));
+        let (partner_time, query_seen) = match partner {
+            Some(p) => {
+                p.answered = true;
+                (p.query.query_time, true)
+            }
+            None => (None, false),
+        };
+        let query_time = event.query_time.or(partner_time);
+        out.push(Item::Response {
+            event,
+            query_time,
+            query_seen,
+        });
+    }
+
+    /// Ends the stream: every query still without a response, oldest first.
+    pub fn finish(mut self, out: &mut Vec<Item>) {
+        while let Some((_, key)) = self.order.pop_first() {
+            if let Some(p) = self.pending.remove(&key) {
+                if !p.answered {
+                    out.push(Item::Unanswered(p.query));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tap::event::MessageType;
+    use bytes::Bytes;
+
+    fn event(mtype: i32, id: u16, qport: u16, t: u64) -> Event {
+        let msg = Bytes::from(vec![(id >> 8) as u8, id as u8, 0, 0]);
+        let is_query = mtype % 2 == 1;
+        Event {
+            offset: None,
+            identity: None,
+            version: None,
+            mtype: MessageType(mtype),
+            family: Some(1),
+            protocol: Some(Protocol::Udp),
+            http_protocol: None,
+            query_addr: Some("127.0.0.1".parse().unwrap()),
+            query_port: Some(qport),
+            response_addr: Some("127.0.0.2".parse().unwrap()),
+            response_port: Some(53),
+            query_time: is_query.then_some(Timestamp { sec: t, nsec: 0 }),
+            response_time: (!is_query).then_some(Timestamp { sec: t, nsec: 0 }),
+            query_message: is_query.then(|| msg.clone()),
+            response_message: (!is_query).then_some(msg),
+        }
+    }
+
+    fn kinds(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                Item::Query(e) => format!("Q{}", e.query_port.unwrap()),
+                Item::Response {
+                    event, query_time, ..
+                } => format!(
+                    "R{}@{}",
+                    event.query_port.unwrap(),
+                    query_time.map_or(-1, |t| t.sec as i64)
+                ),
+                Item::Unanswered(e) => format!("U{}", e.query_port.unwrap()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn response_gets_its_query_time_from_the_matching_query() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        p.push(event(9, 7, 1000, 5), &mut out);
+        p.push(event(9, 8, 1001, 6), &mut out);
+        p.push(event(10, 8, 1001, 9), &mut out);
+        p.push(event(10, 7, 1000, 10), &mut out);
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["Q1000", "Q1001", "R1001@6", "R1000@5"]);
+    }
+
+    #[test]
+    fn no_match_across_families_ids_or_ports() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        p.push(event(11, 7, 1000, 5), &mut out); // TOOL_QUERY
+        p.push(event(10, 7, 1000, 6), &mut out); // STUB_RESPONSE: other family
+        p.push(event(12, 8, 1000, 6), &mut out); // other ID
+        p.push(event(12, 7, 1001, 6), &mut out); // other port
+        p.finish(&mut out);
+        assert_eq!(
+            kinds(&out),
+            ["Q1000", "R1000@-1", "R1000@-1", "R1001@-1", "U1000"]
+        );
+    }
+
+    #[test]
+    fn unanswered_queries_are_reported_at_the_end_in_order() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        for port in [3, 1, 2] {
+            p.push(event(9, 1, port, 1), &mut out);
+        }
+        p.push(event(10, 1, 1, 2), &mut out);
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["Q3", "Q1", "Q2", "R1@1", "U3", "U2"]);
+    }
+
+    #[test]
+    fn capacity_evicts_oldest_as_unanswered() {
+        let mut p = Pairer::new(2);
+        let mut out = Vec::new();
+        for port in 1..=3 {
+            p.push(event(9, 1, port, 1), &mut out);
+        }
+        assert_eq!(kinds(&out), ["Q1", "Q2", "U1", "Q3"]);
+    }
+
+    #[test]
+    fn several_responses_to_one_query_all_get_its_time() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        p.push(event(9, 1, 1, 1), &mut out);
+        p.push(event(10, 1, 1, 2), &mut out);
+        p.push(event(10, 1, 1, 3), &mut out);
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["Q1", "R1@1", "R1@1"]);
+    }
+
+    #[test]
+    fn self_contained_response_uses_its_own_query_time() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        let mut r = event(2, 1, 1, 9);
+        r.query_time = Some(Timestamp { sec: 4, nsec: 0 });
+        p.push(r, &mut out);
+        assert_eq!(kinds(&out), ["R1@4"]);
+        match &out[0] {
+            Item::Response { query_seen, .. } => assert!(!query_seen),
+            other => panic!("{other:?}"),
+        }
+    }
+}

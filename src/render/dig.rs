@@ -1,0 +1,384 @@
+//! dig 9.18's text layout for one DNS message: header, OPT pseudosection,
+//! the four sections with dig's tab stops, in wire order.
+//!
+//! Pure: appends to a `String`. The exchange-level parts (banner, trailer)
+//! live in `render::mod`.
+
+use std::fmt::Write as _;
+
+use crate::dns::name::write_name;
+use crate::dns::types::{self, class_name, type_name};
+use crate::dns::wire::{Header, Message, Record, Section};
+
+use super::opt::write_opt_body;
+use super::rdata::{write_rdata, write_unknown};
+use super::DisplayOpts;
+
+/// dig's opcode mnemonics (BIND `opcodetext`).
+pub fn opcode_name(op: u8) -> String {
+    match op {
+        0 => "QUERY".into(),
+        1 => "IQUERY".into(),
+        2 => "STATUS".into(),
+        4 => "NOTIFY".into(),
+        5 => "UPDATE".into(),
+        n => format!("RESERVED{n}"),
+    }
+}
+
+/// dig's rcode mnemonics, including extended rcodes (RFC 6895 §2.3).
+pub fn rcode_name(rcode: u16) -> String {
+    let name = match rcode {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        16 => "BADVERS",
+        17 => "BADKEY",
+        18 => "BADTIME",
+        19 => "BADMODE",
+        20 => "BADNAME",
+        21 => "BADALG",
+        22 => "BADTRUNC",
+        23 => "BADCOOKIE",
+        n => return n.to_string(),
+    };
+    name.to_owned()
+}
+
+/// Appends spaces/tabs after a field so the next one starts at column
+/// `stop` (tab width 8), or one space if the field already reached it, as
+/// BIND's master-file dumper does.
+fn pad_to(out: &mut String, line_start: usize, stop: usize) {
+    let mut col = out.as_bytes()[line_start..].iter().fold(0, |col, &b| {
+        if b == b'\t' {
+            (col / 8 + 1) * 8
+        } else {
+            col + 1
+        }
+    });
+    if col >= stop {
+        out.push(' ');
+        return;
+    }
+    while col < stop {
+        out.push('\t');
+        col = (col / 8 + 1) * 8;
+    }
+}
+
+/// Column stops for owner/TTL/class/type/rdata.
+#[derive(Clone, Copy)]
+struct Stops {
+    ttl: usize,
+    class: usize,
+    rtype: usize,
+    rdata: usize,
+}
+
+const STOPS: Stops = Stops {
+    ttl: 24,
+    class: 32,
+    rtype: 40,
+    rdata: 48,
+};
+
+/// Appends one resource record line (with its newline).
+pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &DisplayOpts) {
+    let start = out.len();
+    write_name(out, &rr.name);
+    pad_to(out, start, STOPS.ttl);
+    let _ = write!(out, "{}", rr.ttl);
+    pad_to(out, start, STOPS.class);
+    out.push_str(&class_name(rr.class));
+    pad_to(out, start, STOPS.rtype);
+    out.push_str(&type_name(rr.rtype));
+    pad_to(out, start, STOPS.rdata);
+    write_rdata_or_generic(out, msg, rr, opts);
+    out.push('\n');
+}
+
+/// Appends the RDATA of `rr` in presentation form, or in the RFC 3597
+/// generic form when it does not parse as its type.
+pub fn write_rdata_or_generic(
+    out: &mut String,
+    msg: &Message<'_>,
+    rr: &Record,
+    opts: &DisplayOpts,
+) {
+    let ok = write_rdata(
+        out,
+        msg.bytes,
+        rr.rtype,
+        rr.class,
+        rr.rdata.start,
+        rr.rdata.end,
+        &opts.rdata,
+    );
+    if ok.is_err() {
+        write_unknown(out, msg.rdata(rr), &opts.rdata);
+    }
+}
+
+fn write_question_line(out: &mut String, msg: &Message<'_>) {
+    for q in &msg.question {
+        out.push(';');
+        let start = out.len();
+        write_name(out, &q.name);
+        pad_to(out, start, STOPS.ttl);
+        pad_to(out, start, STOPS.class);
+        out.push_str(&class_name(q.qclass));
+        pad_to(out, start, STOPS.rtype);
+        out.push_str(&type_name(q.qtype));
+        out.push('\n');
+    }
+}
+
+fn write_header(out: &mut String, msg: &Message<'_>, is_response: bool) {
+    let h: &Header = &msg.header;
+    let _ = writeln!(
+        out,
+        ";; ->>HEADER<<- opcode: {}, status: {}, id: {}",
+        opcode_name(h.opcode()),
+        rcode_name(msg.rcode()),
+        h.id
+    );
+    out.push_str(";; flags:");
+    for (set, name) in [
+        (h.qr(), " qr"),
+        (h.aa(), " aa"),
+        (h.tc(), " tc"),
+        (h.rd(), " rd"),
+        (h.ra(), " ra"),
+        (h.ad(), " ad"),
+        (h.cd(), " cd"),
+    ] {
+        if set {
+            out.push_str(name);
+        }
+    }
+    if h.z() {
+        out.push_str("; MBZ: 0x4");
+    }
+    if h.opcode() == 5 {
+        let _ = writeln!(
+            out,
+            "; ZONE: {}, PREREQ: {}, UPDATE: {}, ADDITIONAL: {}",
+            h.qdcount, h.ancount, h.nscount, h.arcount
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
+            h.qdcount, h.ancount, h.nscount, h.arcount
+        );
+    }
+    if is_response && h.rd() && !h.ra() {
+        out.push_str(";; WARNING: recursion requested but not available\n");
+    }
+}
+
+/// Appends a whole message in dig's layout (without the `;; Got answer:`
+/// line and the trailer). `client_cookie` is the COOKIE the query sent, to
+/// judge the server's.
+pub fn write_message(
+    out: &mut String,
+    bytes: &[u8],
+    is_response: bool,
+    client_cookie: Option<&[u8]>,
+    opts: &DisplayOpts,
+) {
+    let msg = match Message::parse(bytes) {
+        Ok(msg) => msg,
+        Err(_) => {
+            let _ = writeln!(
+                out,
+                ";; WARNING: message of {} bytes is too short for a DNS header",
+                bytes.len()
+            );
+            write_hex_dump(out, bytes);
+            return;
+        }
+    };
+    if opts.comments {
+        write_header(out, &msg, is_response);
+    }
+    if msg.trailing > 0 {
+        let _ = writeln!(
+            out,
+            ";; WARNING: Message has {} extra byte{} at end",
+            msg.trailing,
+            if msg.trailing == 1 { "" } else { "s" }
+        );
+    }
+    if opts.comments {
+        out.push('\n');
+        if let Some(opt) = msg.opt() {
+            out.push_str(";; OPT PSEUDOSECTION:\n");
+            write_opt_body(out, opt.class, opt.ttl, msg.rdata(opt), client_cookie);
+        }
+    }
+    let update = msg.header.opcode() == 5;
+    if opts.question && !msg.question.is_empty() {
+        if opts.comments {
+            out.push_str(if update {
+                ";; ZONE SECTION:\n"
+            } else {
+                ";; QUESTION SECTION:\n"
+            });
+        }
+        write_question_line(out, &msg);
+        if opts.comments {
+            out.push('\n');
+        }
+    }
+    let sections = [
+        (Section::Answer, opts.answer, "ANSWER", "PREREQUISITE"),
+        (Section::Authority, opts.authority, "AUTHORITY", "UPDATE"),
+        (
+            Section::Additional,
+            opts.additional,
+            "ADDITIONAL",
+            "ADDITIONAL",
+        ),
+    ];
+    for (section, shown, name, update_name) in sections {
+        let records: Vec<&Record> = msg
+            .section(section)
+            .iter()
+            .filter(|r| section != Section::Additional || !is_pseudo(r))
+            .collect();
+        if !shown || records.is_empty() {
+            continue;
+        }
+        if opts.comments {
+            let _ = writeln!(
+                out,
+                ";; {} SECTION:",
+                if update { update_name } else { name }
+            );
+        }
+        for rr in records {
+            write_record(out, &msg, rr, opts);
+        }
+        if opts.comments {
+            out.push('\n');
+        }
+    }
+    let tsig: Vec<&Record> = msg
+        .additional
+        .iter()
+        .filter(|r| r.rtype == types::TSIG)
+        .collect();
+    if opts.additional && !tsig.is_empty() {
+        if opts.comments {
+            out.push_str(";; TSIG PSEUDOSECTION:\n");
+        }
+        for rr in tsig {
+            write_record(out, &msg, rr, opts);
+        }
+        if opts.comments {
+            out.push('\n');
+        }
+    }
+    if let Some(err) = &msg.error {
+        let parsed =
+            msg.question.len() + msg.answer.len() + msg.authority.len() + msg.additional.len();
+        let announced = usize::from(msg.header.qdcount)
+            + usize::from(msg.header.ancount)
+            + usize::from(msg.header.nscount)
+            + usize::from(msg.header.arcount);
+        let _ = writeln!(
+            out,
+            ";; WARNING: malformed message: {err}; {parsed} of {announced} entries parsed"
+        );
+        write_hex_dump(out, bytes);
+        out.push('\n');
+    }
+}
+
+/// OPT and TSIG records are shown as pseudosections, not as records.
+fn is_pseudo(rr: &Record) -> bool {
+    rr.rtype == types::OPT || rr.rtype == types::TSIG
+}
+
+/// Appends `bytes` as hex, 32 bytes per `;; ` line.
+pub fn write_hex_dump(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let _ = writeln!(out, ";; MESSAGE BYTES ({}):", bytes.len());
+    for chunk in bytes.chunks(32) {
+        out.push_str(";; ");
+        for b in chunk {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        out.push('\n');
+    }
+}
+
+/// Appends dig `+short` output: the RDATA of each answer record, one per
+/// line.
+pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts) {
+    let Ok(msg) = Message::parse(bytes) else {
+        return;
+    };
+    for rr in &msg.answer {
+        write_rdata_or_generic(out, &msg, rr, opts);
+        out.push('\n');
+    }
+}
+
+/// The COOKIE option (code 10) bytes of a message's OPT record, if any.
+pub fn find_cookie(bytes: &[u8]) -> Option<Vec<u8>> {
+    let msg = Message::parse(bytes).ok()?;
+    let opt = msg.opt()?;
+    let mut data = msg.rdata(opt);
+    while data.len() >= 4 {
+        let code = u16::from_be_bytes([data[0], data[1]]);
+        let len = usize::from(u16::from_be_bytes([data[2], data[3]]));
+        let value = data.get(4..4 + len)?;
+        if code == 10 {
+            return Some(value.to_vec());
+        }
+        data = &data[4 + len..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pad_to_uses_tabs_then_a_single_space_when_full() {
+        let mut s = String::from("example.com.");
+        pad_to(&mut s, 0, 24);
+        assert_eq!(s, "example.com.\t\t");
+        let mut s = String::from("a-very-long-owner-name.example.");
+        pad_to(&mut s, 0, 24);
+        assert_eq!(s, "a-very-long-owner-name.example. ");
+        let mut s = String::from("a.\t\t3600");
+        pad_to(&mut s, 0, 32);
+        assert_eq!(s, "a.\t\t3600\t\t");
+        let mut s = String::from("exactly-twenty-four-col.");
+        assert_eq!(s.len(), 24);
+        pad_to(&mut s, 0, 24);
+        assert!(s.ends_with(". "));
+    }
+
+    #[test]
+    fn rcode_and_opcode_names() {
+        assert_eq!(rcode_name(3), "NXDOMAIN");
+        assert_eq!(rcode_name(16), "BADVERS");
+        assert_eq!(rcode_name(12), "12");
+        assert_eq!(opcode_name(5), "UPDATE");
+        assert_eq!(opcode_name(9), "RESERVED9");
+    }
+}

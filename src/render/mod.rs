@@ -1,0 +1,341 @@
+//! Turns paired dnstap events into dig-style text.
+//!
+//! This is the one path to the screen: live queries and `--read` both feed
+//! [`crate::pair::Item`]s to a [`Renderer`], so the two outputs of the same
+//! trace are identical. Everything shown (server, transport, times) comes
+//! from the recorded event, never from a socket or the clock. Pure.
+
+pub mod dig;
+pub mod opt;
+pub mod rdata;
+pub mod when;
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use crate::dns::name::write_name;
+use crate::dns::types::{class_name, type_name};
+use crate::dns::wire::Message;
+use crate::pair::Item;
+use crate::tap::event::{Direction, Event, Protocol, Timestamp};
+
+use self::rdata::RdataStyle;
+
+/// What to show, from dig's `+[no]option` display flags.
+#[derive(Clone, Debug)]
+pub struct DisplayOpts {
+    /// `+cmd`: the banner line before each exchange.
+    pub cmd: bool,
+    /// `+comments`: headings, header lines, blank lines.
+    pub comments: bool,
+    /// `+question`.
+    pub question: bool,
+    /// `+answer`.
+    pub answer: bool,
+    /// `+authority`.
+    pub authority: bool,
+    /// `+additional`.
+    pub additional: bool,
+    /// `+stats`: the trailer (query time, server, when, size).
+    pub stats: bool,
+    /// `+qr`: show queries as well.
+    pub qr: bool,
+    /// `+short`: answer RDATA only.
+    pub short: bool,
+    /// `+ignore`: show truncated responses instead of the retry notice.
+    pub ignore_tc: bool,
+    /// RDATA formatting.
+    pub rdata: RdataStyle,
+}
+
+impl Default for DisplayOpts {
+    fn default() -> Self {
+        DisplayOpts {
+            cmd: true,
+            comments: true,
+            question: true,
+            answer: true,
+            authority: true,
+            additional: true,
+            stats: true,
+            qr: false,
+            short: false,
+            ignore_tc: false,
+            rdata: RdataStyle::default(),
+        }
+    }
+}
+
+/// Renders items one after the other, remembering what was already said
+/// (the first banner, a pending TCP retry).
+#[derive(Debug)]
+pub struct Renderer {
+    opts: DisplayOpts,
+    first: bool,
+    /// The previous block announced a TCP retry: its banner stands for the
+    /// retried exchange too.
+    after_retry_notice: bool,
+}
+
+impl Renderer {
+    /// A renderer with these display options.
+    pub fn new(opts: DisplayOpts) -> Renderer {
+        Renderer {
+            opts,
+            first: true,
+            after_retry_notice: false,
+        }
+    }
+
+    /// The display options.
+    pub fn opts(&self) -> &DisplayOpts {
+        &self.opts
+    }
+
+    /// Appends the text for one item.
+    pub fn render(&mut self, out: &mut String, item: &Item) {
+        match item {
+            Item::Query(event) => self.render_query(out, event),
+            Item::Response {
+                event,
+                query_time,
+                query_seen,
+            } => self.render_response(out, event, *query_time, *query_seen),
+            Item::Unanswered(event) => self.render_unanswered(out, event),
+        }
+    }
+
+    fn banner(&mut self, out: &mut String, event: &Event) {
+        if self.after_retry_notice {
+            self.after_retry_notice = false;
+            return;
+        }
+        if !self.opts.cmd || self.opts.short {
+            return;
+        }
+        if self.first {
+            out.push('\n');
+        }
+        out.push_str("; <<>> ");
+        match &event.version {
+            Some(v) if !v.is_empty() => write_escaped(out, v),
+            _ => out.push_str("dnstap"),
+        }
+        if let Some(id) = event.identity.as_ref().filter(|i| !i.is_empty()) {
+            out.push_str(" (");
+            write_escaped(out, id);
+            out.push(')');
+        }
+        out.push_str(" <<>> ");
+        let own = matches!(event.mtype.0, 9 | 10);
+        if !own {
+            out.push_str(&event.mtype.name());
+            out.push(' ');
+        }
+        write_args(out, event);
+        out.push('\n');
+        if self.first {
+            out.push_str(";; global options: +cmd\n");
+        }
+        self.first = false;
+    }
+
+    fn render_query(&mut self, out: &mut String, event: &Event) {
+        if !self.opts.qr || self.opts.short {
+            return;
+        }
+        let Some(query) = &event.query_message else {
+            return;
+        };
+        self.banner(out, event);
+        self.write_query_block(out, event, query);
+    }
+
+    fn write_query_block(&self, out: &mut String, event: &Event, query: &[u8]) {
+        if self.opts.comments {
+            out.push_str(if event.mtype.recorder_is_responder() {
+                ";; Query received:\n"
+            } else {
+                ";; Sending:\n"
+            });
+        }
+        dig::write_message(out, query, false, None, &self.opts);
+        if self.opts.stats {
+            let _ = writeln!(out, ";; QUERY SIZE: {}\n", query.len());
+        }
+    }
+
+    fn render_response(
+        &mut self,
+        out: &mut String,
+        event: &Event,
+        query_time: Option<Timestamp>,
+        query_seen: bool,
+    ) {
+        let Some(response) = event.main_message() else {
+            return;
+        };
+        if event.direction() != Some(Direction::Response) {
+            // A record of a type this schema does not know: show what it has.
+            self.banner(out, event);
+            dig::write_message(out, response, false, None, &self.opts);
+            return;
+        }
+        let truncated_retry = !self.opts.ignore_tc
+            && event.protocol == Some(Protocol::Udp)
+            && matches!(event.mtype.0, 10 | 12)
+            && Message::parse(response).is_ok_and(|m| m.header.tc());
+        if self.opts.short {
+            if truncated_retry {
+                out.push_str(";; Truncated, retrying in TCP mode.\n");
+            } else {
+                dig::write_short(out, response, &self.opts);
+            }
+            return;
+        }
+        if !(self.opts.qr && query_seen) {
+            self.banner(out, event);
+        }
+        if self.opts.qr && !query_seen {
+            if let Some(query) = &event.query_message {
+                self.write_query_block(out, event, query);
+            }
+        }
+        if truncated_retry {
+            out.push_str(";; Truncated, retrying in TCP mode.\n");
+            self.after_retry_notice = true;
+            return;
+        }
+        if self.opts.comments {
+            out.push_str(if event.mtype.recorder_is_responder() {
+                ";; Sent answer:\n"
+            } else {
+                ";; Got answer:\n"
+            });
+        }
+        let cookie = event.query_message.as_deref().and_then(dig::find_cookie);
+        dig::write_message(out, response, true, cookie.as_deref(), &self.opts);
+        if self.opts.stats {
+            write_trailer(out, event, query_time, response.len());
+        }
+    }
+
+    fn render_unanswered(&mut self, out: &mut String, event: &Event) {
+        out.push_str(";; no response recorded for query");
+        if let Some(q) = event.query_message.as_deref() {
+            if let Ok(msg) = Message::parse(q) {
+                if let Some(question) = msg.first_question() {
+                    out.push(' ');
+                    write_name(out, &question.name);
+                    let _ = write!(
+                        out,
+                        " {} {}",
+                        class_name(question.qclass),
+                        type_name(question.qtype)
+                    );
+                }
+                let _ = write!(out, " (id {})", msg.header.id);
+            }
+        }
+        if let Some(addr) = event.response_addr {
+            out.push_str(" to ");
+            write_server(out, addr, event.response_port);
+        }
+        if let Some(p) = event.protocol {
+            let _ = write!(out, " ({})", protocol_name(p));
+        }
+        if let Some(t) = event.query_time {
+            let _ = write!(out, " sent {}", when::format_when(t.sec));
+        }
+        out.push('\n');
+    }
+}
+
+/// The transport as dig names it in its SERVER line.
+pub fn protocol_name(p: Protocol) -> String {
+    match p {
+        Protocol::Udp => "UDP".into(),
+        Protocol::Tcp => "TCP".into(),
+        Protocol::Dot => "TLS".into(),
+        Protocol::Doh => "HTTPS".into(),
+        Protocol::Doq => "QUIC".into(),
+        Protocol::DnsCryptUdp => "DNSCrypt-UDP".into(),
+        Protocol::DnsCryptTcp => "DNSCrypt-TCP".into(),
+        Protocol::Other(n) => format!("PROTOCOL{n}"),
+    }
+}
+
+fn write_server(out: &mut String, addr: IpAddr, port: Option<u16>) {
+    let _ = write!(out, "{addr}#{}", port.map_or(0, u32::from));
+}
+
+/// `@server [-p port] name type [class] [+tcp]`, rebuilt from the record.
+fn write_args(out: &mut String, event: &Event) {
+    if let Some(addr) = event.response_addr {
+        let _ = write!(out, "@{addr} ");
+        if let Some(port) = event.response_port.filter(|p| *p != 53) {
+            let _ = write!(out, "-p {port} ");
+        }
+    }
+    let question = event
+        .query_message
+        .as_deref()
+        .or(event.response_message.as_deref())
+        .and_then(|m| Message::parse(m).ok())
+        .and_then(|m| m.question.into_iter().next());
+    match question {
+        Some(q) => {
+            write_name(out, &q.name);
+            let _ = write!(out, " {}", type_name(q.qtype));
+            if q.qclass != 1 {
+                let _ = write!(out, " {}", class_name(q.qclass));
+            }
+        }
+        None => out.push_str("(no question)"),
+    }
+    match event.protocol {
+        Some(Protocol::Tcp) => out.push_str(" +tcp"),
+        Some(Protocol::Dot) => out.push_str(" +tls"),
+        Some(Protocol::Doh) => out.push_str(" +https"),
+        Some(Protocol::Doq) => out.push_str(" +quic"),
+        _ => {}
+    }
+}
+
+fn write_trailer(out: &mut String, event: &Event, query_time: Option<Timestamp>, size: usize) {
+    if let (Some(q), Some(r)) = (query_time, event.response_time) {
+        if let Some(ns) = r.nanos_since(&q) {
+            let _ = writeln!(out, ";; Query time: {} msec", ns / 1_000_000);
+        }
+    }
+    if let Some(addr) = event.response_addr {
+        out.push_str(";; SERVER: ");
+        write_server(out, addr, event.response_port);
+        let _ = write!(out, "({addr})");
+        if let Some(p) = event.protocol {
+            let _ = write!(out, " ({})", protocol_name(p));
+        }
+        out.push('\n');
+    }
+    if let Some(t) = event.response_time.or(event.query_time) {
+        let _ = writeln!(out, ";; WHEN: {}", when::format_when(t.sec));
+    }
+    let dir = if event.mtype.recorder_is_responder() {
+        "sent"
+    } else {
+        "rcvd"
+    };
+    let _ = writeln!(out, ";; MSG SIZE  {dir}: {size}\n");
+}
+
+/// Appends bytes from a trace as text, escaping anything that is not
+/// printable ASCII as `\DDD` so a crafted trace cannot reach the terminal.
+pub fn write_escaped(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "\\{b:03}");
+        }
+    }
+}

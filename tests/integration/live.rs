@@ -1,0 +1,201 @@
+//! Live-mode behaviour that needs no zone: the trace file's life cycle
+//! (temporary file, STOP after SIGINT/SIGTERM, `--tap -`), usage errors and
+//! the live/read identity on a tiny responder.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qtap::tap::pb;
+
+use crate::{qtap, read_trace, silent_server, tiny_server};
+
+fn msg(r: &pb::Dnstap) -> &pb::Message {
+    r.message.as_ref().expect("message")
+}
+
+#[test]
+fn sigint_and_sigterm_leave_a_complete_trace() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let server = silent_server();
+        let port = server.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("t.fstrm");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "x.example",
+                "+timeout=30",
+            ])
+            .arg("--tap")
+            .arg(&trace)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the query has been sent (the server sees it).
+        let mut buf = [0u8; 512];
+        server
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        server.recv_from(&mut buf).unwrap();
+        // SAFETY: plain kill(2) on our own child.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, signal);
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code));
+        let records = read_trace(&trace);
+        assert_eq!(records.len(), 1, "the query frame");
+        assert_eq!(msg(&records[0]).r#type, pb::message::Type::StubQuery as i32);
+        // No temporary file left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}
+
+#[test]
+fn timeout_still_writes_a_valid_trace_and_exits_9() {
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let start = Instant::now();
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
+        .args(["+timeout=1", "+tries=2", "--tap"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(9));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("timed out").count(), 2, "{stderr}");
+    let records = read_trace(&trace);
+    assert_eq!(records.len(), 2);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout
+            .matches(";; no response recorded for query x.example. IN A")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    // --read reports the same unanswered queries.
+    let read = qtap().arg("--read").arg(&trace).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&read.stdout), stdout);
+}
+
+#[test]
+fn unwritable_trace_fails_before_sending() {
+    let server = silent_server();
+    server.set_nonblocking(true).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example", "--tap"])
+        .arg("/nonexistent-dir/t.fstrm")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent-dir/t.fstrm"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let mut buf = [0u8; 512];
+    assert!(server.recv_from(&mut buf).is_err(), "nothing was sent");
+}
+
+#[test]
+fn tap_to_stdout_sends_text_to_stderr() {
+    let port = tiny_server(1);
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "www.example",
+            "--tap",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("stdout.fstrm");
+    std::fs::write(&trace, &out.stdout).unwrap();
+    let records = read_trace(&trace);
+    assert_eq!(records.len(), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("192.0.2.77"), "{stderr}");
+}
+
+#[test]
+fn live_and_read_output_are_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[&[&str]] = &[
+        &["www.example"],
+        &["www.example", "+qr"],
+        &["www.example", "+short"],
+        &["www.example", "+norec", "+nocmd"],
+        &["a.example", "b.example", "AAAA", "+nostats"],
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let queries = case.iter().filter(|w| w.contains('.')).count();
+        let port = tiny_server(queries);
+        let trace = dir.path().join(format!("{i}.fstrm"));
+        let live = qtap()
+            .args(["@127.0.0.1", "-p", &port.to_string()])
+            .args(*case)
+            .arg("--tap")
+            .arg(&trace)
+            .output()
+            .unwrap();
+        assert!(live.status.success(), "{case:?}");
+        let display: Vec<&str> = case
+            .iter()
+            .copied()
+            .filter(|w| w.starts_with('+'))
+            .collect();
+        let read = qtap()
+            .arg("--read")
+            .arg(&trace)
+            .args(&display)
+            .output()
+            .unwrap();
+        assert!(read.status.success());
+        assert!(!live.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&live.stdout),
+            String::from_utf8_lossy(&read.stdout),
+            "{case:?}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_1_with_one_line() {
+    for args in [
+        &["+bogus"][..],
+        &["-t", "NOTATYPE"],
+        &["--bogus"],
+        &["-p", "x"],
+    ] {
+        let out = qtap().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("qtap: "), "{stderr}");
+    }
+    let out = qtap().arg("+bogus").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("+bogus"));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = qtap().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--tap"));
+    let out = qtap().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}

@@ -1,0 +1,181 @@
+//! `--read`: the sample traces from Knot, kdig, Unbound and BIND render
+//! without panics, with every message shown, damaged files are reported
+//! with the right exit code, and the text matches reviewed golden files.
+
+use std::path::{Path, PathBuf};
+
+use crate::qtap;
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/corpus")
+        .join(name)
+}
+
+const CORPUS: &[&str] = &[
+    "kdig-udp.fstrm",
+    "kdig-tcp.fstrm",
+    "kdig-tls.fstrm",
+    "kdig-axfr.fstrm",
+    "kdig-multi.fstrm",
+    "kdig-udp-tc.fstrm",
+    "knotd-auth.fstrm",
+    "knotd-auth-rwq.fstrm",
+    "unbound-fstrm_capture.fstrm",
+    "named-all.fstrm",
+    "damaged-nostop.fstrm",
+    "damaged-cut-midframe.fstrm",
+];
+
+/// Messages in a file, counted from the Go `dnstap -y` rendering kept next
+/// to it (one `query_message:`/`response_message:` key per message).
+fn reference_message_count(name: &str) -> usize {
+    let text = std::fs::read_to_string(corpus(&format!("{name}.dnstap-y.txt"))).unwrap();
+    text.lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("query_message:") || l.starts_with("response_message:")
+        })
+        .count()
+}
+
+#[test]
+fn every_message_of_every_corpus_file_is_shown_with_qr() {
+    for name in CORPUS {
+        let out = qtap()
+            .arg("--read")
+            .arg(corpus(name))
+            .args(["+qr", "+ignore"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let headers = stdout.matches(";; ->>HEADER<<-").count();
+        assert_eq!(
+            headers,
+            reference_message_count(name),
+            "{name}: messages shown by qtap vs dnstap -y\n{stdout}"
+        );
+        assert!(!stdout.contains("panicked"), "{name}");
+    }
+}
+
+#[test]
+fn exit_codes_tell_whether_data_was_lost() {
+    for name in CORPUS {
+        let out = qtap().arg("--read").arg(corpus(name)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        match *name {
+            "damaged-cut-midframe.fstrm" => {
+                assert_eq!(code, Some(8), "{name}: {stderr}");
+                assert!(stderr.contains("cut short"), "{stderr}");
+                assert!(stderr.contains("byte"), "{stderr}");
+            }
+            "damaged-nostop.fstrm" => {
+                assert_eq!(code, Some(0), "{name}: {stderr}");
+                assert!(stderr.contains("STOP"), "{stderr}");
+            }
+            _ => assert_eq!(code, Some(0), "{name}: {stderr}"),
+        }
+    }
+}
+
+#[test]
+fn responses_are_paired_with_queries_for_query_time() {
+    // Knot logs queries and responses as separate frames: pairing gives the time.
+    let out = qtap()
+        .arg("--read")
+        .arg(corpus("knotd-auth.fstrm"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.matches(";; Query time: ").count(), 50, "{stdout}");
+    assert_eq!(stdout.matches(";; Sent answer:").count(), 50);
+    assert!(!stdout.contains("no response recorded"));
+}
+
+#[test]
+fn unanswered_queries_are_reported() {
+    // The cut file loses its last response: its query must still be reported.
+    let out = qtap()
+        .arg("--read")
+        .arg(corpus("damaged-cut-midframe.fstrm"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(";; no response recorded for query"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn several_files_and_stdin() {
+    let file = corpus("kdig-udp.fstrm");
+    let one = qtap().arg("--read").arg(&file).output().unwrap();
+    let two = qtap().arg("--read").arg(&file).arg(&file).output().unwrap();
+    let one = String::from_utf8(one.stdout).unwrap();
+    let two = String::from_utf8(two.stdout).unwrap();
+    assert_eq!(two.matches(";; Got answer:").count(), 2);
+    let stdin = qtap()
+        .arg("--read")
+        .arg("-")
+        .pipe_stdin(&file)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(stdin.stdout).unwrap(), one);
+}
+
+#[test]
+fn unopenable_inputs_fail_with_code_8() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.fstrm");
+    let empty = dir.path().join("empty.fstrm");
+    std::fs::write(&empty, b"").unwrap();
+    for path in [missing, empty, dir.path().to_owned()] {
+        let out = qtap().arg("--read").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "{}: {stderr}", path.display());
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(&*path.display().to_string()), "{stderr}");
+    }
+}
+
+#[test]
+fn corpus_renders_match_golden_files() {
+    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden");
+    let bless = std::env::var_os("QTAP_BLESS").is_some();
+    for name in CORPUS {
+        for (suffix, extra) in [("txt", None), ("qr.txt", Some("+qr"))] {
+            let mut cmd = qtap();
+            cmd.arg("--read").arg(corpus(name));
+            if let Some(e) = extra {
+                cmd.arg(e);
+            }
+            let out = cmd.output().unwrap();
+            let got = String::from_utf8(out.stdout).unwrap();
+            let path = golden_dir.join(format!("{name}.{suffix}"));
+            if bless {
+                std::fs::write(&path, &got).unwrap();
+                continue;
+            }
+            let want = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run with QTAP_BLESS=1)", path.display()));
+            if got != want {
+                let line = got
+                    .lines()
+                    .zip(want.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                panic!(
+                    "{} differs from golden at line {}:\n got: {:?}\nwant: {:?}",
+                    path.display(),
+                    line + 1,
+                    got.lines().nth(line),
+                    want.lines().nth(line)
+                );
+            }
+        }
+    }
+}

@@ -23,12 +23,40 @@ _qtap() {
 
     case "${cmd}" in
         qtap)
-            opts="-h -V --tcp --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --help --version"
+            opts="-h -V --tcp --tls --https --https-get --quic --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tls-insecure --tls-info --keepopen --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --https)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-certfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keyfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tap)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

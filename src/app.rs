@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::config::{Config, Mode, ServerSpec, TapTarget};
+use crate::config::{Config, Mode, ServerHost, ServerSpec, TapTarget};
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::query::{self, Outcome, RecordMeta, Sink};
@@ -295,25 +295,37 @@ impl LiveSink<'_> {
     }
 }
 
-async fn resolve(server: &ServerSpec, family: Option<u8>) -> Result<SocketAddr, Error> {
+async fn resolve(
+    server: &ServerSpec,
+    family: Option<u8>,
+    port: u16,
+) -> Result<query::Target, Error> {
     let fits = |a: &SocketAddr| match family {
         Some(4) => a.is_ipv4(),
         Some(6) => a.is_ipv6(),
         _ => true,
     };
-    match server {
-        ServerSpec::Addr(a) if fits(a) => Ok(*a),
-        ServerSpec::Addr(a) => Err(Error::Server(format!(
+    match &server.host {
+        ServerHost::Addr(a) if fits(a) => {
+            let mut addr = *a;
+            addr.set_port(port);
+            Ok(query::Target { addr, host: None })
+        }
+        ServerHost::Addr(a) => Err(Error::Server(format!(
             "server {} is not an IPv{} address",
             a.ip(),
             family.unwrap_or(4)
         ))),
-        ServerSpec::Host(host, port) => {
-            let addrs = tokio::net::lookup_host((host.as_str(), *port))
+        ServerHost::Name(host) => {
+            let addrs = tokio::net::lookup_host((host.as_str(), port))
                 .await
                 .map_err(|e| Error::Server(format!("couldn't get address for '{host}': {e}")))?;
-            addrs.into_iter().find(fits).ok_or_else(|| {
+            let addr = addrs.into_iter().find(fits).ok_or_else(|| {
                 Error::Server(format!("couldn't get address for '{host}': not found"))
+            })?;
+            Ok(query::Target {
+                addr,
+                host: Some(host.clone()),
             })
         }
     }
@@ -362,13 +374,6 @@ async fn live<'a>(
             diag: Some(err),
         }
     };
-    let addr = match resolve(server, family).await {
-        Ok(a) => a,
-        Err(e) => {
-            sink.close()?;
-            return Err(e);
-        }
-    };
     let mut code = exits::OK;
     // Registered before anything is sent, so a signal can never find the
     // default handler and kill the process with the trace unfinished.
@@ -376,17 +381,28 @@ async fn live<'a>(
     let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
     let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let mut session = query::Session::default();
     for spec in queries {
+        let port = server.port.unwrap_or(spec.opts.transport.default_port());
+        let target = match resolve(server, family, port).await {
+            Ok(t) => t,
+            Err(e) => {
+                session.close().await;
+                sink.close()?;
+                return Err(e);
+            }
+        };
         let result = tokio::select! {
             biased;
             _ = sigint.recv() => Err(exits::SIGINT),
             _ = sigterm.recv() => Err(exits::SIGTERM),
-            r = query::lookup(spec, addr, &meta, &mut sink) => Ok(r),
+            r = query::lookup(spec, &target, &meta, &mut session, &mut sink) => Ok(r),
         };
         let result = match result {
             Ok(r) => r,
             Err(signal_code) => {
                 sink.diag(";; interrupted");
+                session.close().await;
                 sink.close()?;
                 return Ok(signal_code);
             }
@@ -398,11 +414,13 @@ async fn live<'a>(
                 code = exits::NO_REPLY;
             }
             Err(e) => {
+                session.close().await;
                 let _ = sink.close();
                 return Err(e);
             }
         }
     }
+    session.close().await;
     sink.close()?;
     Ok(code)
 }

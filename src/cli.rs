@@ -36,6 +36,45 @@ pub struct Cli {
     /// Query over TCP (same as +tcp).
     #[arg(long)]
     pub tcp: bool,
+    /// Query over DNS-over-TLS, port 853 (same as +tls).
+    #[arg(long)]
+    pub tls: bool,
+    /// Query over DNS-over-HTTPS, port 443, POST to PATH (default /dns-query) (same as +https).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_DOH_PATH, require_equals = true)]
+    pub https: Option<String>,
+    /// DNS-over-HTTPS with GET instead of POST (same as +https-get).
+    #[arg(long)]
+    pub https_get: bool,
+    /// Query over DNS-over-QUIC, port 853 (same as +quic).
+    #[arg(long)]
+    pub quic: bool,
+    /// Verify the server certificate against this CA file (PEM) instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// The name the server certificate must carry (default: the server's name or address).
+    #[arg(long, value_name = "NAME")]
+    pub tls_hostname: Option<String>,
+    /// The name to send in the TLS SNI extension.
+    #[arg(long, value_name = "NAME")]
+    pub tls_sni: Option<String>,
+    /// Accept the server if its key has this SPKI SHA-256 pin (base64; may repeat).
+    #[arg(long, value_name = "BASE64")]
+    pub tls_pin: Vec<String>,
+    /// Client certificate chain (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_certfile: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_keyfile: Option<PathBuf>,
+    /// Accept any server certificate (insecure; announced with a warning).
+    #[arg(long)]
+    pub tls_insecure: bool,
+    /// Show the negotiated TLS version, cipher suite, ALPN and the server key pin.
+    #[arg(long)]
+    pub tls_info: bool,
+    /// Reuse one connection for all queries of the run (same as +keepopen).
+    #[arg(long)]
+    pub keepopen: bool,
     /// Record every message sent and received in this dnstap file ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub tap: Option<PathBuf>,
@@ -162,12 +201,66 @@ pub enum CliError {
 }
 
 /// Transport of one query.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transport {
     /// UDP, falling back to TCP on TC=1.
     Udp,
     /// TCP.
     Tcp,
+    /// DNS over TLS (RFC 7858).
+    Tls,
+    /// DNS over HTTPS (RFC 8484).
+    Https {
+        /// The URI path (default `/dns-query`).
+        path: String,
+        /// GET with a `dns=` parameter instead of POST.
+        get: bool,
+    },
+    /// DNS over QUIC (RFC 9250).
+    Quic,
+}
+
+impl Transport {
+    /// The port used when `-p` is not given.
+    pub fn default_port(&self) -> u16 {
+        match self {
+            Transport::Udp | Transport::Tcp => 53,
+            Transport::Tls | Transport::Quic => 853,
+            Transport::Https { .. } => 443,
+        }
+    }
+
+    /// True for the transports that run over TLS.
+    pub fn is_encrypted(&self) -> bool {
+        matches!(
+            self,
+            Transport::Tls | Transport::Https { .. } | Transport::Quic
+        )
+    }
+}
+
+/// The default DoH path (RFC 8484 §4.1 example, used by dig and kdig).
+pub const DEFAULT_DOH_PATH: &str = "/dns-query";
+
+/// TLS settings for DoT, DoH and DoQ.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsOpts {
+    /// `+tls-ca`: Some(None) = system roots (the default anyway), Some(Some(file)) = this CA.
+    pub ca: Option<Option<PathBuf>>,
+    /// `+tls-hostname`: the name the certificate must carry.
+    pub hostname: Option<String>,
+    /// `+tls-sni`: the name sent in the TLS SNI extension.
+    pub sni: Option<String>,
+    /// `+tls-pin`: accepted SPKI SHA-256 pins, base64.
+    pub pins: Vec<String>,
+    /// `+tls-certfile`: client certificate chain (PEM).
+    pub certfile: Option<PathBuf>,
+    /// `+tls-keyfile`: client private key (PEM).
+    pub keyfile: Option<PathBuf>,
+    /// `+tls-insecure`: accept any certificate (announced with a warning).
+    pub insecure: bool,
+    /// `+tlsinfo`: show the negotiated TLS parameters.
+    pub info: bool,
 }
 
 /// Per-query protocol settings (dig's lookup options).
@@ -199,6 +292,10 @@ pub struct QueryOpts {
     pub tries: u32,
     /// `+ignore`: do not retry over TCP on TC=1.
     pub ignore_tc: bool,
+    /// `+keepopen`: reuse one TCP/TLS/HTTPS/QUIC connection for the run.
+    pub keepopen: bool,
+    /// TLS settings.
+    pub tls: TlsOpts,
 }
 
 impl Default for QueryOpts {
@@ -217,6 +314,8 @@ impl Default for QueryOpts {
             timeout: 5,
             tries: 3,
             ignore_tc: false,
+            keepopen: false,
+            tls: TlsOpts::default(),
         }
     }
 }
@@ -300,6 +399,12 @@ pub struct Args {
 
 /// Long options that take a value in the next word when not written `--opt=value`.
 const LONG_WITH_VALUE: &[&str] = &[
+    "--tls-ca",
+    "--tls-hostname",
+    "--tls-sni",
+    "--tls-pin",
+    "--tls-certfile",
+    "--tls-keyfile",
     "--tap",
     "--tap-type",
     "--tap-identity",
@@ -369,9 +474,38 @@ where
 /// dig's word classifier.
 fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
     let mut defaults = QueryOpts::default();
-    if args.cli.tcp {
+    let c = &args.cli;
+    if c.tcp {
         defaults.transport = Transport::Tcp;
     }
+    if c.tls {
+        defaults.transport = Transport::Tls;
+    }
+    if let Some(path) = &c.https {
+        defaults.transport = Transport::Https {
+            path: path.clone(),
+            get: c.https_get,
+        };
+    } else if c.https_get {
+        defaults.transport = Transport::Https {
+            path: DEFAULT_DOH_PATH.into(),
+            get: true,
+        };
+    }
+    if c.quic {
+        defaults.transport = Transport::Quic;
+    }
+    if let Some(ca) = &c.tls_ca {
+        defaults.tls.ca = Some(Some(ca.clone()));
+    }
+    defaults.tls.hostname = c.tls_hostname.clone();
+    defaults.tls.sni = c.tls_sni.clone();
+    defaults.tls.pins = c.tls_pin.clone();
+    defaults.tls.certfile = c.tls_certfile.clone();
+    defaults.tls.keyfile = c.tls_keyfile.clone();
+    defaults.tls.insecure = c.tls_insecure;
+    defaults.tls.info = c.tls_info;
+    defaults.keepopen = c.keepopen;
     if let Some(t) = args.cli.timeout {
         defaults.timeout = t.max(1);
     }
@@ -597,6 +731,64 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         "send a client COOKIE, optionally a given one (hex)",
     ),
     ("nsid", PlusKind::Flag, "ask for the server's NSID"),
+    ("tls", PlusKind::Flag, "query over DNS-over-TLS (port 853)"),
+    (
+        "https",
+        PlusKind::FlagOrValue,
+        "query over DNS-over-HTTPS (port 443), POST to the path",
+    ),
+    (
+        "https-get",
+        PlusKind::FlagOrValue,
+        "DNS-over-HTTPS with GET, to the path",
+    ),
+    (
+        "https-post",
+        PlusKind::FlagOrValue,
+        "DNS-over-HTTPS with POST (the default), to the path",
+    ),
+    (
+        "quic",
+        PlusKind::Flag,
+        "query over DNS-over-QUIC (port 853)",
+    ),
+    (
+        "tls-ca",
+        PlusKind::FlagOrValue,
+        "verify against the system roots, or this CA file",
+    ),
+    (
+        "tls-hostname",
+        PlusKind::Value,
+        "the name the server certificate must carry",
+    ),
+    ("tls-sni", PlusKind::Value, "the name sent in TLS SNI"),
+    (
+        "tls-pin",
+        PlusKind::Value,
+        "accept a server key with this SPKI SHA-256 pin (base64)",
+    ),
+    (
+        "tls-certfile",
+        PlusKind::Value,
+        "client certificate chain (PEM)",
+    ),
+    ("tls-keyfile", PlusKind::Value, "client private key (PEM)"),
+    (
+        "tls-insecure",
+        PlusKind::Flag,
+        "accept any server certificate (insecure)",
+    ),
+    (
+        "tlsinfo",
+        PlusKind::Flag,
+        "show TLS version, cipher, ALPN and the server key pin",
+    ),
+    (
+        "keepopen",
+        PlusKind::Flag,
+        "reuse one connection for all queries",
+    ),
 ];
 
 /// dig accepts unambiguous abbreviations of some long options.
@@ -623,6 +815,16 @@ fn canonical(name: &str) -> Option<&'static str> {
         .iter()
         .find(|(n, _, _)| *n == name)
         .map(|(n, _, _)| *n)
+}
+
+fn required(word: &str, value: Option<&str>) -> Result<String, CliError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => Err(CliError::BadValue {
+            option: word.to_owned(),
+            reason: "a value is required".into(),
+        }),
+    }
 }
 
 fn number<T: std::str::FromStr>(word: &str, value: Option<&str>) -> Result<T, CliError> {
@@ -736,6 +938,70 @@ fn apply_plus(
                 }
             };
         }
+        "tls" => {
+            q.transport = if on { Transport::Tls } else { Transport::Udp };
+        }
+        "https" | "https-post" | "https-get" => {
+            q.transport = if on {
+                let path = match value {
+                    Some(p) if p.starts_with('/') => p.to_owned(),
+                    Some(p) => {
+                        return Err(CliError::BadValue {
+                            option: word.to_owned(),
+                            reason: format!("{p:?} is not a path starting with /"),
+                        })
+                    }
+                    None => DEFAULT_DOH_PATH.to_owned(),
+                };
+                Transport::Https {
+                    path,
+                    get: name == "https-get",
+                }
+            } else {
+                Transport::Udp
+            };
+        }
+        "quic" => {
+            q.transport = if on { Transport::Quic } else { Transport::Udp };
+        }
+        "tls-ca" => {
+            q.tls.ca = if on {
+                Some(value.map(PathBuf::from))
+            } else {
+                None
+            };
+        }
+        "tls-hostname" => q.tls.hostname = on.then(|| required(word, value)).transpose()?,
+        "tls-sni" => q.tls.sni = on.then(|| required(word, value)).transpose()?,
+        "tls-pin" => {
+            if on {
+                let pin = required(word, value)?;
+                let ok = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &pin)
+                    .is_ok_and(|b| b.len() == 32);
+                if !ok {
+                    return Err(CliError::BadValue {
+                        option: word.to_owned(),
+                        reason: "a pin is the base64 of a 32-byte SHA-256 digest".into(),
+                    });
+                }
+                q.tls.pins.push(pin);
+            } else {
+                q.tls.pins.clear();
+            }
+        }
+        "tls-certfile" => {
+            q.tls.certfile = on
+                .then(|| required(word, value).map(PathBuf::from))
+                .transpose()?;
+        }
+        "tls-keyfile" => {
+            q.tls.keyfile = on
+                .then(|| required(word, value).map(PathBuf::from))
+                .transpose()?;
+        }
+        "tls-insecure" => q.tls.insecure = on,
+        "tlsinfo" => q.tls.info = on,
+        "keepopen" => q.keepopen = on,
         "nsid" => {
             q.nsid = on;
             if on && q.edns.is_none() {

@@ -8,27 +8,45 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::path::PathBuf;
 
-use crate::cli::{Args, ColorChoice, Format, QuerySpec, TapType};
+use crate::cli::{Args, ColorChoice, Format, QuerySpec, TapType, Transport};
 use crate::render::DisplayOpts;
 
 /// The default DNS port.
 pub const DNS_PORT: u16 = 53;
 
-/// Where queries go.
+/// Where queries go: an address or a host name, and the port if one was
+/// given (else each query uses its transport's default port).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerSpec {
-    /// An address (with the port already applied).
+pub struct ServerSpec {
+    /// The host.
+    pub host: ServerHost,
+    /// `-p`, or the port of an `@https://host:port/` URL.
+    pub port: Option<u16>,
+}
+
+/// The server's host part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerHost {
+    /// An address; for IPv6 the scope id is kept in the `SocketAddr` (port unused).
     Addr(SocketAddr),
-    /// A host name to resolve with the system resolver, and the port.
-    Host(String, u16),
+    /// A host name, resolved with the system resolver.
+    Name(String),
 }
 
 impl ServerSpec {
-    /// The server as the user named it (for the SERVER line and messages).
+    /// The server as the user named it.
     pub fn label(&self) -> String {
-        match self {
-            ServerSpec::Addr(a) => a.ip().to_string(),
-            ServerSpec::Host(h, _) => h.clone(),
+        match &self.host {
+            ServerHost::Addr(a) => a.ip().to_string(),
+            ServerHost::Name(h) => h.clone(),
+        }
+    }
+
+    /// The host name, if the server was given by name (used to verify TLS).
+    pub fn name(&self) -> Option<&str> {
+        match &self.host {
+            ServerHost::Name(h) => Some(h),
+            ServerHost::Addr(_) => None,
         }
     }
 }
@@ -128,27 +146,41 @@ fn interface_index(name: &str) -> Option<u32> {
     (index != 0).then_some(index)
 }
 
-/// Parses `@server` text: an address (IPv6 may have a scope) or a host name.
-pub fn parse_server(text: &str, port: u16) -> ServerSpec {
+/// Parses `@server` text: an address (IPv6 may have a scope, and may be in
+/// brackets) or a host name.
+pub fn parse_server(text: &str, port: Option<u16>) -> ServerSpec {
     let bare = text.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return ServerSpec::Addr(SocketAddr::new(ip, port));
-    }
-    if let Some(addr) = first_nameserver(&format!("nameserver {bare}"), None, interface_index) {
-        return ServerSpec::Addr(SocketAddr::new(addr.ip(), port)).with_scope(addr);
-    }
-    ServerSpec::Host(bare.to_owned(), port)
+    let host = match bare.parse::<IpAddr>() {
+        Ok(ip) => ServerHost::Addr(SocketAddr::new(ip, 0)),
+        Err(_) => match first_nameserver(&format!("nameserver {bare}"), None, interface_index) {
+            Some(addr) => ServerHost::Addr(addr),
+            None => ServerHost::Name(bare.to_owned()),
+        },
+    };
+    ServerSpec { host, port }
 }
 
-impl ServerSpec {
-    fn with_scope(self, from: SocketAddr) -> ServerSpec {
-        match (self, from) {
-            (ServerSpec::Addr(SocketAddr::V6(a)), SocketAddr::V6(f)) => ServerSpec::Addr(
-                SocketAddr::V6(SocketAddrV6::new(*a.ip(), a.port(), 0, f.scope_id())),
-            ),
-            (s, _) => s,
+/// Splits `https://host[:port]/path` into host, port and path.
+pub fn parse_https_url(url: &str) -> Option<(String, Option<u16>, String)> {
+    let rest = url.strip_prefix("https://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_owned()),
+        None => (rest, crate::cli::DEFAULT_DOH_PATH.to_owned()),
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None => None,
+        };
+        (h.to_owned(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p.parse().ok()?)),
+            None => (authority.to_owned(), None),
         }
-    }
+    };
+    (!host.is_empty()).then_some((host, port, path))
 }
 
 impl Config {
@@ -180,26 +212,52 @@ impl Config {
                 color,
             };
         }
-        let port = args.port.unwrap_or(DNS_PORT);
         let mut warning = None;
+        let mut queries = args.queries;
         let server = match &args.server {
-            Some(text) => parse_server(text, port),
+            Some(text) if text.starts_with("https://") => match parse_https_url(text) {
+                Some((host, url_port, path)) => {
+                    for q in &mut queries {
+                        if q.opts.transport == Transport::Udp {
+                            q.opts.transport = Transport::Https {
+                                path: path.clone(),
+                                get: false,
+                            };
+                        }
+                    }
+                    parse_server(&host, args.port.or(url_port))
+                }
+                None => parse_server(text, args.port),
+            },
+            Some(text) => parse_server(text, args.port),
             None => {
                 let text = std::fs::read_to_string(resolv_conf).unwrap_or_default();
                 match first_nameserver(&text, args.family, interface_index) {
-                    Some(addr) => {
-                        ServerSpec::Addr(SocketAddr::new(addr.ip(), port)).with_scope(addr)
-                    }
+                    Some(addr) => ServerSpec {
+                        host: ServerHost::Addr(addr),
+                        port: args.port,
+                    },
                     None => {
                         warning = Some(format!(
                             ";; WARNING: no nameserver found in {}, using 127.0.0.1",
                             resolv_conf.display()
                         ));
-                        ServerSpec::Addr(SocketAddr::new([127, 0, 0, 1].into(), port))
+                        ServerSpec {
+                            host: ServerHost::Addr(SocketAddr::new([127, 0, 0, 1].into(), 0)),
+                            port: args.port,
+                        }
                     }
                 }
             }
         };
+        if queries
+            .iter()
+            .any(|q| q.opts.tls.insecure && q.opts.transport.is_encrypted())
+        {
+            warning = Some(
+                ";; WARNING: +tls-insecure: the server certificate is NOT verified".to_owned(),
+            );
+        }
         let tap = args.cli.tap.clone().map(|path| TapTarget {
             path,
             kind: args.cli.tap_type,
@@ -209,7 +267,7 @@ impl Config {
             mode: Mode::Query {
                 server,
                 family: args.family,
-                queries: args.queries,
+                queries,
                 tap,
                 warning,
             },
@@ -273,18 +331,52 @@ mod tests {
 
     #[test]
     fn server_text() {
+        let addr = |s: &str| ServerHost::Addr(s.parse().unwrap());
+        assert_eq!(parse_server("::1", Some(5353)).host, addr("[::1]:0"));
+        assert_eq!(parse_server("::1", Some(5353)).port, Some(5353));
         assert_eq!(
-            parse_server("::1", 5353),
-            ServerSpec::Addr("[::1]:5353".parse().unwrap())
+            parse_server("[2001:db8::1]", None).host,
+            addr("[2001:db8::1]:0")
         );
         assert_eq!(
-            parse_server("[2001:db8::1]", 53),
-            ServerSpec::Addr("[2001:db8::1]:53".parse().unwrap())
+            parse_server("ns.example", None).host,
+            ServerHost::Name("ns.example".into())
+        );
+    }
+
+    #[test]
+    fn https_urls() {
+        assert_eq!(
+            parse_https_url("https://dns.example/q"),
+            Some(("dns.example".into(), None, "/q".into()))
         );
         assert_eq!(
-            parse_server("ns.example", 53),
-            ServerSpec::Host("ns.example".into(), 53)
+            parse_https_url("https://127.0.0.1:8443"),
+            Some(("127.0.0.1".into(), Some(8443), "/dns-query".into()))
         );
+        assert_eq!(
+            parse_https_url("https://[::1]:443/dns"),
+            Some(("::1".into(), Some(443), "/dns".into()))
+        );
+        assert_eq!(parse_https_url("https://:1/"), None);
+        assert_eq!(parse_https_url("http://x/"), None);
+        let args = crate::cli::parse(["qtap", "@https://127.0.0.1:8443/q", "x.example"]).unwrap();
+        let c = Config::from_args(args, std::path::Path::new("/nonexistent"));
+        match c.mode {
+            Mode::Query {
+                server, queries, ..
+            } => {
+                assert_eq!(server.port, Some(8443));
+                assert_eq!(
+                    queries[0].opts.transport,
+                    Transport::Https {
+                        path: "/q".into(),
+                        get: false
+                    }
+                );
+            }
+            Mode::Read { .. } => panic!("query mode expected"),
+        }
     }
 
     #[test]
@@ -295,7 +387,10 @@ mod tests {
             Mode::Query {
                 server, warning, ..
             } => {
-                assert_eq!(server, ServerSpec::Addr("127.0.0.1:53".parse().unwrap()));
+                assert_eq!(
+                    server.host,
+                    ServerHost::Addr("127.0.0.1:0".parse().unwrap())
+                );
                 assert!(warning.unwrap().contains("127.0.0.1"));
             }
             Mode::Read { .. } => panic!("query mode expected"),

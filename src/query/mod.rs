@@ -1,17 +1,22 @@
-//! Live queries: builds each query, sends it over UDP or TCP with dig's
-//! timeouts, tries and TC→TCP fallback, and hands every message sent or
-//! accepted to a [`Sink`] as a dnstap record, at the moment it happens.
+//! Live queries: builds each query, sends it over UDP, TCP, TLS, HTTPS or
+//! QUIC with dig's timeouts, tries and TC→TCP fallback, and hands every
+//! message sent or accepted to a [`Sink`] as a dnstap record, at the moment
+//! it happens. With `+keepopen` a [`Session`] keeps the connection.
 //!
 //! The sink decides what to do with records (write the trace, render them);
 //! this module never prints. Sockets live here and only here.
 
+pub mod https;
+pub mod quic;
 pub mod stream;
+pub mod tls;
 pub mod udp;
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -101,6 +106,7 @@ fn family_of(addr: &SocketAddr) -> i32 {
 struct Exchange<'a> {
     meta: &'a RecordMeta,
     protocol: Protocol,
+    http: Option<i32>,
     local: SocketAddr,
     peer: SocketAddr,
     query: Bytes,
@@ -116,7 +122,7 @@ impl Exchange<'_> {
             mtype,
             family: Some(family_of(&self.peer)),
             protocol: Some(self.protocol),
-            http_protocol: None,
+            http_protocol: self.http,
             query_addr: Some(self.local.ip()),
             query_port: Some(self.local.port()),
             response_addr: Some(self.peer.ip()),
@@ -148,7 +154,7 @@ impl Exchange<'_> {
     }
 }
 
-fn build_query(spec: &QuerySpec) -> Vec<u8> {
+fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
     let o = &spec.opts;
     let cookie: Option<Vec<u8>> = match &o.cookie {
         None => None,
@@ -156,7 +162,7 @@ fn build_query(spec: &QuerySpec) -> Vec<u8> {
         Some(None) => Some(rand::random::<[u8; 8]>().to_vec()),
     };
     encode_query(&QueryParams {
-        id: rand::random(),
+        id,
         name: &spec.name,
         qtype: spec.qtype,
         qclass: spec.qclass,
@@ -174,34 +180,142 @@ fn build_query(spec: &QuerySpec) -> Vec<u8> {
     })
 }
 
-/// Runs one lookup against `server`: UDP with tries and TC fallback, or TCP.
-pub async fn lookup(
-    spec: &QuerySpec,
-    server: SocketAddr,
-    meta: &RecordMeta,
-    sink: &mut dyn Sink,
-) -> Result<Outcome, crate::error::Error> {
-    let query = Bytes::from(build_query(spec));
-    let timeout = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
-    let tries = spec.opts.tries.max(1);
-    match spec.opts.transport {
-        Transport::Tcp => tcp_lookup(&query, server, meta, timeout, tries, sink).await,
-        Transport::Udp => {
-            for _ in 0..tries {
-                match udp_try(&query, server, meta, timeout, sink).await? {
-                    Some(response) => {
-                        let truncated = Message::parse(&response).is_ok_and(|m| m.header.tc());
-                        if truncated && !spec.opts.ignore_tc {
-                            return tcp_lookup(&query, server, meta, timeout, tries, sink).await;
-                        }
-                        return Ok(Outcome::Answered);
-                    }
-                    None => continue,
-                }
-            }
-            Ok(Outcome::NoReply)
+/// Where a lookup goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Address and port.
+    pub addr: SocketAddr,
+    /// The server's host name when it was given by name (TLS verifies it).
+    pub host: Option<String>,
+}
+
+/// A byte stream DNS can run over (TCP, or TLS over TCP).
+pub trait DnsStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> DnsStream for T {}
+
+/// An open connection.
+enum Conn {
+    /// TCP or TLS; `http1` when it carries DoH as HTTP/1.1 (not reusable).
+    Stream {
+        stream: Box<dyn DnsStream>,
+        local: SocketAddr,
+        protocol: Protocol,
+        http1: bool,
+    },
+    /// DoH over HTTP/2.
+    H2 {
+        send: h2::client::SendRequest<Bytes>,
+        local: SocketAddr,
+    },
+    /// DoQ.
+    Quic(quic::QuicConn),
+}
+
+impl Conn {
+    fn reusable(&self) -> bool {
+        !matches!(self, Conn::Stream { http1: true, .. })
+    }
+
+    async fn close(self) {
+        if let Conn::Quic(q) = self {
+            q.close().await;
         }
     }
+}
+
+/// Connections kept between lookups (`+keepopen`).
+#[derive(Default)]
+pub struct Session {
+    kept: Option<(Target, Transport, crate::cli::TlsOpts, Conn)>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("kept", &self.kept.as_ref().map(|k| (&k.0, &k.1)))
+            .finish()
+    }
+}
+
+impl Session {
+    /// Closes whatever is still open.
+    pub async fn close(mut self) {
+        if let Some((_, _, _, conn)) = self.kept.take() {
+            conn.close().await;
+        }
+    }
+
+    fn take(&mut self, target: &Target, spec: &QuerySpec) -> Option<Conn> {
+        match self.kept.take() {
+            Some((t, tr, tls, conn))
+                if &t == target && tr == spec.opts.transport && tls == spec.opts.tls =>
+            {
+                Some(conn)
+            }
+            Some((_, _, _, conn)) => {
+                drop(conn);
+                None
+            }
+            None => None,
+        }
+    }
+}
+
+/// Why one try failed, and whether another try could help.
+struct Failure {
+    text: String,
+    retry: bool,
+}
+
+impl Failure {
+    fn retry(text: impl Into<String>) -> Failure {
+        Failure {
+            text: text.into(),
+            retry: true,
+        }
+    }
+    fn fatal(text: impl Into<String>) -> Failure {
+        Failure {
+            text: text.into(),
+            retry: false,
+        }
+    }
+}
+
+/// Runs one lookup: UDP with tries and TC fallback, or a connection-based
+/// transport.
+pub async fn lookup(
+    spec: &QuerySpec,
+    target: &Target,
+    meta: &RecordMeta,
+    session: &mut Session,
+    sink: &mut dyn Sink,
+) -> Result<Outcome, crate::error::Error> {
+    // RFC 9250 §4.2.1: the ID is 0 on DoQ.
+    let id = if spec.opts.transport == Transport::Quic {
+        0
+    } else {
+        rand::random()
+    };
+    let query = Bytes::from(build_query(spec, id));
+    let timeout = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
+    let tries = spec.opts.tries.max(1);
+    if spec.opts.transport != Transport::Udp {
+        return conn_lookup(spec, &query, target, meta, timeout, tries, session, sink).await;
+    }
+    for _ in 0..tries {
+        if let Some(response) = udp_try(&query, target.addr, meta, timeout, sink).await? {
+            let truncated = Message::parse(&response).is_ok_and(|m| m.header.tc());
+            if truncated && !spec.opts.ignore_tc {
+                let mut tcp = spec.clone();
+                tcp.opts.transport = Transport::Tcp;
+                return conn_lookup(&tcp, &query, target, meta, timeout, tries, session, sink)
+                    .await;
+            }
+            return Ok(Outcome::Answered);
+        }
+    }
+    Ok(Outcome::NoReply)
 }
 
 /// One UDP try. Ok(None): this try failed (already reported).
@@ -222,6 +336,7 @@ async fn udp_try(
     let ex = Exchange {
         meta,
         protocol: Protocol::Udp,
+        http: None,
         local: conn.local,
         peer: server,
         query: query.clone(),
@@ -286,24 +401,77 @@ pub fn hash(addr: SocketAddr) -> String {
     format!("{}#{}", addr.ip(), addr.port())
 }
 
-async fn tcp_lookup(
+#[allow(clippy::too_many_arguments)]
+async fn conn_lookup(
+    spec: &QuerySpec,
     query: &Bytes,
-    server: SocketAddr,
+    target: &Target,
     meta: &RecordMeta,
     timeout: Duration,
     tries: u32,
+    session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Outcome, crate::error::Error> {
     for _ in 0..tries {
         let deadline = Instant::now() + timeout;
-        match tcp_try(query, server, meta, deadline, sink).await? {
-            Ok(()) => return Ok(Outcome::Answered),
-            Err(why) => {
+        let kept = if spec.opts.keepopen {
+            session.take(target, spec)
+        } else {
+            None
+        };
+        let reused = kept.is_some();
+        let conn = match kept {
+            Some(c) => c,
+            None => match tokio::time::timeout_at(deadline, connect(spec, target, sink)).await {
+                Err(_) => {
+                    sink.diag(&format!(
+                        ";; communications error to {}: timed out",
+                        hash(target.addr)
+                    ));
+                    continue;
+                }
+                Ok(Err(f)) => {
+                    sink.diag(&format!(
+                        ";; communications error to {}: {}",
+                        hash(target.addr),
+                        f.text
+                    ));
+                    if f.retry {
+                        continue;
+                    }
+                    break;
+                }
+                Ok(Ok(c)) => c,
+            },
+        };
+        let (result, conn) = exchange(conn, spec, query, target, meta, deadline, sink).await?;
+        match result {
+            Ok(()) => {
+                if let Some(conn) = conn {
+                    if spec.opts.keepopen && conn.reusable() {
+                        session.kept = Some((
+                            target.clone(),
+                            spec.opts.transport.clone(),
+                            spec.opts.tls.clone(),
+                            conn,
+                        ));
+                    } else {
+                        conn.close().await;
+                    }
+                }
+                return Ok(Outcome::Answered);
+            }
+            Err(f) => {
                 sink.diag(&format!(
-                    ";; communications error to {}: {why}",
-                    hash(server)
+                    ";; communications error to {}: {}",
+                    hash(target.addr),
+                    f.text
                 ));
-                if why == "connection refused" {
+                if let Some(conn) = conn {
+                    conn.close().await;
+                }
+                // A kept connection the server closed meanwhile is retried fresh.
+                if !(f.retry || reused) {
                     break;
                 }
             }
@@ -312,54 +480,274 @@ async fn tcp_lookup(
     Ok(Outcome::NoReply)
 }
 
-/// One TCP connection: connect, send, read replies until one matches.
-async fn tcp_try(
+async fn tcp_connect(addr: SocketAddr) -> Result<(TcpStream, SocketAddr), Failure> {
+    let stream = TcpStream::connect(addr).await.map_err(|e| {
+        let retry = e.kind() != std::io::ErrorKind::ConnectionRefused;
+        Failure {
+            text: io_text(&e),
+            retry,
+        }
+    })?;
+    let local = stream
+        .local_addr()
+        .map_err(|e| Failure::retry(io_text(&e)))?;
+    let _ = stream.set_nodelay(true);
+    Ok((stream, local))
+}
+
+/// The TLS configuration and the names to use for one connection.
+fn tls_setup(
+    spec: &QuerySpec,
+    target: &Target,
+    alpn: &[&[u8]],
+) -> Result<(rustls::ClientConfig, rustls::pki_types::ServerName<'static>), Failure> {
+    let opts = &spec.opts.tls;
+    let verify_as =
+        tls::verify_name(opts, target.host.as_deref(), target.addr.ip()).map_err(Failure::fatal)?;
+    let sni = match &opts.sni {
+        Some(name) => rustls::pki_types::ServerName::try_from(name.clone())
+            .map_err(|_| Failure::fatal(format!("invalid SNI name {name:?}")))?,
+        None => verify_as.clone(),
+    };
+    let config = tls::client_config(opts, alpn, (sni != verify_as).then_some(verify_as))
+        .map_err(Failure::fatal)?;
+    Ok((config, sni))
+}
+
+async fn tls_handshake(
+    spec: &QuerySpec,
+    target: &Target,
+    alpn: &[&[u8]],
+    sink: &mut dyn Sink,
+) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, SocketAddr), Failure> {
+    let (config, sni) = tls_setup(spec, target, alpn)?;
+    let (tcp, local) = tcp_connect(target.addr).await?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let stream = connector
+        .connect(sni, tcp)
+        .await
+        .map_err(|e| Failure::fatal(tls::error_text(&e)))?;
+    if spec.opts.tls.info {
+        sink.diag(&format!(";; TLS handshake with {}", hash(target.addr)));
+        for line in tls::describe(stream.get_ref().1) {
+            sink.diag(&line);
+        }
+    }
+    Ok((stream, local))
+}
+
+/// Opens a connection for the spec's transport.
+async fn connect(spec: &QuerySpec, target: &Target, sink: &mut dyn Sink) -> Result<Conn, Failure> {
+    match &spec.opts.transport {
+        Transport::Udp | Transport::Tcp => {
+            let (stream, local) = tcp_connect(target.addr).await?;
+            Ok(Conn::Stream {
+                stream: Box::new(stream),
+                local,
+                protocol: Protocol::Tcp,
+                http1: false,
+            })
+        }
+        Transport::Tls => {
+            let (stream, local) = tls_handshake(spec, target, &[b"dot"], sink).await?;
+            Ok(Conn::Stream {
+                stream: Box::new(stream),
+                local,
+                protocol: Protocol::Dot,
+                http1: false,
+            })
+        }
+        Transport::Https { .. } => {
+            let (stream, local) = tls_handshake(spec, target, &[b"h2", b"http/1.1"], sink).await?;
+            if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                let (send, connection) = h2::client::handshake(stream)
+                    .await
+                    .map_err(|e| Failure::retry(format!("HTTP/2 handshake failed: {e}")))?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                Ok(Conn::H2 { send, local })
+            } else {
+                Ok(Conn::Stream {
+                    stream: Box::new(stream),
+                    local,
+                    protocol: Protocol::Doh,
+                    http1: true,
+                })
+            }
+        }
+        Transport::Quic => {
+            let (config, sni) = tls_setup(spec, target, &[quic::ALPN_DOQ])?;
+            let name = match &sni {
+                rustls::pki_types::ServerName::DnsName(n) => n.as_ref().to_owned(),
+                rustls::pki_types::ServerName::IpAddress(ip) => {
+                    std::net::IpAddr::from(*ip).to_string()
+                }
+                _ => target.addr.ip().to_string(),
+            };
+            let conn = quic::connect(target.addr, config, &name)
+                .await
+                .map_err(Failure::fatal)?;
+            if spec.opts.tls.info {
+                sink.diag(&format!(";; QUIC handshake with {}", hash(target.addr)));
+                for line in conn.describe() {
+                    sink.diag(&line);
+                }
+            }
+            Ok(Conn::Quic(conn))
+        }
+    }
+}
+
+/// `host[:port]` for HTTP.
+fn authority(target: &Target) -> String {
+    let host = match &target.host {
+        Some(h) => h.clone(),
+        None => match target.addr {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        },
+    };
+    if target.addr.port() == 443 {
+        host
+    } else {
+        format!("{host}:{}", target.addr.port())
+    }
+}
+
+/// One query over an open connection; hands the connection back when it
+/// is still usable.
+async fn exchange(
+    conn: Conn,
+    spec: &QuerySpec,
     query: &Bytes,
-    server: SocketAddr,
+    target: &Target,
     meta: &RecordMeta,
     deadline: Instant,
     sink: &mut dyn Sink,
-) -> Result<Result<(), String>, crate::error::Error> {
-    let mut stream = match tokio::time::timeout_at(deadline, TcpStream::connect(server)).await {
-        Err(_) => return Ok(Err("timed out".into())),
-        Ok(Err(e)) => return Ok(Err(io_text(&e))),
-        Ok(Ok(s)) => s,
-    };
-    let local = match stream.local_addr() {
-        Ok(a) => a,
-        Err(e) => return Ok(Err(io_text(&e))),
+) -> Result<(Result<(), Failure>, Option<Conn>), crate::error::Error> {
+    let (local, protocol, http) = match &conn {
+        Conn::Stream {
+            local,
+            protocol,
+            http1,
+            ..
+        } => (
+            *local,
+            *protocol,
+            http1.then_some(pb::HttpProtocol::Http1 as i32),
+        ),
+        Conn::H2 { local, .. } => (*local, Protocol::Doh, Some(pb::HttpProtocol::Http2 as i32)),
+        Conn::Quic(q) => (q.local, Protocol::Doq, None),
     };
     let ex = Exchange {
         meta,
-        protocol: Protocol::Tcp,
+        protocol,
+        http,
         local,
-        peer: server,
+        peer: target.addr,
         query: query.clone(),
         query_time: now(),
     };
-    match tokio::time::timeout_at(deadline, stream::send_framed(&mut stream, query)).await {
-        Err(_) => return Ok(Err("timed out".into())),
-        Ok(Err(e)) => return Ok(Err(io_text(&e))),
-        Ok(Ok(())) => {}
-    }
-    sink.record(ex.query_record())?;
-    loop {
-        let response =
-            match tokio::time::timeout_at(deadline, stream::recv_framed(&mut stream)).await {
-                Err(_) => return Ok(Err("timed out".into())),
-                Ok(Err(e)) => return Ok(Err(io_text(&e))),
-                Ok(Ok(r)) => r,
-            };
-        match check_answer(query, &response) {
-            Ok(()) => {
-                let at = now();
-                sink.record(ex.response_record(response, at))?;
-                return Ok(Ok(()));
+    let (path, get) = match &spec.opts.transport {
+        Transport::Https { path, get } => (path.clone(), *get),
+        _ => (String::new(), false),
+    };
+    let auth = authority(target);
+    let request = https::Request {
+        authority: &auth,
+        path: &path,
+        get,
+    };
+    let timed_out = || Failure::retry("timed out");
+    match conn {
+        Conn::Stream {
+            mut stream,
+            local,
+            protocol,
+            http1: false,
+        } => {
+            match tokio::time::timeout_at(deadline, stream::send_framed(&mut stream, query)).await {
+                Err(_) => return Ok((Err(timed_out()), None)),
+                Ok(Err(e)) => return Ok((Err(Failure::retry(io_text(&e))), None)),
+                Ok(Ok(())) => {}
             }
-            Err(why) => sink.diag(&format!(
-                ";; Warning: ignoring reply from {}: {why}",
-                hash(server)
-            )),
+            sink.record(ex.query_record())?;
+            loop {
+                let response =
+                    match tokio::time::timeout_at(deadline, stream::recv_framed(&mut stream)).await
+                    {
+                        Err(_) => return Ok((Err(timed_out()), None)),
+                        Ok(Err(e)) => return Ok((Err(Failure::retry(io_text(&e))), None)),
+                        Ok(Ok(r)) => r,
+                    };
+                match check_answer(query, &response) {
+                    Ok(()) => {
+                        sink.record(ex.response_record(response, now()))?;
+                        let conn = Conn::Stream {
+                            stream,
+                            local,
+                            protocol,
+                            http1: false,
+                        };
+                        return Ok((Ok(()), Some(conn)));
+                    }
+                    Err(why) => sink.diag(&format!(
+                        ";; Warning: ignoring reply from {}: {why}",
+                        hash(target.addr)
+                    )),
+                }
+            }
+        }
+        Conn::Stream { mut stream, .. } => {
+            sink.record(ex.query_record())?;
+            let got = tokio::time::timeout_at(
+                deadline,
+                https::http1_exchange(&mut stream, &request, query),
+            )
+            .await;
+            let result = finish_response(got, query, &ex, target, sink)?;
+            Ok((result, None))
+        }
+        Conn::H2 { mut send, local } => {
+            sink.record(ex.query_record())?;
+            let got =
+                tokio::time::timeout_at(deadline, https::h2_exchange(&mut send, &request, query))
+                    .await;
+            let result = finish_response(got, query, &ex, target, sink)?;
+            let keep = result.is_ok().then_some(Conn::H2 { send, local });
+            Ok((result, keep))
+        }
+        Conn::Quic(q) => {
+            sink.record(ex.query_record())?;
+            let got = tokio::time::timeout_at(deadline, q.exchange(query)).await;
+            let result = finish_response(got, query, &ex, target, sink)?;
+            Ok((result, Some(Conn::Quic(q))))
+        }
+    }
+}
+
+/// Checks and records a response that came as one message (HTTP, QUIC).
+fn finish_response(
+    got: Result<Result<Vec<u8>, String>, tokio::time::error::Elapsed>,
+    query: &[u8],
+    ex: &Exchange<'_>,
+    target: &Target,
+    sink: &mut dyn Sink,
+) -> Result<Result<(), Failure>, crate::error::Error> {
+    let response = match got {
+        Err(_) => return Ok(Err(Failure::retry("timed out"))),
+        Ok(Err(text)) => return Ok(Err(Failure::fatal(text))),
+        Ok(Ok(r)) => r,
+    };
+    match check_answer(query, &response) {
+        Ok(()) => {
+            sink.record(ex.response_record(response, now()))?;
+            Ok(Ok(()))
+        }
+        Err(why) => {
+            let _ = target;
+            Ok(Err(Failure::fatal(format!("bad reply: {why}"))))
         }
     }
 }

@@ -252,6 +252,12 @@ pub fn error_text(e: &std::io::Error) -> String {
                 "TLS handshake failed: the server refused the ALPN protocol".into()
             }
             rustls::Error::General(text) => format!("TLS handshake failed: {text}"),
+            rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
+                "TLS handshake failed: the server refused the ALPN protocol".into()
+            }
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+                "TLS handshake failed: the server requires a client certificate".into()
+            }
             other => format!("TLS handshake failed: {other}"),
         };
     }

@@ -5,9 +5,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod damaged;
+mod encrypted;
 mod generate;
 mod interop;
 mod live;
+mod props;
 mod query;
 mod read;
 mod tap;
@@ -32,9 +35,28 @@ pub fn have(tool: &str) -> bool {
     found
 }
 
+/// The reply a test responder gives: the query's header and question with
+/// QR/AA set and one `A 192.0.2.77` answer (any OPT record is dropped).
+pub fn answer_a(q: &[u8]) -> Vec<u8> {
+    let n = q.len();
+    let mut end = 12;
+    while end < n && q[end] != 0 {
+        end += usize::from(q[end]) + 1;
+    }
+    end += 5;
+    let mut r = q[..end.min(n)].to_vec();
+    if r.len() < 12 {
+        return r;
+    }
+    r[2] = 0x85; // QR AA RD
+    r[3] = 0x00;
+    r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+    r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 77]);
+    r
+}
+
 /// A minimal UDP responder on 127.0.0.1: answers each of the first `count`
-/// queries with its own question plus `A 192.0.2.77`, then stops. Returns
-/// its port.
+/// queries with [`answer_a`], then stops. Returns its port.
 pub fn tiny_server(count: usize) -> u16 {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
@@ -46,19 +68,7 @@ pub fn tiny_server(count: usize) -> u16 {
             let Ok((n, peer)) = sock.recv_from(&mut buf) else {
                 return;
             };
-            let q = &buf[..n];
-            // Header + question only (the query's OPT record is dropped).
-            let mut end = 12;
-            while end < n && q[end] != 0 {
-                end += usize::from(q[end]) + 1;
-            }
-            end += 5;
-            let mut r = q[..end.min(n)].to_vec();
-            r[2] = 0x85; // QR AA RD
-            r[3] = 0x00;
-            r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
-            r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 77]);
-            let _ = sock.send_to(&r, peer);
+            let _ = sock.send_to(&answer_a(&buf[..n]), peer);
         }
     });
     port

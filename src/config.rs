@@ -250,6 +250,12 @@ impl Config {
                 }
             }
         };
+        if display.qr {
+            // +qr shows what was negotiated too, as kdig does.
+            for q in &mut queries {
+                q.opts.tls.info = true;
+            }
+        }
         if queries
             .iter()
             .any(|q| q.opts.tls.insecure && q.opts.transport.is_encrypted())

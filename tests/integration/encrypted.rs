@@ -221,6 +221,70 @@ where
     }
 }
 
+/// DoH over HTTP/1.1 only (ALPN http/1.1): one request per connection.
+fn http1_server() -> Server {
+    let o = ServerOpts::new(b"http/1.1");
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(&o)));
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let h = handshakes.clone();
+    let rt = spawn(move || async move {
+        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            h.fetch_add(1, Ordering::SeqCst);
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let (head_end, length) = loop {
+                let Ok(n) = tls.read(&mut buf).await else {
+                    break (0, 0);
+                };
+                if n == 0 {
+                    break (0, 0);
+                }
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&raw[..i]).to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (i + 4, len);
+                }
+            };
+            while raw.len() < head_end + length {
+                let Ok(n) = tls.read(&mut buf).await else {
+                    break;
+                };
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+            }
+            let body = raw.get(head_end..head_end + length).unwrap_or(&[]);
+            let answer = answer_a(body);
+            // Chunked, to exercise that path of the client.
+            let mut resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+            resp.extend_from_slice(format!("{:x}\r\n", answer.len()).as_bytes());
+            resp.extend_from_slice(&answer);
+            resp.extend_from_slice(b"\r\n0\r\n\r\n");
+            let _ = tls.write_all(&resp).await;
+            let _ = tls.shutdown().await;
+        }
+    });
+    Server {
+        addr,
+        handshakes,
+        gets: Arc::new(AtomicUsize::new(0)),
+        _rt: rt,
+    }
+}
+
 /// DNS over QUIC.
 fn quic_server(o: ServerOpts) -> Server {
     let tls = server_config(&o);
@@ -346,6 +410,58 @@ fn doq_queries_use_message_id_zero() {
         let q = msg(&r).query_message.clone().unwrap();
         assert_eq!(&q[..2], &[0, 0]);
     }
+}
+
+#[test]
+fn doh_falls_back_to_http1_when_the_server_offers_only_that() {
+    let server = http1_server();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let ca = ca_arg();
+    let (code, stdout, stderr) = run(
+        &server,
+        &[
+            "www.enc.test",
+            "+https",
+            &ca,
+            "+short",
+            "--tap",
+            trace.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "192.0.2.77\n");
+    assert_eq!(server.handshakes.load(Ordering::SeqCst), 1);
+    for r in read_trace(&trace) {
+        assert_eq!(msg(&r).http_protocol, Some(pb::HttpProtocol::Http1 as i32));
+        assert_eq!(
+            msg(&r).socket_protocol,
+            Some(pb::SocketProtocol::Doh as i32)
+        );
+    }
+}
+
+#[test]
+fn quic_connection_errors_are_clear() {
+    let doq = quic_server(ServerOpts::new(b"doq"));
+    let other = format!("+tls-ca={}", cert_path("other-ca.pem").display());
+    let (code, _, stderr) = run(&doq, &["www.enc.test", "+quic", &other]);
+    assert_eq!(code, 9);
+    assert!(stderr.contains("QUIC handshake failed"), "{stderr}");
+    let doq = quic_server(ServerOpts::new(b"not-doq"));
+    let (code, _, stderr) = run(&doq, &["www.enc.test", "+quic", &ca_arg()]);
+    assert_eq!(code, 9);
+    assert!(stderr.contains("QUIC"), "{stderr}");
+}
+
+#[test]
+fn qr_shows_the_negotiated_tls_parameters() {
+    let dot = tls_server(ServerOpts::new(b"dot"), false);
+    let (code, _, stderr) = run(&dot, &["www.enc.test", "+tls", &ca_arg(), "+qr"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains(";; TLS version: TLSv1_3"), "{stderr}");
+    assert!(stderr.contains(";; TLS ALPN: dot"), "{stderr}");
+    assert!(stderr.contains(";; TLS cipher suite: TLS13_"), "{stderr}");
 }
 
 #[test]

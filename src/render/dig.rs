@@ -53,24 +53,31 @@ pub fn rcode_name(rcode: u16) -> String {
     name.to_owned()
 }
 
-/// Appends spaces/tabs after a field so the next one starts at column
-/// `stop` (tab width 8), or one space if the field already reached it, as
-/// BIND's master-file dumper does.
+/// Appends tabs (and spaces) after a field so the next one starts at
+/// column `stop` (tab width 8), as BIND's master-file dumper does: a field
+/// that already reached the stop is followed by a one-column step, which is
+/// a tab when it crosses a tab stop and a space otherwise.
 fn pad_to(out: &mut String, line_start: usize, stop: usize) {
-    let mut col = out.as_bytes()[line_start..].iter().fold(0, |col, &b| {
+    let col = out.as_bytes()[line_start..].iter().fold(0, |col, &b| {
         if b == b'\t' {
             (col / 8 + 1) * 8
         } else {
             col + 1
         }
     });
-    if col >= stop {
-        out.push(' ');
-        return;
-    }
-    while col < stop {
-        out.push('\t');
-        col = (col / 8 + 1) * 8;
+    let to = if col >= stop { col + 1 } else { stop };
+    let tabs = to / 8 - col / 8;
+    if tabs > 0 {
+        for _ in 0..tabs {
+            out.push('\t');
+        }
+        for _ in 0..to % 8 {
+            out.push(' ');
+        }
+    } else {
+        for _ in col..to {
+            out.push(' ');
+        }
     }
 }
 
@@ -132,7 +139,7 @@ fn write_question_line(out: &mut String, msg: &Message<'_>) {
         out.push(';');
         let start = out.len();
         write_name(out, &q.name);
-        pad_to(out, start, STOPS.ttl);
+        // The question has no TTL column: the name runs up to the class.
         pad_to(out, start, STOPS.class);
         out.push_str(&class_name(q.qclass));
         pad_to(out, start, STOPS.rtype);
@@ -371,6 +378,10 @@ mod tests {
         assert_eq!(s.len(), 24);
         pad_to(&mut s, 0, 24);
         assert!(s.ends_with(". "));
+        // Overflowing at column 31: the one-column step crosses a tab stop.
+        let mut s = "x".repeat(31);
+        pad_to(&mut s, 0, 24);
+        assert!(s.ends_with("x\t"));
     }
 
     #[test]

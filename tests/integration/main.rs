@@ -9,6 +9,7 @@ mod damaged;
 mod encrypted;
 mod generate;
 mod interop;
+mod knot;
 mod live;
 mod props;
 mod query;

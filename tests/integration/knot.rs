@@ -272,7 +272,7 @@ fn truncated_udp_answers_are_retried_over_tcp_like_dig() {
         40,
         "all records over TCP"
     );
-    assert!(stdout.contains(&format!("(127.0.0.1) (TCP)")), "{stdout}");
+    assert!(stdout.contains("(127.0.0.1) (TCP)"), "{stdout}");
     let records = crate::read_trace(&trace);
     let protos: Vec<(i32, Option<i32>)> = records
         .iter()

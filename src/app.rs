@@ -230,9 +230,17 @@ impl TapFile {
             path: self.path.clone(),
             source,
         };
-        let file = writer.finish().map_err(tap_err)?;
-        file.sync_all().map_err(tap_err)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(tap_err)
+        let done = writer
+            .finish()
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        if let Err(e) = done {
+            // The file could not be completed (disk full, size limit): drop
+            // the temporary file and leave any earlier trace untouched.
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(tap_err(e));
+        }
+        Ok(())
     }
 }
 

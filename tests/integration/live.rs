@@ -199,3 +199,48 @@ fn help_and_version_exit_0() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn a_full_disk_leaves_the_earlier_trace_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    // A complete earlier trace.
+    let port = tiny_server(1);
+    qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "old.example",
+            "--tap",
+        ])
+        .arg(&trace)
+        .assert()
+        .success();
+    let before = std::fs::read(&trace).unwrap();
+    // Now ten lookups under a 1 KiB file size limit: the trace cannot fit.
+    let port = tiny_server(10);
+    let names: Vec<String> = (0..10).map(|i| format!("n{i}.example")).collect();
+    let script = format!(
+        "ulimit -f 1; exec \"$0\" @127.0.0.1 -p {port} {} --tap \"$1\"",
+        names.join(" ")
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .arg(assert_cmd::cargo::cargo_bin("qtap"))
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write trace"), "{stderr}");
+    assert!(stderr.contains("t.fstrm"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&trace).unwrap(),
+        before,
+        "earlier trace intact"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind");
+}

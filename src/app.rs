@@ -69,6 +69,10 @@ impl View {
     pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
         let pairer = std::mem::take(&mut self.pairer);
         pairer.finish(&mut self.items);
+        for item in self.items.drain(..) {
+            self.renderer.render(&mut self.buf, &item);
+        }
+        self.renderer.finish(&mut self.buf);
         self.flush_items(out)
     }
 }

@@ -341,8 +341,6 @@ pub struct DisplayFlags {
     pub qr: bool,
     /// `+short`.
     pub short: bool,
-    /// `+ignore` (also a display matter: truncated answers are shown).
-    pub ignore_tc: bool,
 }
 
 impl Default for DisplayFlags {
@@ -357,7 +355,6 @@ impl Default for DisplayFlags {
             stats: true,
             qr: false,
             short: false,
-            ignore_tc: false,
         }
     }
 }
@@ -917,7 +914,6 @@ fn apply_plus(
         "retry" => q.tries = number::<u32>(word, value)?.saturating_add(1),
         "ignore" => {
             q.ignore_tc = on;
-            d.ignore_tc = on;
         }
         "cookie" => {
             q.cookie = if !on {

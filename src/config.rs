@@ -198,7 +198,6 @@ impl Config {
             stats: d.stats,
             qr: d.qr,
             short: d.short || args.cli.format == Format::Short,
-            ignore_tc: d.ignore_tc,
             rdata: Default::default(),
         };
         let color = resolve_color(args.cli.color);

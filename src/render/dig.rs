@@ -368,9 +368,9 @@ mod tests {
         let mut s = String::from("example.com.");
         pad_to(&mut s, 0, 24);
         assert_eq!(s, "example.com.\t\t");
-        let mut s = String::from("a-very-long-owner-name.example.");
+        let mut s = String::from("a-very-long-owner-name.exam.");
         pad_to(&mut s, 0, 24);
-        assert_eq!(s, "a-very-long-owner-name.example. ");
+        assert_eq!(s, "a-very-long-owner-name.exam. ");
         let mut s = String::from("a.\t\t3600");
         pad_to(&mut s, 0, 32);
         assert_eq!(s, "a.\t\t3600\t\t");

@@ -42,8 +42,6 @@ pub struct DisplayOpts {
     pub qr: bool,
     /// `+short`: answer RDATA only.
     pub short: bool,
-    /// `+ignore`: show truncated responses instead of the retry notice.
-    pub ignore_tc: bool,
     /// RDATA formatting.
     pub rdata: RdataStyle,
 }
@@ -60,7 +58,6 @@ impl Default for DisplayOpts {
             stats: true,
             qr: false,
             short: false,
-            ignore_tc: false,
             rdata: RdataStyle::default(),
         }
     }
@@ -75,6 +72,10 @@ pub struct Renderer {
     /// The previous block announced a TCP retry: its banner stands for the
     /// retried exchange too.
     after_retry_notice: bool,
+    /// A truncated UDP answer of a stub or tool, held until the next item
+    /// tells whether it was retried over TCP (then dig's one-line notice is
+    /// shown) or not (then the answer itself, as with +ignore).
+    pending_tc: Option<Item>,
 }
 
 impl Renderer {
@@ -84,6 +85,7 @@ impl Renderer {
             opts,
             first: true,
             after_retry_notice: false,
+            pending_tc: None,
         }
     }
 
@@ -94,13 +96,37 @@ impl Renderer {
 
     /// Appends the text for one item.
     pub fn render(&mut self, out: &mut String, item: &Item) {
+        if let Some(pending) = self.pending_tc.take() {
+            let retried = match (&pending, item) {
+                (Item::Response { event: tc, .. }, Item::Query(next)) => is_tcp_retry(tc, next),
+                _ => false,
+            };
+            self.render_now(out, &pending, retried);
+        }
+        if let Item::Response { event, .. } = item {
+            if is_truncated_udp_answer(event) {
+                self.pending_tc = Some(item.clone());
+                return;
+            }
+        }
+        self.render_now(out, item, false);
+    }
+
+    /// Ends the output: shows a truncated answer still held back.
+    pub fn finish(&mut self, out: &mut String) {
+        if let Some(pending) = self.pending_tc.take() {
+            self.render_now(out, &pending, false);
+        }
+    }
+
+    fn render_now(&mut self, out: &mut String, item: &Item, retried: bool) {
         match item {
             Item::Query(event) => self.render_query(out, event),
             Item::Response {
                 event,
                 query_time,
                 query_seen,
-            } => self.render_response(out, event, *query_time, *query_seen),
+            } => self.render_response(out, event, *query_time, *query_seen, retried),
             Item::Unanswered(event) => self.render_unanswered(out, event),
         }
     }
@@ -171,6 +197,7 @@ impl Renderer {
         event: &Event,
         query_time: Option<Timestamp>,
         query_seen: bool,
+        truncated_retry: bool,
     ) {
         let Some(response) = event.main_message() else {
             return;
@@ -181,10 +208,6 @@ impl Renderer {
             dig::write_message(out, response, false, None, &self.opts);
             return;
         }
-        let truncated_retry = !self.opts.ignore_tc
-            && event.protocol == Some(Protocol::Udp)
-            && matches!(event.mtype.0, 10 | 12)
-            && Message::parse(response).is_ok_and(|m| m.header.tc());
         if self.opts.short {
             if truncated_retry {
                 out.push_str(";; Truncated, retrying in TCP mode.\n");
@@ -249,6 +272,38 @@ impl Renderer {
         }
         out.push('\n');
     }
+}
+
+/// A UDP answer with TC=1 received by a stub or a tool (which retry over TCP).
+fn is_truncated_udp_answer(event: &Event) -> bool {
+    event.protocol == Some(Protocol::Udp)
+        && matches!(event.mtype.0, 10 | 12)
+        && event
+            .response_message
+            .as_deref()
+            .is_some_and(|r| Message::parse(r).is_ok_and(|m| m.header.tc()))
+}
+
+/// Is `next` the TCP (or TLS) retry of the query answered by `tc`?
+fn is_tcp_retry(tc: &Event, next: &Event) -> bool {
+    let question = |bytes: Option<&bytes::Bytes>| {
+        bytes
+            .and_then(|b| Message::parse(b).ok())
+            .and_then(|m| m.question.into_iter().next())
+    };
+    let same_question = match (
+        question(tc.response_message.as_ref()),
+        question(next.query_message.as_ref()),
+    ) {
+        (Some(a), Some(b)) => {
+            a.qtype == b.qtype && a.qclass == b.qclass && a.name.eq_ignore_case(&b.name)
+        }
+        _ => false,
+    };
+    matches!(next.protocol, Some(Protocol::Tcp | Protocol::Dot))
+        && next.mtype.family() == tc.mtype.family()
+        && next.response_addr == tc.response_addr
+        && same_question
 }
 
 /// The transport as dig names it in its SERVER line.

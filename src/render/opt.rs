@@ -222,10 +222,7 @@ fn option_value(out: &mut String, code: u16, d: &[u8], client_cookie: Option<&[u
             }
             if !text.is_empty() {
                 out.push_str(": (");
-                out.extend(
-                    text.chars()
-                        .map(|c| if c.is_ascii_control() { '.' } else { c }),
-                );
+                out.extend(text.chars().map(|c| if c.is_control() { '.' } else { c }));
                 out.push(')');
             }
         }

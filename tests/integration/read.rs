@@ -45,11 +45,16 @@ fn every_message_of_every_corpus_file_is_shown_with_qr() {
         let out = qtap()
             .arg("--read")
             .arg(corpus(name))
-            .args(["+qr", "+ignore"])
+            .arg("+qr")
             .output()
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
-        let headers = stdout.matches(";; ->>HEADER<<-").count();
+        // A truncated answer that was retried over TCP is summed up in dig's
+        // one-line notice instead of being shown.
+        let headers = stdout.matches(";; ->>HEADER<<-").count()
+            + stdout
+                .matches(";; Truncated, retrying in TCP mode.")
+                .count();
         assert_eq!(
             headers,
             reference_message_count(name),

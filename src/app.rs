@@ -234,10 +234,11 @@ impl TapFile {
             path: self.path.clone(),
             source,
         };
+        // No fsync: the promise is a complete file after errors and signals,
+        // not after a power cut, and a sync would cost more than the query.
         let done = writer
             .finish()
-            .and_then(|file| file.sync_all())
-            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+            .and_then(|_| std::fs::rename(&self.tmp, &self.path));
         if let Err(e) = done {
             // The file could not be completed (disk full, size limit): drop
             // the temporary file and leave any earlier trace untouched.

@@ -368,6 +368,8 @@ pub struct QuerySpec {
     pub qtype: u16,
     /// QCLASS.
     pub qclass: u16,
+    /// For IXFR (`IXFR=N`): the serial the client has.
+    pub ixfr_serial: Option<u32>,
     /// Protocol settings.
     pub opts: QueryOpts,
 }
@@ -511,7 +513,7 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
     }
     // The lookup being built, and whether its type/class came from the user.
     let mut current: Option<(QuerySpec, bool, bool)> = None;
-    let mut pending_type: Option<u16> = None;
+    let mut pending_type: Option<(u16, Option<u32>)> = None;
     let mut pending_class: Option<u16> = None;
     let mut it = words.iter();
     let finish = |args: &mut Args, current: &mut Option<(QuerySpec, bool, bool)>| {
@@ -549,10 +551,10 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
                 }
                 "-t" => {
                     let v = value(&mut it)?;
-                    let t = parse_type(&v).ok_or(CliError::BadType(v))?;
+                    let t = parse_qtype(&v).ok_or(CliError::BadType(v))?;
                     match current.as_mut() {
                         Some((q, typed, _)) if !*typed => {
-                            q.qtype = t;
+                            (q.qtype, q.ixfr_serial) = t;
                             *typed = true;
                         }
                         _ => pending_type = Some(t),
@@ -587,6 +589,7 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
                         name: Name::reverse(addr),
                         qtype: types::PTR,
                         qclass: pending_class.take().unwrap_or(types::IN),
+                        ixfr_serial: None,
                         opts: defaults.clone(),
                     };
                     current = Some((q, true, false));
@@ -597,8 +600,8 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
             // A free word: a type or class for the current lookup, else a name.
             if let Some((q, typed, classed)) = current.as_mut() {
                 if !*typed {
-                    if let Some(t) = parse_type(word) {
-                        q.qtype = t;
+                    if let Some(t) = parse_qtype(word) {
+                        (q.qtype, q.ixfr_serial) = t;
                         *typed = true;
                         continue;
                     }
@@ -622,21 +625,40 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
     }
     finish(args, &mut current);
     if args.queries.is_empty() {
+        let (qtype, ixfr_serial) = pending_type.unwrap_or((types::NS, None));
         args.queries.push(QuerySpec {
             name: Name::root(),
-            qtype: pending_type.unwrap_or(types::NS),
+            qtype,
             qclass: pending_class.unwrap_or(types::IN),
+            ixfr_serial,
             opts: defaults.clone(),
         });
+    }
+    // Zone transfers run over a stream, as in dig.
+    for q in &mut args.queries {
+        if crate::dns::xfr::is_xfr(q.qtype) && q.opts.transport == Transport::Udp {
+            q.opts.transport = Transport::Tcp;
+        }
     }
     args.default_opts = defaults;
     Ok(())
 }
 
+/// A query type: a mnemonic, TYPEnnn, or dig's `IXFR=serial`.
+fn parse_qtype(text: &str) -> Option<(u16, Option<u32>)> {
+    if let Some((name, serial)) = text.split_once('=') {
+        if name.eq_ignore_ascii_case("IXFR") {
+            return serial.parse().ok().map(|s| (types::IXFR, Some(s)));
+        }
+        return None;
+    }
+    parse_type(text).map(|t| (t, None))
+}
+
 fn new_query(
     text: &str,
     defaults: &QueryOpts,
-    pending_type: &mut Option<u16>,
+    pending_type: &mut Option<(u16, Option<u32>)>,
     pending_class: &mut Option<u16>,
 ) -> Result<(QuerySpec, bool, bool), CliError> {
     let name = Name::from_text(text).map_err(|e| CliError::BadName {
@@ -645,11 +667,13 @@ fn new_query(
     })?;
     let typed = pending_type.is_some();
     let classed = pending_class.is_some();
+    let (qtype, ixfr_serial) = pending_type.take().unwrap_or((types::A, None));
     Ok((
         QuerySpec {
             name,
-            qtype: pending_type.take().unwrap_or(types::A),
+            qtype,
             qclass: pending_class.take().unwrap_or(types::IN),
+            ixfr_serial,
             opts: defaults.clone(),
         },
         typed,
@@ -1084,6 +1108,20 @@ mod tests {
         assert_eq!(a.port, Some(53));
         let a = p(&["-t", "TYPE65400", "x.example"]);
         assert_eq!(a.queries[0].qtype, 65400);
+    }
+
+    #[test]
+    fn zone_transfers_use_tcp_and_ixfr_takes_a_serial() {
+        let a = p(&["example.com", "AXFR", "example.org", "ixfr=2024"]);
+        assert_eq!(a.queries[0].qtype, types::AXFR);
+        assert_eq!(a.queries[0].opts.transport, Transport::Tcp);
+        assert_eq!(a.queries[1].qtype, types::IXFR);
+        assert_eq!(a.queries[1].ixfr_serial, Some(2024));
+        assert_eq!(a.queries[1].opts.transport, Transport::Tcp);
+        let a = p(&["-t", "IXFR=7", "example.com", "+tls"]);
+        assert_eq!(a.queries[0].ixfr_serial, Some(7));
+        assert_eq!(a.queries[0].opts.transport, Transport::Tls);
+        assert!(matches!(perr(&["-t", "IXFR=x"]), CliError::BadType(_)));
     }
 
     #[test]

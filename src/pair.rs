@@ -19,7 +19,9 @@ use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
 /// How many outstanding queries are remembered by default; past that the
 /// oldest is reported as unanswered.
-pub const DEFAULT_CAPACITY: usize = 65_536;
+/// Ten thousand queries in flight is far more than any capture holds, and
+/// keeps the table a few MiB at most.
+pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// What the renderer is asked to show.
 #[derive(Debug, Clone)]
@@ -73,6 +75,8 @@ struct Pending {
     /// reader's buffer so it does not pin it.
     query: Event,
     answered: bool,
+    /// The query asks for a zone transfer (several responses expected).
+    xfr: bool,
 }
 
 /// The pairing state. Feed events with [`Pairer::push`], then call
@@ -157,6 +161,12 @@ impl Pairer {
             key,
             Pending {
                 seq,
+                xfr: query
+                    .query_message
+                    .as_deref()
+                    .and_then(|m| crate::dns::wire::Message::parse(m).ok())
+                    .and_then(|m| m.first_question().map(|q| crate::dns::xfr::is_xfr(q.qtype)))
+                    .unwrap_or(false),
                 query,
                 answered: false,
             },
@@ -169,12 +179,24 @@ impl Pairer {
             .as_deref()
             .or(event.query_message.as_deref())
             .and_then(|m| Key::of(&event, m));
-        let partner = key.and_then(|k| self.pending.get_mut(&k));
-        let (partner_time, query_seen) = match partner {
-            Some(p) => {
-                p.answered = true;
-                (p.query.query_time, true)
-            }
+        let (partner_time, query_seen) = match key {
+            Some(k) => match self.pending.get_mut(&k) {
+                // A zone transfer answers with many messages: keep the query
+                // for the ones to come. Anything else is done with now, which
+                // keeps memory flat on long captures.
+                Some(p) if p.xfr => {
+                    p.answered = true;
+                    (p.query.query_time, true)
+                }
+                Some(_) => match self.pending.remove(&k) {
+                    Some(p) => {
+                        self.order.remove(&p.seq);
+                        (p.query.query_time, true)
+                    }
+                    None => (None, false),
+                },
+                None => (None, false),
+            },
             None => (None, false),
         };
         let query_time = event.query_time.or(partner_time);
@@ -292,14 +314,49 @@ mod tests {
     }
 
     #[test]
-    fn several_responses_to_one_query_all_get_its_time() {
+    fn zone_transfer_responses_all_get_the_query_time() {
+        let name = crate::dns::name::Name::from_text("zone.example").unwrap();
+        let axfr = crate::dns::build::encode_query(&crate::dns::build::QueryParams {
+            id: 1,
+            name: &name,
+            qtype: crate::dns::types::AXFR,
+            qclass: 1,
+            rd: false,
+            ad: false,
+            cd: false,
+            aa: false,
+            edns: None,
+            ixfr_serial: None,
+        });
         let mut p = Pairer::default();
         let mut out = Vec::new();
-        p.push(event(9, 1, 1, 1), &mut out);
+        let mut q = event(9, 1, 1, 1);
+        q.query_message = Some(Bytes::from(axfr));
+        p.push(q, &mut out);
         p.push(event(10, 1, 1, 2), &mut out);
         p.push(event(10, 1, 1, 3), &mut out);
         p.finish(&mut out);
         assert_eq!(kinds(&out), ["Q1", "R1@1", "R1@1"]);
+    }
+
+    #[test]
+    fn answered_queries_are_forgotten() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        for port in 0..50_000u16 {
+            p.push(event(9, 1, port, 1), &mut out);
+            p.push(event(10, 1, port, 2), &mut out);
+        }
+        assert!(p.pending.is_empty() && p.order.is_empty());
+        // A duplicate response has no partner any more.
+        p.push(event(10, 1, 7, 3), &mut out);
+        assert!(matches!(
+            out.last(),
+            Some(Item::Response {
+                query_time: None,
+                ..
+            })
+        ));
     }
 
     #[test]

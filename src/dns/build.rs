@@ -36,6 +36,9 @@ pub struct QueryParams<'a> {
     pub aa: bool,
     /// EDNS, when present.
     pub edns: Option<EdnsParams<'a>>,
+    /// For IXFR: the serial the client has, sent as a SOA in the
+    /// authority section (RFC 1995 §3).
+    pub ixfr_serial: Option<u32>,
 }
 
 /// The OPT record of a query.
@@ -72,12 +75,25 @@ pub fn encode_query(p: &QueryParams<'_>) -> Vec<u8> {
     }
     out.extend_from_slice(&flags.to_be_bytes());
     let arcount: u16 = u16::from(p.edns.is_some());
-    for count in [1u16, 0, 0, arcount] {
+    let nscount: u16 = u16::from(p.ixfr_serial.is_some());
+    for count in [1u16, 0, nscount, arcount] {
         out.extend_from_slice(&count.to_be_bytes());
     }
     out.extend_from_slice(p.name.as_wire());
     out.extend_from_slice(&p.qtype.to_be_bytes());
     out.extend_from_slice(&p.qclass.to_be_bytes());
+    if let Some(serial) = p.ixfr_serial {
+        // Owner: a pointer to the question name at offset 12; "." for the
+        // names, the serial, and zero timers, as dig sends it.
+        out.extend_from_slice(&[0xc0, 12]);
+        out.extend_from_slice(&types::SOA.to_be_bytes());
+        out.extend_from_slice(&p.qclass.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&22u16.to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&serial.to_be_bytes());
+        out.extend_from_slice(&[0; 16]);
+    }
     if let Some(e) = &p.edns {
         out.push(0); // root owner
         out.extend_from_slice(&types::OPT.to_be_bytes());
@@ -106,6 +122,29 @@ mod tests {
     use crate::dns::wire::Message;
 
     #[test]
+    fn ixfr_query_carries_the_serial_in_a_soa() {
+        let name = Name::from_text("small.test").unwrap();
+        let q = encode_query(&QueryParams {
+            id: 1,
+            name: &name,
+            qtype: types::IXFR,
+            qclass: types::IN,
+            rd: false,
+            ad: false,
+            cd: false,
+            aa: false,
+            edns: None,
+            ixfr_serial: Some(3),
+        });
+        let m = Message::parse(&q).unwrap();
+        assert!(m.error.is_none());
+        assert_eq!(m.authority.len(), 1);
+        assert_eq!(m.authority[0].rtype, types::SOA);
+        assert_eq!(m.authority[0].name, name);
+        assert_eq!(&m.rdata(&m.authority[0])[2..6], &3u32.to_be_bytes());
+    }
+
+    #[test]
     fn plain_query_bytes() {
         let name = Name::from_text("a.b").unwrap();
         let q = encode_query(&QueryParams {
@@ -118,6 +157,7 @@ mod tests {
             cd: false,
             aa: false,
             edns: None,
+            ixfr_serial: None,
         });
         assert_eq!(
             q,
@@ -145,6 +185,7 @@ mod tests {
                 nsid: true,
                 cookie: Some(&cookie),
             }),
+            ixfr_serial: None,
         });
         let m = Message::parse(&q).unwrap();
         assert!(m.error.is_none());

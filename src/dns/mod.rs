@@ -8,6 +8,7 @@ pub mod build;
 pub mod name;
 pub mod types;
 pub mod wire;
+pub mod xfr;
 
 /// Why a DNS message (or part of one) could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

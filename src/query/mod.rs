@@ -170,6 +170,7 @@ fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
         ad: o.ad,
         cd: o.cd,
         aa: o.aa,
+        ixfr_serial: spec.ixfr_serial,
         edns: o.edns.map(|version| EdnsParams {
             version,
             udp_size: o.bufsize,
@@ -683,7 +684,56 @@ async fn exchange(
                     };
                 match check_answer(query, &response) {
                     Ok(()) => {
+                        let xfr = crate::dns::xfr::is_xfr(spec.qtype).then(|| {
+                            let mut t = crate::dns::xfr::XfrTracker::new(spec.qtype);
+                            let progress = Message::parse(&response)
+                                .map_or(crate::dns::xfr::Progress::Failed, |m| t.feed(&m));
+                            (t, progress)
+                        });
                         sink.record(ex.response_record(response, now()))?;
+                        if let Some((mut tracker, mut progress)) = xfr {
+                            // The rest of the transfer: one message after another,
+                            // each with the full timeout, each recorded.
+                            let per_message =
+                                Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
+                            while progress == crate::dns::xfr::Progress::More {
+                                let next = match tokio::time::timeout(
+                                    per_message,
+                                    stream::recv_framed(&mut stream),
+                                )
+                                .await
+                                {
+                                    Err(_) => {
+                                        return Ok((
+                                            Err(Failure::fatal("transfer timed out")),
+                                            None,
+                                        ))
+                                    }
+                                    Ok(Err(e)) => {
+                                        return Ok((
+                                            Err(Failure::fatal(format!(
+                                                "transfer ended early: {}",
+                                                io_text(&e)
+                                            ))),
+                                            None,
+                                        ))
+                                    }
+                                    Ok(Ok(r)) => r,
+                                };
+                                if let Err(why) = check_answer(query, &next) {
+                                    sink.diag(&format!(
+                                        ";; Warning: ignoring reply from {}: {why}",
+                                        hash(target.addr)
+                                    ));
+                                    continue;
+                                }
+                                progress = Message::parse(&next)
+                                    .map_or(crate::dns::xfr::Progress::Failed, |m| {
+                                        tracker.feed(&m)
+                                    });
+                                sink.record(ex.response_record(next, now()))?;
+                            }
+                        }
                         let conn = Conn::Stream {
                             stream,
                             local,
@@ -769,6 +819,7 @@ mod tests {
             cd: false,
             aa: false,
             edns: None,
+            ixfr_serial: None,
         })
     }
 

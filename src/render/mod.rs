@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
 use crate::dns::wire::Message;
+use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
@@ -76,6 +77,29 @@ pub struct Renderer {
     /// tells whether it was retried over TCP (then dig's one-line notice is
     /// shown) or not (then the answer itself, as with +ignore).
     pending_tc: Option<Item>,
+    /// Zone transfers under way, by connection and message ID.
+    xfrs: Vec<(XfrKey, XfrTracker)>,
+}
+
+/// Identifies the messages of one zone transfer.
+type XfrKey = (
+    i32,
+    Option<std::net::IpAddr>,
+    Option<u16>,
+    Option<std::net::IpAddr>,
+    Option<u16>,
+    u16,
+);
+
+fn xfr_key(event: &Event, id: u16) -> XfrKey {
+    (
+        event.mtype.family(),
+        event.query_addr,
+        event.query_port,
+        event.response_addr,
+        event.response_port,
+        id,
+    )
 }
 
 impl Renderer {
@@ -86,6 +110,7 @@ impl Renderer {
             first: true,
             after_retry_notice: false,
             pending_tc: None,
+            xfrs: Vec::new(),
         }
     }
 
@@ -112,11 +137,84 @@ impl Renderer {
         self.render_now(out, item, false);
     }
 
-    /// Ends the output: shows a truncated answer still held back.
+    /// Ends the output: shows a truncated answer still held back, and says
+    /// which zone transfers never completed.
     pub fn finish(&mut self, out: &mut String) {
         if let Some(pending) = self.pending_tc.take() {
             self.render_now(out, &pending, false);
         }
+        for (_, t) in self.xfrs.drain(..) {
+            let _ = writeln!(
+                out,
+                ";; WARNING: transfer incomplete: {} records (messages {}, bytes {})\n",
+                t.records, t.messages, t.bytes
+            );
+        }
+    }
+
+    /// The display options for the records of a zone transfer: dig shows
+    /// them without headers, comments or question.
+    fn xfr_opts(&self) -> DisplayOpts {
+        DisplayOpts {
+            comments: false,
+            question: false,
+            ..self.opts.clone()
+        }
+    }
+
+    /// Shows one message of a zone transfer; false when `msg` is not part
+    /// of one.
+    fn render_xfr(
+        &mut self,
+        out: &mut String,
+        event: &Event,
+        msg: &Message<'_>,
+        query_time: Option<Timestamp>,
+        query_seen: bool,
+    ) -> bool {
+        let key = xfr_key(event, msg.header.id);
+        let index = match self.xfrs.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let Some(qtype) = msg.first_question().map(|q| q.qtype).filter(|t| is_xfr(*t))
+                else {
+                    return false;
+                };
+                if !(self.opts.qr && query_seen) {
+                    self.banner(out, event);
+                }
+                if self.opts.qr && !query_seen && !self.opts.short {
+                    if let Some(query) = &event.query_message {
+                        self.write_query_block(out, event, query);
+                    }
+                }
+                self.xfrs.push((key, XfrTracker::new(qtype)));
+                self.xfrs.len() - 1
+            }
+        };
+        let progress = self.xfrs[index].1.feed(msg);
+        let tracker = match progress {
+            Progress::More => None,
+            Progress::Done | Progress::Failed => Some(self.xfrs.remove(index).1),
+        };
+        if progress == Progress::Failed && msg.rcode() != 0 {
+            out.push_str("; Transfer failed.\n");
+            return true;
+        }
+        if self.opts.short {
+            dig::write_short(out, msg.bytes, &self.opts);
+        } else {
+            dig::write_message(out, msg.bytes, true, None, &self.xfr_opts());
+        }
+        if let (Some(t), true, false) = (tracker, self.opts.stats, self.opts.short) {
+            write_trailer_lines(out, event, query_time);
+            let _ = writeln!(
+                out,
+                ";; XFR size: {} records (messages {}, bytes {})\n",
+                t.records, t.messages, t.bytes
+            );
+        }
+        true
     }
 
     fn render_now(&mut self, out: &mut String, item: &Item, retried: bool) {
@@ -178,6 +276,17 @@ impl Renderer {
     }
 
     fn write_query_block(&self, out: &mut String, event: &Event, query: &[u8]) {
+        let xfr = Message::parse(query)
+            .ok()
+            .and_then(|m| m.first_question().map(|q| is_xfr(q.qtype)))
+            .unwrap_or(false);
+        if xfr {
+            dig::write_message(out, query, false, None, &self.xfr_opts());
+            if self.opts.stats {
+                let _ = writeln!(out, ";; QUERY SIZE: {}\n", query.len());
+            }
+            return;
+        }
         if self.opts.comments {
             out.push_str(if event.mtype.recorder_is_responder() {
                 ";; Query received:\n"
@@ -207,6 +316,11 @@ impl Renderer {
             self.banner(out, event);
             dig::write_message(out, response, false, None, &self.opts);
             return;
+        }
+        if let Ok(msg) = Message::parse(response) {
+            if self.render_xfr(out, event, &msg, query_time, query_seen) {
+                return;
+            }
         }
         if self.opts.short {
             if truncated_retry {
@@ -358,6 +472,17 @@ fn write_args(out: &mut String, event: &Event) {
 }
 
 fn write_trailer(out: &mut String, event: &Event, query_time: Option<Timestamp>, size: usize) {
+    write_trailer_lines(out, event, query_time);
+    let dir = if event.mtype.recorder_is_responder() {
+        "sent"
+    } else {
+        "rcvd"
+    };
+    let _ = writeln!(out, ";; MSG SIZE  {dir}: {size}\n");
+}
+
+/// Query time, SERVER and WHEN.
+fn write_trailer_lines(out: &mut String, event: &Event, query_time: Option<Timestamp>) {
     if let (Some(q), Some(r)) = (query_time, event.response_time) {
         if let Some(ns) = r.nanos_since(&q) {
             let _ = writeln!(out, ";; Query time: {} msec", ns / 1_000_000);
@@ -375,12 +500,6 @@ fn write_trailer(out: &mut String, event: &Event, query_time: Option<Timestamp>,
     if let Some(t) = event.response_time.or(event.query_time) {
         let _ = writeln!(out, ";; WHEN: {}", when::format_when(t.sec));
     }
-    let dir = if event.mtype.recorder_is_responder() {
-        "sent"
-    } else {
-        "rcvd"
-    };
-    let _ = writeln!(out, ";; MSG SIZE  {dir}: {size}\n");
 }
 
 /// Appends bytes from a trace as text, escaping anything that is not

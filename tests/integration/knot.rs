@@ -369,3 +369,102 @@ fn many_queries_live_equals_read() {
         );
     }
 }
+
+/// Knot with a small zone open for transfers (and one closed), for AXFR/IXFR.
+fn start_knot_xfr() -> Option<Knot> {
+    if !have("knotd") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut small = String::from(
+        "$ORIGIN small.test.\n$TTL 300\n@ SOA ns hm 5 3600 900 604800 300\n@ NS ns\nns A 192.0.2.1\n",
+    );
+    // Enough records for a transfer of several messages.
+    for i in 0..400 {
+        small.push_str(&format!("h{i} TXT \"host {i} {}\"\n", "y".repeat(150)));
+    }
+    std::fs::write(dir.path().join("small.test.zone"), small).unwrap();
+    std::fs::create_dir(dir.path().join("run")).unwrap();
+    let port = free_port();
+    let d = dir.path().display();
+    let conf = format!(
+        "server:\n    rundir: \"{d}/run\"\n    listen: 127.0.0.1@{port}\n\
+         database:\n    storage: \"{d}\"\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n\
+         acl:\n  - id: anyxfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+         zone:\n  - domain: small.test\n    file: \"small.test.zone\"\n    acl: anyxfr\n\
+         \x20 - domain: closed.test\n    file: \"small.test.zone\"\n\
+         log:\n  - target: stderr\n    any: error\n"
+    );
+    let conf_path = dir.path().join("knot.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let child = Command::new("knotd")
+        .arg("-c")
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let knot = Knot {
+        child,
+        port,
+        _dir: dir,
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        let out = qtap()
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "small.test",
+                "SOA",
+                "+short",
+            ])
+            .args(["+timeout=1", "+tries=1"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Some(knot);
+        }
+    }
+    panic!("knotd did not start on port {port}");
+}
+
+#[test]
+fn zone_transfers_match_dig_and_are_recorded_message_by_message() {
+    let Some(knot) = start_knot_xfr() else { return };
+    let port = knot.port.to_string();
+    if have("dig") {
+        for args in [
+            &["small.test", "AXFR"][..],
+            &["closed.test", "AXFR"],
+            &["small.test", "IXFR=5"],
+            &["small.test", "IXFR=3", "+qr"],
+            &["small.test", "AXFR", "+short"],
+        ] {
+            let want = normalize(&dig(knot.port, args));
+            let got = normalize(&qtap_text(knot.port, args));
+            assert_eq!(got, want, "{args:?}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("axfr.fstrm");
+    let live = qtap()
+        .args(["@127.0.0.1", "-p", &port, "small.test", "AXFR", "--tap"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(live.status.success());
+    let stdout = String::from_utf8_lossy(&live.stdout);
+    let records = crate::read_trace(&trace);
+    let messages = records.len() - 1;
+    assert!(messages > 1, "a multi-message transfer: {messages}");
+    assert!(
+        stdout.contains(&format!("records (messages {messages}, bytes ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(";; XFR size: 404 records"), "{stdout}");
+    let read = qtap().arg("--read").arg(&trace).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&read.stdout), stdout);
+}

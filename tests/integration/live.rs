@@ -244,3 +244,125 @@ fn a_full_disk_leaves_the_earlier_trace_in_place() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1, "no temporary file left behind");
 }
+
+/// A TCP server that starts a zone transfer (one message with the first
+/// SOA) and then stalls. Returns its port.
+fn stalling_xfr_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let mut len = [0u8; 2];
+        if conn.read_exact(&mut len).is_err() {
+            return;
+        }
+        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        if conn.read_exact(&mut q).is_err() {
+            return;
+        }
+        let question_end = {
+            let mut i = 12;
+            while i < q.len() && q[i] != 0 {
+                i += usize::from(q[i]) + 1;
+            }
+            (i + 5).min(q.len())
+        };
+        let mut r = q[..question_end].to_vec();
+        r[2] = 0x84;
+        r[3] = 0;
+        r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+        r.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 1, 44, 0, 22, 0, 0, 0, 0, 0, 5]);
+        r.extend_from_slice(&[0; 16]);
+        let mut framed = (r.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&r);
+        let _ = conn.write_all(&framed);
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    port
+}
+
+#[test]
+fn sigint_during_a_transfer_keeps_what_arrived() {
+    let port = stalling_xfr_server();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("xfr.fstrm");
+    let child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "zone.example",
+            "AXFR",
+            "+timeout=30",
+        ])
+        .arg("--tap")
+        .arg(&trace)
+        .env("TZ", "UTC")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first message to be recorded (the temporary file grows).
+    let start = Instant::now();
+    loop {
+        let grown = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.metadata().map(|m| m.len() > 150).unwrap_or(false));
+        if grown || start.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: plain kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let records = read_trace(&trace);
+    let types: Vec<i32> = records.iter().map(|r| msg(r).r#type).collect();
+    assert_eq!(
+        types,
+        [
+            pb::message::Type::StubQuery as i32,
+            pb::message::Type::StubResponse as i32
+        ]
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(";; WARNING: transfer incomplete: 1 records (messages 1, bytes "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sigint_during_read_exits_130() {
+    // A FIFO that never finishes: qtap --read waits on it until interrupted.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .arg("--read")
+        .arg(&fifo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Open the writing end so qtap's open() returns, then interrupt it.
+    let _writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: plain kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    let code = out.status.code().or(out.status.signal().map(|s| 128 + s));
+    assert_eq!(code, Some(130));
+}

@@ -112,3 +112,99 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _qtap -o bashdefault -o default qtap
 fi
+
+# dig-style words, which clap's _qtap above does not know: +options (from
+# qtap's option table), @server, and record types or classes after a name.
+_qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen'
+_qtap_types='A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV'
+_qtap_classes='IN CH HS NONE ANY'
+_qtap_longval=' --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size '
+
+_qtap_upper() {
+    printf '%s' "$1" | tr '[:lower:]' '[:upper:]'
+}
+
+# What the words before the cursor leave: start, name (a name without a
+# type yet), typed, classed or read (--read: no lookups); and skip=1 when
+# the cursor is on the value of a flag.
+_qtap_dig_state() {
+    local i word up
+    _qtap_state=start
+    _qtap_skip=0
+    for (( i = 1; i < COMP_CWORD; i++ )); do
+        word="${COMP_WORDS[i]}"
+        if [[ $word == "=" ]]; then
+            _qtap_skip=1
+            continue
+        fi
+        if (( _qtap_skip )); then
+            _qtap_skip=0
+            continue
+        fi
+        case "$word" in
+            --read|--read=*) _qtap_state=read ;;
+            --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
+            -p|-t|-c) _qtap_skip=1 ;;
+            -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
+            -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
+            -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
+            -q?*) [[ $_qtap_state != read ]] && _qtap_state=name ;;
+            [-+@]*) ;;
+            *)
+                [[ $_qtap_state == read ]] && continue
+                up="$(_qtap_upper "$word")"
+                if [[ $_qtap_state == name && ( " $_qtap_types " == *" $up "* || $up == TYPE[0-9]* ) ]]; then
+                    _qtap_state=typed
+                elif [[ ( $_qtap_state == name || $_qtap_state == typed ) && ( " $_qtap_classes " == *" $up "* || $up == CLASS[0-9]* ) ]]; then
+                    _qtap_state=classed
+                else
+                    _qtap_state=name
+                fi
+                ;;
+        esac
+    done
+}
+
+_qtap_dig() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" before=""
+    (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
+    (( COMP_CWORD > 1 )) && before="${COMP_WORDS[COMP_CWORD-2]}"
+    COMPREPLY=()
+    if [[ $cur == +* ]]; then
+        COMPREPLY=( $(compgen -W "$_qtap_plus" -- "$cur") )
+        if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
+            compopt -o nospace 2>/dev/null
+        fi
+        return 0
+    fi
+    if [[ $prev == "=" && $before == +* ]]; then
+        case "$before" in
+            +tls-ca|+tls-certfile|+tls-keyfile) COMPREPLY=( $(compgen -f -- "$cur") ) ;;
+        esac
+        return 0
+    fi
+    if [[ $cur == @* ]]; then
+        COMPREPLY=( $(compgen -A hostname -P @ -- "${cur#@}") )
+        return 0
+    fi
+    _qtap_dig_state
+    if (( _qtap_skip )); then
+        case "$prev" in
+            -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            -p|-x|-q) return 0 ;;
+        esac
+    elif [[ $cur != -* ]]; then
+        case "$_qtap_state" in
+            name) COMPREPLY=( $(compgen -W "$_qtap_types $_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            typed) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+        esac
+    fi
+    _qtap "$@"
+}
+
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _qtap_dig -o nosort -o bashdefault -o default qtap
+else
+    complete -F _qtap_dig -o bashdefault -o default qtap
+fi

@@ -1,4 +1,4 @@
-complete -c qtap -l https -d 'Query over DNS-over-HTTPS, port 443, POST to PATH (default /dns-query) (same as +https)' -r
+complete -c qtap -l https -d 'Query over DNS-over-HTTPS, port 443 (+https)' -r
 complete -c qtap -l tls-ca -d 'Verify the server certificate against this CA file (PEM) instead of the system roots' -r -F
 complete -c qtap -l tls-hostname -d 'The name the server certificate must carry (default: the server\'s name or address)' -r
 complete -c qtap -l tls-sni -d 'The name to send in the TLS SNI extension' -r
@@ -10,24 +10,168 @@ complete -c qtap -l tap-type -d 'dnstap message types to record: stub (STUB_QUER
 tool\t'TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes'"
 complete -c qtap -l tap-identity -d 'Set Dnstap.identity in recorded frames (left out by default, since traces get shared)' -r
 complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for stdin)' -r -F
-complete -c qtap -l timeout -d 'Seconds to wait for each reply (same as +timeout)' -r
-complete -c qtap -l tries -d 'Number of UDP tries (same as +tries)' -r
-complete -c qtap -l format -d 'Output format' -r -f -a "text\t'dig\'s text layout'
+complete -c qtap -l timeout -d 'Seconds to wait for each reply (+timeout)' -r
+complete -c qtap -l tries -d 'Number of UDP tries (+tries)' -r
+complete -c qtap -l format -d 'Output format: text (dig\'s layout) or short (+short)' -r -f -a "text\t'dig\'s text layout'
 short\t'Answer RDATA only (same as +short)'"
 complete -c qtap -l color -d 'When to colour the output' -r -f -a "auto\t'Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c qtap -l generate -d 'Write the man page or a shell completion script to stdout' -r -f -a "man\t'The roff man page (man/qtap.1)'
 bash\t'bash completion (completions/qtap.bash)'
-zsh\t'zsh completion (completions/_qtap)'
+zsh\t'zsh completion (completions/qtap.zsh)'
 fish\t'fish completion (completions/qtap.fish)'"
 complete -c qtap -l max-frame-size -d 'Largest data frame accepted by --read, in bytes' -r
-complete -c qtap -l tcp -d 'Query over TCP (same as +tcp)'
-complete -c qtap -l tls -d 'Query over DNS-over-TLS, port 853 (same as +tls)'
-complete -c qtap -l https-get -d 'DNS-over-HTTPS with GET instead of POST (same as +https-get)'
-complete -c qtap -l quic -d 'Query over DNS-over-QUIC, port 853 (same as +quic)'
+complete -c qtap -l tcp -d 'Query over TCP (+tcp)'
+complete -c qtap -l tls -d 'Query over DNS-over-TLS, port 853 (+tls)'
+complete -c qtap -l https-get -d 'DNS-over-HTTPS with GET instead of POST (+https-get)'
+complete -c qtap -l quic -d 'Query over DNS-over-QUIC, port 853 (+quic)'
 complete -c qtap -l tls-insecure -d 'Accept any server certificate (insecure; announced with a warning)'
 complete -c qtap -l tls-info -d 'Show the negotiated TLS version, cipher suite, ALPN and the server key pin'
-complete -c qtap -l keepopen -d 'Reuse one connection for all queries of the run (same as +keepopen)'
+complete -c qtap -l keepopen -d 'Reuse one connection for all queries of the run (+keepopen)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
+
+# dig-style words, which clap's lines above do not know: +options (from
+# qtap's option table), dig's flags, and record types or classes after a name.
+set -g __qtap_types A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV
+set -g __qtap_classes IN CH HS NONE ANY
+
+function __qtap_plus_options
+    printf '%s\t%s\n' \
+        '+tcp' 'query over TCP' \
+        '+notcp' 'query over TCP' \
+        '+vc' 'query over TCP (virtual circuit)' \
+        '+novc' 'query over TCP (virtual circuit)' \
+        '+recurse' 'set the RD (recursion desired) flag' \
+        '+norecurse' 'set the RD (recursion desired) flag' \
+        '+dnssec' 'set the DO bit (DNSSEC OK)' \
+        '+nodnssec' 'set the DO bit (DNSSEC OK)' \
+        '+cdflag' 'set the CD (checking disabled) flag' \
+        '+nocdflag' 'set the CD (checking disabled) flag' \
+        '+adflag' 'set the AD (authentic data) flag' \
+        '+noadflag' 'set the AD (authentic data) flag' \
+        '+aaflag' 'set the AA flag in the query' \
+        '+noaaflag' 'set the AA flag in the query' \
+        '+bufsize=' 'EDNS UDP payload size (0-65535)' \
+        '+edns' 'use EDNS, optionally with a version' \
+        '+noedns' 'use EDNS, optionally with a version' \
+        '+edns=' 'use EDNS, optionally with a version' \
+        '+qr' 'show the query as it is sent' \
+        '+noqr' 'show the query as it is sent' \
+        '+short' 'show answer RDATA only' \
+        '+noshort' 'show answer RDATA only' \
+        '+timeout=' 'seconds to wait for a reply' \
+        '+tries=' 'number of UDP tries' \
+        '+retry=' 'number of UDP retries (tries - 1)' \
+        '+ignore' 'do not retry over TCP when truncated' \
+        '+noignore' 'do not retry over TCP when truncated' \
+        '+comments' 'show comment lines' \
+        '+nocomments' 'show comment lines' \
+        '+question' 'show the question section' \
+        '+noquestion' 'show the question section' \
+        '+answer' 'show the answer section' \
+        '+noanswer' 'show the answer section' \
+        '+authority' 'show the authority section' \
+        '+noauthority' 'show the authority section' \
+        '+additional' 'show the additional section' \
+        '+noadditional' 'show the additional section' \
+        '+stats' 'show query time, server, when and size' \
+        '+nostats' 'show query time, server, when and size' \
+        '+cmd' 'show the banner line' \
+        '+nocmd' 'show the banner line' \
+        '+all' 'set or clear all display flags' \
+        '+noall' 'set or clear all display flags' \
+        '+cookie' 'send a client COOKIE, optionally a given one (hex)' \
+        '+nocookie' 'send a client COOKIE, optionally a given one (hex)' \
+        '+cookie=' 'send a client COOKIE, optionally a given one (hex)' \
+        '+nsid' 'ask for the server\'s NSID' \
+        '+nonsid' 'ask for the server\'s NSID' \
+        '+tls' 'query over DNS-over-TLS (port 853)' \
+        '+notls' 'query over DNS-over-TLS (port 853)' \
+        '+https' 'query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+nohttps' 'query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+https=' 'query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+https-get' 'DNS-over-HTTPS with GET, to the path' \
+        '+nohttps-get' 'DNS-over-HTTPS with GET, to the path' \
+        '+https-get=' 'DNS-over-HTTPS with GET, to the path' \
+        '+https-post' 'DNS-over-HTTPS with POST (the default), to the path' \
+        '+nohttps-post' 'DNS-over-HTTPS with POST (the default), to the path' \
+        '+https-post=' 'DNS-over-HTTPS with POST (the default), to the path' \
+        '+quic' 'query over DNS-over-QUIC (port 853)' \
+        '+noquic' 'query over DNS-over-QUIC (port 853)' \
+        '+tls-ca' 'verify against the system roots, or this CA file' \
+        '+notls-ca' 'verify against the system roots, or this CA file' \
+        '+tls-ca=' 'verify against the system roots, or this CA file' \
+        '+tls-hostname=' 'the name the server certificate must carry' \
+        '+tls-sni=' 'the name sent in TLS SNI' \
+        '+tls-pin=' 'accept a server key with this SPKI SHA-256 pin (base64)' \
+        '+tls-certfile=' 'client certificate chain (PEM)' \
+        '+tls-keyfile=' 'client private key (PEM)' \
+        '+tls-insecure' 'accept any server certificate (insecure)' \
+        '+notls-insecure' 'accept any server certificate (insecure)' \
+        '+tlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
+        '+notlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
+        '+keepopen' 'reuse one connection for all queries' \
+        '+nokeepopen' 'reuse one connection for all queries'
+end
+
+# What the words before the cursor leave: start, name (a name without a
+# type yet), typed, classed or read (--read: no lookups).
+function __qtap_dig_state
+    set -l state start
+    set -l skip 0
+    for word in (commandline -opc)[2..-1]
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $word
+            case --read '--read=*'
+                set state read
+            case '--*=*'
+            case '--*'
+                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size; and set skip 1
+            case -p -t -c
+                set skip 1
+            case -x
+                set skip 1
+                test $state != read; and set state typed
+            case -q
+                set skip 1
+                test $state != read; and set state name
+            case '-x?*'
+                test $state != read; and set state typed
+            case '-q?*'
+                test $state != read; and set state name
+            case '-*' '+*' '@*'
+            case '*'
+                test $state = read; and continue
+                set -l up (string upper -- $word)
+                if test $state = name; and begin; contains -- $up $__qtap_types; or string match -qr '^TYPE[0-9]+$' -- $up; end
+                    set state typed
+                else if contains -- $state name typed; and begin; contains -- $up $__qtap_classes; or string match -qr '^CLASS[0-9]+$' -- $up; end
+                    set state classed
+                else
+                    set state name
+                end
+        end
+    end
+    echo $state
+end
+
+function __qtap_dig_word
+    set -l cur (commandline -ct)
+    not string match -q -- '-*' $cur; and not string match -q -- '+*' $cur; and not string match -q -- '@*' $cur
+end
+
+complete -c qtap -f -n 'string match -q -- "+*" (commandline -ct)' -a '(__qtap_plus_options)'
+complete -c qtap -s p -d 'Server port' -x
+complete -c qtap -s 4 -d 'Use only IPv4'
+complete -c qtap -s 6 -d 'Use only IPv6'
+complete -c qtap -s t -d 'Record type' -x -a "$__qtap_types"
+complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
+complete -c qtap -s x -d 'Reverse lookup of an address' -x
+complete -c qtap -s q -d 'Name to look up' -x
+complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
+complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'

@@ -16,94 +16,161 @@ use crate::dns::name::Name;
 use crate::dns::types::{self, parse_class, parse_type};
 
 /// GNU-style options. dig-style words are collected separately.
+///
+/// `-h` shows the first line of each help text and only the common
+/// options; `--help` shows the long texts, every option and (from
+/// [`crate::generate::help_footer`]) every `+option` of [`PLUS_OPTIONS`].
 #[derive(Parser, Debug, Default, Clone)]
 #[command(
     name = "qtap",
     version,
-    about = "dig-style DNS queries, recorded as dnstap; and a renderer for any dnstap file",
+    about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file",
+    long_about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file.\n\n\
+                  qtap reads its arguments as dig does: @server, names, types, classes, +options and \
+                  dig's -p -4 -6 -t -c -x -q flags, in any order, several lookups per run. It prints \
+                  the answers in dig's layout. --tap FILE also records every message sent and received \
+                  as a dnstap trace; --read FILE renders any dnstap trace (qtap's, kdig's, Knot's, \
+                  Unbound's or BIND's) in the same layout, byte for byte as it was shown live.",
     override_usage = "qtap [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] \
                       [name] [type] [class] [+option...] [--tap FILE]\n       \
                       qtap --read FILE... [+option...]",
-    after_help = "dig options: +[no]tcp +[no]vc +[no]rec +[no]dnssec +[no]cdflag +[no]adflag \
-                  +[no]aaflag +bufsize=N +[no]edns[=N] +[no]qr +[no]short +timeout=S +tries=N \
-                  +retry=N +[no]ignore +[no]comments +[no]question +[no]answer +[no]authority \
-                  +[no]additional +[no]stats +[no]cmd +[no]all +[no]cookie[=HEX] +[no]nsid\n\
-                  dig flags: -p PORT, -4, -6, -t TYPE, -c CLASS, -x ADDR, -q NAME\n\
-                  Exit status: 0 answer received, 1 usage error, 8 trace unreadable or damaged, \
-                  9 no reply, 10 internal error."
+    after_help = crate::generate::help_footer(false),
+    after_long_help = crate::generate::help_footer(true)
 )]
 pub struct Cli {
-    /// Query over TCP (same as +tcp).
-    #[arg(long)]
+    /// Query over TCP (+tcp).
+    #[arg(long, help_heading = "Transport options")]
     pub tcp: bool,
-    /// Query over DNS-over-TLS, port 853 (same as +tls).
-    #[arg(long)]
+    /// Query over DNS-over-TLS, port 853 (+tls).
+    ///
+    /// RFC 7858, ALPN "dot". The server certificate is verified against the system's roots
+    /// (see the TLS options); there is never a silent plaintext fallback.
+    #[arg(long, help_heading = "Transport options")]
     pub tls: bool,
-    /// Query over DNS-over-HTTPS, port 443, POST to PATH (default /dns-query) (same as +https).
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_DOH_PATH, require_equals = true)]
+    /// Query over DNS-over-HTTPS, port 443 (+https).
+    ///
+    /// RFC 8484: POST to PATH (default /dns-query), HTTP/2 with an HTTP/1.1 fallback (same as
+    /// +https[=PATH]). @https://host/path sets the server and the path at once.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_DOH_PATH, require_equals = true, help_heading = "Transport options")]
     pub https: Option<String>,
-    /// DNS-over-HTTPS with GET instead of POST (same as +https-get).
-    #[arg(long)]
+    /// DNS-over-HTTPS with GET instead of POST (+https-get).
+    #[arg(long, hide_short_help = true, help_heading = "Transport options")]
     pub https_get: bool,
-    /// Query over DNS-over-QUIC, port 853 (same as +quic).
-    #[arg(long)]
+    /// Query over DNS-over-QUIC, port 853 (+quic).
+    ///
+    /// RFC 9250, ALPN "doq", message ID 0.
+    #[arg(long, help_heading = "Transport options")]
     pub quic: bool,
     /// Verify the server certificate against this CA file (PEM) instead of the system roots.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_ca: Option<PathBuf>,
     /// The name the server certificate must carry (default: the server's name or address).
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_hostname: Option<String>,
     /// The name to send in the TLS SNI extension.
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_sni: Option<String>,
     /// Accept the server if its key has this SPKI SHA-256 pin (base64; may repeat).
-    #[arg(long, value_name = "BASE64")]
+    ///
+    /// RFC 7858 §4.2. A pin alone is enough to accept the server; with --tls-ca both must hold.
+    #[arg(
+        long,
+        value_name = "BASE64",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_pin: Vec<String>,
     /// Client certificate chain (PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_certfile: Option<PathBuf>,
     /// Client private key (PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
     pub tls_keyfile: Option<PathBuf>,
     /// Accept any server certificate (insecure; announced with a warning).
-    #[arg(long)]
+    #[arg(long, hide_short_help = true, help_heading = "TLS options")]
     pub tls_insecure: bool,
     /// Show the negotiated TLS version, cipher suite, ALPN and the server key pin.
-    #[arg(long)]
+    ///
+    /// Shown on stderr (same as +tlsinfo; also implied by +qr).
+    #[arg(long, hide_short_help = true, help_heading = "TLS options")]
     pub tls_info: bool,
-    /// Reuse one connection for all queries of the run (same as +keepopen).
-    #[arg(long)]
+    /// Reuse one connection for all queries of the run (+keepopen).
+    #[arg(long, hide_short_help = true, help_heading = "Transport options")]
     pub keepopen: bool,
     /// Record every message sent and received in this dnstap file ("-" for stdout).
-    #[arg(long, value_name = "FILE")]
+    ///
+    /// With "-" the text goes to stderr. The file is written beside the target and renamed into
+    /// place when complete, with a STOP frame, also after a timeout, an error or Ctrl-C.
+    /// qtap --read shows exactly what was shown live; kdig -G, dnstap-read and fstrm_dump read
+    /// it too. See "TRACE FILES" in the man page before sharing one.
+    #[arg(long, value_name = "FILE", help_heading = "Trace options")]
     pub tap: Option<PathBuf>,
     /// dnstap message types to record: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig).
-    #[arg(long, value_enum, default_value_t = TapType::Stub, value_name = "TYPE")]
+    #[arg(long, value_enum, default_value_t = TapType::Stub, value_name = "TYPE", hide_short_help = true, help_heading = "Trace options")]
     pub tap_type: TapType,
     /// Set Dnstap.identity in recorded frames (left out by default, since traces get shared).
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "Trace options"
+    )]
     pub tap_identity: Option<String>,
     /// Render dnstap files instead of querying ("-" for stdin).
-    #[arg(long, value_name = "FILE", num_args = 1..)]
+    ///
+    /// Any Frame Streams file of protobuf:dnstap.Dnstap, from qtap, kdig, Knot, Unbound or BIND,
+    /// every message type. Responses are paired with their queries; +qr shows the queries too.
+    /// Damaged input is reported with its byte offset and the rest is still shown (exit
+    /// status 8).
+    #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Trace options")]
     pub read: Vec<PathBuf>,
-    /// Seconds to wait for each reply (same as +timeout).
-    #[arg(long, value_name = "SECS")]
+    /// Seconds to wait for each reply (+timeout).
+    #[arg(long, value_name = "SECS", help_heading = "Transport options")]
     pub timeout: Option<u32>,
-    /// Number of UDP tries (same as +tries).
-    #[arg(long, value_name = "N")]
+    /// Number of UDP tries (+tries).
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "Transport options"
+    )]
     pub tries: Option<u32>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format: text (dig's layout) or short (+short).
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output options")]
     pub format: Format,
     /// When to colour the output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output options")]
     pub color: ColorChoice,
     /// Write the man page or a shell completion script to stdout.
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
     /// Largest data frame accepted by --read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, hide_short_help = true, help_heading = "Trace options")]
     pub max_frame_size: usize,
 }
 
@@ -124,7 +191,7 @@ pub enum Generate {
     Man,
     /// bash completion (completions/qtap.bash).
     Bash,
-    /// zsh completion (completions/_qtap).
+    /// zsh completion (completions/qtap.zsh).
     Zsh,
     /// fish completion (completions/qtap.fish).
     Fish,
@@ -873,6 +940,77 @@ fn parse_hex(word: &str, text: &str) -> Result<Vec<u8>, CliError> {
         .collect()
 }
 
+/// The valid `+option` spelling nearest to an unknown one (`name` without
+/// `+` or `=value`), for "did you mean" hints: the table's names and, for
+/// options that can be switched off, their `no` forms. The closest by edit
+/// distance (typos, a missing or extra letter, two swapped letters) within
+/// a limit growing with the length; else the only name the word begins.
+fn nearest_plus_option(name: &str) -> Option<String> {
+    let typed = name.to_ascii_lowercase();
+    if typed.is_empty() {
+        return None;
+    }
+    let candidates: Vec<String> = PLUS_OPTIONS
+        .iter()
+        .flat_map(|(n, kind, _)| {
+            let no = (*kind != PlusKind::Value).then(|| format!("no{n}"));
+            std::iter::once((*n).to_owned()).chain(no)
+        })
+        .collect();
+    let limit = match typed.chars().count() {
+        0..=3 => 1,
+        4..=6 => 2,
+        _ => 3,
+    };
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(&typed, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d);
+    if let Some((_, c)) = best {
+        return Some(c.clone());
+    }
+    let mut prefixed = candidates
+        .iter()
+        .filter(|c| typed.chars().count() >= 3 && c.starts_with(&typed));
+    match (prefixed.next(), prefixed.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions,
+/// substitutions and transpositions of adjacent characters each cost 1.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j] = distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        if let Some(first) = row.first_mut() {
+            *first = i;
+        }
+    }
+    if let Some(top) = rows.first_mut() {
+        for (j, cell) in top.iter_mut().enumerate() {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
 /// Applies one `+option` (without its `+`).
 fn apply_plus(
     opt: &str,
@@ -888,7 +1026,12 @@ fn apply_plus(
         Some(rest) if canonical(rest).is_some() => (false, rest),
         _ => (true, raw_name),
     };
-    let name = canonical(bare).ok_or_else(|| CliError::UnknownOption(word.to_owned()))?;
+    let name = canonical(bare).ok_or_else(|| {
+        CliError::UnknownOption(match nearest_plus_option(raw_name) {
+            Some(near) => format!("{word} (did you mean +{near}?)"),
+            None => word.to_owned(),
+        })
+    })?;
     let kind = PLUS_OPTIONS
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -1214,6 +1357,104 @@ mod tests {
         assert!(matches!(perr(&["+tcp=1"]), CliError::BadValue { .. }));
         assert!(matches!(perr(&["--bogus"]), CliError::Clap(_)));
         assert!(matches!(perr(&["+cookie=0102"]), CliError::BadValue { .. }));
+    }
+
+    #[test]
+    fn unknown_plus_options_suggest_the_nearest_valid_one() {
+        let cases = [
+            ("+tcpp", "+tcpp (did you mean +tcp?)"),
+            ("+tpc", "+tpc (did you mean +tcp?)"),
+            ("+notcpp", "+notcpp (did you mean +notcp?)"),
+            ("+dnsec", "+dnsec (did you mean +dnssec?)"),
+            ("+TCP", "+TCP (did you mean +tcp?)"),
+            ("+bufsiz=4096", "+bufsiz=4096 (did you mean +bufsize?)"),
+            (
+                "+tls-hostnme=x",
+                "+tls-hostnme=x (did you mean +tls-hostname?)",
+            ),
+            ("+addit", "+addit (did you mean +additional?)"),
+            ("+nocomment", "+nocomment (did you mean +nocomments?)"),
+            ("+tls-", "+tls- (did you mean +tls?)"),
+        ];
+        for (word, message) in cases {
+            assert_eq!(
+                perr(&["x.example", word]),
+                CliError::UnknownOption(message.into()),
+                "{word}"
+            );
+        }
+        // Nothing near: no hint, rather than a wild guess.
+        for word in ["+bogus", "+x", "+zzzzzzzz"] {
+            assert_eq!(
+                perr(&[word]),
+                CliError::UnknownOption(word.into()),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            perr(&["+tcpp"]).to_string(),
+            "invalid option: +tcpp (did you mean +tcp?)"
+        );
+    }
+
+    #[test]
+    fn every_suggestion_is_itself_a_valid_option() {
+        for word in [
+            "tc",
+            "tlss",
+            "quick",
+            "noedn",
+            "cookies",
+            "https-gett",
+            "keepopn",
+        ] {
+            let near = nearest_plus_option(word).unwrap_or_else(|| panic!("{word}"));
+            assert!(
+                parse(["qtap", &format!("+{near}")]).is_ok(),
+                "{word} -> {near}"
+            );
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_each_kind_of_edit() {
+        assert_eq!(edit_distance("tcp", "tcp"), 0);
+        assert_eq!(edit_distance("tcp", "tcpp"), 1);
+        assert_eq!(edit_distance("tcp", "tp"), 1);
+        assert_eq!(edit_distance("tcp", "tcq"), 1);
+        assert_eq!(edit_distance("tcp", "tpc"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn short_help_lists_common_options_and_long_help_every_one() {
+        use clap::CommandFactory;
+        let short = Cli::command().render_help().to_string();
+        let long = Cli::command().render_long_help().to_string();
+        for common in [
+            "--tcp", "--tls", "--tap", "--read", "+short", "-x ADDR", "--help",
+        ] {
+            assert!(short.contains(common), "-h lacks {common}:\n{short}");
+        }
+        for rare in ["--tls-pin", "--max-frame-size", "+tls-keyfile"] {
+            assert!(!short.contains(rare), "-h shows {rare}");
+            assert!(long.contains(rare), "--help lacks {rare}");
+        }
+        // clap may re-wrap the footer on a narrow terminal: compare words.
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let long_words = words(&long);
+        for (name, _, help) in PLUS_OPTIONS {
+            assert!(
+                long.contains(&format!("+{name}")) || long.contains(&format!("+[no]{name}")),
+                "--help lacks +{name}"
+            );
+            assert!(
+                long_words.contains(&words(help)),
+                "--help lacks the text of +{name}"
+            );
+        }
+        assert!(short.lines().count() < long.lines().count() / 2);
     }
 
     #[test]

@@ -192,8 +192,13 @@ fn every_record_of_the_zone_renders_exactly_as_dig_prints_it() {
     let mut rejected = Vec::new();
     for (name, rtype) in &queries {
         let args = [name.as_str(), rtype.as_str(), "+norec"];
-        let want = normalize(&dig(knot.port, &args));
-        let got = normalize(&qtap_text(knot.port, &args));
+        let mut want = normalize(&dig(knot.port, &args));
+        let mut got = normalize(&qtap_text(knot.port, &args));
+        if want != got {
+            // On a loaded machine either side may time out once: ask again.
+            want = normalize(&dig(knot.port, &args));
+            got = normalize(&qtap_text(knot.port, &args));
+        }
         if want.contains("malformed message packet") || want.contains(";; Got bad packet") {
             // dig refuses the whole message and shows no records; qtap shows
             // the record in RFC 3597 form instead (checked below).

@@ -1,0 +1,215 @@
+#compdef qtap
+
+autoload -U is-at-least
+
+_qtap() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--https=[Query over DNS-over-HTTPS, port 443 (+https)]::PATH:_default' \
+'--tls-ca=[Verify the server certificate against this CA file (PEM) instead of the system roots]:FILE:_files' \
+'--tls-hostname=[The name the server certificate must carry (default\: the server'\''s name or address)]:NAME:_default' \
+'--tls-sni=[The name to send in the TLS SNI extension]:NAME:_default' \
+'*--tls-pin=[Accept the server if its key has this SPKI SHA-256 pin (base64; may repeat)]:BASE64:_default' \
+'--tls-certfile=[Client certificate chain (PEM)]:FILE:_files' \
+'--tls-keyfile=[Client private key (PEM)]:FILE:_files' \
+'--tap=[Record every message sent and received in this dnstap file ("-" for stdout)]:FILE:_files' \
+'--tap-type=[dnstap message types to record\: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig)]:TYPE:((stub\:"STUB_QUERY / STUB_RESPONSE"
+tool\:"TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes"))' \
+'--tap-identity=[Set Dnstap.identity in recorded frames (left out by default, since traces get shared)]:NAME:_default' \
+'*--read=[Render dnstap files instead of querying ("-" for stdin)]:FILE:_files' \
+'--timeout=[Seconds to wait for each reply (+timeout)]:SECS:_default' \
+'--tries=[Number of UDP tries (+tries)]:N:_default' \
+'--format=[Output format\: text (dig'\''s layout) or short (+short)]:FORMAT:((text\:"dig'\''s text layout"
+short\:"Answer RDATA only (same as +short)"))' \
+'--color=[When to colour the output]:WHEN:((auto\:"Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--generate=[Write the man page or a shell completion script to stdout]:WHAT:((man\:"The roff man page (man/qtap.1)"
+bash\:"bash completion (completions/qtap.bash)"
+zsh\:"zsh completion (completions/qtap.zsh)"
+fish\:"fish completion (completions/qtap.fish)"))' \
+'--max-frame-size=[Largest data frame accepted by --read, in bytes]:BYTES:_default' \
+'--tcp[Query over TCP (+tcp)]' \
+'--tls[Query over DNS-over-TLS, port 853 (+tls)]' \
+'--https-get[DNS-over-HTTPS with GET instead of POST (+https-get)]' \
+'--quic[Query over DNS-over-QUIC, port 853 (+quic)]' \
+'--tls-insecure[Accept any server certificate (insecure; announced with a warning)]' \
+'--tls-info[Show the negotiated TLS version, cipher suite, ALPN and the server key pin]' \
+'--keepopen[Reuse one connection for all queries of the run (+keepopen)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+}
+
+(( $+functions[_qtap_commands] )) ||
+_qtap_commands() {
+    local commands; commands=()
+    _describe -t commands 'qtap commands' commands "$@"
+}
+
+# dig-style words, which clap's _qtap above does not know: +options (from
+# qtap's option table), @server, and record types or classes after a name.
+_qtap_dig() {
+    local cur=${words[CURRENT]} prev=${words[CURRENT-1]} word up state=start
+    local -i i skip=0
+    local -a plus_flags plus_values rtypes classes longval
+    plus_flags=(
+        '+tcp:query over TCP' \
+        '+notcp:query over TCP' \
+        '+vc:query over TCP (virtual circuit)' \
+        '+novc:query over TCP (virtual circuit)' \
+        '+recurse:set the RD (recursion desired) flag' \
+        '+norecurse:set the RD (recursion desired) flag' \
+        '+dnssec:set the DO bit (DNSSEC OK)' \
+        '+nodnssec:set the DO bit (DNSSEC OK)' \
+        '+cdflag:set the CD (checking disabled) flag' \
+        '+nocdflag:set the CD (checking disabled) flag' \
+        '+adflag:set the AD (authentic data) flag' \
+        '+noadflag:set the AD (authentic data) flag' \
+        '+aaflag:set the AA flag in the query' \
+        '+noaaflag:set the AA flag in the query' \
+        '+edns:use EDNS, optionally with a version' \
+        '+noedns:use EDNS, optionally with a version' \
+        '+qr:show the query as it is sent' \
+        '+noqr:show the query as it is sent' \
+        '+short:show answer RDATA only' \
+        '+noshort:show answer RDATA only' \
+        '+ignore:do not retry over TCP when truncated' \
+        '+noignore:do not retry over TCP when truncated' \
+        '+comments:show comment lines' \
+        '+nocomments:show comment lines' \
+        '+question:show the question section' \
+        '+noquestion:show the question section' \
+        '+answer:show the answer section' \
+        '+noanswer:show the answer section' \
+        '+authority:show the authority section' \
+        '+noauthority:show the authority section' \
+        '+additional:show the additional section' \
+        '+noadditional:show the additional section' \
+        '+stats:show query time, server, when and size' \
+        '+nostats:show query time, server, when and size' \
+        '+cmd:show the banner line' \
+        '+nocmd:show the banner line' \
+        '+all:set or clear all display flags' \
+        '+noall:set or clear all display flags' \
+        '+cookie:send a client COOKIE, optionally a given one (hex)' \
+        '+nocookie:send a client COOKIE, optionally a given one (hex)' \
+        '+nsid:ask for the server'\''s NSID' \
+        '+nonsid:ask for the server'\''s NSID' \
+        '+tls:query over DNS-over-TLS (port 853)' \
+        '+notls:query over DNS-over-TLS (port 853)' \
+        '+https:query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+nohttps:query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+https-get:DNS-over-HTTPS with GET, to the path' \
+        '+nohttps-get:DNS-over-HTTPS with GET, to the path' \
+        '+https-post:DNS-over-HTTPS with POST (the default), to the path' \
+        '+nohttps-post:DNS-over-HTTPS with POST (the default), to the path' \
+        '+quic:query over DNS-over-QUIC (port 853)' \
+        '+noquic:query over DNS-over-QUIC (port 853)' \
+        '+tls-ca:verify against the system roots, or this CA file' \
+        '+notls-ca:verify against the system roots, or this CA file' \
+        '+tls-insecure:accept any server certificate (insecure)' \
+        '+notls-insecure:accept any server certificate (insecure)' \
+        '+tlsinfo:show TLS version, cipher, ALPN and the server key pin' \
+        '+notlsinfo:show TLS version, cipher, ALPN and the server key pin' \
+        '+keepopen:reuse one connection for all queries' \
+        '+nokeepopen:reuse one connection for all queries'
+    )
+    plus_values=(
+        '+bufsize:EDNS UDP payload size (0-65535)' \
+        '+edns:use EDNS, optionally with a version' \
+        '+timeout:seconds to wait for a reply' \
+        '+tries:number of UDP tries' \
+        '+retry:number of UDP retries (tries - 1)' \
+        '+cookie:send a client COOKIE, optionally a given one (hex)' \
+        '+https:query over DNS-over-HTTPS (port 443), POST to the path' \
+        '+https-get:DNS-over-HTTPS with GET, to the path' \
+        '+https-post:DNS-over-HTTPS with POST (the default), to the path' \
+        '+tls-ca:verify against the system roots, or this CA file' \
+        '+tls-hostname:the name the server certificate must carry' \
+        '+tls-sni:the name sent in TLS SNI' \
+        '+tls-pin:accept a server key with this SPKI SHA-256 pin (base64)' \
+        '+tls-certfile:client certificate chain (PEM)' \
+        '+tls-keyfile:client private key (PEM)'
+    )
+    rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
+    classes=(IN CH HS NONE ANY)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size)
+    if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
+        compset -P '*='
+        _files
+        return
+    fi
+    if [[ $cur == +*=* ]]; then
+        return 1
+    fi
+    if [[ $cur == +* ]]; then
+        _describe -t dig-options 'dig option' plus_flags -- plus_values -S '='
+        return
+    fi
+    if [[ $cur == @* ]]; then
+        compset -P '@'
+        _hosts
+        return
+    fi
+    for (( i = 2; i < CURRENT; i++ )); do
+        word=${words[i]}
+        if (( skip )); then
+            skip=0
+            continue
+        fi
+        case $word in
+            (--read|--read=*) state=read ;;
+            (--*=*) ;;
+            (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
+            (-p|-t|-c) skip=1 ;;
+            (-x) skip=1; [[ $state != read ]] && state=typed ;;
+            (-q) skip=1; [[ $state != read ]] && state=name ;;
+            (-x?*) [[ $state != read ]] && state=typed ;;
+            (-q?*) [[ $state != read ]] && state=name ;;
+            ([-+@]*) ;;
+            (*)
+                [[ $state == read ]] && continue
+                up=${(U)word}
+                if [[ $state == name ]] && { (( ${rtypes[(Ie)$up]} )) || [[ $up == TYPE<0-65535> ]] }; then
+                    state=typed
+                elif [[ $state == (name|typed) ]] && { (( ${classes[(Ie)$up]} )) || [[ $up == CLASS<0-65535> ]] }; then
+                    state=classed
+                else
+                    state=name
+                fi
+                ;;
+        esac
+    done
+    if (( skip )); then
+        case $prev in
+            (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
+            (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
+            (-p|-x|-q) return 1 ;;
+        esac
+    elif [[ $cur != -* ]]; then
+        case $state in
+            (name) compadd -M 'm:{a-z}={A-Z}' -a rtypes classes; return ;;
+            (typed) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
+        esac
+    fi
+    _qtap "$@"
+}
+
+if [ "$funcstack[1]" = "_qtap" ]; then
+    _qtap_dig "$@"
+else
+    compdef _qtap_dig qtap
+fi

@@ -766,3 +766,125 @@ fn bad_type_is_a_usage_error() {
     assert!(out.stderr.contains("NOSUCHTYPE"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
+
+#[test]
+fn empty_and_oversized_datagrams_are_ignored() {
+    // An empty datagram, then one of 65,000 bytes with the right ID, then the answer.
+    let hostile = Hostile::udp(|q| {
+        vec![
+            Reply::Send(Vec::new()),
+            Reply::Send(garbage_with_id(q, 65_000)),
+            Reply::Sleep(Duration::from_millis(100)),
+            Reply::Send(a_reply(q, GOOD)),
+        ]
+    });
+    let out = run(&hostile.port(), &["x.qtap.test", "+timeout=3", "+tries=1"]).expect_code(0);
+    assert!(out.stdout.contains("192.0.2.77"), "{}", out.stdout);
+    assert!(out.stderr.contains("is not DNS"), "{}", out.stderr);
+}
+
+#[test]
+fn two_tcp_responses_only_the_first_is_taken_and_recorded() {
+    let tcp = Hostile::tcp(|q| vec![Reply::Send(a_reply(q, GOOD)), Reply::Send(a_reply(q, BAD))]);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let trace_arg = trace.to_str().unwrap();
+    let out = run(&tcp.port(), &["x.qtap.test", "+tcp", "--tap", trace_arg]).expect_code(0);
+    assert!(out.stdout.contains("192.0.2.77") && !out.stdout.contains("192.0.2.66"));
+    assert_eq!(crate::read_trace(&trace).len(), 2);
+}
+
+/// UDP and TCP on one port: UDP answers with TC=1, TCP then does `tcp`.
+fn tc_then(tcp: fn(&mut std::net::TcpStream)) -> u16 {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = udp.local_addr().unwrap().port();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        if let Ok((n, peer)) = udp.recv_from(&mut buf) {
+            let _ = udp.send_to(&hostile::with_tc(echo_question(&buf[..n])), peer);
+        }
+    });
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            tcp(&mut conn);
+        }
+    });
+    port
+}
+
+#[test]
+fn truncated_udp_then_a_misbehaving_tcp_server() {
+    use std::io::{Read, Write};
+    // TCP closes at once.
+    let port = tc_then(|c| {
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    });
+    let out = run(
+        &port.to_string(),
+        &["x.qtap.test", "+tries=1", "+timeout=2"],
+    )
+    .expect_code(9);
+    assert!(
+        out.stdout.contains(";; Truncated, retrying in TCP mode."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("communications error"),
+        "{}",
+        out.stderr
+    );
+    // TCP answers with garbage framed as DNS, then closes.
+    let port = tc_then(|c| {
+        let mut len = [0u8; 2];
+        let _ = c.read_exact(&mut len);
+        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        let _ = c.read_exact(&mut q);
+        let _ = c.write_all(&hostile::framed(&garbage_with_id(&q, 40)));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let trace_arg = trace.to_str().unwrap();
+    let out = run(
+        &port.to_string(),
+        &["x.qtap.test", "+tries=1", "+timeout=2", "--tap", trace_arg],
+    )
+    .expect_code(9);
+    assert!(out.stderr.contains("ignoring reply"), "{}", out.stderr);
+    // UDP query, TC response, TCP query: the garbage is not recorded.
+    assert_eq!(crate::read_trace(&trace).len(), 3);
+}
+
+#[test]
+fn tls_reset_mid_handshake_is_a_clear_error() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut some = [0u8; 10];
+            let _ = conn.read_exact(&mut some);
+            // Dropping with unread data makes the kernel send a reset.
+        }
+    });
+    let out = run(
+        &port.to_string(),
+        &["x.qtap.test", "+tls", "+tries=1", "+timeout=3"],
+    )
+    .expect_code(9);
+    assert!(
+        out.stderr.contains("TLS handshake failed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("communications error"))
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}

@@ -598,8 +598,9 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
             };
             apply_plus(opt, word, target, &mut args.display)?;
         } else if word.len() >= 2 && word.starts_with('-') {
-            let flag = &word[..2];
-            let inline = &word[2..];
+            // Split after the flag's letter, which need not be ASCII ("-é").
+            let split = word.char_indices().nth(2).map_or(word.len(), |(i, _)| i);
+            let (flag, inline) = word.split_at(split);
             let value = |it: &mut std::slice::Iter<'_, String>| -> Result<String, CliError> {
                 if !inline.is_empty() {
                     Ok(inline.to_owned())

@@ -158,7 +158,7 @@ fn read_frames(stream: &[u8]) -> usize {
 
 /// Pairs and renders `events` the way `--read` does, into a sink.
 fn render(events: Vec<Event>) -> io::Result<()> {
-    let mut view = View::new(display());
+    let mut view = View::new(display(), false);
     let mut out = io::sink();
     for event in events {
         view.push(event, &mut out)?;
@@ -169,7 +169,7 @@ fn render(events: Vec<Event>) -> io::Result<()> {
 /// The whole of `qtap --read` minus the files: read, decode, pair, render.
 fn read_decode_render(stream: &[u8], out: &mut dyn io::Write) -> io::Result<usize> {
     let mut reader = TapReader::new(stream, ReaderOptions::default());
-    let mut view = View::new(display());
+    let mut view = View::new(display(), false);
     let mut events = 0;
     while let Ok(Some(item)) = reader.next_item() {
         if let Item::Data { offset, payload } = item {

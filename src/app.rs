@@ -16,6 +16,7 @@ use crate::config::{Config, Mode, ServerHost, ServerSpec, TapTarget};
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::query::{self, Outcome, RecordMeta, Sink};
+use crate::render::color::{colorize, Palette};
 use crate::render::{DisplayOpts, Renderer};
 use crate::tap::event::Event;
 use crate::tap::pb;
@@ -34,16 +35,21 @@ pub struct View {
     renderer: Renderer,
     items: Vec<Item>,
     buf: String,
+    /// Colours to add after layout (None: plain text).
+    palette: Option<Palette>,
+    colored: String,
 }
 
 impl View {
-    /// A view with these display options.
-    pub fn new(display: DisplayOpts) -> View {
+    /// A view with these display options, coloured or not.
+    pub fn new(display: DisplayOpts, color: bool) -> View {
         View {
             pairer: Pairer::default(),
             renderer: Renderer::new(display),
             items: Vec::new(),
             buf: String::new(),
+            palette: color.then(Palette::calm),
+            colored: String::new(),
         }
     }
 
@@ -58,7 +64,14 @@ impl View {
             self.renderer.render(&mut self.buf, &item);
         }
         if !self.buf.is_empty() {
-            out.write_all(self.buf.as_bytes())?;
+            match &self.palette {
+                Some(p) => {
+                    self.colored.clear();
+                    colorize(&mut self.colored, &self.buf, p);
+                    out.write_all(self.colored.as_bytes())?;
+                }
+                None => out.write_all(self.buf.as_bytes())?,
+            }
             out.flush()?;
             self.buf.clear();
         }
@@ -80,7 +93,9 @@ impl View {
 /// Runs the whole program. Returns the exit code.
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
-        Mode::Read { files, max_frame } => read_files(&files, max_frame, config.display, out, err),
+        Mode::Read { files, max_frame } => {
+            read_files(&files, max_frame, config.display, config.color, out, err)
+        }
         Mode::Query {
             server,
             family,
@@ -101,6 +116,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 &queries,
                 tap.as_ref(),
                 config.display,
+                config.color,
                 out,
                 err,
             ))
@@ -120,10 +136,11 @@ fn read_files(
     files: &[PathBuf],
     max_frame: usize,
     display: DisplayOpts,
+    color: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let mut view = View::new(display);
+    let mut view = View::new(display, color);
     let mut lost = false;
     for path in files {
         let name = path.display();
@@ -295,7 +312,7 @@ impl Sink for LiveSink<'_> {
 
 impl LiveSink<'_> {
     fn close(mut self) -> Result<(), Error> {
-        let view = std::mem::replace(&mut self.view, View::new(DisplayOpts::default()));
+        let view = std::mem::replace(&mut self.view, View::new(DisplayOpts::default(), false));
         view.finish(self.text)?;
         match self.tap.take() {
             Some(TapOut::File(mut f)) => f.finish(),
@@ -350,6 +367,7 @@ async fn live<'a>(
     queries: &[crate::cli::QuerySpec],
     tap: Option<&TapTarget>,
     display: DisplayOpts,
+    color: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
 ) -> Result<u8, Error> {
@@ -375,14 +393,14 @@ async fn live<'a>(
                     source,
                 }
             })?)),
-            view: View::new(display),
+            view: View::new(display.clone(), color),
             text: err,
             diag: None,
         }
     } else {
         LiveSink {
             tap: tap_out,
-            view: View::new(display),
+            view: View::new(display, color),
             text: out,
             diag: Some(err),
         }

@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         usize::from(*step)
     };
     let mut reader = TapReader::new(Trickle { bytes: rest, step }, ReaderOptions { max_data });
-    let mut view = View::new(common::display_opts(*opt_a, *opt_b));
+    let mut view = View::new(common::display_opts(*opt_a, *opt_b), false);
     let mut out = Text(Vec::new());
     let mut items = 0usize;
     while let Ok(Some(item)) = reader.next_item() {

@@ -5,6 +5,7 @@
 //! trace are identical. Everything shown (server, transport, times) comes
 //! from the recorded event, never from a socket or the clock. Pure.
 
+pub mod color;
 pub mod dig;
 pub mod opt;
 pub mod rdata;

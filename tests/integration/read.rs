@@ -214,3 +214,36 @@ fn corpus_renders_match_golden_files() {
         }
     }
 }
+
+#[test]
+fn color_only_adds_escapes() {
+    for name in ["kdig-multi.fstrm", "named-all.fstrm", "kdig-axfr.fstrm"] {
+        let plain = qtap()
+            .args(["--color=never", "--read"])
+            .arg(corpus(name))
+            .arg("+qr")
+            .output()
+            .unwrap();
+        let colored = qtap()
+            .args(["--color=always", "--read"])
+            .arg(corpus(name))
+            .arg("+qr")
+            .output()
+            .unwrap();
+        let colored = String::from_utf8(colored.stdout).unwrap();
+        assert!(colored.contains("\u{1b}["), "{name}: no colour");
+        assert_eq!(
+            qtap::render::color::strip_escapes(&colored),
+            String::from_utf8(plain.stdout).unwrap(),
+            "{name}"
+        );
+    }
+    // auto: not a terminal here, so no colour; NO_COLOR is honoured too.
+    let auto = qtap()
+        .arg("--read")
+        .arg(corpus("kdig-udp.fstrm"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&auto.stdout).contains('\u{1b}'));
+}

@@ -115,8 +115,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 family,
                 &queries,
                 tap.as_ref(),
-                config.display,
-                config.color,
+                View::new(config.display, config.color),
                 out,
                 err,
             ))
@@ -366,8 +365,7 @@ async fn live<'a>(
     family: Option<u8>,
     queries: &[crate::cli::QuerySpec],
     tap: Option<&TapTarget>,
-    display: DisplayOpts,
-    color: bool,
+    view: View,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
 ) -> Result<u8, Error> {
@@ -393,14 +391,14 @@ async fn live<'a>(
                     source,
                 }
             })?)),
-            view: View::new(display.clone(), color),
+            view,
             text: err,
             diag: None,
         }
     } else {
         LiveSink {
             tap: tap_out,
-            view: View::new(display, color),
+            view,
             text: out,
             diag: Some(err),
         }

@@ -129,12 +129,11 @@ fn color_line(out: &mut String, line: &str, p: &Palette) {
         paint(out, line, p.heading);
         return;
     }
-    if line.starts_with(';') {
+    if let Some(body) = line.strip_prefix(';') {
         // A question line is ";name<tabs>CLASS<tab>TYPE"; other lines are comments.
-        let f = fields(&line[1..], 4);
+        let f = fields(body, 4);
         if f.len() == 3 && !line.starts_with(";;") && !line.starts_with("; ") {
             out.push(';');
-            let body = &line[1..];
             paint(out, &body[..f[0].1], p.name);
             out.push_str(&body[f[0].1..f[2].0]);
             paint(out, &body[f[2].0..f[2].1], p.rtype);

@@ -38,7 +38,13 @@ pub struct View {
     /// Colours to add after layout (None: plain text).
     palette: Option<Palette>,
     colored: String,
+    /// Write out after every record (live: the user is watching) or only in
+    /// large chunks (`--read`: throughput).
+    eager: bool,
 }
+
+/// How much rendered text `--read` gathers before writing it out.
+const OUTPUT_CHUNK: usize = 64 * 1024;
 
 impl View {
     /// A view with these display options, coloured or not.
@@ -50,19 +56,29 @@ impl View {
             buf: String::new(),
             palette: color.then(Palette::calm),
             colored: String::new(),
+            eager: true,
         }
+    }
+
+    /// Gathers output into large writes instead of writing every record.
+    pub fn batched(mut self) -> View {
+        self.eager = false;
+        self
     }
 
     /// Takes one event; writes whatever it makes visible.
     pub fn push(&mut self, event: Event, out: &mut dyn Write) -> std::io::Result<()> {
         self.pairer.push(event, &mut self.items);
-        self.flush_items(out)
-    }
-
-    fn flush_items(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         for item in self.items.drain(..) {
             self.renderer.render(&mut self.buf, &item);
         }
+        if self.eager || self.buf.len() >= OUTPUT_CHUNK {
+            self.write_out(out)?;
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             match &self.palette {
                 Some(p) => {
@@ -86,7 +102,7 @@ impl View {
             self.renderer.render(&mut self.buf, &item);
         }
         self.renderer.finish(&mut self.buf);
-        self.flush_items(out)
+        self.write_out(out)
     }
 }
 
@@ -139,7 +155,7 @@ fn read_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let mut view = View::new(display, color);
+    let mut view = View::new(display, color).batched();
     let mut lost = false;
     for path in files {
         let name = path.display();

@@ -57,6 +57,7 @@ pub fn rcode_name(rcode: u16) -> String {
 /// column `stop` (tab width 8), as BIND's master-file dumper does: a field
 /// that already reached the stop is followed by a one-column step, which is
 /// a tab when it crosses a tab stop and a space otherwise.
+#[cfg(test)]
 fn pad_to(out: &mut String, line_start: usize, stop: usize) {
     let col = out.as_bytes()[line_start..].iter().fold(0, |col, &b| {
         if b == b'\t' {
@@ -65,6 +66,11 @@ fn pad_to(out: &mut String, line_start: usize, stop: usize) {
             col + 1
         }
     });
+    pad(out, col, stop);
+}
+
+/// [`pad_to`] for a caller that knows its column: returns the new column.
+fn pad(out: &mut String, col: usize, stop: usize) -> usize {
     let to = if col >= stop { col + 1 } else { stop };
     let tabs = to / 8 - col / 8;
     if tabs > 0 {
@@ -78,6 +84,24 @@ fn pad_to(out: &mut String, line_start: usize, stop: usize) {
         for _ in col..to {
             out.push(' ');
         }
+    }
+    to
+}
+
+/// Appends a decimal number without going through `core::fmt`.
+pub fn push_u32(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
     }
 }
 
@@ -99,15 +123,20 @@ const STOPS: Stops = Stops {
 
 /// Appends one resource record line (with its newline).
 pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &DisplayOpts) {
+    // Every field is ASCII (names and text are escaped), so byte lengths
+    // are columns.
     let start = out.len();
     write_name(out, &rr.name);
-    pad_to(out, start, STOPS.ttl);
-    let _ = write!(out, "{}", rr.ttl);
-    pad_to(out, start, STOPS.class);
-    out.push_str(&class_name(rr.class));
-    pad_to(out, start, STOPS.rtype);
-    out.push_str(&type_name(rr.rtype));
-    pad_to(out, start, STOPS.rdata);
+    let mut col = pad(out, out.len() - start, STOPS.ttl);
+    let before = out.len();
+    push_u32(out, rr.ttl);
+    col = pad(out, col + out.len() - before, STOPS.class);
+    let class = class_name(rr.class);
+    out.push_str(&class);
+    col = pad(out, col + class.len(), STOPS.rtype);
+    let rtype = type_name(rr.rtype);
+    out.push_str(&rtype);
+    pad(out, col + rtype.len(), STOPS.rdata);
     write_rdata_or_generic(out, msg, rr, opts);
     out.push('\n');
 }
@@ -140,9 +169,10 @@ fn write_question_line(out: &mut String, msg: &Message<'_>) {
         let start = out.len();
         write_name(out, &q.name);
         // The question has no TTL column: the name runs up to the class.
-        pad_to(out, start, STOPS.class);
-        out.push_str(&class_name(q.qclass));
-        pad_to(out, start, STOPS.rtype);
+        let col = pad(out, out.len() - start, STOPS.class);
+        let class = class_name(q.qclass);
+        out.push_str(&class);
+        pad(out, col + class.len(), STOPS.rtype);
         out.push_str(&type_name(q.qtype));
         out.push('\n');
     }
@@ -382,6 +412,12 @@ mod tests {
         let mut s = "x".repeat(31);
         pad_to(&mut s, 0, 24);
         assert!(s.ends_with("x\t"));
+        let mut s = String::new();
+        for n in [0, 7, 10, 86_400, u32::MAX] {
+            s.clear();
+            push_u32(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

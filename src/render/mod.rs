@@ -80,6 +80,7 @@ pub struct Renderer {
     pending_tc: Option<Item>,
     /// Zone transfers under way, by connection and message ID.
     xfrs: Vec<(XfrKey, XfrTracker)>,
+    trailer: TrailerCache,
 }
 
 /// Identifies the messages of one zone transfer.
@@ -112,6 +113,7 @@ impl Renderer {
             after_retry_notice: false,
             pending_tc: None,
             xfrs: Vec::new(),
+            trailer: TrailerCache::default(),
         }
     }
 
@@ -208,7 +210,7 @@ impl Renderer {
             dig::write_message(out, msg.bytes, true, None, &self.xfr_opts());
         }
         if let (Some(t), true, false) = (tracker, self.opts.stats, self.opts.short) {
-            write_trailer_lines(out, event, query_time);
+            write_trailer_lines(out, &mut self.trailer, event, query_time);
             let _ = writeln!(
                 out,
                 ";; XFR size: {} records (messages {}, bytes {})\n",
@@ -354,7 +356,7 @@ impl Renderer {
         let cookie = event.query_message.as_deref().and_then(dig::find_cookie);
         dig::write_message(out, response, true, cookie.as_deref(), &self.opts);
         if self.opts.stats {
-            write_trailer(out, event, query_time, response.len());
+            write_trailer(out, &mut self.trailer, event, query_time, response.len());
         }
     }
 
@@ -472,34 +474,82 @@ fn write_args(out: &mut String, event: &Event) {
     }
 }
 
-fn write_trailer(out: &mut String, event: &Event, query_time: Option<Timestamp>, size: usize) {
-    write_trailer_lines(out, event, query_time);
-    let dir = if event.mtype.recorder_is_responder() {
-        "sent"
+/// Text that repeats from one trailer to the next (a capture has one server
+/// and the same second for thousands of records), kept to skip the work.
+#[derive(Debug, Default)]
+struct TrailerCache {
+    server: Option<(IpAddr, Option<u16>, Option<Protocol>, String)>,
+    when: Option<(u64, String)>,
+}
+
+impl TrailerCache {
+    /// The `;; SERVER:` line, with its newline.
+    fn server(&mut self, addr: IpAddr, port: Option<u16>, protocol: Option<Protocol>) -> &str {
+        let fresh = !matches!(&self.server, Some((a, p, pr, _)) if *a == addr && *p == port && *pr == protocol);
+        if fresh {
+            let mut line = String::from(";; SERVER: ");
+            write_server(&mut line, addr, port);
+            let _ = write!(line, "({addr})");
+            if let Some(p) = protocol {
+                let _ = write!(line, " ({})", protocol_name(p));
+            }
+            line.push('\n');
+            self.server = Some((addr, port, protocol, line));
+        }
+        self.server.as_ref().map_or("", |s| s.3.as_str())
+    }
+
+    /// The `;; WHEN:` line, with its newline.
+    fn when(&mut self, sec: u64) -> &str {
+        if !matches!(&self.when, Some((s, _)) if *s == sec) {
+            self.when = Some((sec, format!(";; WHEN: {}\n", when::format_when(sec))));
+        }
+        self.when.as_ref().map_or("", |w| w.1.as_str())
+    }
+}
+
+fn write_trailer(
+    out: &mut String,
+    cache: &mut TrailerCache,
+    event: &Event,
+    query_time: Option<Timestamp>,
+    size: usize,
+) {
+    write_trailer_lines(out, cache, event, query_time);
+    out.push_str(if event.mtype.recorder_is_responder() {
+        ";; MSG SIZE  sent: "
     } else {
-        "rcvd"
-    };
-    let _ = writeln!(out, ";; MSG SIZE  {dir}: {size}\n");
+        ";; MSG SIZE  rcvd: "
+    });
+    dig::push_u32(out, u32::try_from(size).unwrap_or(u32::MAX));
+    out.push_str("\n\n");
 }
 
 /// Query time, SERVER and WHEN.
-fn write_trailer_lines(out: &mut String, event: &Event, query_time: Option<Timestamp>) {
+fn write_trailer_lines(
+    out: &mut String,
+    cache: &mut TrailerCache,
+    event: &Event,
+    query_time: Option<Timestamp>,
+) {
     if let (Some(q), Some(r)) = (query_time, event.response_time) {
         if let Some(ns) = r.nanos_since(&q) {
-            let _ = writeln!(out, ";; Query time: {} msec", ns / 1_000_000);
+            out.push_str(";; Query time: ");
+            let ms = ns / 1_000_000;
+            match u32::try_from(ms) {
+                Ok(ms) => dig::push_u32(out, ms),
+                Err(_) => {
+                    let _ = write!(out, "{ms}");
+                }
+            }
+            out.push_str(" msec\n");
         }
     }
     if let Some(addr) = event.response_addr {
-        out.push_str(";; SERVER: ");
-        write_server(out, addr, event.response_port);
-        let _ = write!(out, "({addr})");
-        if let Some(p) = event.protocol {
-            let _ = write!(out, " ({})", protocol_name(p));
-        }
-        out.push('\n');
+        out.push_str(cache.server(addr, event.response_port, event.protocol));
     }
     if let Some(t) = event.response_time.or(event.query_time) {
-        let _ = writeln!(out, ";; WHEN: {}", when::format_when(t.sec));
+        out.push_str(cache.when(t.sec));
     }
 }
 

@@ -387,45 +387,6 @@ impl Default for QueryOpts {
     }
 }
 
-/// Display settings from `+options` (global, whatever their position).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DisplayFlags {
-    /// `+cmd`.
-    pub cmd: bool,
-    /// `+comments`.
-    pub comments: bool,
-    /// `+question`.
-    pub question: bool,
-    /// `+answer`.
-    pub answer: bool,
-    /// `+authority`.
-    pub authority: bool,
-    /// `+additional`.
-    pub additional: bool,
-    /// `+stats`.
-    pub stats: bool,
-    /// `+qr`.
-    pub qr: bool,
-    /// `+short`.
-    pub short: bool,
-}
-
-impl Default for DisplayFlags {
-    fn default() -> Self {
-        DisplayFlags {
-            cmd: true,
-            comments: true,
-            question: true,
-            answer: true,
-            authority: true,
-            additional: true,
-            stats: true,
-            qr: false,
-            short: false,
-        }
-    }
-}
-
 /// One lookup: what to ask and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuerySpec {
@@ -458,7 +419,7 @@ pub struct Args {
     /// Options that apply to the implied query when no name was given.
     pub default_opts: QueryOpts,
     /// Display settings.
-    pub display: DisplayFlags,
+    pub display: crate::render::DisplayOpts,
     /// True when `-h` was given (show short help).
     pub help: bool,
 }
@@ -1017,7 +978,7 @@ fn apply_plus(
     opt: &str,
     word: &str,
     q: &mut QueryOpts,
-    d: &mut DisplayFlags,
+    d: &mut crate::render::DisplayOpts,
 ) -> Result<(), CliError> {
     let (raw_name, value) = match opt.split_once('=') {
         Some((n, v)) => (n, Some(v)),

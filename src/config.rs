@@ -187,19 +187,8 @@ impl Config {
     /// Builds the plan, reading `resolv_conf` (normally /etc/resolv.conf)
     /// when no server was given.
     pub fn from_args(args: Args, resolv_conf: &std::path::Path) -> Config {
-        let d = &args.display;
-        let display = DisplayOpts {
-            cmd: d.cmd,
-            comments: d.comments,
-            question: d.question,
-            answer: d.answer,
-            authority: d.authority,
-            additional: d.additional,
-            stats: d.stats,
-            qr: d.qr,
-            short: d.short || args.cli.format == Format::Short,
-            rdata: Default::default(),
-        };
+        let mut display = args.display.clone();
+        display.short |= args.cli.format == Format::Short;
         let color = resolve_color(args.cli.color);
         if !args.cli.read.is_empty() {
             return Config {

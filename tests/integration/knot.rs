@@ -45,23 +45,17 @@ fn big_rrset() -> String {
         .collect()
 }
 
-fn start_knot() -> Option<Knot> {
-    if !have("knotd") {
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut zone = std::fs::read_to_string(zone_path()).unwrap();
-    zone.push_str(&big_rrset());
-    std::fs::write(dir.path().join("lab.test.zone"), zone).unwrap();
+/// Starts knotd in `dir` with the given `acl:`/`zone:` sections on a free
+/// port and waits until it answers for `probe` SOA.
+fn launch(dir: tempfile::TempDir, zones: &str, probe: &str) -> Knot {
     std::fs::create_dir(dir.path().join("run")).unwrap();
-    std::fs::create_dir(dir.path().join("db")).unwrap();
     let port = free_port();
     let d = dir.path().display();
     let conf = format!(
         "server:\n    rundir: \"{d}/run\"\n    listen: 127.0.0.1@{port}\n\
-         database:\n    storage: \"{d}/db\"\n\
+         database:\n    storage: \"{d}\"\n\
          template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n\
-         zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n\
+         {zones}\
          log:\n  - target: stderr\n    any: error\n"
     );
     let conf_path = dir.path().join("knot.conf");
@@ -78,7 +72,6 @@ fn start_knot() -> Option<Knot> {
         port,
         _dir: dir,
     };
-    // Wait until it answers.
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         let out = qtap()
@@ -86,7 +79,7 @@ fn start_knot() -> Option<Knot> {
                 "@127.0.0.1",
                 "-p",
                 &port.to_string(),
-                "lab.test",
+                probe,
                 "SOA",
                 "+short",
             ])
@@ -94,10 +87,22 @@ fn start_knot() -> Option<Knot> {
             .output()
             .unwrap();
         if out.status.success() {
-            return Some(knot);
+            return knot;
         }
     }
     panic!("knotd did not start on port {port}");
+}
+
+fn start_knot() -> Option<Knot> {
+    if !have("knotd") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut zone = std::fs::read_to_string(zone_path()).unwrap();
+    zone.push_str(&big_rrset());
+    std::fs::write(dir.path().join("lab.test.zone"), zone).unwrap();
+    let zones = "zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n";
+    Some(launch(dir, zones, "lab.test"))
 }
 
 /// Drops what legitimately differs between two runs: banners, IDs, cookies, times.
@@ -389,51 +394,10 @@ fn start_knot_xfr() -> Option<Knot> {
         small.push_str(&format!("h{i} TXT \"host {i} {}\"\n", "y".repeat(150)));
     }
     std::fs::write(dir.path().join("small.test.zone"), small).unwrap();
-    std::fs::create_dir(dir.path().join("run")).unwrap();
-    let port = free_port();
-    let d = dir.path().display();
-    let conf = format!(
-        "server:\n    rundir: \"{d}/run\"\n    listen: 127.0.0.1@{port}\n\
-         database:\n    storage: \"{d}\"\n\
-         template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n\
-         acl:\n  - id: anyxfr\n    address: 127.0.0.0/8\n    action: transfer\n\
-         zone:\n  - domain: small.test\n    file: \"small.test.zone\"\n    acl: anyxfr\n\
-         \x20 - domain: closed.test\n    file: \"small.test.zone\"\n\
-         log:\n  - target: stderr\n    any: error\n"
-    );
-    let conf_path = dir.path().join("knot.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let child = Command::new("knotd")
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let knot = Knot {
-        child,
-        port,
-        _dir: dir,
-    };
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        let out = qtap()
-            .args([
-                "@127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "small.test",
-                "SOA",
-                "+short",
-            ])
-            .args(["+timeout=1", "+tries=1"])
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return Some(knot);
-        }
-    }
-    panic!("knotd did not start on port {port}");
+    let zones = "acl:\n  - id: anyxfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+                 zone:\n  - domain: small.test\n    file: \"small.test.zone\"\n    acl: anyxfr\n\
+                 \x20 - domain: closed.test\n    file: \"small.test.zone\"\n";
+    Some(launch(dir, zones, "small.test"))
 }
 
 #[test]

@@ -87,6 +87,16 @@ function __qtap_plus_options
         '+cookie=' 'send a client COOKIE, optionally a given one (hex)' \
         '+nsid' 'ask for the server\'s NSID' \
         '+nonsid' 'ask for the server\'s NSID' \
+        '+subnet=' 'send CLIENT-SUBNET for ADDR[/LEN]' \
+        '+expire' 'ask for the zone\'s EXPIRE timer' \
+        '+noexpire' 'ask for the zone\'s EXPIRE timer' \
+        '+keepalive' 'ask for the TCP KEEPALIVE timeout' \
+        '+nokeepalive' 'ask for the TCP KEEPALIVE timeout' \
+        '+padding=' 'pad queries to blocks of N bytes (RFC 8467)' \
+        '+ednsopt=' 'send EDNS option CODE[:HEX] (+noednsopt clears them)' \
+        '+ednsflags=' 'set extra EDNS flag bits (decimal or 0x hex)' \
+        '+zflag' 'set the reserved Z bit in the query header' \
+        '+nozflag' 'set the reserved Z bit in the query header' \
         '+tls' 'query over DNS-over-TLS (port 853)' \
         '+notls' 'query over DNS-over-TLS (port 853)' \
         '+https' 'query over DNS-over-HTTPS (port 443), POST to the path' \

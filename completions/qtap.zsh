@@ -108,6 +108,12 @@ _qtap_dig() {
         '+nocookie:send a client COOKIE, optionally a given one (hex)' \
         '+nsid:ask for the server'\''s NSID' \
         '+nonsid:ask for the server'\''s NSID' \
+        '+expire:ask for the zone'\''s EXPIRE timer' \
+        '+noexpire:ask for the zone'\''s EXPIRE timer' \
+        '+keepalive:ask for the TCP KEEPALIVE timeout' \
+        '+nokeepalive:ask for the TCP KEEPALIVE timeout' \
+        '+zflag:set the reserved Z bit in the query header' \
+        '+nozflag:set the reserved Z bit in the query header' \
         '+tls:query over DNS-over-TLS (port 853)' \
         '+notls:query over DNS-over-TLS (port 853)' \
         '+https:query over DNS-over-HTTPS (port 443), POST to the path' \
@@ -134,6 +140,10 @@ _qtap_dig() {
         '+tries:number of UDP tries' \
         '+retry:number of UDP retries (tries - 1)' \
         '+cookie:send a client COOKIE, optionally a given one (hex)' \
+        '+subnet:send CLIENT-SUBNET for ADDR[/LEN]' \
+        '+padding:pad queries to blocks of N bytes (RFC 8467)' \
+        '+ednsopt:send EDNS option CODE[:HEX] (+noednsopt clears them)' \
+        '+ednsflags:set extra EDNS flag bits (decimal or 0x hex)' \
         '+https:query over DNS-over-HTTPS (port 443), POST to the path' \
         '+https-get:DNS-over-HTTPS with GET, to the path' \
         '+https-post:DNS-over-HTTPS with POST (the default), to the path' \

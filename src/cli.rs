@@ -353,6 +353,20 @@ pub struct QueryOpts {
     pub cookie: Option<Option<Vec<u8>>>,
     /// Ask for NSID (`+nsid`).
     pub nsid: bool,
+    /// `+subnet=ADDR[/LEN]`: CLIENT-SUBNET.
+    pub subnet: Option<(IpAddr, u8)>,
+    /// `+expire`.
+    pub expire: bool,
+    /// `+keepalive`.
+    pub keepalive: bool,
+    /// `+padding=N`: pad queries to blocks of N bytes.
+    pub padding: Option<u16>,
+    /// `+ednsopt=CODE[:HEX]`, in order.
+    pub ednsopts: Vec<(u16, Vec<u8>)>,
+    /// `+ednsflags=N`: extra EDNS flag bits.
+    pub ednsflags: u16,
+    /// `+zflag`: set the header's Z bit.
+    pub zflag: bool,
     /// Seconds to wait per try.
     pub timeout: u32,
     /// UDP tries.
@@ -378,6 +392,13 @@ impl Default for QueryOpts {
             bufsize: 1232,
             cookie: Some(None),
             nsid: false,
+            subnet: None,
+            expire: false,
+            keepalive: false,
+            padding: None,
+            ednsopts: Vec::new(),
+            ednsflags: 0,
+            zflag: false,
             timeout: 5,
             tries: 3,
             ignore_tc: false,
@@ -781,6 +802,37 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         "send a client COOKIE, optionally a given one (hex)",
     ),
     ("nsid", PlusKind::Flag, "ask for the server's NSID"),
+    (
+        "subnet",
+        PlusKind::Value,
+        "send CLIENT-SUBNET for ADDR[/LEN]",
+    ),
+    ("expire", PlusKind::Flag, "ask for the zone's EXPIRE timer"),
+    (
+        "keepalive",
+        PlusKind::Flag,
+        "ask for the TCP KEEPALIVE timeout",
+    ),
+    (
+        "padding",
+        PlusKind::Value,
+        "pad queries to blocks of N bytes (RFC 8467)",
+    ),
+    (
+        "ednsopt",
+        PlusKind::Value,
+        "send EDNS option CODE[:HEX] (+noednsopt clears them)",
+    ),
+    (
+        "ednsflags",
+        PlusKind::Value,
+        "set extra EDNS flag bits (decimal or 0x hex)",
+    ),
+    (
+        "zflag",
+        PlusKind::Flag,
+        "set the reserved Z bit in the query header",
+    ),
     ("tls", PlusKind::Flag, "query over DNS-over-TLS (port 853)"),
     (
         "https",
@@ -1127,6 +1179,67 @@ fn apply_plus(
         "tls-insecure" => q.tls.insecure = on,
         "tlsinfo" => q.tls.info = on,
         "keepopen" => q.keepopen = on,
+        "subnet" => {
+            q.subnet = if on {
+                let text = required(word, value)?;
+                let bad = || CliError::BadValue {
+                    option: word.to_owned(),
+                    reason: format!("{text:?} is not ADDR[/LEN]"),
+                };
+                let (addr, len) = match text.split_once('/') {
+                    Some((a, l)) => (a, Some(l)),
+                    None => (text.as_str(), None),
+                };
+                let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                let len = match len {
+                    Some(l) => l.parse::<u8>().ok().filter(|l| *l <= max).ok_or_else(bad)?,
+                    None => max,
+                };
+                Some((addr, len))
+            } else {
+                None
+            };
+            if on && q.edns.is_none() {
+                q.edns = Some(0);
+            }
+        }
+        "expire" => q.expire = on,
+        "keepalive" => q.keepalive = on,
+        "padding" => q.padding = if on { Some(number(word, value)?) } else { None },
+        "ednsflags" => {
+            let text = required(word, value)?;
+            let n = match text.strip_prefix("0x").or(text.strip_prefix("0X")) {
+                Some(hex) => u16::from_str_radix(hex, 16).ok(),
+                None => text.parse().ok(),
+            };
+            // DO is +dnssec; the other 15 bits are what this sets.
+            q.ednsflags = n.ok_or_else(|| CliError::BadValue {
+                option: word.to_owned(),
+                reason: format!("{text:?} is not a 16-bit number"),
+            })? & 0x7fff;
+        }
+        "ednsopt" => match (on, value) {
+            (false, _) => q.ednsopts.clear(),
+            (true, None) => {
+                return Err(CliError::BadValue {
+                    option: word.to_owned(),
+                    reason: "expected CODE[:HEX]".into(),
+                })
+            }
+            (true, Some(v)) => {
+                let (code, hex) = match v.split_once(':') {
+                    Some((c, h)) => (c, h),
+                    None => (v, ""),
+                };
+                let code: u16 = code.parse().map_err(|_| CliError::BadValue {
+                    option: word.to_owned(),
+                    reason: format!("{code:?} is not an option code (0-65535)"),
+                })?;
+                q.ednsopts.push((code, parse_hex(word, hex)?));
+            }
+        },
+        "zflag" => q.zflag = on,
         "nsid" => {
             q.nsid = on;
             if on && q.edns.is_none() {
@@ -1276,6 +1389,45 @@ mod tests {
             a.queries[0].opts.cookie,
             Some(Some(vec![1, 2, 3, 4, 5, 6, 7, 8]))
         );
+    }
+
+    #[test]
+    fn edns_options() {
+        let a = p(&[
+            "x.example",
+            "+subnet=192.0.2.9/24",
+            "+expire",
+            "+keepalive",
+            "+padding=128",
+            "+ednsopt=65001:abcd",
+            "+ednsopt=10",
+            "+ednsflags=0x10",
+            "+zflag",
+        ]);
+        let o = &a.queries[0].opts;
+        assert_eq!(o.subnet, Some(("192.0.2.9".parse().unwrap(), 24)));
+        assert!(o.expire && o.keepalive && o.zflag);
+        assert_eq!(o.padding, Some(128));
+        assert_eq!(o.ednsopts, [(65001, vec![0xab, 0xcd]), (10, vec![])]);
+        assert_eq!(o.ednsflags, 0x10);
+        let a = p(&["x.example", "+subnet=2001:db8::1"]);
+        assert_eq!(a.queries[0].opts.subnet.unwrap().1, 128);
+        assert!(matches!(
+            perr(&["+subnet=192.0.2.0/33"]),
+            CliError::BadValue { .. }
+        ));
+        assert!(matches!(
+            perr(&["+ednsopt=x:00"]),
+            CliError::BadValue { .. }
+        ));
+        assert!(matches!(
+            perr(&["+ednsopt=1:0g"]),
+            CliError::BadValue { .. }
+        ));
+        assert!(matches!(
+            perr(&["+ednsflags=70000"]),
+            CliError::BadValue { .. }
+        ));
     }
 
     #[test]

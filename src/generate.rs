@@ -133,7 +133,9 @@ const COMMON_PLUS: &[(&str, &str)] = &[
 /// The placeholder for the value of a `+name=value` option.
 pub fn value_name(option: &str) -> &'static str {
     match option {
-        "bufsize" | "tries" | "retry" => "N",
+        "bufsize" | "tries" | "retry" | "padding" | "ednsflags" => "N",
+        "subnet" => "ADDR/LEN",
+        "ednsopt" => "CODE:HEX",
         "edns" => "VERSION",
         "timeout" => "SECS",
         "cookie" => "HEX",
@@ -972,6 +974,8 @@ mod tests {
                     "HEX" => "0102030405060708",
                     "PATH" => "/dns-query",
                     "FILE" | "NAME" => "x",
+                    "ADDR/LEN" => "192.0.2.0/24",
+                    "CODE:HEX" => "65001:abcd",
                     _ => "1",
                 };
                 format!("{word}{value}")

@@ -327,6 +327,7 @@ mod tests {
             aa: false,
             edns: None,
             ixfr_serial: None,
+            zflag: false,
         });
         let mut p = Pairer::default();
         let mut out = Vec::new();

@@ -171,12 +171,19 @@ fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
         cd: o.cd,
         aa: o.aa,
         ixfr_serial: spec.ixfr_serial,
+        zflag: o.zflag,
         edns: o.edns.map(|version| EdnsParams {
             version,
             udp_size: o.bufsize,
             dnssec_ok: o.dnssec,
             nsid: o.nsid,
             cookie: cookie.as_deref(),
+            flags: o.ednsflags,
+            subnet: o.subnet,
+            expire: o.expire,
+            keepalive: o.keepalive,
+            options: &o.ednsopts,
+            padding: o.padding,
         }),
     })
 }
@@ -820,6 +827,7 @@ mod tests {
             aa: false,
             edns: None,
             ixfr_serial: None,
+            zflag: false,
         })
     }
 

@@ -252,11 +252,49 @@ fn display_options_match_dig() {
         &["-x", "192.0.2.1"],
         &["-t", "MX", "-q", "mx.lab.test"],
         &["a.lab.test", "+cd", "+noad", "+aaflag"],
+        &[
+            "a.lab.test",
+            "+qr",
+            "+nsid",
+            "+subnet=192.0.2.0/24",
+            "+expire",
+            "+keepalive",
+            "+ednsopt=65001:abcd",
+            "+ednsflags=0x10",
+            "+zflag",
+        ],
+        &[
+            "a.lab.test",
+            "+qr",
+            "+subnet=2001:db8::/48",
+            "+ednsopt=65002",
+        ],
     ];
     for args in cases {
         let want = normalize(&dig(knot.port, args));
         let got = normalize(&qtap_text(knot.port, args));
         assert_eq!(got, want, "{args:?}");
+    }
+}
+
+#[test]
+fn padding_gives_the_same_query_size_as_dig() {
+    let Some(knot) = start_knot() else { return };
+    if !have("dig") {
+        return;
+    }
+    for args in [
+        &["a.lab.test", "+qr", "+padding=64"][..],
+        &["a.lab.test", "+qr", "+tcp", "+padding=128"],
+    ] {
+        let size = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with(";; QUERY SIZE:"))
+                .map(str::to_owned)
+        };
+        let want = size(&dig(knot.port, args));
+        assert!(want.is_some());
+        assert_eq!(size(&qtap_text(knot.port, args)), want, "{args:?}");
     }
 }
 

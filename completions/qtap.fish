@@ -97,6 +97,17 @@ function __qtap_plus_options
         '+ednsflags=' 'set extra EDNS flag bits (decimal or 0x hex)' \
         '+zflag' 'set the reserved Z bit in the query header' \
         '+nozflag' 'set the reserved Z bit in the query header' \
+        '+ttlid' 'show the TTL column' \
+        '+nottlid' 'show the TTL column' \
+        '+class' 'show the class column' \
+        '+noclass' 'show the class column' \
+        '+crypto' 'show key and signature material' \
+        '+nocrypto' 'show key and signature material' \
+        '+rrcomments' 'show per-record comments (DNSKEY role, algorithm, key id)' \
+        '+norrcomments' 'show per-record comments (DNSKEY role, algorithm, key id)' \
+        '+split=' 'split base64/hex fields into chunks of W characters (0: never)' \
+        '+unknownformat' 'print every RDATA in the RFC 3597 generic form' \
+        '+nounknownformat' 'print every RDATA in the RFC 3597 generic form' \
         '+tls' 'query over DNS-over-TLS (port 853)' \
         '+notls' 'query over DNS-over-TLS (port 853)' \
         '+https' 'query over DNS-over-HTTPS (port 443), POST to the path' \

@@ -833,6 +833,24 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         PlusKind::Flag,
         "set the reserved Z bit in the query header",
     ),
+    ("ttlid", PlusKind::Flag, "show the TTL column"),
+    ("class", PlusKind::Flag, "show the class column"),
+    ("crypto", PlusKind::Flag, "show key and signature material"),
+    (
+        "rrcomments",
+        PlusKind::Flag,
+        "show per-record comments (DNSKEY role, algorithm, key id)",
+    ),
+    (
+        "split",
+        PlusKind::Value,
+        "split base64/hex fields into chunks of W characters (0: never)",
+    ),
+    (
+        "unknownformat",
+        PlusKind::Flag,
+        "print every RDATA in the RFC 3597 generic form",
+    ),
     ("tls", PlusKind::Flag, "query over DNS-over-TLS (port 853)"),
     (
         "https",
@@ -909,6 +927,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         ("ques", "question"),
         ("comm", "comments"),
         ("buf", "bufsize"),
+        ("cl", "class"),
     ];
     if let Some((_, c)) = aliases.iter().find(|(a, _)| *a == name) {
         return Some(c);
@@ -1240,6 +1259,16 @@ fn apply_plus(
             }
         },
         "zflag" => q.zflag = on,
+        "ttlid" => d.ttlid = on,
+        "class" => d.class = on,
+        "crypto" => d.crypto = on,
+        "rrcomments" => d.rrcomments = on,
+        "unknownformat" => d.rdata.unknown_format = on,
+        "split" => {
+            // dig rounds the width up to a multiple of 4.
+            let w: usize = number(word, value)?;
+            d.rdata.split = w.div_ceil(4) * 4;
+        }
         "nsid" => {
             q.nsid = on;
             if on && q.edns.is_none() {

@@ -135,6 +135,7 @@ pub fn value_name(option: &str) -> &'static str {
     match option {
         "bufsize" | "tries" | "retry" | "padding" | "ednsflags" => "N",
         "subnet" => "ADDR/LEN",
+        "split" => "W",
         "ednsopt" => "CODE:HEX",
         "edns" => "VERSION",
         "timeout" => "SECS",

@@ -105,40 +105,151 @@ pub fn push_u32(out: &mut String, mut n: u32) {
     }
 }
 
-/// Column stops for owner/TTL/class/type/rdata.
-#[derive(Clone, Copy)]
-struct Stops {
-    ttl: usize,
-    class: usize,
-    rtype: usize,
-    rdata: usize,
+/// Column stops for TTL/class/type/rdata: dig moves the later columns left
+/// when `+nottlid` or `+noclass` drops one.
+fn stops(opts: &DisplayOpts) -> [usize; 4] {
+    match (opts.ttlid, opts.class) {
+        (true, true) => [24, 32, 40, 48],
+        (true, false) | (false, true) => [24, 24, 32, 40],
+        (false, false) => [24, 24, 24, 32],
+    }
 }
-
-const STOPS: Stops = Stops {
-    ttl: 24,
-    class: 32,
-    rtype: 40,
-    rdata: 48,
-};
 
 /// Appends one resource record line (with its newline).
 pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &DisplayOpts) {
     // Every field is ASCII (names and text are escaped), so byte lengths
     // are columns.
+    let [ttl_stop, class_stop, type_stop, rdata_stop] = stops(opts);
     let start = out.len();
     write_name(out, &rr.name);
-    let mut col = pad(out, out.len() - start, STOPS.ttl);
+    let mut col = out.len() - start;
+    if opts.ttlid {
+        col = pad(out, col, ttl_stop);
+        let before = out.len();
+        push_u32(out, rr.ttl);
+        col += out.len() - before;
+    }
+    if opts.class {
+        col = pad(out, col, class_stop);
+        let before = out.len();
+        if opts.rdata.unknown_format {
+            out.push_str("CLASS");
+            push_u32(out, u32::from(rr.class));
+        } else {
+            out.push_str(&class_name(rr.class));
+        }
+        col += out.len() - before;
+    }
+    col = pad(out, col, type_stop);
     let before = out.len();
-    push_u32(out, rr.ttl);
-    col = pad(out, col + out.len() - before, STOPS.class);
-    let class = class_name(rr.class);
-    out.push_str(&class);
-    col = pad(out, col + class.len(), STOPS.rtype);
-    let rtype = type_name(rr.rtype);
-    out.push_str(&rtype);
-    pad(out, col + rtype.len(), STOPS.rdata);
+    if opts.rdata.unknown_format {
+        out.push_str("TYPE");
+        push_u32(out, u32::from(rr.rtype));
+    } else {
+        out.push_str(&type_name(rr.rtype));
+    }
+    pad(out, col + out.len() - before, rdata_stop);
+    let rdata_start = out.len();
     write_rdata_or_generic(out, msg, rr, opts);
+    if !opts.rdata.unknown_format {
+        let rdata = msg.rdata(rr);
+        if !opts.crypto {
+            hide_crypto(out, rdata_start, rr.rtype, rdata);
+        }
+        if opts.rrcomments {
+            write_key_comment(out, rr.rtype, rdata);
+        }
+    }
     out.push('\n');
+}
+
+fn is_key(rtype: u16) -> bool {
+    matches!(rtype, types::DNSKEY | types::CDNSKEY | types::KEY)
+}
+
+/// dig's `+nocrypto`: keys become `[key id = N]`, signatures `[omitted]`.
+fn hide_crypto(out: &mut String, rdata_start: usize, rtype: u16, rdata: &[u8]) {
+    let keep_fields = if is_key(rtype) {
+        3
+    } else if matches!(rtype, types::RRSIG | types::SIG) {
+        8
+    } else {
+        return;
+    };
+    let text = &out[rdata_start..];
+    let Some(cut) = text
+        .match_indices(' ')
+        .nth(keep_fields - 1)
+        .map(|(i, _)| rdata_start + i)
+    else {
+        return;
+    };
+    out.truncate(cut);
+    if is_key(rtype) {
+        out.push_str(" [key id = ");
+        push_u32(out, u32::from(key_tag(rdata)));
+        out.push(']');
+    } else {
+        out.push_str(" [omitted]");
+    }
+}
+
+/// The key tag of a DNSKEY RDATA (RFC 4034 Appendix B).
+pub fn key_tag(rdata: &[u8]) -> u16 {
+    if rdata.get(3) == Some(&1) {
+        // RSA/MD5: the third-to-last and second-to-last octets of the modulus.
+        let n = rdata.len();
+        return match (n >= 3).then(|| (rdata[n - 3], rdata[n - 2])) {
+            Some((a, b)) => u16::from_be_bytes([a, b]),
+            None => 0,
+        };
+    }
+    let mut acc: u32 = 0;
+    for (i, b) in rdata.iter().enumerate() {
+        acc += if i % 2 == 0 {
+            u32::from(*b) << 8
+        } else {
+            u32::from(*b)
+        };
+    }
+    acc += (acc >> 16) & 0xffff;
+    (acc & 0xffff) as u16
+}
+
+/// DNSSEC algorithm mnemonics as BIND prints them.
+fn algorithm_name(alg: u8) -> String {
+    let name = match alg {
+        1 => "RSAMD5",
+        3 => "DSA",
+        5 => "RSASHA1",
+        6 => "NSEC3DSA",
+        7 => "NSEC3RSASHA1",
+        8 => "RSASHA256",
+        10 => "RSASHA512",
+        12 => "ECCGOST",
+        13 => "ECDSAP256SHA256",
+        14 => "ECDSAP384SHA384",
+        15 => "ED25519",
+        16 => "ED448",
+        252 => "INDIRECT",
+        253 => "PRIVATEDNS",
+        254 => "PRIVATEOID",
+        n => return n.to_string(),
+    };
+    name.to_owned()
+}
+
+/// dig's `+rrcomments` for keys: `  ; KSK; alg = ECDSAP256SHA256 ; key id = 19585`.
+fn write_key_comment(out: &mut String, rtype: u16, rdata: &[u8]) {
+    if !matches!(rtype, types::DNSKEY | types::CDNSKEY) || rdata.len() < 4 {
+        return;
+    }
+    let flags = u16::from_be_bytes([rdata[0], rdata[1]]);
+    out.push_str(if flags & 1 != 0 { "  ; KSK" } else { "  ; ZSK" });
+    out.push_str("; alg = ");
+    out.push_str(&algorithm_name(rdata[3]));
+    out.push_str(" ; key id = ");
+    push_u32(out, u32::from(key_tag(rdata)));
 }
 
 /// Appends the RDATA of `rr` in presentation form, or in the RFC 3597
@@ -149,6 +260,14 @@ pub fn write_rdata_or_generic(
     rr: &Record,
     opts: &DisplayOpts,
 ) {
+    if opts.rdata.unknown_format {
+        // dig shows the RDATA as it holds it: with names decompressed.
+        match decompressed_rdata(msg, rr) {
+            Some(bytes) => write_unknown(out, &bytes, &opts.rdata),
+            None => write_unknown(out, msg.rdata(rr), &opts.rdata),
+        }
+        return;
+    }
     let ok = write_rdata(
         out,
         msg.bytes,
@@ -163,17 +282,67 @@ pub fn write_rdata_or_generic(
     }
 }
 
-fn write_question_line(out: &mut String, msg: &Message<'_>) {
+/// The RDATA of a record whose type may carry compressed names, with those
+/// names expanded (None for types without names, or when it does not parse).
+fn decompressed_rdata(msg: &Message<'_>, rr: &Record) -> Option<Vec<u8>> {
+    use crate::dns::name::read_name;
+    let (start, end) = (rr.rdata.start, rr.rdata.end);
+    let fixed = |from: usize, len: usize| msg.bytes.get(from..from + len);
+    let mut out = Vec::new();
+    let name = |at: usize, out: &mut Vec<u8>| -> Option<usize> {
+        let (n, next) = read_name(msg.bytes, at).ok()?;
+        out.extend_from_slice(n.as_wire());
+        Some(next)
+    };
+    let done = match rr.rtype {
+        types::NS | 3 | 4 | types::CNAME | 7 | 8 | 9 | types::PTR | types::DNAME => {
+            name(start, &mut out)?
+        }
+        types::MX | types::AFSDB | types::RT | types::KX => {
+            out.extend_from_slice(fixed(start, 2)?);
+            name(start + 2, &mut out)?
+        }
+        types::SOA => {
+            let after = name(start, &mut out)?;
+            let after = name(after, &mut out)?;
+            out.extend_from_slice(fixed(after, 20)?);
+            after + 20
+        }
+        types::MINFO | types::RP => {
+            let after = name(start, &mut out)?;
+            name(after, &mut out)?
+        }
+        types::SRV => {
+            out.extend_from_slice(fixed(start, 6)?);
+            name(start + 6, &mut out)?
+        }
+        _ => return None,
+    };
+    (done == end).then_some(out)
+}
+
+fn write_question_line(out: &mut String, msg: &Message<'_>, opts: &DisplayOpts) {
     for q in &msg.question {
         out.push(';');
         let start = out.len();
         write_name(out, &q.name);
         // The question has no TTL column: the name runs up to the class.
-        let col = pad(out, out.len() - start, STOPS.class);
-        let class = class_name(q.qclass);
-        out.push_str(&class);
-        pad(out, col + class.len(), STOPS.rtype);
-        out.push_str(&type_name(q.qtype));
+        let [_, class_stop, type_stop, _] = stops(opts);
+        let col = pad(out, out.len() - start, class_stop);
+        let before = out.len();
+        if opts.rdata.unknown_format {
+            out.push_str("CLASS");
+            push_u32(out, u32::from(q.qclass));
+        } else {
+            out.push_str(&class_name(q.qclass));
+        }
+        pad(out, col + out.len() - before, type_stop);
+        if opts.rdata.unknown_format {
+            out.push_str("TYPE");
+            push_u32(out, u32::from(q.qtype));
+        } else {
+            out.push_str(&type_name(q.qtype));
+        }
         out.push('\n');
     }
 }
@@ -271,7 +440,7 @@ pub fn write_message(
                 ";; QUESTION SECTION:\n"
             });
         }
-        write_question_line(out, &msg);
+        write_question_line(out, &msg, opts);
         if opts.comments {
             out.push('\n');
         }

@@ -44,6 +44,14 @@ pub struct DisplayOpts {
     pub qr: bool,
     /// `+short`: answer RDATA only.
     pub short: bool,
+    /// `+ttlid`: the TTL column.
+    pub ttlid: bool,
+    /// `+class`: the class column.
+    pub class: bool,
+    /// `+crypto`: key and signature material (else `[key id = N]`, `[omitted]`).
+    pub crypto: bool,
+    /// `+rrcomments`: per-record comments (DNSKEY role, algorithm, key id).
+    pub rrcomments: bool,
     /// RDATA formatting.
     pub rdata: RdataStyle,
 }
@@ -60,6 +68,10 @@ impl Default for DisplayOpts {
             stats: true,
             qr: false,
             short: false,
+            ttlid: true,
+            class: true,
+            crypto: true,
+            rrcomments: false,
             rdata: RdataStyle::default(),
         }
     }

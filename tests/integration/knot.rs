@@ -269,6 +269,17 @@ fn display_options_match_dig() {
             "+subnet=2001:db8::/48",
             "+ednsopt=65002",
         ],
+        &["dnskey.lab.test", "DNSKEY", "+nottlid"],
+        &["a.lab.test", "+noclass"],
+        &["a.lab.test", "+noclass", "+nottlid"],
+        &["dnskey.lab.test", "DNSKEY", "+nocrypto", "+rrcomments"],
+        &["rrsig.lab.test", "RRSIG", "+nocrypto"],
+        &["dnskey.lab.test", "DNSKEY", "+rrcomments"],
+        &["dnskey.lab.test", "DNSKEY", "+split=20"],
+        &["dnskey.lab.test", "DNSKEY", "+split=0"],
+        &["mx.lab.test", "MX", "+unknownformat"],
+        &["lab.test", "SOA", "+unknownformat"],
+        &["srv.lab.test", "SRV", "+unknownformat", "+nocl"],
     ];
     for args in cases {
         let want = normalize(&dig(knot.port, args));

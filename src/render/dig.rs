@@ -216,29 +216,6 @@ pub fn key_tag(rdata: &[u8]) -> u16 {
     (acc & 0xffff) as u16
 }
 
-/// DNSSEC algorithm mnemonics as BIND prints them.
-fn algorithm_name(alg: u8) -> String {
-    let name = match alg {
-        1 => "RSAMD5",
-        3 => "DSA",
-        5 => "RSASHA1",
-        6 => "NSEC3DSA",
-        7 => "NSEC3RSASHA1",
-        8 => "RSASHA256",
-        10 => "RSASHA512",
-        12 => "ECCGOST",
-        13 => "ECDSAP256SHA256",
-        14 => "ECDSAP384SHA384",
-        15 => "ED25519",
-        16 => "ED448",
-        252 => "INDIRECT",
-        253 => "PRIVATEDNS",
-        254 => "PRIVATEOID",
-        n => return n.to_string(),
-    };
-    name.to_owned()
-}
-
 /// dig's `+rrcomments` for keys: `  ; KSK; alg = ECDSAP256SHA256 ; key id = 19585`.
 fn write_key_comment(out: &mut String, rtype: u16, rdata: &[u8]) {
     if !matches!(rtype, types::DNSKEY | types::CDNSKEY) || rdata.len() < 4 {
@@ -247,7 +224,10 @@ fn write_key_comment(out: &mut String, rtype: u16, rdata: &[u8]) {
     let flags = u16::from_be_bytes([rdata[0], rdata[1]]);
     out.push_str(if flags & 1 != 0 { "  ; KSK" } else { "  ; ZSK" });
     out.push_str("; alg = ");
-    out.push_str(&algorithm_name(rdata[3]));
+    match super::rdata::secalg_name(rdata[3]) {
+        Some(name) => out.push_str(name),
+        None => push_u32(out, u32::from(rdata[3])),
+    }
     out.push_str(" ; key id = ");
     push_u32(out, u32::from(key_tag(rdata)));
 }

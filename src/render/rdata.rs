@@ -899,7 +899,7 @@ fn cert_type_name(t: u16) -> Option<&'static str> {
 }
 
 /// DNSSEC algorithm mnemonics, as BIND's `dns_secalg_totext`.
-fn secalg_name(a: u8) -> Option<&'static str> {
+pub(crate) fn secalg_name(a: u8) -> Option<&'static str> {
     Some(match a {
         1 => "RSAMD5",
         2 => "DH",

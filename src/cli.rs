@@ -262,6 +262,9 @@ pub enum CliError {
     /// -p with something that is not a port.
     #[error("invalid port: {0}")]
     BadPort(String),
+    /// A query word or `--tap` together with `--read`.
+    #[error("{0} cannot be used with --read (it renders files; only +options apply)")]
+    ReadConflict(String),
     /// -x with something that is not an address.
     #[error("invalid address for -x: {0}")]
     BadAddress(String),
@@ -516,6 +519,16 @@ where
         ..Args::default()
     };
     parse_dig_words(&mut args, &dig)?;
+    if !args.cli.read.is_empty() {
+        // --read renders files: query words would be silently ignored.
+        let query_word = dig.iter().find(|w| !w.starts_with('+'));
+        if let Some(word) = query_word {
+            return Err(CliError::ReadConflict(word.clone()));
+        }
+        if args.cli.tap.is_some() {
+            return Err(CliError::ReadConflict("--tap".into()));
+        }
+    }
     Ok(args)
 }
 
@@ -1598,6 +1611,23 @@ mod tests {
             );
         }
         assert!(short.lines().count() < long.lines().count() / 2);
+    }
+
+    #[test]
+    fn read_mode_takes_only_display_options() {
+        assert!(matches!(
+            perr(&["example.com", "--read", "t.fstrm"]),
+            CliError::ReadConflict(_)
+        ));
+        assert!(matches!(
+            perr(&["--read", "t.fstrm", "--tap", "u"]),
+            CliError::ReadConflict(_)
+        ));
+        assert!(matches!(
+            perr(&["@192.0.2.1", "--read", "t"]),
+            CliError::ReadConflict(_)
+        ));
+        assert_eq!(p(&["--read", "t.fstrm", "+qr", "+short"]).cli.read.len(), 1);
     }
 
     #[test]

@@ -262,6 +262,9 @@ pub enum CliError {
     /// -p with something that is not a port.
     #[error("invalid port: {0}")]
     BadPort(String),
+    /// A batch-file line that names a server or port.
+    #[error("batch line {0:?}: @server, -p, -4 and -6 belong on the command line")]
+    BatchServer(String),
     /// A query word or `--tap` together with `--read`.
     #[error("{0} cannot be used with --read (it renders files; only +options apply)")]
     ReadConflict(String),
@@ -446,6 +449,10 @@ pub struct Args {
     pub display: crate::render::DisplayOpts,
     /// True when `-h` was given (show short help).
     pub help: bool,
+    /// `-f FILE`: a batch file of lookups, one per line.
+    pub batch: Option<PathBuf>,
+    /// No name was given: the root NS query was implied.
+    pub implied_root: bool,
 }
 
 /// Long options that take a value in the next word when not written `--opt=value`.
@@ -533,9 +540,9 @@ where
 }
 
 /// dig's word classifier.
-fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
+/// Query defaults from the GNU long options.
+fn cli_defaults(c: &Cli) -> QueryOpts {
     let mut defaults = QueryOpts::default();
-    let c = &args.cli;
     if c.tcp {
         defaults.transport = Transport::Tcp;
     }
@@ -567,12 +574,46 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
     defaults.tls.insecure = c.tls_insecure;
     defaults.tls.info = c.tls_info;
     defaults.keepopen = c.keepopen;
-    if let Some(t) = args.cli.timeout {
+    if let Some(t) = c.timeout {
         defaults.timeout = t.max(1);
     }
-    if let Some(t) = args.cli.tries {
+    if let Some(t) = c.tries {
         defaults.tries = t.max(1);
     }
+    defaults
+}
+
+fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
+    let defaults = cli_defaults(&args.cli);
+    let implied = parse_words_with(args, words, defaults)?;
+    args.implied_root = implied;
+    Ok(())
+}
+
+/// A line of a batch file (`-f`): dig words, with the command line's
+/// options as defaults. Server, port and display options are the command
+/// line's; a line cannot change them.
+pub fn parse_batch_line(base: &Args, line: &str) -> Result<Vec<QuerySpec>, CliError> {
+    let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    let mut scratch = Args {
+        cli: base.cli.clone(),
+        ..Args::default()
+    };
+    scratch.display = base.display.clone();
+    parse_words_with(&mut scratch, &words, base.default_opts.clone())?;
+    if scratch.server.is_some() || scratch.port.is_some() || scratch.family.is_some() {
+        return Err(CliError::BatchServer(line.trim().to_owned()));
+    }
+    Ok(scratch.queries)
+}
+
+/// The word classifier proper; returns true when no name was given (the
+/// root NS query was implied).
+fn parse_words_with(
+    args: &mut Args,
+    words: &[String],
+    mut defaults: QueryOpts,
+) -> Result<bool, CliError> {
     // The lookup being built, and whether its type/class came from the user.
     let mut current: Option<(QuerySpec, bool, bool)> = None;
     let mut pending_type: Option<(u16, Option<u32>)> = None;
@@ -644,6 +685,9 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
                         &mut pending_class,
                     )?);
                 }
+                "-f" => {
+                    args.batch = Some(PathBuf::from(value(&mut it)?));
+                }
                 "-x" => {
                     let v = value(&mut it)?;
                     let addr: IpAddr = v.parse().map_err(|_| CliError::BadAddress(v.clone()))?;
@@ -687,7 +731,8 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
         }
     }
     finish(args, &mut current);
-    if args.queries.is_empty() {
+    let implied = args.queries.is_empty();
+    if implied {
         let (qtype, ixfr_serial) = pending_type.unwrap_or((types::NS, None));
         args.queries.push(QuerySpec {
             name: Name::root(),
@@ -704,7 +749,7 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
         }
     }
     args.default_opts = defaults;
-    Ok(())
+    Ok(implied)
 }
 
 /// A query type: a mnemonic, TYPEnnn, or dig's `IXFR=serial`.
@@ -1611,6 +1656,30 @@ mod tests {
             );
         }
         assert!(short.lines().count() < long.lines().count() / 2);
+    }
+
+    #[test]
+    fn batch_lines_use_the_command_line_defaults() {
+        let base = p(&["+tcp", "-f", "batch.txt"]);
+        assert_eq!(
+            base.batch.as_deref(),
+            Some(std::path::Path::new("batch.txt"))
+        );
+        assert!(base.implied_root);
+        let q = parse_batch_line(&base, "a.example MX b.example +notcp").unwrap();
+        assert_eq!(q.len(), 2);
+        assert_eq!(
+            (q[0].qtype, &q[0].opts.transport),
+            (types::MX, &Transport::Tcp)
+        );
+        assert_eq!(q[1].opts.transport, Transport::Udp);
+        assert!(matches!(
+            parse_batch_line(&base, "@192.0.2.1 a.example"),
+            Err(CliError::BatchServer(_))
+        ));
+        assert!(parse_batch_line(&base, "a.example +bogus").is_err());
+        let named = p(&["x.example", "-f", "b"]);
+        assert!(!named.implied_root);
     }
 
     #[test]

@@ -183,6 +183,37 @@ pub fn parse_https_url(url: &str) -> Option<(String, Option<u16>, String)> {
     (!host.is_empty()).then_some((host, port, path))
 }
 
+/// Reads the `-f` batch file, if any, and adds its lookups (one per line,
+/// dig's syntax; blank lines and `;`/`#` comments skipped). Without names
+/// on the command line, the batch replaces the implied root query.
+pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
+    let Some(path) = args.batch.clone() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::Batch {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut queries = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        let parsed =
+            crate::cli::parse_batch_line(args, line).map_err(|e| crate::error::Error::Batch {
+                path: path.clone(),
+                reason: format!("line {}: {e}", n + 1),
+            })?;
+        queries.extend(parsed);
+    }
+    if args.implied_root {
+        args.queries.clear();
+    }
+    args.queries.extend(queries);
+    Ok(())
+}
+
 impl Config {
     /// Builds the plan, reading `resolv_conf` (normally /etc/resolv.conf)
     /// when no server was given.

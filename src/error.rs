@@ -4,7 +4,7 @@
 //! |------|---------|
 //! | 0    | a response was received (NXDOMAIN and SERVFAIL included); `--read` rendered everything |
 //! | 1    | usage error |
-//! | 8    | a `--read` input could not be opened or was damaged: some data was lost |
+//! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
 //! | 9    | no reply from the server |
 //! | 10   | internal error (cannot write the trace, the output, ...) |
 //! | 130, 143 | interrupted by SIGINT / SIGTERM (the trace is still closed properly) |
@@ -37,6 +37,14 @@ pub enum Error {
     /// Bad command line.
     #[error("{0}")]
     Usage(#[from] CliError),
+    /// The `-f` batch file could not be read or has a bad line.
+    #[error("batch file {path}: {reason}")]
+    Batch {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// No server answered.
     #[error("{0}")]
     NoReply(String),
@@ -64,6 +72,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exits::USAGE,
+            // dig: "couldn't open batch file" is 8 as well.
+            Error::Batch { .. } => exits::DATA_LOST,
             Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
             Error::Tap { .. } | Error::Output(_) | Error::Internal(_) => exits::INTERNAL,
         }

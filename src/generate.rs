@@ -64,6 +64,10 @@ pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
         "-q NAME",
         "look up NAME, even if it looks like a type or class",
     ),
+    (
+        "-f FILE",
+        "batch mode: one lookup per line of FILE, with the command line's options",
+    ),
 ];
 
 /// The exit status table, shown by `--help` and the man page.

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
 }
 
 fn run(out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
-    let args = match qtap::cli::parse(std::env::args_os()) {
+    let mut args = match qtap::cli::parse(std::env::args_os()) {
         Ok(args) => args,
         // --help and --version are "errors" to clap; they print and exit 0.
         Err(qtap::cli::CliError::Help(text)) => {
@@ -42,6 +42,7 @@ fn run(out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
         qtap::generate::generate(what, out)?;
         return Ok(exits::OK);
     }
+    qtap::config::load_batch(&mut args)?;
     let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"));
     qtap::app::run(config, out, err)
 }

@@ -366,3 +366,58 @@ fn sigint_during_read_exits_130() {
     let code = out.status.code().or(out.status.signal().map(|s| 128 + s));
     assert_eq!(code, Some(130));
 }
+
+#[test]
+fn batch_files_run_every_line_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("batch.txt");
+    std::fs::write(
+        &batch,
+        "; a comment\none.example\n\ntwo.example AAAA\n# another\nthree.example TXT four.example\n",
+    )
+    .unwrap();
+    let port = tiny_server(4);
+    let trace = dir.path().join("t.fstrm");
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "+noall",
+            "+question",
+            "-f",
+        ])
+        .arg(&batch)
+        .arg("--tap")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let questions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with(';') && !l.starts_with(";;"))
+        .collect();
+    assert_eq!(
+        questions,
+        [
+            ";one.example.\t\t\tIN\tA",
+            ";two.example.\t\t\tIN\tAAAA",
+            ";three.example.\t\t\tIN\tTXT",
+            ";four.example.\t\t\tIN\tA"
+        ],
+        "{stdout}"
+    );
+    assert_eq!(read_trace(&trace).len(), 8, "every lookup recorded");
+    // A missing file and a bad line are errors with exit code 8, like dig.
+    let missing = qtap().args(["-f", "/nonexistent/batch"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(8));
+    std::fs::write(&batch, "ok.example\nbad.example +bogus\n").unwrap();
+    let bad = qtap().arg("-f").arg(&batch).output().unwrap();
+    assert_eq!(bad.status.code(), Some(8));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("+bogus"),
+        "{stderr}"
+    );
+}

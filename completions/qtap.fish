@@ -97,6 +97,8 @@ function __qtap_plus_options
         '+ednsflags=' 'set extra EDNS flag bits (decimal or 0x hex)' \
         '+zflag' 'set the reserved Z bit in the query header' \
         '+nozflag' 'set the reserved Z bit in the query header' \
+        '+multiline' 'long records over several lines, with comments' \
+        '+nomultiline' 'long records over several lines, with comments' \
         '+ttlid' 'show the TTL column' \
         '+nottlid' 'show the TTL column' \
         '+class' 'show the class column' \

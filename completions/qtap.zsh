@@ -114,6 +114,8 @@ _qtap_dig() {
         '+nokeepalive:ask for the TCP KEEPALIVE timeout' \
         '+zflag:set the reserved Z bit in the query header' \
         '+nozflag:set the reserved Z bit in the query header' \
+        '+multiline:long records over several lines, with comments' \
+        '+nomultiline:long records over several lines, with comments' \
         '+ttlid:show the TTL column' \
         '+nottlid:show the TTL column' \
         '+class:show the class column' \

@@ -891,6 +891,11 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         PlusKind::Flag,
         "set the reserved Z bit in the query header",
     ),
+    (
+        "multiline",
+        PlusKind::Flag,
+        "long records over several lines, with comments",
+    ),
     ("ttlid", PlusKind::Flag, "show the TTL column"),
     ("class", PlusKind::Flag, "show the class column"),
     ("crypto", PlusKind::Flag, "show key and signature material"),
@@ -986,6 +991,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         ("comm", "comments"),
         ("buf", "bufsize"),
         ("cl", "class"),
+        ("multi", "multiline"),
     ];
     if let Some((_, c)) = aliases.iter().find(|(a, _)| *a == name) {
         return Some(c);
@@ -1317,10 +1323,11 @@ fn apply_plus(
             }
         },
         "zflag" => q.zflag = on,
+        "multiline" => d.multiline = on,
         "ttlid" => d.ttlid = on,
         "class" => d.class = on,
         "crypto" => d.crypto = on,
-        "rrcomments" => d.rrcomments = on,
+        "rrcomments" => d.rrcomments = Some(on),
         "unknownformat" => d.rdata.unknown_format = on,
         "split" => {
             // dig rounds the width up to a multiple of 4.

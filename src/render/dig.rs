@@ -108,6 +108,9 @@ pub fn push_u32(out: &mut String, mut n: u32) {
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left
 /// when `+nottlid` or `+noclass` drops one.
 fn stops(opts: &DisplayOpts) -> [usize; 4] {
+    if opts.multiline {
+        return [24, 24, 24, 32];
+    }
     match (opts.ttlid, opts.class) {
         (true, true) => [24, 32, 40, 48],
         (true, false) | (false, true) => [24, 24, 32, 40],
@@ -150,17 +153,196 @@ pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &Dis
     }
     pad(out, col + out.len() - before, rdata_stop);
     let rdata_start = out.len();
+    if opts.multiline {
+        write_multiline_rdata(out, msg, rr, opts);
+        out.push('\n');
+        return;
+    }
     write_rdata_or_generic(out, msg, rr, opts);
     if !opts.rdata.unknown_format {
         let rdata = msg.rdata(rr);
         if !opts.crypto {
             hide_crypto(out, rdata_start, rr.rtype, rdata);
         }
-        if opts.rrcomments {
+        if opts.record_comments() {
             write_key_comment(out, rr.rtype, rdata);
         }
     }
     out.push('\n');
+}
+
+/// Continuation lines of `+multiline` start here.
+const CONTINUATION: &str = "\n\t\t\t\t";
+
+/// How dig's `+multiline` lays out a type: `Paren(k)` keeps `k` fields on
+/// the first line, then `(`, then each base64/hex chunk on its own line;
+/// `Open(k)` starts with `( ` and the first `k` fields (or the first chunk);
+/// RRSIG has a second line of four fields.
+#[derive(Clone, Copy)]
+enum Layout {
+    Paren(usize),
+    Open(usize),
+    Rrsig,
+    Soa,
+    OneLine,
+}
+
+fn layout(rtype: u16) -> Layout {
+    match rtype {
+        types::DNSKEY | types::CDNSKEY | types::KEY => Layout::Paren(3),
+        types::DS | types::CDS | types::TA | types::DLV => Layout::Paren(3),
+        types::TLSA | types::SMIMEA | types::ZONEMD | types::CERT => Layout::Paren(3),
+        types::SSHFP => Layout::Paren(2),
+        types::RRSIG | types::SIG => Layout::Rrsig,
+        types::OPENPGPKEY | types::DHCID => Layout::Open(0),
+        types::IPSECKEY => Layout::Open(4),
+        types::SOA => Layout::Soa,
+        _ => Layout::OneLine,
+    }
+}
+
+/// BIND's verbose duration: `2 weeks`, `1 hour`, `1 day 2 hours`.
+fn duration_words(mut secs: u32) -> String {
+    let units = [
+        (604_800, "week"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let mut parts = Vec::new();
+    for (size, name) in units {
+        let n = secs / size;
+        if n > 0 {
+            parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+            secs %= size;
+        }
+    }
+    if parts.is_empty() {
+        "0 seconds".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// RDATA in dig's `+multiline` form (parentheses, 44-character chunks,
+/// comments for SOA timers and keys).
+fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &DisplayOpts) {
+    let mut chunked = opts.clone();
+    if chunked.rdata.split == crate::render::rdata::RdataStyle::default().split {
+        chunked.rdata.split = 44;
+    }
+    let mut text = String::new();
+    write_rdata_or_generic(&mut text, msg, rr, &chunked);
+    let rdata = msg.rdata(rr);
+    if !opts.crypto && !opts.rdata.unknown_format {
+        hide_crypto(&mut text, 0, rr.rtype, rdata);
+    }
+    let generic = text.starts_with("\\# ");
+    let kind = if generic {
+        Layout::Open(0)
+    } else if opts.rdata.unknown_format {
+        Layout::OneLine
+    } else {
+        layout(rr.rtype)
+    };
+    let mut tokens: Vec<&str> = text.split(' ').collect();
+    // `[key id = N]` from +nocrypto is one chunk.
+    let hidden_key;
+    if is_key(rr.rtype) && text.ends_with(']') && tokens.len() > 3 {
+        hidden_key = tokens[3..].join(" ");
+        tokens.truncate(3);
+        tokens.push(&hidden_key);
+    }
+    let comment =
+        opts.record_comments() && !generic && matches!(rr.rtype, types::DNSKEY | types::CDNSKEY);
+    match kind {
+        Layout::OneLine => out.push_str(&text),
+        Layout::Paren(k) if tokens.len() > k => {
+            out.push_str(&tokens[..k].join(" "));
+            out.push_str(" (");
+            for chunk in &tokens[k..] {
+                out.push_str(CONTINUATION);
+                out.push_str(chunk);
+            }
+            if comment {
+                out.push_str(CONTINUATION);
+                out.push(')');
+                let mut c = String::new();
+                write_key_comment(&mut c, rr.rtype, rdata);
+                out.push_str(" ; ");
+                out.push_str(c.trim_start().trim_start_matches("; "));
+            } else {
+                out.push_str(" )");
+            }
+        }
+        Layout::Open(k) => {
+            // `\# N ( hex...)`: the length stays in front.
+            let (head, rest) = if generic {
+                if tokens.len() <= 2 {
+                    out.push_str(&text);
+                    return;
+                }
+                (tokens[..2].join(" ") + " ", &tokens[2..])
+            } else {
+                (String::new(), &tokens[..])
+            };
+            out.push_str(&head);
+            out.push_str("( ");
+            let first = k.max(1).min(rest.len());
+            out.push_str(&rest[..first].join(" "));
+            for chunk in &rest[first..] {
+                out.push_str(CONTINUATION);
+                out.push_str(chunk);
+            }
+            out.push_str(" )");
+            if rr.rtype == types::DHCID && !generic && rdata.len() >= 3 {
+                // dig's note: identifier type, digest type, digest length.
+                let _ = write!(
+                    out,
+                    " ; {} {} {}",
+                    u16::from_be_bytes([rdata[0], rdata[1]]),
+                    rdata[2],
+                    rdata.len() - 3
+                );
+            }
+        }
+        Layout::Rrsig if tokens.len() > 8 => {
+            out.push_str(&tokens[..4].join(" "));
+            out.push_str(" (");
+            out.push_str(CONTINUATION);
+            out.push_str(&tokens[4..8].join(" "));
+            for chunk in &tokens[8..] {
+                out.push_str(CONTINUATION);
+                out.push_str(chunk);
+            }
+            out.push_str(" )");
+        }
+        Layout::Soa if tokens.len() == 7 => {
+            out.push_str(tokens[0]);
+            out.push(' ');
+            out.push_str(tokens[1]);
+            out.push_str(" (");
+            let labels = ["serial", "refresh", "retry", "expire", "minimum"];
+            for (i, (value, label)) in tokens[2..].iter().zip(labels).enumerate() {
+                out.push_str(CONTINUATION);
+                if opts.record_comments() {
+                    let _ = write!(out, "{value:<10} ; {label}");
+                    if i > 0 {
+                        let secs = value.parse().unwrap_or(0);
+                        let _ = write!(out, " ({})", duration_words(secs));
+                    }
+                } else {
+                    out.push_str(value);
+                }
+            }
+            if opts.record_comments() {
+                out.push_str(CONTINUATION);
+            }
+            out.push(')');
+        }
+        _ => out.push_str(&text),
+    }
 }
 
 fn is_key(rtype: u16) -> bool {
@@ -169,12 +351,16 @@ fn is_key(rtype: u16) -> bool {
 
 /// dig's `+nocrypto`: keys become `[key id = N]`, signatures `[omitted]`.
 fn hide_crypto(out: &mut String, rdata_start: usize, rtype: u16, rdata: &[u8]) {
-    let keep_fields = if is_key(rtype) {
-        3
-    } else if matches!(rtype, types::RRSIG | types::SIG) {
-        8
-    } else {
-        return;
+    let keep_fields = match rtype {
+        _ if is_key(rtype) => 3,
+        types::RRSIG | types::SIG => 8,
+        types::DS | types::CDS | types::TA | types::DLV | types::ZONEMD => 3,
+        types::OPENPGPKEY => {
+            out.truncate(rdata_start);
+            out.push_str("[omitted]");
+            return;
+        }
+        _ => return,
     };
     let text = &out[rdata_start..];
     let Some(cut) = text

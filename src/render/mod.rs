@@ -50,10 +50,20 @@ pub struct DisplayOpts {
     pub class: bool,
     /// `+crypto`: key and signature material (else `[key id = N]`, `[omitted]`).
     pub crypto: bool,
-    /// `+rrcomments`: per-record comments (DNSKEY role, algorithm, key id).
-    pub rrcomments: bool,
+    /// `+[no]rrcomments` as given: per-record comments (key role,
+    /// algorithm and id; SOA timers). None: on with `+multiline` only.
+    pub rrcomments: Option<bool>,
+    /// `+multiline`: long records in parentheses over several lines.
+    pub multiline: bool,
     /// RDATA formatting.
     pub rdata: RdataStyle,
+}
+
+impl DisplayOpts {
+    /// Whether records get dig's comments.
+    pub fn record_comments(&self) -> bool {
+        self.rrcomments.unwrap_or(self.multiline)
+    }
 }
 
 impl Default for DisplayOpts {
@@ -71,7 +81,8 @@ impl Default for DisplayOpts {
             ttlid: true,
             class: true,
             crypto: true,
-            rrcomments: false,
+            rrcomments: None,
+            multiline: false,
             rdata: RdataStyle::default(),
         }
     }

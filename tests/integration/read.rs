@@ -247,3 +247,31 @@ fn color_only_adds_escapes() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&auto.stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn as_many_frames_as_dnstap_read_sees() {
+    if !crate::have("dnstap-read") {
+        return;
+    }
+    for name in CORPUS {
+        if name.starts_with("damaged") {
+            continue;
+        }
+        let peer = std::process::Command::new("dnstap-read")
+            .arg(corpus(name))
+            .output()
+            .unwrap();
+        let peer_frames = String::from_utf8_lossy(&peer.stdout).lines().count();
+        // qtap: every frame is either a query or a response of the pairing.
+        let file = std::fs::File::open(corpus(name)).unwrap();
+        let mut reader = qtap::tap::reader::TapReader::new(file, Default::default());
+        let mut frames = 0;
+        while let Some(item) = reader.next_item().unwrap() {
+            if let qtap::tap::reader::Item::Data { payload, .. } = item {
+                qtap::tap::event::Event::from_payload(None, payload).unwrap();
+                frames += 1;
+            }
+        }
+        assert_eq!(frames, peer_frames, "{name}");
+    }
+}

@@ -28,12 +28,11 @@ pub fn version_string() -> String {
     format!("qtap {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Pairs events and renders them: the one path from a record to text.
+/// Renders items and writes the text: the one path from a paired record
+/// to the screen, for live queries and `--read` alike.
 #[derive(Debug)]
-pub struct View {
-    pairer: Pairer,
+pub struct Output {
     renderer: Renderer,
-    items: Vec<Item>,
     buf: String,
     /// Colours to add after layout (None: plain text).
     palette: Option<Palette>,
@@ -46,13 +45,11 @@ pub struct View {
 /// How much rendered text `--read` gathers before writing it out.
 const OUTPUT_CHUNK: usize = 64 * 1024;
 
-impl View {
-    /// A view with these display options, coloured or not.
-    pub fn new(display: DisplayOpts, color: bool) -> View {
-        View {
-            pairer: Pairer::default(),
+impl Output {
+    /// An output with these display options, coloured or not.
+    pub fn new(display: DisplayOpts, color: bool) -> Output {
+        Output {
             renderer: Renderer::new(display),
-            items: Vec::new(),
             buf: String::new(),
             palette: color.then(Palette::calm),
             colored: String::new(),
@@ -60,16 +57,13 @@ impl View {
         }
     }
 
-    /// Gathers output into large writes instead of writing every record.
-    pub fn batched(mut self) -> View {
-        self.eager = false;
-        self
-    }
-
-    /// Takes one event; writes whatever it makes visible.
-    pub fn push(&mut self, event: Event, out: &mut dyn Write) -> std::io::Result<()> {
-        self.pairer.push(event, &mut self.items);
-        for item in self.items.drain(..) {
+    /// Renders items; writes them out now (eager) or once enough text waits.
+    pub fn show(
+        &mut self,
+        items: impl IntoIterator<Item = Item>,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for item in items {
             self.renderer.render(&mut self.buf, &item);
         }
         if self.eager || self.buf.len() >= OUTPUT_CHUNK {
@@ -94,15 +88,42 @@ impl View {
         Ok(())
     }
 
-    /// Ends the stream: reports queries that got no response.
+    /// Ends the output: what the renderer still holds, then everything.
     pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        let pairer = std::mem::take(&mut self.pairer);
-        pairer.finish(&mut self.items);
-        for item in self.items.drain(..) {
-            self.renderer.render(&mut self.buf, &item);
-        }
         self.renderer.finish(&mut self.buf);
         self.write_out(out)
+    }
+}
+
+/// Pairs events and shows them (live mode: one thread, eager output).
+#[derive(Debug)]
+pub struct View {
+    pairer: Pairer,
+    items: Vec<Item>,
+    output: Output,
+}
+
+impl View {
+    /// A view with these display options, coloured or not.
+    pub fn new(display: DisplayOpts, color: bool) -> View {
+        View {
+            pairer: Pairer::default(),
+            items: Vec::new(),
+            output: Output::new(display, color),
+        }
+    }
+
+    /// Takes one event; writes whatever it makes visible.
+    pub fn push(&mut self, event: Event, out: &mut dyn Write) -> std::io::Result<()> {
+        self.pairer.push(event, &mut self.items);
+        self.output.show(self.items.drain(..), out)
+    }
+
+    /// Ends the stream: reports queries that got no response.
+    pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.pairer.finish(&mut self.items);
+        self.output.show(self.items.drain(..), out)?;
+        self.output.finish(out)
     }
 }
 
@@ -147,26 +168,35 @@ fn loses_data(w: &TapWarning) -> bool {
     )
 }
 
-fn read_files(
-    files: &[PathBuf],
-    max_frame: usize,
-    display: DisplayOpts,
-    color: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, Error> {
-    let mut view = View::new(display, color).batched();
-    let mut lost = false;
+/// What the reading thread hands to the rendering one, in order.
+enum ReadMsg {
+    /// Paired items to show.
+    Items(Vec<Item>),
+    /// A line for stderr.
+    Warning(String),
+    /// Some data could not be read or decoded.
+    Lost,
+}
+
+/// Items per message between the threads: large enough to amortise the
+/// hand-over, small enough to keep memory flat.
+const ITEMS_PER_BATCH: usize = 512;
+
+/// Reads, decodes and pairs every file, sending the results in order.
+fn read_and_pair(files: &[PathBuf], max_frame: usize, tx: &std::sync::mpsc::SyncSender<ReadMsg>) {
+    let mut pairer = Pairer::default();
+    let mut items = Vec::with_capacity(ITEMS_PER_BATCH);
+    let send = |msg: ReadMsg| tx.send(msg).is_ok();
     for path in files {
         let name = path.display();
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
+            Box::new(std::io::stdin())
         } else {
             match File::open(path) {
                 Ok(f) => Box::new(f),
                 Err(e) => {
-                    let _ = writeln!(err, "qtap: cannot open {name}: {e}");
-                    lost = true;
+                    send(ReadMsg::Warning(format!("qtap: cannot open {name}: {e}")));
+                    send(ReadMsg::Lost);
                     continue;
                 }
             }
@@ -178,33 +208,87 @@ fn read_files(
             },
         );
         loop {
+            let mut warning = None;
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
                     match Event::from_payload(Some(offset), payload) {
-                        Ok(event) => view.push(event, out)?,
+                        Ok(event) => pairer.push(event, &mut items),
                         Err(e) => {
-                            let _ = writeln!(
-                                err,
-                                ";; WARNING: {name}: frame at byte {offset} skipped: {e}"
-                            );
-                            lost = true;
+                            warning = Some((
+                                format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}"),
+                                true,
+                            ))
                         }
                     }
                 }
                 Ok(Some(TapItem::Warning(w))) => {
-                    let _ = writeln!(err, ";; WARNING: {name}: {w}");
-                    lost |= loses_data(&w);
+                    warning = Some((format!(";; WARNING: {name}: {w}"), loses_data(&w)))
                 }
                 Err(e) => {
-                    let _ = writeln!(err, "qtap: {name}: {e}");
-                    lost = true;
+                    // Keep the order: what was read comes first.
+                    if !send(ReadMsg::Items(std::mem::take(&mut items))) {
+                        return;
+                    }
+                    send(ReadMsg::Warning(format!("qtap: {name}: {e}")));
+                    send(ReadMsg::Lost);
                     break;
                 }
             }
+            if let Some((line, lost)) = warning {
+                if !send(ReadMsg::Items(std::mem::take(&mut items))) {
+                    return;
+                }
+                send(ReadMsg::Warning(line));
+                if lost {
+                    send(ReadMsg::Lost);
+                }
+            }
+            if items.len() >= ITEMS_PER_BATCH
+                && !send(ReadMsg::Items(std::mem::replace(
+                    &mut items,
+                    Vec::with_capacity(ITEMS_PER_BATCH),
+                )))
+            {
+                return;
+            }
         }
     }
-    view.finish(out)?;
+    pairer.finish(&mut items);
+    send(ReadMsg::Items(items));
+}
+
+/// `--read`: one thread reads, decodes and pairs; this one renders and
+/// writes, so the second core does the decoding.
+fn read_files(
+    files: &[PathBuf],
+    max_frame: usize,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let mut output = Output::new(display, color);
+    output.eager = false;
+    let mut lost = false;
+    let result = std::thread::scope(|scope| -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        scope.spawn(move || read_and_pair(files, max_frame, &tx));
+        for msg in rx {
+            match msg {
+                ReadMsg::Items(items) => output.show(items, out)?,
+                ReadMsg::Warning(line) => {
+                    let _ = writeln!(err, "{line}");
+                }
+                ReadMsg::Lost => lost = true,
+            }
+        }
+        Ok(())
+    });
+    // On a write error (a closed pipe) the receiver is gone and the reading
+    // thread stops at its next send.
+    result?;
+    output.finish(out)?;
     Ok(if lost { exits::DATA_LOST } else { exits::OK })
 }
 

@@ -82,7 +82,7 @@ _qtap() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text short" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text short json jsonl yaml" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -115,7 +115,7 @@ fi
 
 # dig-style words, which clap's _qtap above does not know: +options (from
 # qtap's option table), @server, and record types or classes after a name.
-_qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +subnet= +expire +noexpire +keepalive +nokeepalive +padding= +ednsopt= +ednsflags= +zflag +nozflag +multiline +nomultiline +ttlid +nottlid +class +noclass +crypto +nocrypto +rrcomments +norrcomments +split= +unknownformat +nounknownformat +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen'
+_qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +subnet= +expire +noexpire +keepalive +nokeepalive +padding= +ednsopt= +ednsflags= +zflag +nozflag +multiline +nomultiline +json +nojson +yaml +noyaml +ttlid +nottlid +class +noclass +crypto +nocrypto +rrcomments +norrcomments +split= +unknownformat +nounknownformat +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen'
 _qtap_types='A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV'
 _qtap_classes='IN CH HS NONE ANY'
 _qtap_longval=' --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size '

@@ -13,7 +13,10 @@ complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for st
 complete -c qtap -l timeout -d 'Seconds to wait for each reply (+timeout)' -r
 complete -c qtap -l tries -d 'Number of UDP tries (+tries)' -r
 complete -c qtap -l format -d 'Output format: text (dig\'s layout) or short (+short)' -r -f -a "text\t'dig\'s text layout'
-short\t'Answer RDATA only (same as +short)'"
+short\t'Answer RDATA only (same as +short)'
+json\t'A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context'
+jsonl\t'The same objects as JSON Lines, one per line'
+yaml\t'YAML laid out like the Go `dnstap -y` tool'"
 complete -c qtap -l color -d 'When to colour the output' -r -f -a "auto\t'Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb'
 always\t'Always colour'
 never\t'Never colour'"
@@ -99,6 +102,10 @@ function __qtap_plus_options
         '+nozflag' 'set the reserved Z bit in the query header' \
         '+multiline' 'long records over several lines, with comments' \
         '+nomultiline' 'long records over several lines, with comments' \
+        '+json' 'JSON output (same as --format json)' \
+        '+nojson' 'JSON output (same as --format json)' \
+        '+yaml' 'YAML output (same as --format yaml)' \
+        '+noyaml' 'YAML output (same as --format yaml)' \
         '+ttlid' 'show the TTL column' \
         '+nottlid' 'show the TTL column' \
         '+class' 'show the class column' \

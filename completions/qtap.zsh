@@ -30,7 +30,10 @@ tool\:"TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes"))' \
 '--timeout=[Seconds to wait for each reply (+timeout)]:SECS:_default' \
 '--tries=[Number of UDP tries (+tries)]:N:_default' \
 '--format=[Output format\: text (dig'\''s layout) or short (+short)]:FORMAT:((text\:"dig'\''s text layout"
-short\:"Answer RDATA only (same as +short)"))' \
+short\:"Answer RDATA only (same as +short)"
+json\:"A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context"
+jsonl\:"The same objects as JSON Lines, one per line"
+yaml\:"YAML laid out like the Go \`dnstap -y\` tool"))' \
 '--color=[When to colour the output]:WHEN:((auto\:"Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb"
 always\:"Always colour"
 never\:"Never colour"))' \
@@ -116,6 +119,10 @@ _qtap_dig() {
         '+nozflag:set the reserved Z bit in the query header' \
         '+multiline:long records over several lines, with comments' \
         '+nomultiline:long records over several lines, with comments' \
+        '+json:JSON output (same as --format json)' \
+        '+nojson:JSON output (same as --format json)' \
+        '+yaml:YAML output (same as --format yaml)' \
+        '+noyaml:YAML output (same as --format yaml)' \
         '+ttlid:show the TTL column' \
         '+nottlid:show the TTL column' \
         '+class:show the class column' \

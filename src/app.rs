@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+use crate::cli::Format;
 use crate::config::{Config, Mode, ServerHost, ServerSpec, TapTarget};
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
@@ -33,6 +34,10 @@ pub fn version_string() -> String {
 #[derive(Debug)]
 pub struct Output {
     renderer: Renderer,
+    /// Structured output instead of dig text.
+    structured: Option<Structured>,
+    /// Objects written so far (JSON arrays need commas).
+    objects: u64,
     buf: String,
     /// Colours to add after layout (None: plain text).
     palette: Option<Palette>,
@@ -42,13 +47,31 @@ pub struct Output {
     eager: bool,
 }
 
+/// The structured output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Structured {
+    Json,
+    Jsonl,
+    Yaml,
+}
+
 /// How much rendered text `--read` gathers before writing it out.
 const OUTPUT_CHUNK: usize = 64 * 1024;
 
 impl Output {
     /// An output with these display options, coloured or not.
     pub fn new(display: DisplayOpts, color: bool) -> Output {
+        let structured = match display.format {
+            Some(Format::Json) => Some(Structured::Json),
+            Some(Format::Jsonl) => Some(Structured::Jsonl),
+            Some(Format::Yaml) => Some(Structured::Yaml),
+            _ => None,
+        };
+        // Structured formats are never coloured.
+        let color = color && structured.is_none();
         Output {
+            structured,
+            objects: 0,
             renderer: Renderer::new(display),
             buf: String::new(),
             palette: color.then(Palette::calm),
@@ -64,7 +87,10 @@ impl Output {
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
         for item in items {
-            self.renderer.render(&mut self.buf, &item);
+            match self.structured {
+                None => self.renderer.render(&mut self.buf, &item),
+                Some(kind) => self.structured(kind, &item),
+            }
         }
         if self.eager || self.buf.len() >= OUTPUT_CHUNK {
             self.write_out(out)?;
@@ -88,9 +114,43 @@ impl Output {
         Ok(())
     }
 
+    /// One item in a structured format. Queries are shown with `+qr`
+    /// only, as in the text layout; unanswered queries always.
+    fn structured(&mut self, kind: Structured, item: &Item) {
+        if matches!(item, Item::Query(_)) && !self.renderer.opts().qr {
+            return;
+        }
+        let start = self.buf.len();
+        if kind == Structured::Json {
+            self.buf
+                .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
+        }
+        let written = match kind {
+            Structured::Json | Structured::Jsonl => {
+                crate::render::json::write_json(&mut self.buf, item)
+            }
+            Structured::Yaml => crate::render::yaml::write_yaml(&mut self.buf, item),
+        };
+        if !written {
+            self.buf.truncate(start);
+            return;
+        }
+        if kind == Structured::Jsonl {
+            self.buf.push('\n');
+        }
+        self.objects += 1;
+    }
+
     /// Ends the output: what the renderer still holds, then everything.
     pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        self.renderer.finish(&mut self.buf);
+        match self.structured {
+            None => self.renderer.finish(&mut self.buf),
+            Some(Structured::Json) => {
+                self.buf
+                    .push_str(if self.objects == 0 { "[]\n" } else { "\n]\n" });
+            }
+            Some(_) => {}
+        }
         self.write_out(out)
     }
 }
@@ -387,15 +447,25 @@ struct LiveSink<'a> {
 
 impl Sink for LiveSink<'_> {
     fn record(&mut self, record: pb::Dnstap) -> Result<(), Error> {
-        match &mut self.tap {
-            Some(TapOut::File(f)) => f.write(&record)?,
-            Some(TapOut::Stdout(w)) => w.write(&record).map_err(|source| Error::Tap {
-                path: "-".into(),
-                source,
-            })?,
-            None => {}
-        }
-        let event = Event::from_pb(record).map_err(|e| Error::Internal(e.to_string()))?;
+        // Where the frame lands in the trace, as `--read` will report it.
+        let offset = match &mut self.tap {
+            Some(TapOut::File(f)) => {
+                let at = f.writer.as_ref().map(TapWriter::offset);
+                f.write(&record)?;
+                at
+            }
+            Some(TapOut::Stdout(w)) => {
+                let at = w.offset();
+                w.write(&record).map_err(|source| Error::Tap {
+                    path: "-".into(),
+                    source,
+                })?;
+                Some(at)
+            }
+            None => None,
+        };
+        let mut event = Event::from_pb(record).map_err(|e| Error::Internal(e.to_string()))?;
+        event.offset = offset;
         self.view.push(event, self.text)?;
         Ok(())
     }

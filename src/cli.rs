@@ -205,6 +205,12 @@ pub enum Format {
     Text,
     /// Answer RDATA only (same as +short).
     Short,
+    /// A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context.
+    Json,
+    /// The same objects as JSON Lines, one per line.
+    Jsonl,
+    /// YAML laid out like the Go `dnstap -y` tool.
+    Yaml,
 }
 
 /// `--color`.
@@ -896,6 +902,16 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         PlusKind::Flag,
         "long records over several lines, with comments",
     ),
+    (
+        "json",
+        PlusKind::Flag,
+        "JSON output (same as --format json)",
+    ),
+    (
+        "yaml",
+        PlusKind::Flag,
+        "YAML output (same as --format yaml)",
+    ),
     ("ttlid", PlusKind::Flag, "show the TTL column"),
     ("class", PlusKind::Flag, "show the class column"),
     ("crypto", PlusKind::Flag, "show key and signature material"),
@@ -1324,6 +1340,8 @@ fn apply_plus(
         },
         "zflag" => q.zflag = on,
         "multiline" => d.multiline = on,
+        "json" => d.format = if on { Some(Format::Json) } else { None },
+        "yaml" => d.format = if on { Some(Format::Yaml) } else { None },
         "ttlid" => d.ttlid = on,
         "class" => d.class = on,
         "crypto" => d.crypto = on,

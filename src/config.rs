@@ -219,7 +219,10 @@ impl Config {
     /// when no server was given.
     pub fn from_args(args: Args, resolv_conf: &std::path::Path) -> Config {
         let mut display = args.display.clone();
-        display.short |= args.cli.format == Format::Short;
+        if display.format.is_none() && args.cli.format != Format::Text {
+            display.format = Some(args.cli.format);
+        }
+        display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
         if !args.cli.read.is_empty() {
             return Config {

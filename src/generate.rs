@@ -913,6 +913,21 @@ fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
                 "qtap @192.0.2.53 example.com +tls +tls-pin=BASE64",
             ],
         ),
+        (
+            "Structured output: one RFC 8427 JSON object per DNS message with its dnstap context              and the exact bytes (a JSON array, or JSON Lines), and YAML in the layout of the Go              dnstap tool; live or from a trace:",
+            &[
+                "qtap example.com --format json",
+                "qtap --read trace.fstrm --format jsonl +qr",
+                "qtap --read trace.fstrm +yaml",
+            ],
+        ),
+        (
+            "A zone transfer, recorded message by message; dig's multi-line layout:",
+            &[
+                "qtap @192.0.2.53 example.com AXFR --tap axfr.fstrm",
+                "qtap @192.0.2.53 example.com DNSKEY +multiline",
+            ],
+        ),
     ];
     for (text, lines) in examples {
         roff.control("PP", []);
@@ -1047,7 +1062,7 @@ mod tests {
         }
         assert!(!man.contains("--generate") && !man.contains("\\-\\-generate"));
         assert!(man.contains("NO_COLOR"));
-        assert!(!man.to_lowercase().contains("json"));
+        assert!(man.contains("\\-\\-format json"), "JSON example");
     }
 
     #[test]

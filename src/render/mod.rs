@@ -7,9 +7,11 @@
 
 pub mod color;
 pub mod dig;
+pub mod json;
 pub mod opt;
 pub mod rdata;
 pub mod when;
+pub mod yaml;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -55,6 +57,9 @@ pub struct DisplayOpts {
     pub rrcomments: Option<bool>,
     /// `+multiline`: long records in parentheses over several lines.
     pub multiline: bool,
+    /// `+json` / `+yaml`: a structured format chosen with a `+option`
+    /// (`--format` decides otherwise).
+    pub format: Option<crate::cli::Format>,
     /// RDATA formatting.
     pub rdata: RdataStyle,
 }
@@ -83,6 +88,7 @@ impl Default for DisplayOpts {
             crypto: true,
             rrcomments: None,
             multiline: false,
+            format: None,
             rdata: RdataStyle::default(),
         }
     }

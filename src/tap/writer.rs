@@ -26,6 +26,8 @@ pub struct TapWriter<W: Write> {
     /// Scratch space holding one encoded frame.
     buf: BytesMut,
     frames: u64,
+    /// Bytes written so far (the offset of the next frame).
+    offset: u64,
 }
 
 fn invalid(e: FrameError) -> io::Error {
@@ -40,6 +42,7 @@ impl<W: Write> TapWriter<W> {
             inner: Some(inner),
             buf: BytesMut::with_capacity(1024),
             frames: 0,
+            offset: 0,
         };
         encode_control(&Control::start(CONTENT_TYPE_DNSTAP), &mut writer.buf).map_err(invalid)?;
         writer.send()?;
@@ -77,6 +80,12 @@ impl<W: Write> TapWriter<W> {
         self.frames
     }
 
+    /// Byte offset in the stream where the next frame will start (what a
+    /// reader reports as that frame's offset).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// Writes STOP, flushes, and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.write_stop()?;
@@ -98,6 +107,9 @@ impl<W: Write> TapWriter<W> {
             return Err(io::Error::other("dnstap writer already finished"));
         };
         let result = inner.write_all(&self.buf).and_then(|()| inner.flush());
+        if result.is_ok() {
+            self.offset += self.buf.len() as u64;
+        }
         self.buf.clear();
         result
     }
@@ -245,6 +257,7 @@ mod tests {
             .write_payload(&vec![1; DEFAULT_MAX_DATA_FRAME])
             .unwrap();
         assert_eq!(writer.frames_written(), 1);
+        assert_eq!(writer.offset(), 42 + 4 + DEFAULT_MAX_DATA_FRAME as u64);
         let out = writer.finish().unwrap();
         assert_eq!(out.len(), 42 + 4 + DEFAULT_MAX_DATA_FRAME + 12);
     }

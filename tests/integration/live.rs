@@ -138,6 +138,9 @@ fn live_and_read_output_are_identical() {
         &["www.example", "+short"],
         &["www.example", "+norec", "+nocmd"],
         &["a.example", "b.example", "AAAA", "+nostats"],
+        &["www.example", "+json", "+qr"],
+        &["a.example", "b.example", "+yaml"],
+        &["www.example", "+multiline", "+nocrypto"],
     ];
     for (i, case) in cases.iter().enumerate() {
         let queries = case.iter().filter(|w| w.contains('.')).count();
@@ -420,4 +423,40 @@ fn batch_files_run_every_line_in_order() {
         stderr.contains("line 2") && stderr.contains("+bogus"),
         "{stderr}"
     );
+}
+
+#[test]
+fn json_output_is_valid_and_carries_the_exact_bytes() {
+    let port = tiny_server(2);
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "a.example",
+            "b.example",
+            "+qr",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objects = doc.as_array().unwrap();
+    assert_eq!(objects.len(), 4, "two queries, two responses");
+    for o in objects {
+        assert!(o["messageOctetsHEX"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty()));
+        assert_eq!(o["dnstap"]["socketProtocol"], "UDP");
+    }
+    assert_eq!(objects[1]["answerRRs"][0]["rdataA"], "192.0.2.77");
+    let lines = qtap()
+        .args(["@127.0.0.1", "-p", &tiny_server(1).to_string(), "c.example"])
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(lines.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    serde_json::from_str::<serde_json::Value>(text.trim()).unwrap();
 }

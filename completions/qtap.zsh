@@ -119,6 +119,8 @@ _qtap_dig() {
         '+nozflag:set the reserved Z bit in the query header' \
         '+multiline:long records over several lines, with comments' \
         '+nomultiline:long records over several lines, with comments' \
+        '+idn:IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode' \
+        '+noidn:IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode' \
         '+json:JSON output (same as --format json)' \
         '+nojson:JSON output (same as --format json)' \
         '+yaml:YAML output (same as --format yaml)' \

@@ -34,6 +34,8 @@ pub fn version_string() -> String {
 #[derive(Debug)]
 pub struct Output {
     renderer: Renderer,
+    /// `+idn`: show A-labels in Unicode.
+    idn: bool,
     /// Structured output instead of dig text.
     structured: Option<Structured>,
     /// Objects written so far (JSON arrays need commas).
@@ -70,6 +72,7 @@ impl Output {
         // Structured formats are never coloured.
         let color = color && structured.is_none();
         Output {
+            idn: display.idn,
             structured,
             objects: 0,
             renderer: Renderer::new(display),
@@ -99,6 +102,11 @@ impl Output {
     }
 
     fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.idn && self.structured.is_none() && !self.buf.is_empty() {
+            let mut shown = String::with_capacity(self.buf.len());
+            crate::render::idn::to_unicode(&mut shown, &self.buf);
+            self.buf = shown;
+        }
         if !self.buf.is_empty() {
             match &self.palette {
                 Some(p) => {

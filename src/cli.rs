@@ -531,6 +531,7 @@ where
         cli,
         ..Args::default()
     };
+    let dig = idn_to_ascii(dig)?;
     parse_dig_words(&mut args, &dig)?;
     if !args.cli.read.is_empty() {
         // --read renders files: query words would be silently ignored.
@@ -543,6 +544,38 @@ where
         }
     }
     Ok(args)
+}
+
+/// With `+idn` (the last of `+idn`/`+noidn` wins), words with non-ASCII
+/// characters are names typed in Unicode: send them as A-labels (IDNA 2008
+/// via the `idna` crate, UTS #46 processing).
+fn idn_to_ascii(words: Vec<String>) -> Result<Vec<String>, CliError> {
+    let on = words
+        .iter()
+        .rev()
+        .find(|w| *w == "+idn" || *w == "+noidn")
+        .is_some_and(|w| w == "+idn");
+    if !on {
+        return Ok(words);
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            if w.is_ascii() || w.starts_with('+') {
+                return Ok(w);
+            }
+            let (prefix, name) = match w.strip_prefix('@') {
+                Some(rest) => ("@", rest),
+                None => ("", w.as_str()),
+            };
+            idna::domain_to_ascii(name)
+                .map(|ascii| format!("{prefix}{ascii}"))
+                .map_err(|e| CliError::BadName {
+                    name: w.clone(),
+                    reason: format!("not a valid internationalized name ({e})"),
+                })
+        })
+        .collect()
 }
 
 /// dig's word classifier.
@@ -901,6 +934,11 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         "multiline",
         PlusKind::Flag,
         "long records over several lines, with comments",
+    ),
+    (
+        "idn",
+        PlusKind::Flag,
+        "IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode",
     ),
     (
         "json",
@@ -1340,6 +1378,7 @@ fn apply_plus(
         },
         "zflag" => q.zflag = on,
         "multiline" => d.multiline = on,
+        "idn" => d.idn = on,
         "json" => d.format = if on { Some(Format::Json) } else { None },
         "yaml" => d.format = if on { Some(Format::Yaml) } else { None },
         "ttlid" => d.ttlid = on,
@@ -1705,6 +1744,17 @@ mod tests {
         assert!(parse_batch_line(&base, "a.example +bogus").is_err());
         let named = p(&["x.example", "-f", "b"]);
         assert!(!named.implied_root);
+    }
+
+    #[test]
+    fn idn_names_become_a_labels_only_with_idn() {
+        let a = p(&["bücher.example", "+idn"]);
+        assert_eq!(a.queries[0].name.to_string(), "xn--bcher-kva.example.");
+        assert!(a.display.idn);
+        let a = p(&["bücher.example"]);
+        assert_eq!(a.queries[0].name.to_string(), "b\\195\\188cher.example.");
+        let a = p(&["+idn", "bücher.example", "+noidn"]);
+        assert!(!a.display.idn);
     }
 
     #[test]

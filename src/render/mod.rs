@@ -7,6 +7,7 @@
 
 pub mod color;
 pub mod dig;
+pub mod idn;
 pub mod json;
 pub mod opt;
 pub mod rdata;
@@ -57,6 +58,9 @@ pub struct DisplayOpts {
     pub rrcomments: Option<bool>,
     /// `+multiline`: long records in parentheses over several lines.
     pub multiline: bool,
+    /// `+idn`: names typed in Unicode become A-labels; A-labels are shown
+    /// in Unicode.
+    pub idn: bool,
     /// `+json` / `+yaml`: a structured format chosen with a `+option`
     /// (`--format` decides otherwise).
     pub format: Option<crate::cli::Format>,
@@ -88,6 +92,7 @@ impl Default for DisplayOpts {
             crypto: true,
             rrcomments: None,
             multiline: false,
+            idn: false,
             format: None,
             rdata: RdataStyle::default(),
         }

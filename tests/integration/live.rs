@@ -460,3 +460,45 @@ fn json_output_is_valid_and_carries_the_exact_bytes() {
     assert_eq!(text.lines().count(), 1);
     serde_json::from_str::<serde_json::Value>(text.trim()).unwrap();
 }
+
+#[test]
+fn idn_sends_a_labels_and_shows_unicode() {
+    let port = tiny_server(1);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("idn.fstrm");
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "bücher.example",
+            "+idn",
+            "--tap",
+        ])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(";bücher.example."), "{stdout}");
+    assert!(stdout.contains("\nbücher.example."), "{stdout}");
+    let records = read_trace(&trace);
+    let query = msg(&records[0]).query_message.clone().unwrap();
+    assert!(
+        query.windows(13).any(|w| w == b"xn--bcher-kva"),
+        "A-label on the wire"
+    );
+    // Without +idn the bytes go as typed (as Debian's dig does).
+    let port = tiny_server(1);
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "bücher.example",
+            "+short",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

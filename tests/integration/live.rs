@@ -154,24 +154,9 @@ fn live_and_read_output_are_identical() {
             .output()
             .unwrap();
         assert!(live.status.success(), "{case:?}");
-        let display: Vec<&str> = case
-            .iter()
-            .copied()
-            .filter(|w| w.starts_with('+'))
-            .collect();
-        let read = qtap()
-            .arg("--read")
-            .arg(&trace)
-            .args(&display)
-            .output()
-            .unwrap();
-        assert!(read.status.success());
+        let read = crate::read_back(&trace, case);
         assert!(!live.stdout.is_empty());
-        assert_eq!(
-            String::from_utf8_lossy(&live.stdout),
-            String::from_utf8_lossy(&read.stdout),
-            "{case:?}"
-        );
+        assert_eq!(String::from_utf8_lossy(&live.stdout), read, "{case:?}");
     }
 }
 

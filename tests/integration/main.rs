@@ -96,3 +96,21 @@ pub fn read_trace(path: &std::path::Path) -> Vec<qtap::tap::pb::Dnstap> {
     }
     records
 }
+
+/// `qtap --read trace` with the `+options` found among `args` (the display
+/// options of the live run it is compared with); returns stdout.
+pub fn read_back(trace: &std::path::Path, args: &[&str]) -> String {
+    let display: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| a.starts_with('+'))
+        .collect();
+    let out = qtap()
+        .arg("--read")
+        .arg(trace)
+        .args(&display)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "--read {}", trace.display());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

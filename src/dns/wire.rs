@@ -95,6 +95,22 @@ impl Header {
     }
 }
 
+/// The first question of a message, read without parsing the records
+/// (for banners and summaries on hot paths).
+pub fn first_question(bytes: &[u8]) -> Option<Question> {
+    let header = Header::parse(bytes).ok()?;
+    if header.qdcount == 0 {
+        return None;
+    }
+    let (name, next) = read_name(bytes, HEADER_LEN).ok()?;
+    let f = bytes.get(next..next + 4)?;
+    Some(Question {
+        name,
+        qtype: u16::from_be_bytes([f[0], f[1]]),
+        qclass: u16::from_be_bytes([f[2], f[3]]),
+    })
+}
+
 /// One entry of the question section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
@@ -332,6 +348,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn first_question_matches_the_full_parse() {
+        let bytes = sample();
+        let full = Message::parse(&bytes).unwrap();
+        assert_eq!(first_question(&bytes).as_ref(), full.first_question());
+        assert_eq!(first_question(&bytes[..14]), None);
+        assert_eq!(first_question(&[0; 12]), None);
     }
 
     #[test]

@@ -567,8 +567,8 @@ pub fn write_message(
     client_cookie: Option<&[u8]>,
     opts: &DisplayOpts,
 ) {
-    let msg = match Message::parse(bytes) {
-        Ok(msg) => msg,
+    match Message::parse(bytes) {
+        Ok(msg) => write_parsed(out, &msg, is_response, client_cookie, opts),
         Err(_) => {
             let _ = writeln!(
                 out,
@@ -576,9 +576,19 @@ pub fn write_message(
                 bytes.len()
             );
             write_hex_dump(out, bytes);
-            return;
         }
-    };
+    }
+}
+
+/// [`write_message`] for a message the caller already parsed.
+pub fn write_parsed(
+    out: &mut String,
+    msg: &Message<'_>,
+    is_response: bool,
+    client_cookie: Option<&[u8]>,
+    opts: &DisplayOpts,
+) {
+    let bytes = msg.bytes;
     if opts.comments {
         write_header(out, &msg, is_response);
     }
@@ -709,7 +719,11 @@ pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts) {
 
 /// The COOKIE option (code 10) bytes of a message's OPT record, if any.
 pub fn find_cookie(bytes: &[u8]) -> Option<Vec<u8>> {
-    let msg = Message::parse(bytes).ok()?;
+    find_cookie_in(&Message::parse(bytes).ok()?)
+}
+
+/// [`find_cookie`] for a parsed message.
+pub fn find_cookie_in(msg: &Message<'_>) -> Option<Vec<u8>> {
     let opt = msg.opt()?;
     let mut data = msg.rdata(opt);
     while data.len() >= 4 {

@@ -354,8 +354,10 @@ impl Renderer {
             dig::write_message(out, response, false, None, &self.opts);
             return;
         }
-        if let Ok(msg) = Message::parse(response) {
-            if self.render_xfr(out, event, &msg, query_time, query_seen) {
+        // Parsed once here, for the transfer check and the rendering.
+        let parsed = Message::parse(response).ok();
+        if let Some(msg) = &parsed {
+            if self.render_xfr(out, event, msg, query_time, query_seen) {
                 return;
             }
         }
@@ -387,8 +389,16 @@ impl Renderer {
                 ";; Got answer:\n"
             });
         }
-        let cookie = event.query_message.as_deref().and_then(dig::find_cookie);
-        dig::write_message(out, response, true, cookie.as_deref(), &self.opts);
+        match &parsed {
+            Some(msg) => {
+                // The client cookie matters only when the server sent one back.
+                let cookie = dig::find_cookie_in(msg)
+                    .and_then(|_| event.query_message.as_deref())
+                    .and_then(dig::find_cookie);
+                dig::write_parsed(out, msg, true, cookie.as_deref(), &self.opts);
+            }
+            None => dig::write_message(out, response, true, None, &self.opts),
+        }
         if self.opts.stats {
             write_trailer(out, &mut self.trailer, event, query_time, response.len());
         }
@@ -487,8 +497,7 @@ fn write_args(out: &mut String, event: &Event) {
         .query_message
         .as_deref()
         .or(event.response_message.as_deref())
-        .and_then(|m| Message::parse(m).ok())
-        .and_then(|m| m.question.into_iter().next());
+        .and_then(crate::dns::wire::first_question);
     match question {
         Some(q) => {
             write_name(out, &q.name);

@@ -590,7 +590,7 @@ pub fn write_parsed(
 ) {
     let bytes = msg.bytes;
     if opts.comments {
-        write_header(out, &msg, is_response);
+        write_header(out, msg, is_response);
     }
     if msg.trailing > 0 {
         let _ = writeln!(
@@ -616,7 +616,7 @@ pub fn write_parsed(
                 ";; QUESTION SECTION:\n"
             });
         }
-        write_question_line(out, &msg, opts);
+        write_question_line(out, msg, opts);
         if opts.comments {
             out.push('\n');
         }
@@ -648,7 +648,7 @@ pub fn write_parsed(
             );
         }
         for rr in records {
-            write_record(out, &msg, rr, opts);
+            write_record(out, msg, rr, opts);
         }
         if opts.comments {
             out.push('\n');
@@ -664,7 +664,7 @@ pub fn write_parsed(
             out.push_str(";; TSIG PSEUDOSECTION:\n");
         }
         for rr in tsig {
-            write_record(out, &msg, rr, opts);
+            write_record(out, msg, rr, opts);
         }
         if opts.comments {
             out.push('\n');

@@ -393,7 +393,7 @@ impl Renderer {
             Some(msg) => {
                 // The client cookie matters only when the server sent one back.
                 let cookie = dig::find_cookie_in(msg)
-                    .and_then(|_| event.query_message.as_deref())
+                    .and(event.query_message.as_deref())
                     .and_then(dig::find_cookie);
                 dig::write_parsed(out, msg, true, cookie.as_deref(), &self.opts);
             }

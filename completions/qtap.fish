@@ -102,6 +102,7 @@ function __qtap_plus_options
         '+nozflag' 'set the reserved Z bit in the query header' \
         '+multiline' 'long records over several lines, with comments' \
         '+nomultiline' 'long records over several lines, with comments' \
+        '+parallel=' 'run up to N lookups at once (output and trace stay in input order)' \
         '+idn' 'IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode' \
         '+noidn' 'IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode' \
         '+json' 'JSON output (same as --format json)' \

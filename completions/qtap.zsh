@@ -165,6 +165,7 @@ _qtap_dig() {
         '+padding:pad queries to blocks of N bytes (RFC 8467)' \
         '+ednsopt:send EDNS option CODE[:HEX] (+noednsopt clears them)' \
         '+ednsflags:set extra EDNS flag bits (decimal or 0x hex)' \
+        '+parallel:run up to N lookups at once (output and trace stay in input order)' \
         '+split:split base64/hex fields into chunks of W characters (0: never)' \
         '+https:query over DNS-over-HTTPS (port 443), POST to the path' \
         '+https-get:DNS-over-HTTPS with GET, to the path' \

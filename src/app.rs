@@ -538,6 +538,140 @@ async fn resolve(
     }
 }
 
+/// What one lookup produced while it ran beside others: kept until its
+/// turn comes, so output and trace stay in input order.
+#[derive(Default)]
+struct Buffered {
+    records: Vec<pb::Dnstap>,
+    diags: Vec<String>,
+}
+
+/// A [`Sink`] that only collects (shared with the task running the lookup,
+/// so what it collected survives an interruption).
+struct SharedSink(std::rc::Rc<std::cell::RefCell<Buffered>>);
+
+impl Sink for SharedSink {
+    fn record(&mut self, record: pb::Dnstap) -> Result<(), Error> {
+        self.0.borrow_mut().records.push(record);
+        Ok(())
+    }
+
+    fn diag(&mut self, line: &str) {
+        self.0.borrow_mut().diags.push(line.to_owned());
+    }
+}
+
+impl LiveSink<'_> {
+    /// Hands over what a lookup collected, in order.
+    fn drain(&mut self, buffer: &std::cell::RefCell<Buffered>) -> Result<(), Error> {
+        let Buffered { records, diags } = std::mem::take(&mut *buffer.borrow_mut());
+        for line in &diags {
+            self.diag(line);
+        }
+        for record in records {
+            self.record(record)?;
+        }
+        Ok(())
+    }
+}
+
+type Lookup = (
+    std::rc::Rc<std::cell::RefCell<Buffered>>,
+    tokio::task::JoinHandle<Result<Outcome, Error>>,
+);
+
+/// `+parallel=N`: up to N lookups in flight on one thread; each one's
+/// messages are shown and recorded when its turn comes (frames carry their
+/// own times, so the trace still says when each message went and came).
+async fn parallel_lookups(
+    server: &ServerSpec,
+    family: Option<u8>,
+    queries: &[crate::cli::QuerySpec],
+    meta: &RecordMeta,
+    parallel: usize,
+    mut sink: LiveSink<'_>,
+    signals: (
+        &mut tokio::signal::unix::Signal,
+        &mut tokio::signal::unix::Signal,
+    ),
+) -> Result<u8, Error> {
+    let (sigint, sigterm) = signals;
+    let mut code = exits::OK;
+    let mut waiting = queries.iter();
+    let mut running: std::collections::VecDeque<Lookup> = std::collections::VecDeque::new();
+    loop {
+        while running.len() < parallel {
+            let Some(spec) = waiting.next() else { break };
+            let port = server.port.unwrap_or(spec.opts.transport.default_port());
+            let target = match resolve(server, family, port).await {
+                Ok(t) => t,
+                Err(e) => {
+                    finish_all(&mut sink, running)?;
+                    sink.close()?;
+                    return Err(e);
+                }
+            };
+            let buffer = std::rc::Rc::new(std::cell::RefCell::new(Buffered::default()));
+            let mut shared = SharedSink(buffer.clone());
+            let (spec, meta) = (spec.clone(), meta.clone());
+            let task = tokio::task::spawn_local(async move {
+                let mut session = query::Session::default();
+                let result = query::lookup(&spec, &target, &meta, &mut session, &mut shared).await;
+                session.close().await;
+                result
+            });
+            running.push_back((buffer, task));
+        }
+        let Some((buffer, task)) = running.pop_front() else {
+            break;
+        };
+        let joined = tokio::select! {
+            biased;
+            _ = sigint.recv() => Err(exits::SIGINT),
+            _ = sigterm.recv() => Err(exits::SIGTERM),
+            r = task => Ok(r),
+        };
+        let result = match joined {
+            Ok(r) => r.map_err(|e| Error::Internal(format!("lookup task failed: {e}")))?,
+            Err(signal_code) => {
+                // Keep every message already sent or received, in order.
+                sink.drain(&buffer)?;
+                finish_all(&mut sink, running)?;
+                sink.diag(";; interrupted");
+                sink.close()?;
+                return Ok(signal_code);
+            }
+        };
+        sink.drain(&buffer)?;
+        match result {
+            Ok(Outcome::Answered) => {}
+            Ok(Outcome::NoReply) => {
+                sink.diag(";; no servers could be reached");
+                code = exits::NO_REPLY;
+            }
+            Err(e) => {
+                finish_all(&mut sink, running)?;
+                let _ = sink.close();
+                return Err(e);
+            }
+        }
+    }
+    sink.close()?;
+    Ok(code)
+}
+
+/// Stops the lookups still running and keeps what they recorded.
+fn finish_all(
+    sink: &mut LiveSink<'_>,
+    running: std::collections::VecDeque<Lookup>,
+) -> Result<(), Error> {
+    for (buffer, task) in running {
+        task.abort();
+        sink.drain(&buffer)?;
+    }
+    Ok(())
+}
+
 async fn live<'a>(
     server: &ServerSpec,
     family: Option<u8>,
@@ -588,6 +722,21 @@ async fn live<'a>(
     let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
     let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let parallel = queries.iter().map(|q| q.opts.parallel).max().unwrap_or(1);
+    if parallel > 1 {
+        let local = tokio::task::LocalSet::new();
+        return local
+            .run_until(parallel_lookups(
+                server,
+                family,
+                queries,
+                &meta,
+                usize::from(parallel),
+                sink,
+                (&mut sigint, &mut sigterm),
+            ))
+            .await;
+    }
     let mut session = query::Session::default();
     for spec in queries {
         let port = server.port.unwrap_or(spec.opts.transport.default_port());

@@ -379,6 +379,9 @@ pub struct QueryOpts {
     pub ednsflags: u16,
     /// `+zflag`: set the header's Z bit.
     pub zflag: bool,
+    /// `+parallel=N`: run up to N lookups of the run at once (output and
+    /// trace still in input order).
+    pub parallel: u16,
     /// Seconds to wait per try.
     pub timeout: u32,
     /// UDP tries.
@@ -411,6 +414,7 @@ impl Default for QueryOpts {
             ednsopts: Vec::new(),
             ednsflags: 0,
             zflag: false,
+            parallel: 1,
             timeout: 5,
             tries: 3,
             ignore_tc: false,
@@ -936,6 +940,11 @@ pub const PLUS_OPTIONS: &[(&str, PlusKind, &str)] = &[
         "long records over several lines, with comments",
     ),
     (
+        "parallel",
+        PlusKind::Value,
+        "run up to N lookups at once (output and trace stay in input order)",
+    ),
+    (
         "idn",
         PlusKind::Flag,
         "IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode",
@@ -1377,6 +1386,10 @@ fn apply_plus(
             }
         },
         "zflag" => q.zflag = on,
+        "parallel" => {
+            let n: u16 = number(word, value)?;
+            q.parallel = n.max(1);
+        }
         "multiline" => d.multiline = on,
         "idn" => d.idn = on,
         "json" => d.format = if on { Some(Format::Json) } else { None },

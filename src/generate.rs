@@ -137,7 +137,7 @@ const COMMON_PLUS: &[(&str, &str)] = &[
 /// The placeholder for the value of a `+name=value` option.
 pub fn value_name(option: &str) -> &'static str {
     match option {
-        "bufsize" | "tries" | "retry" | "padding" | "ednsflags" => "N",
+        "bufsize" | "tries" | "retry" | "padding" | "ednsflags" | "parallel" => "N",
         "subnet" => "ADDR/LEN",
         "split" => "W",
         "ednsopt" => "CODE:HEX",

@@ -487,3 +487,81 @@ fn idn_sends_a_labels_and_shows_unicode() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// A UDP server that holds every query until `batch` have arrived (or a
+/// second has passed), then answers them all in reverse order. Returns its
+/// port and the largest number of queries it held at once.
+fn gathering_server(batch: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = most.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let mut buf = [0u8; 4096];
+        sock.set_read_timeout(Some(Duration::from_millis(1000)))
+            .unwrap();
+        loop {
+            match sock.recv_from(&mut buf) {
+                Ok((n, peer)) => held.push((buf[..n].to_vec(), peer)),
+                Err(_) if held.is_empty() => return,
+                Err(_) => {}
+            }
+            seen.fetch_max(held.len(), Ordering::SeqCst);
+            if held.len() >= batch || !held.is_empty() && sock.peek_from(&mut [0u8; 1]).is_err() {
+                for (q, peer) in held.drain(..).rev() {
+                    let _ = sock.send_to(&crate::answer_a(&q), peer);
+                }
+            }
+        }
+    });
+    (port, most)
+}
+
+#[test]
+fn parallel_lookups_overlap_but_output_and_trace_keep_input_order() {
+    let (port, most) = gathering_server(4);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("par.fstrm");
+    let names = ["n1.example", "n2.example", "n3.example", "n4.example"];
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "+parallel=4",
+            "+noall",
+            "+question",
+        ])
+        .args(names)
+        .arg("--tap")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        most.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "all four queries were in flight together"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let shown: Vec<&str> = stdout.lines().filter(|l| l.starts_with(";n")).collect();
+    assert_eq!(
+        shown,
+        names
+            .map(|n| format!(";{n}.\t\t\tIN\tA"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    // The trace holds every message, grouped by lookup in input order.
+    let records = read_trace(&trace);
+    assert_eq!(records.len(), 8);
+    assert_eq!(crate::read_back(&trace, &["+noall", "+question"]), stdout);
+}

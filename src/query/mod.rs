@@ -313,7 +313,7 @@ pub async fn lookup(
     }
     for _ in 0..tries {
         if let Some(response) = udp_try(&query, target.addr, meta, timeout, sink).await? {
-            let truncated = Message::parse(&response).is_ok_and(|m| m.header.tc());
+            let truncated = crate::dns::wire::Header::parse(&response).is_ok_and(|h| h.tc());
             if truncated && !spec.opts.ignore_tc {
                 let mut tcp = spec.clone();
                 tcp.opts.transport = Transport::Tcp;

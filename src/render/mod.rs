@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
-use crate::dns::wire::Message;
+use crate::dns::wire::{first_question, Header, Message};
 use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
@@ -313,10 +313,7 @@ impl Renderer {
     }
 
     fn write_query_block(&self, out: &mut String, event: &Event, query: &[u8]) {
-        let xfr = Message::parse(query)
-            .ok()
-            .and_then(|m| m.first_question().map(|q| is_xfr(q.qtype)))
-            .unwrap_or(false);
+        let xfr = first_question(query).is_some_and(|q| is_xfr(q.qtype));
         if xfr {
             dig::write_message(out, query, false, None, &self.xfr_opts());
             if self.opts.stats {
@@ -442,16 +439,12 @@ fn is_truncated_udp_answer(event: &Event) -> bool {
         && event
             .response_message
             .as_deref()
-            .is_some_and(|r| Message::parse(r).is_ok_and(|m| m.header.tc()))
+            .is_some_and(|r| Header::parse(r).is_ok_and(|h| h.tc()))
 }
 
 /// Is `next` the TCP (or TLS) retry of the query answered by `tc`?
 fn is_tcp_retry(tc: &Event, next: &Event) -> bool {
-    let question = |bytes: Option<&bytes::Bytes>| {
-        bytes
-            .and_then(|b| Message::parse(b).ok())
-            .and_then(|m| m.question.into_iter().next())
-    };
+    let question = |bytes: Option<&bytes::Bytes>| bytes.and_then(|b| first_question(b));
     let same_question = match (
         question(tc.response_message.as_ref()),
         question(next.query_message.as_ref()),
@@ -497,7 +490,7 @@ fn write_args(out: &mut String, event: &Event) {
         .query_message
         .as_deref()
         .or(event.response_message.as_deref())
-        .and_then(crate::dns::wire::first_question);
+        .and_then(first_question);
     match question {
         Some(q) => {
             write_name(out, &q.name);

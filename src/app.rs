@@ -18,7 +18,7 @@ use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::query::{self, Outcome, RecordMeta, Sink};
 use crate::render::color::{colorize, Palette};
-use crate::render::{DisplayOpts, Renderer};
+use crate::render::{DisplayOpts, Drawer, Planner, Renderer, Step};
 use crate::tap::event::Event;
 use crate::tap::pb;
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
@@ -91,11 +91,50 @@ impl Output {
     ) -> std::io::Result<()> {
         for item in items {
             match self.structured {
-                None => self.renderer.render(&mut self.buf, &item),
-                Some(kind) => self.structured(kind, &item),
+                None => self.renderer.render(&mut self.buf, item),
+                Some(kind) => {
+                    let start = self.buf.len();
+                    if kind == Structured::Json {
+                        self.buf
+                            .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
+                    }
+                    if write_object(kind, self.renderer.opts().qr, &mut self.buf, &item) {
+                        self.objects += 1;
+                    } else {
+                        self.buf.truncate(start);
+                    }
+                }
             }
         }
         if self.eager || self.buf.len() >= OUTPUT_CHUNK {
+            self.write_out(out)?;
+        }
+        Ok(())
+    }
+
+    /// Takes text drawn elsewhere (`--read`'s drawing threads), in order.
+    fn show_drawn(&mut self, drawn: Drawn, out: &mut dyn Write) -> std::io::Result<()> {
+        match drawn {
+            Drawn::Text(text) => {
+                if self.buf.is_empty() && !self.idn && self.palette.is_none() {
+                    // Plain text in a large piece: straight out, no copy.
+                    return out.write_all(text.as_bytes());
+                }
+                self.buf.push_str(&text);
+            }
+            Drawn::Objects { text, count } => {
+                if count == 0 {
+                    return Ok(());
+                }
+                if self.structured == Some(Structured::Json) {
+                    self.buf
+                        .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
+                }
+                self.objects += count;
+                self.buf.push_str(&text);
+            }
+        }
+        if self.buf.len() >= OUTPUT_CHUNK {
             self.write_out(out)?;
         }
         Ok(())
@@ -122,33 +161,6 @@ impl Output {
         Ok(())
     }
 
-    /// One item in a structured format. Queries are shown with `+qr`
-    /// only, as in the text layout; unanswered queries always.
-    fn structured(&mut self, kind: Structured, item: &Item) {
-        if matches!(item, Item::Query(_)) && !self.renderer.opts().qr {
-            return;
-        }
-        let start = self.buf.len();
-        if kind == Structured::Json {
-            self.buf
-                .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
-        }
-        let written = match kind {
-            Structured::Json | Structured::Jsonl => {
-                crate::render::json::write_json(&mut self.buf, item)
-            }
-            Structured::Yaml => crate::render::yaml::write_yaml(&mut self.buf, item),
-        };
-        if !written {
-            self.buf.truncate(start);
-            return;
-        }
-        if kind == Structured::Jsonl {
-            self.buf.push('\n');
-        }
-        self.objects += 1;
-    }
-
     /// Ends the output: what the renderer still holds, then everything.
     pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
         match self.structured {
@@ -161,6 +173,23 @@ impl Output {
         }
         self.write_out(out)
     }
+}
+
+/// Appends one item in a structured format, without separators (JSON
+/// Lines: with its newline). Queries are shown with `+qr` only, as in the
+/// text layout; unanswered queries always. False when nothing was shown.
+fn write_object(kind: Structured, qr: bool, buf: &mut String, item: &Item) -> bool {
+    if matches!(item, Item::Query(_)) && !qr {
+        return false;
+    }
+    let written = match kind {
+        Structured::Json | Structured::Jsonl => crate::render::json::write_json(buf, item),
+        Structured::Yaml => crate::render::yaml::write_yaml(buf, item),
+    };
+    if written && kind == Structured::Jsonl {
+        buf.push('\n');
+    }
+    written
 }
 
 /// Pairs events and shows them (live mode: one thread, eager output).
@@ -236,9 +265,11 @@ fn loses_data(w: &TapWarning) -> bool {
     )
 }
 
-/// What the reading thread hands to the rendering one, in order.
+/// What the reading thread hands to a drawing one, in order.
 enum ReadMsg {
-    /// Paired items to show.
+    /// Planned text steps to draw.
+    Steps(Vec<Step>),
+    /// Items to show in a structured format.
     Items(Vec<Item>),
     /// A line for stderr.
     Warning(String),
@@ -246,15 +277,150 @@ enum ReadMsg {
     Lost,
 }
 
+/// What a drawing thread hands to the writing one, in order.
+enum DrawnMsg {
+    Drawn(Drawn),
+    Warning(String),
+    Lost,
+}
+
+/// Text drawn from one batch.
+enum Drawn {
+    /// dig-style text.
+    Text(String),
+    /// Structured objects, without the separators that depend on what came
+    /// before (JSON's `[` and commas).
+    Objects { text: String, count: u64 },
+}
+
 /// Items per message between the threads: large enough to amortise the
 /// hand-over, small enough to keep memory flat.
 const ITEMS_PER_BATCH: usize = 512;
 
-/// Reads, decodes and pairs every file, sending the results in order.
-fn read_and_pair(files: &[PathBuf], max_frame: usize, tx: &std::sync::mpsc::SyncSender<ReadMsg>) {
+/// Batches in flight per channel: with one channel to and one from each
+/// drawing thread, memory stays a few MiB whatever the file size.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Batches go to the drawing threads in turn and come back in the same
+/// turn, so the output keeps the order of the file.
+struct RoundRobin<T> {
+    senders: Vec<std::sync::mpsc::SyncSender<T>>,
+    next: usize,
+}
+
+impl<T> RoundRobin<T> {
+    /// Sends to the next thread in turn; false when it is gone.
+    fn send(&mut self, msg: T) -> bool {
+        let Some(tx) = self.senders.get(self.next) else {
+            return false;
+        };
+        self.next = (self.next + 1) % self.senders.len();
+        tx.send(msg).is_ok()
+    }
+}
+
+/// How `--read` builds its batches: planned text steps, or items for a
+/// structured format (JSON, YAML), which need no plan.
+enum Batcher {
+    Text {
+        planner: Box<Planner>,
+        steps: Vec<Step>,
+    },
+    Structured {
+        qr: bool,
+        items: Vec<Item>,
+    },
+}
+
+impl Batcher {
+    fn push(&mut self, item: Item) {
+        match self {
+            Batcher::Text { planner, steps } => planner.plan(item, steps),
+            Batcher::Structured { qr, items } => {
+                if *qr || !matches!(item, Item::Query(_)) {
+                    items.push(item);
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Batcher::Text { steps, .. } => steps.len(),
+            Batcher::Structured { items, .. } => items.len(),
+        }
+    }
+
+    /// The batch so far, leaving an empty one.
+    fn take(&mut self) -> ReadMsg {
+        match self {
+            Batcher::Text { steps, .. } => ReadMsg::Steps(std::mem::replace(
+                steps,
+                Vec::with_capacity(ITEMS_PER_BATCH),
+            )),
+            Batcher::Structured { items, .. } => ReadMsg::Items(std::mem::replace(
+                items,
+                Vec::with_capacity(ITEMS_PER_BATCH),
+            )),
+        }
+    }
+
+    /// Ends the stream: what the planner still holds.
+    fn finish(&mut self) {
+        if let Batcher::Text { planner, steps } = self {
+            planner.finish(steps);
+        }
+    }
+}
+
+/// Where `--read` keeps the frames of one batch: a fresh allocation per
+/// batch, so the reference count the frames share is touched by the reading
+/// thread while it builds the batch and by the drawing thread after, never
+/// by both at once (sharing the reader's own buffer across threads made
+/// that count a hot spot).
+struct Arena {
+    buf: bytes::BytesMut,
+}
+
+/// Bytes per arena allocation: about one batch of typical frames.
+const ARENA_SIZE: usize = 128 * 1024;
+
+impl Arena {
+    fn new() -> Arena {
+        Arena {
+            buf: bytes::BytesMut::with_capacity(ARENA_SIZE),
+        }
+    }
+
+    /// A copy of `payload` in the arena.
+    fn copy(&mut self, payload: &[u8]) -> Bytes {
+        if self.buf.capacity() < payload.len() {
+            self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE.max(payload.len()));
+        }
+        self.buf.extend_from_slice(payload);
+        self.buf.split().freeze()
+    }
+
+    /// Starts a new allocation for the next batch.
+    fn renew(&mut self) {
+        self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE);
+    }
+}
+
+/// Reads, decodes, pairs and plans every file, sending batches in order.
+fn read_and_plan(
+    files: &[PathBuf],
+    max_frame: usize,
+    mut batcher: Batcher,
+    mut tx: RoundRobin<ReadMsg>,
+) {
     let mut pairer = Pairer::default();
-    let mut items = Vec::with_capacity(ITEMS_PER_BATCH);
-    let send = |msg: ReadMsg| tx.send(msg).is_ok();
+    let mut items = Vec::new();
+    let mut arena = Arena::new();
+    // Sends what is batched, then `msg`.
+    let flush = |batcher: &mut Batcher, tx: &mut RoundRobin<ReadMsg>, msg: Option<ReadMsg>| {
+        (batcher.len() == 0 || tx.send(batcher.take())) && msg.is_none_or(|m| tx.send(m))
+    };
     for path in files {
         let name = path.display();
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
@@ -263,8 +429,12 @@ fn read_and_pair(files: &[PathBuf], max_frame: usize, tx: &std::sync::mpsc::Sync
             match File::open(path) {
                 Ok(f) => Box::new(f),
                 Err(e) => {
-                    send(ReadMsg::Warning(format!("qtap: cannot open {name}: {e}")));
-                    send(ReadMsg::Lost);
+                    let warning = format!("qtap: cannot open {name}: {e}");
+                    if !flush(&mut batcher, &mut tx, Some(ReadMsg::Warning(warning)))
+                        || !tx.send(ReadMsg::Lost)
+                    {
+                        return;
+                    }
                     continue;
                 }
             }
@@ -280,8 +450,13 @@ fn read_and_pair(files: &[PathBuf], max_frame: usize, tx: &std::sync::mpsc::Sync
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
-                    match Event::from_payload(Some(offset), payload) {
-                        Ok(event) => pairer.push(event, &mut items),
+                    match Event::from_payload(Some(offset), arena.copy(&payload)) {
+                        Ok(event) => {
+                            pairer.push(event, &mut items);
+                            for item in items.drain(..) {
+                                batcher.push(item);
+                            }
+                        }
                         Err(e) => {
                             warning = Some((
                                 format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}"),
@@ -295,39 +470,87 @@ fn read_and_pair(files: &[PathBuf], max_frame: usize, tx: &std::sync::mpsc::Sync
                 }
                 Err(e) => {
                     // Keep the order: what was read comes first.
-                    if !send(ReadMsg::Items(std::mem::take(&mut items))) {
+                    let warning = ReadMsg::Warning(format!("qtap: {name}: {e}"));
+                    if !flush(&mut batcher, &mut tx, Some(warning)) || !tx.send(ReadMsg::Lost) {
                         return;
                     }
-                    send(ReadMsg::Warning(format!("qtap: {name}: {e}")));
-                    send(ReadMsg::Lost);
                     break;
                 }
             }
             if let Some((line, lost)) = warning {
-                if !send(ReadMsg::Items(std::mem::take(&mut items))) {
+                if !flush(&mut batcher, &mut tx, Some(ReadMsg::Warning(line)))
+                    || (lost && !tx.send(ReadMsg::Lost))
+                {
                     return;
                 }
-                send(ReadMsg::Warning(line));
-                if lost {
-                    send(ReadMsg::Lost);
-                }
             }
-            if items.len() >= ITEMS_PER_BATCH
-                && !send(ReadMsg::Items(std::mem::replace(
-                    &mut items,
-                    Vec::with_capacity(ITEMS_PER_BATCH),
-                )))
-            {
-                return;
+            if batcher.len() >= ITEMS_PER_BATCH {
+                if !flush(&mut batcher, &mut tx, None) {
+                    return;
+                }
+                arena.renew();
             }
         }
     }
     pairer.finish(&mut items);
-    send(ReadMsg::Items(items));
+    for item in items.drain(..) {
+        batcher.push(item);
+    }
+    batcher.finish();
+    flush(&mut batcher, &mut tx, None);
 }
 
-/// `--read`: one thread reads, decodes and pairs; this one renders and
-/// writes, so the second core does the decoding.
+/// Draws batches into text, in the order they come.
+fn draw_batches(
+    display: &DisplayOpts,
+    rx: std::sync::mpsc::Receiver<ReadMsg>,
+    tx: std::sync::mpsc::SyncSender<DrawnMsg>,
+) {
+    let mut drawer = Drawer::new(display.clone());
+    let structured = Output::new(display.clone(), false).structured;
+    for msg in rx {
+        let drawn = match msg {
+            ReadMsg::Steps(steps) => {
+                let mut text = String::with_capacity(steps.len() * 1024);
+                for step in &steps {
+                    drawer.draw(&mut text, step);
+                }
+                DrawnMsg::Drawn(Drawn::Text(text))
+            }
+            ReadMsg::Items(items) => {
+                let mut text = String::with_capacity(items.len() * 1024);
+                let mut count = 0u64;
+                if let Some(kind) = structured {
+                    for item in &items {
+                        let start = text.len();
+                        if kind == Structured::Json && count > 0 {
+                            text.push_str(",\n");
+                        }
+                        if write_object(kind, true, &mut text, item) {
+                            count += 1;
+                        } else {
+                            text.truncate(start);
+                        }
+                    }
+                }
+                DrawnMsg::Drawn(Drawn::Objects { text, count })
+            }
+            ReadMsg::Warning(line) => DrawnMsg::Warning(line),
+            ReadMsg::Lost => DrawnMsg::Lost,
+        };
+        if tx.send(drawn).is_err() {
+            return;
+        }
+    }
+}
+
+/// How many threads draw text for `--read`: one per core, within reason.
+fn drawing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
+/// `--read`: one thread reads, decodes, pairs and plans; one per core draws
+/// the text of alternate batches; this one writes it out in order.
 fn read_files(
     files: &[PathBuf],
     max_frame: usize,
@@ -336,25 +559,51 @@ fn read_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let mut output = Output::new(display, color);
+    let mut output = Output::new(display.clone(), color);
     output.eager = false;
+    let batcher = match output.structured {
+        None => Batcher::Text {
+            planner: Box::new(Planner::new(display.clone())),
+            steps: Vec::with_capacity(ITEMS_PER_BATCH),
+        },
+        Some(_) => Batcher::Structured {
+            qr: display.qr,
+            items: Vec::with_capacity(ITEMS_PER_BATCH),
+        },
+    };
     let mut lost = false;
+    let display = &display;
     let result = std::thread::scope(|scope| -> std::io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        scope.spawn(move || read_and_pair(files, max_frame, &tx));
-        for msg in rx {
-            match msg {
-                ReadMsg::Items(items) => output.show(items, out)?,
-                ReadMsg::Warning(line) => {
+        let mut to_draw = Vec::new();
+        let mut drawn = Vec::new();
+        for _ in 0..drawing_threads() {
+            let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+            scope.spawn(move || draw_batches(display, rx, done_tx));
+            to_draw.push(tx);
+            drawn.push(done_rx);
+        }
+        let tx = RoundRobin {
+            senders: to_draw,
+            next: 0,
+        };
+        scope.spawn(move || read_and_plan(files, max_frame, batcher, tx));
+        // Take the batches back in the turn they were sent in; the reader
+        // is done when the next thread in turn has nothing more.
+        for rx in drawn.iter().cycle() {
+            match rx.recv() {
+                Ok(DrawnMsg::Drawn(d)) => output.show_drawn(d, out)?,
+                Ok(DrawnMsg::Warning(line)) => {
                     let _ = writeln!(err, "{line}");
                 }
-                ReadMsg::Lost => lost = true,
+                Ok(DrawnMsg::Lost) => lost = true,
+                Err(_) => break,
             }
         }
         Ok(())
     });
-    // On a write error (a closed pipe) the receiver is gone and the reading
-    // thread stops at its next send.
+    // On a write error (a closed pipe) the receivers are gone and the other
+    // threads stop at their next send.
     result?;
     output.finish(out)?;
     Ok(if lost { exits::DATA_LOST } else { exits::OK })
@@ -779,4 +1028,133 @@ async fn live<'a>(
     session.close().await;
     sink.close()?;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::json::tests::{corpus_files, events_of};
+
+    /// A trace of every corpus record, over and over: many batches, with
+    /// zone transfers, truncated answers and their TCP retries, and
+    /// unanswered queries falling on batch boundaries.
+    fn long_trace(dir: &Path) -> PathBuf {
+        let events: Vec<Event> = corpus_files().iter().flat_map(|p| events_of(p)).collect();
+        let path = dir.join("long.fstrm");
+        let mut writer = TapWriter::new(File::create(&path).unwrap()).unwrap();
+        let mut written = 0;
+        for round in 0..20 {
+            // A different cut each round, so each batch boundary moves.
+            for e in events.iter().skip(round * 7) {
+                writer.write(&e.to_pb()).unwrap();
+                written += 1;
+            }
+        }
+        writer.finish().unwrap();
+        assert!(written > 10 * ITEMS_PER_BATCH, "only {written} records");
+        path
+    }
+
+    /// What the one-thread path (live mode's) shows for the trace.
+    fn sequential(path: &Path, display: &DisplayOpts) -> String {
+        let mut view = View::new(display.clone(), false);
+        let mut out = Vec::new();
+        for e in events_of(path) {
+            view.push(e, &mut out).unwrap();
+        }
+        view.finish(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn threaded(path: &Path, display: &DisplayOpts) -> String {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = read_files(
+            &[path.to_path_buf()],
+            1 << 20,
+            display.clone(),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(code, exits::OK, "{}", String::from_utf8_lossy(&err));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn threaded_read_equals_the_one_thread_path_in_every_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = long_trace(dir.path());
+        let base = DisplayOpts::default();
+        let variants = [
+            base.clone(),
+            DisplayOpts {
+                qr: true,
+                ..base.clone()
+            },
+            DisplayOpts {
+                short: true,
+                ..base.clone()
+            },
+            DisplayOpts {
+                format: Some(Format::Json),
+                qr: true,
+                ..base.clone()
+            },
+            DisplayOpts {
+                format: Some(Format::Jsonl),
+                ..base.clone()
+            },
+            DisplayOpts {
+                format: Some(Format::Yaml),
+                ..base.clone()
+            },
+        ];
+        for display in variants {
+            let one = sequential(&path, &display);
+            let many = threaded(&path, &display);
+            assert!(one.len() > 100_000, "{} bytes", one.len());
+            if one != many {
+                let at = one
+                    .bytes()
+                    .zip(many.bytes())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(one.len().min(many.len()));
+                panic!(
+                    "outputs differ at byte {at} ({:?}):\n{}\n---\n{}",
+                    display.format,
+                    &one[at.saturating_sub(200)..(at + 200).min(one.len())],
+                    &many[at.saturating_sub(200)..(at + 200).min(many.len())]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn threaded_read_keeps_warnings_in_place_and_reports_loss() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = long_trace(dir.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Cut the file inside a frame near its end: a fatal error after
+        // many batches.
+        bytes.truncate(bytes.len() - 40);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = read_files(
+            &[path.clone(), dir.path().join("missing.fstrm")],
+            1 << 20,
+            DisplayOpts::default(),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(code, exits::DATA_LOST);
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("long.fstrm"), "{err}");
+        assert!(err.contains("cannot open"), "{err}");
+        assert!(out.len() > 100_000);
+    }
 }

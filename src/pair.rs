@@ -85,7 +85,9 @@ struct Pending {
 pub struct Pairer {
     capacity: usize,
     next_seq: u64,
-    pending: HashMap<Key, Pending>,
+    /// foldhash, seeded per process: several times cheaper than SipHash
+    /// on these small keys, and the table is bounded by `capacity`.
+    pending: HashMap<Key, Pending, foldhash::fast::RandomState>,
     order: BTreeMap<u64, Key>,
 }
 
@@ -101,7 +103,7 @@ impl Pairer {
         Pairer {
             capacity: capacity.max(1),
             next_seq: 0,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             order: BTreeMap::new(),
         }
     }

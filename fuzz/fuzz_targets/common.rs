@@ -19,10 +19,13 @@ pub fn display_opts(a: u8, b: u8) -> DisplayOpts {
         stats: !bit(a, 6),
         qr: bit(a, 7),
         short: bit(b, 0),
+        multiline: bit(b, 1),
+        crypto: !bit(b, 1) || !bit(a, 0),
         rdata: RdataStyle {
             split: usize::from(b >> 3) * 4,
             unknown_format: bit(b, 2),
         },
+        ..DisplayOpts::default()
     }
 }
 

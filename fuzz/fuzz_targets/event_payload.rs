@@ -23,15 +23,15 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(back, event);
     let mut renderer = Renderer::new(common::display_opts(0x80, 0));
     let mut out = String::new();
-    renderer.render(&mut out, &Item::Query(event.clone()));
+    renderer.render(&mut out, Item::Query(event.clone()));
     renderer.render(
         &mut out,
-        &Item::Response {
+        Item::Response {
             event: event.clone(),
             query_time: event.query_time,
             query_seen: false,
         },
     );
-    renderer.render(&mut out, &Item::Unanswered(event));
+    renderer.render(&mut out, Item::Unanswered(event));
     common::assert_terminal_safe(&out);
 });

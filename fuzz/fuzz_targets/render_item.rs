@@ -84,23 +84,23 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut renderer = Renderer::new(common::display_opts(*opt_a, *opt_b));
     let mut out = String::new();
-    renderer.render(&mut out, &Item::Query(event.clone()));
+    renderer.render(&mut out, Item::Query(event.clone()));
     renderer.render(
         &mut out,
-        &Item::Response {
+        Item::Response {
             event: event.clone(),
             query_time: time(*t3, *t2),
             query_seen: t1 & 1 != 0,
         },
     );
-    renderer.render(&mut out, &Item::Unanswered(event.clone()));
+    renderer.render(&mut out, Item::Unanswered(event.clone()));
     // And the way `--read` does it: through the pairer.
     let mut pairer = Pairer::new(usize::from(*t3 % 4));
     let mut items = Vec::new();
     pairer.push(event.clone(), &mut items);
     pairer.push(event, &mut items);
     pairer.finish(&mut items);
-    for item in &items {
+    for item in items {
         renderer.render(&mut out, item);
     }
     common::assert_terminal_safe(&out);

@@ -4,6 +4,7 @@
 //! Pure: appends to a `String`. The exchange-level parts (banner, trailer)
 //! live in `render::mod`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::dns::name::write_name;
@@ -15,19 +16,19 @@ use super::rdata::{write_rdata, write_unknown};
 use super::DisplayOpts;
 
 /// dig's opcode mnemonics (BIND `opcodetext`).
-pub fn opcode_name(op: u8) -> String {
+pub fn opcode_name(op: u8) -> Cow<'static, str> {
     match op {
         0 => "QUERY".into(),
         1 => "IQUERY".into(),
         2 => "STATUS".into(),
         4 => "NOTIFY".into(),
         5 => "UPDATE".into(),
-        n => format!("RESERVED{n}"),
+        n => format!("RESERVED{n}").into(),
     }
 }
 
 /// dig's rcode mnemonics, including extended rcodes (RFC 6895 §2.3).
-pub fn rcode_name(rcode: u16) -> String {
+pub fn rcode_name(rcode: u16) -> Cow<'static, str> {
     let name = match rcode {
         0 => "NOERROR",
         1 => "FORMERR",
@@ -48,9 +49,9 @@ pub fn rcode_name(rcode: u16) -> String {
         21 => "BADALG",
         22 => "BADTRUNC",
         23 => "BADCOOKIE",
-        n => return n.to_string(),
+        n => return n.to_string().into(),
     };
-    name.to_owned()
+    name.into()
 }
 
 /// Appends tabs (and spaces) after a field so the next one starts at
@@ -100,9 +101,8 @@ pub fn push_u32(out: &mut String, mut n: u32) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left
@@ -515,13 +515,13 @@ fn write_question_line(out: &mut String, msg: &Message<'_>, opts: &DisplayOpts) 
 
 fn write_header(out: &mut String, msg: &Message<'_>, is_response: bool) {
     let h: &Header = &msg.header;
-    let _ = writeln!(
-        out,
-        ";; ->>HEADER<<- opcode: {}, status: {}, id: {}",
-        opcode_name(h.opcode()),
-        rcode_name(msg.rcode()),
-        h.id
-    );
+    out.push_str(";; ->>HEADER<<- opcode: ");
+    out.push_str(&opcode_name(h.opcode()));
+    out.push_str(", status: ");
+    out.push_str(&rcode_name(msg.rcode()));
+    out.push_str(", id: ");
+    push_u32(out, u32::from(h.id));
+    out.push('\n');
     out.push_str(";; flags:");
     for (set, name) in [
         (h.qr(), " qr"),
@@ -546,11 +546,16 @@ fn write_header(out: &mut String, msg: &Message<'_>, is_response: bool) {
             h.qdcount, h.ancount, h.nscount, h.arcount
         );
     } else {
-        let _ = writeln!(
-            out,
-            "; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
-            h.qdcount, h.ancount, h.nscount, h.arcount
-        );
+        for (label, n) in [
+            ("; QUERY: ", h.qdcount),
+            (", ANSWER: ", h.ancount),
+            (", AUTHORITY: ", h.nscount),
+            (", ADDITIONAL: ", h.arcount),
+        ] {
+            out.push_str(label);
+            push_u32(out, u32::from(n));
+        }
+        out.push('\n');
     }
     if is_response && h.rd() && !h.ra() {
         out.push_str(";; WARNING: recursion requested but not available\n");
@@ -632,38 +637,32 @@ pub fn write_parsed(
         ),
     ];
     for (section, shown, name, update_name) in sections {
-        let records: Vec<&Record> = msg
-            .section(section)
-            .iter()
-            .filter(|r| section != Section::Additional || !is_pseudo(r))
-            .collect();
-        if !shown || records.is_empty() {
+        let records = || {
+            msg.section(section)
+                .iter()
+                .filter(|r| section != Section::Additional || !is_pseudo(r))
+        };
+        if !shown || records().next().is_none() {
             continue;
         }
         if opts.comments {
-            let _ = writeln!(
-                out,
-                ";; {} SECTION:",
-                if update { update_name } else { name }
-            );
+            out.push_str(";; ");
+            out.push_str(if update { update_name } else { name });
+            out.push_str(" SECTION:\n");
         }
-        for rr in records {
+        for rr in records() {
             write_record(out, msg, rr, opts);
         }
         if opts.comments {
             out.push('\n');
         }
     }
-    let tsig: Vec<&Record> = msg
-        .additional
-        .iter()
-        .filter(|r| r.rtype == types::TSIG)
-        .collect();
-    if opts.additional && !tsig.is_empty() {
+    let tsig = || msg.additional.iter().filter(|r| r.rtype == types::TSIG);
+    if opts.additional && tsig().next().is_some() {
         if opts.comments {
             out.push_str(";; TSIG PSEUDOSECTION:\n");
         }
-        for rr in tsig {
+        for rr in tsig() {
             write_record(out, msg, rr, opts);
         }
         if opts.comments {

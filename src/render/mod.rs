@@ -99,10 +99,91 @@ impl Default for DisplayOpts {
     }
 }
 
-/// Renders items one after the other, remembering what was already said
-/// (the first banner, a pending TCP retry).
+/// Renders items one after the other: a [`Planner`] decides, in order,
+/// what each item shows (the state: the first banner, a pending TCP retry,
+/// zone transfers), and a [`Drawer`] lays the decision out as text.
+///
+/// `--read` runs the two halves on different threads (one planner, a
+/// drawer per core, the text put back in order); live queries run them
+/// here, one after the other. Both give the same text.
 #[derive(Debug)]
 pub struct Renderer {
+    planner: Planner,
+    drawer: Drawer,
+    steps: Vec<Step>,
+}
+
+impl Renderer {
+    /// A renderer with these display options.
+    pub fn new(opts: DisplayOpts) -> Renderer {
+        Renderer {
+            planner: Planner::new(opts.clone()),
+            drawer: Drawer::new(opts),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The display options.
+    pub fn opts(&self) -> &DisplayOpts {
+        &self.drawer.opts
+    }
+
+    /// Appends the text for one item.
+    pub fn render(&mut self, out: &mut String, item: Item) {
+        self.planner.plan(item, &mut self.steps);
+        for step in self.steps.drain(..) {
+            self.drawer.draw(out, &step);
+        }
+    }
+
+    /// Ends the output: shows a truncated answer still held back, and says
+    /// which zone transfers never completed.
+    pub fn finish(&mut self, out: &mut String) {
+        self.planner.finish(&mut self.steps);
+        for step in self.steps.drain(..) {
+            self.drawer.draw(out, &step);
+        }
+    }
+}
+
+/// What one item shows, decided in order by the [`Planner`].
+// Nearly every step is a `Draw`: boxing it would cost an allocation per item
+// to save space on the rare `Text`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Draw this item.
+    Draw {
+        /// The item.
+        item: Item,
+        /// A truncated UDP answer that was retried over TCP: shown as dig's
+        /// one-line notice.
+        retried: bool,
+        /// The banner line, if the item has one.
+        banner: Banner,
+    },
+    /// Text laid out by the planner itself (zone transfers, closing
+    /// warnings), copied as is.
+    Text(String),
+}
+
+/// How an item's banner line is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Banner {
+    /// Not at all (`+nocmd`, `+short`, or it follows a TCP retry notice).
+    Skip,
+    /// The first banner of the output: a blank line before it and the
+    /// global options after it, as dig does.
+    First,
+    /// A banner line.
+    Normal,
+}
+
+/// The ordered half of rendering: decides what each item shows, holding
+/// the state that needs the items before it. Cheap: it lays out text only
+/// for zone transfers, which need their message counts.
+#[derive(Debug)]
+pub struct Planner {
     opts: DisplayOpts,
     first: bool,
     /// The previous block announced a TCP retry: its banner stands for the
@@ -114,7 +195,8 @@ pub struct Renderer {
     pending_tc: Option<Item>,
     /// Zone transfers under way, by connection and message ID.
     xfrs: Vec<(XfrKey, XfrTracker)>,
-    trailer: TrailerCache,
+    /// Lays out the transfer messages.
+    drawer: Drawer,
 }
 
 /// Identifies the messages of one zone transfer.
@@ -138,70 +220,158 @@ fn xfr_key(event: &Event, id: u16) -> XfrKey {
     )
 }
 
-impl Renderer {
-    /// A renderer with these display options.
-    pub fn new(opts: DisplayOpts) -> Renderer {
-        Renderer {
+impl Planner {
+    /// A planner with these display options.
+    pub fn new(opts: DisplayOpts) -> Planner {
+        Planner {
+            drawer: Drawer::new(opts.clone()),
             opts,
             first: true,
             after_retry_notice: false,
             pending_tc: None,
             xfrs: Vec::new(),
-            trailer: TrailerCache::default(),
         }
     }
 
-    /// The display options.
-    pub fn opts(&self) -> &DisplayOpts {
-        &self.opts
-    }
-
-    /// Appends the text for one item.
-    pub fn render(&mut self, out: &mut String, item: &Item) {
+    /// Decides what `item` shows, appending the steps (none, one or two)
+    /// to `steps`.
+    pub fn plan(&mut self, item: Item, steps: &mut Vec<Step>) {
         if let Some(pending) = self.pending_tc.take() {
-            let retried = match (&pending, item) {
+            let retried = match (&pending, &item) {
                 (Item::Response { event: tc, .. }, Item::Query(next)) => is_tcp_retry(tc, next),
                 _ => false,
             };
-            self.render_now(out, &pending, retried);
+            self.plan_now(pending, retried, steps);
         }
-        if let Item::Response { event, .. } = item {
+        if let Item::Response { event, .. } = &item {
             if is_truncated_udp_answer(event) {
-                self.pending_tc = Some(item.clone());
+                self.pending_tc = Some(item);
                 return;
             }
         }
-        self.render_now(out, item, false);
+        self.plan_now(item, false, steps);
     }
 
-    /// Ends the output: shows a truncated answer still held back, and says
-    /// which zone transfers never completed.
-    pub fn finish(&mut self, out: &mut String) {
+    /// Ends the stream: a truncated answer still held back, and a warning
+    /// for each zone transfer that never completed.
+    pub fn finish(&mut self, steps: &mut Vec<Step>) {
         if let Some(pending) = self.pending_tc.take() {
-            self.render_now(out, &pending, false);
+            self.plan_now(pending, false, steps);
         }
         for (_, t) in self.xfrs.drain(..) {
-            let _ = writeln!(
-                out,
-                ";; WARNING: transfer incomplete: {} records (messages {}, bytes {})\n",
+            steps.push(Step::Text(format!(
+                ";; WARNING: transfer incomplete: {} records (messages {}, bytes {})\n\n",
                 t.records, t.messages, t.bytes
-            );
+            )));
         }
     }
 
-    /// The display options for the records of a zone transfer: dig shows
-    /// them without headers, comments or question.
-    fn xfr_opts(&self) -> DisplayOpts {
-        DisplayOpts {
-            comments: false,
-            question: false,
-            ..self.opts.clone()
+    fn plan_now(&mut self, item: Item, retried: bool, steps: &mut Vec<Step>) {
+        if let Item::Response {
+            event,
+            query_time,
+            query_seen,
+        } = &item
+        {
+            if self.may_be_xfr(event) {
+                if let Some(response) = event.main_message() {
+                    if let Ok(msg) = Message::parse(response) {
+                        let mut text = String::new();
+                        if self.plan_xfr(&mut text, event, &msg, *query_time, *query_seen) {
+                            steps.push(Step::Text(text));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        let banner = if self.wants_banner(&item) {
+            self.take_banner()
+        } else {
+            Banner::Skip
+        };
+        if retried && self.shows_retry_notice_block(&item) {
+            self.after_retry_notice = true;
+        }
+        steps.push(Step::Draw {
+            item,
+            retried,
+            banner,
+        });
+    }
+
+    /// Could this response be part of a zone transfer? Cheap, and never
+    /// wrong when it says no: a transfer message is one whose connection
+    /// and ID belong to a transfer under way, or whose question asks for
+    /// one.
+    fn may_be_xfr(&self, event: &Event) -> bool {
+        if event.direction() != Some(Direction::Response) {
+            return false;
+        }
+        let Some(response) = event.main_message() else {
+            return false;
+        };
+        if let Ok(header) = Header::parse(response) {
+            if !self.xfrs.is_empty()
+                && self
+                    .xfrs
+                    .iter()
+                    .any(|(k, _)| *k == xfr_key(event, header.id))
+            {
+                return true;
+            }
+        }
+        first_qtype(response).is_some_and(is_xfr)
+    }
+
+    /// Whether the drawer shows a banner for this item.
+    fn wants_banner(&self, item: &Item) -> bool {
+        let o = &self.opts;
+        match item {
+            Item::Query(event) => o.qr && !o.short && event.query_message.is_some(),
+            Item::Response {
+                event, query_seen, ..
+            } => {
+                let banner_shown = !(o.short || o.qr && *query_seen);
+                event.main_message().is_some()
+                    && (event.direction() != Some(Direction::Response) || banner_shown)
+            }
+            Item::Unanswered(_) => false,
         }
     }
 
-    /// Shows one message of a zone transfer; false when `msg` is not part
-    /// of one.
-    fn render_xfr(
+    /// Whether a retried truncated answer is shown as a block whose banner
+    /// stands for the retry (not with `+short`, which has no banners).
+    fn shows_retry_notice_block(&self, item: &Item) -> bool {
+        match item {
+            Item::Response { event, .. } => {
+                event.main_message().is_some()
+                    && event.direction() == Some(Direction::Response)
+                    && !self.opts.short
+            }
+            _ => false,
+        }
+    }
+
+    /// The banner the next item gets, and the state that changes with it.
+    fn take_banner(&mut self) -> Banner {
+        if self.after_retry_notice {
+            self.after_retry_notice = false;
+            return Banner::Skip;
+        }
+        if !self.opts.cmd || self.opts.short {
+            return Banner::Skip;
+        }
+        if std::mem::replace(&mut self.first, false) {
+            Banner::First
+        } else {
+            Banner::Normal
+        }
+    }
+
+    /// Lays out one message of a zone transfer; false when `msg` is not
+    /// part of one.
+    fn plan_xfr(
         &mut self,
         out: &mut String,
         event: &Event,
@@ -218,11 +388,12 @@ impl Renderer {
                     return false;
                 };
                 if !(self.opts.qr && query_seen) {
-                    self.banner(out, event);
+                    let banner = self.take_banner();
+                    self.drawer.banner(out, event, banner);
                 }
                 if self.opts.qr && !query_seen && !self.opts.short {
                     if let Some(query) = &event.query_message {
-                        self.write_query_block(out, event, query);
+                        self.drawer.write_query_block(out, event, query);
                     }
                 }
                 self.xfrs.push((key, XfrTracker::new(qtype)));
@@ -238,13 +409,14 @@ impl Renderer {
             out.push_str("; Transfer failed.\n");
             return true;
         }
-        if self.opts.short {
-            dig::write_short(out, msg.bytes, &self.opts);
+        let opts = &self.opts;
+        if opts.short {
+            dig::write_short(out, msg.bytes, opts);
         } else {
-            dig::write_message(out, msg.bytes, true, None, &self.xfr_opts());
+            dig::write_message(out, msg.bytes, true, None, &xfr_opts(opts));
         }
-        if let (Some(t), true, false) = (tracker, self.opts.stats, self.opts.short) {
-            write_trailer_lines(out, &mut self.trailer, event, query_time);
+        if let (Some(t), true, false) = (tracker, opts.stats, opts.short) {
+            write_trailer_lines(out, &mut self.drawer.trailer, event, query_time);
             let _ = writeln!(
                 out,
                 ";; XFR size: {} records (messages {}, bytes {})\n",
@@ -253,28 +425,92 @@ impl Renderer {
         }
         true
     }
+}
 
-    fn render_now(&mut self, out: &mut String, item: &Item, retried: bool) {
-        match item {
-            Item::Query(event) => self.render_query(out, event),
-            Item::Response {
-                event,
-                query_time,
-                query_seen,
-            } => self.render_response(out, event, *query_time, *query_seen, retried),
-            Item::Unanswered(event) => self.render_unanswered(out, event),
+/// The QTYPE of the first question, read in place without following or
+/// checking the name: equal to [`first_question`]'s whenever that one
+/// succeeds.
+fn first_qtype(bytes: &[u8]) -> Option<u16> {
+    let header = Header::parse(bytes).ok()?;
+    if header.qdcount == 0 {
+        return None;
+    }
+    let mut pos = crate::dns::wire::HEADER_LEN;
+    loop {
+        let len = *bytes.get(pos)?;
+        match len {
+            0 => {
+                pos += 1;
+                break;
+            }
+            l if l & 0xc0 == 0xc0 => {
+                pos += 2;
+                break;
+            }
+            l => pos += 1 + usize::from(l),
+        }
+    }
+    let t = bytes.get(pos..pos + 2)?;
+    Some(u16::from_be_bytes([t[0], t[1]]))
+}
+
+/// The display options for the records of a zone transfer: dig shows
+/// them without headers, comments or question.
+fn xfr_opts(opts: &DisplayOpts) -> DisplayOpts {
+    DisplayOpts {
+        comments: false,
+        question: false,
+        ..opts.clone()
+    }
+}
+
+/// The unordered half of rendering: lays out the [`Step`]s a [`Planner`]
+/// decided. Holds only caches, so any number of drawers, one per thread,
+/// give the same text for the same steps.
+#[derive(Debug)]
+pub struct Drawer {
+    opts: DisplayOpts,
+    /// The options for zone transfer queries.
+    xfr_opts: DisplayOpts,
+    trailer: TrailerCache,
+}
+
+impl Drawer {
+    /// A drawer with these display options.
+    pub fn new(opts: DisplayOpts) -> Drawer {
+        Drawer {
+            xfr_opts: xfr_opts(&opts),
+            opts,
+            trailer: TrailerCache::default(),
         }
     }
 
-    fn banner(&mut self, out: &mut String, event: &Event) {
-        if self.after_retry_notice {
-            self.after_retry_notice = false;
+    /// Appends the text of one step.
+    pub fn draw(&mut self, out: &mut String, step: &Step) {
+        match step {
+            Step::Text(text) => out.push_str(text),
+            Step::Draw {
+                item,
+                retried,
+                banner,
+            } => match item {
+                Item::Query(event) => self.draw_query(out, event, *banner),
+                Item::Response {
+                    event,
+                    query_time,
+                    query_seen,
+                } => self.draw_response(out, event, *query_time, *query_seen, *retried, *banner),
+                Item::Unanswered(event) => draw_unanswered(out, event),
+            },
+        }
+    }
+
+    fn banner(&self, out: &mut String, event: &Event, banner: Banner) {
+        if banner == Banner::Skip {
             return;
         }
-        if !self.opts.cmd || self.opts.short {
-            return;
-        }
-        if self.first {
+        let first = banner == Banner::First;
+        if first {
             out.push('\n');
         }
         out.push_str("; <<>> ");
@@ -295,29 +531,29 @@ impl Renderer {
         }
         write_args(out, event);
         out.push('\n');
-        if self.first {
+        if first {
             out.push_str(";; global options: +cmd\n");
         }
-        self.first = false;
     }
 
-    fn render_query(&mut self, out: &mut String, event: &Event) {
+    fn draw_query(&mut self, out: &mut String, event: &Event, banner: Banner) {
         if !self.opts.qr || self.opts.short {
             return;
         }
         let Some(query) = &event.query_message else {
             return;
         };
-        self.banner(out, event);
+        self.banner(out, event, banner);
         self.write_query_block(out, event, query);
     }
 
     fn write_query_block(&self, out: &mut String, event: &Event, query: &[u8]) {
-        let xfr = first_question(query).is_some_and(|q| is_xfr(q.qtype));
+        let xfr = first_qtype(query).is_some_and(is_xfr)
+            && first_question(query).is_some_and(|q| is_xfr(q.qtype));
         if xfr {
-            dig::write_message(out, query, false, None, &self.xfr_opts());
+            dig::write_message(out, query, false, None, &self.xfr_opts);
             if self.opts.stats {
-                let _ = writeln!(out, ";; QUERY SIZE: {}\n", query.len());
+                write_query_size(out, query.len());
             }
             return;
         }
@@ -330,33 +566,29 @@ impl Renderer {
         }
         dig::write_message(out, query, false, None, &self.opts);
         if self.opts.stats {
-            let _ = writeln!(out, ";; QUERY SIZE: {}\n", query.len());
+            write_query_size(out, query.len());
         }
     }
 
-    fn render_response(
+    /// A response that is not part of a zone transfer (the planner lays
+    /// those out itself).
+    fn draw_response(
         &mut self,
         out: &mut String,
         event: &Event,
         query_time: Option<Timestamp>,
         query_seen: bool,
         truncated_retry: bool,
+        banner: Banner,
     ) {
         let Some(response) = event.main_message() else {
             return;
         };
         if event.direction() != Some(Direction::Response) {
             // A record of a type this schema does not know: show what it has.
-            self.banner(out, event);
+            self.banner(out, event, banner);
             dig::write_message(out, response, false, None, &self.opts);
             return;
-        }
-        // Parsed once here, for the transfer check and the rendering.
-        let parsed = Message::parse(response).ok();
-        if let Some(msg) = &parsed {
-            if self.render_xfr(out, event, msg, query_time, query_seen) {
-                return;
-            }
         }
         if self.opts.short {
             if truncated_retry {
@@ -366,9 +598,7 @@ impl Renderer {
             }
             return;
         }
-        if !(self.opts.qr && query_seen) {
-            self.banner(out, event);
-        }
+        self.banner(out, event, banner);
         if self.opts.qr && !query_seen {
             if let Some(query) = &event.query_message {
                 self.write_query_block(out, event, query);
@@ -376,7 +606,6 @@ impl Renderer {
         }
         if truncated_retry {
             out.push_str(";; Truncated, retrying in TCP mode.\n");
-            self.after_retry_notice = true;
             return;
         }
         if self.opts.comments {
@@ -386,50 +615,56 @@ impl Renderer {
                 ";; Got answer:\n"
             });
         }
-        match &parsed {
-            Some(msg) => {
+        match Message::parse(response) {
+            Ok(msg) => {
                 // The client cookie matters only when the server sent one back.
-                let cookie = dig::find_cookie_in(msg)
+                let cookie = dig::find_cookie_in(&msg)
                     .and(event.query_message.as_deref())
                     .and_then(dig::find_cookie);
-                dig::write_parsed(out, msg, true, cookie.as_deref(), &self.opts);
+                dig::write_parsed(out, &msg, true, cookie.as_deref(), &self.opts);
             }
-            None => dig::write_message(out, response, true, None, &self.opts),
+            Err(_) => dig::write_message(out, response, true, None, &self.opts),
         }
         if self.opts.stats {
             write_trailer(out, &mut self.trailer, event, query_time, response.len());
         }
     }
+}
 
-    fn render_unanswered(&mut self, out: &mut String, event: &Event) {
-        out.push_str(";; no response recorded for query");
-        if let Some(q) = event.query_message.as_deref() {
-            if let Ok(msg) = Message::parse(q) {
-                if let Some(question) = msg.first_question() {
-                    out.push(' ');
-                    write_name(out, &question.name);
-                    let _ = write!(
-                        out,
-                        " {} {}",
-                        class_name(question.qclass),
-                        type_name(question.qtype)
-                    );
-                }
-                let _ = write!(out, " (id {})", msg.header.id);
+fn write_query_size(out: &mut String, len: usize) {
+    out.push_str(";; QUERY SIZE: ");
+    dig::push_u32(out, u32::try_from(len).unwrap_or(u32::MAX));
+    out.push_str("\n\n");
+}
+
+fn draw_unanswered(out: &mut String, event: &Event) {
+    out.push_str(";; no response recorded for query");
+    if let Some(q) = event.query_message.as_deref() {
+        if let Ok(msg) = Message::parse(q) {
+            if let Some(question) = msg.first_question() {
+                out.push(' ');
+                write_name(out, &question.name);
+                let _ = write!(
+                    out,
+                    " {} {}",
+                    class_name(question.qclass),
+                    type_name(question.qtype)
+                );
             }
+            let _ = write!(out, " (id {})", msg.header.id);
         }
-        if let Some(addr) = event.response_addr {
-            out.push_str(" to ");
-            write_server(out, addr, event.response_port);
-        }
-        if let Some(p) = event.protocol {
-            let _ = write!(out, " ({})", protocol_name(p));
-        }
-        if let Some(t) = event.query_time {
-            let _ = write!(out, " sent {}", when::format_when(t.sec));
-        }
-        out.push('\n');
     }
+    if let Some(addr) = event.response_addr {
+        out.push_str(" to ");
+        write_server(out, addr, event.response_port);
+    }
+    if let Some(p) = event.protocol {
+        let _ = write!(out, " ({})", protocol_name(p));
+    }
+    if let Some(t) = event.query_time {
+        let _ = write!(out, " sent {}", when::format_when(t.sec));
+    }
+    out.push('\n');
 }
 
 /// A UDP answer with TC=1 received by a stub or a tool (which retry over TCP).

@@ -85,7 +85,9 @@ pub fn write_opt_body(
 ) {
     let version = (ttl >> 16) & 0xff;
     let flags = (ttl & 0xffff) as u16;
-    let _ = write!(out, "; EDNS: version: {version}, flags:");
+    out.push_str("; EDNS: version: ");
+    super::dig::push_u32(out, version);
+    out.push_str(", flags:");
     if flags & FLAG_DO != 0 {
         out.push_str(" do");
     }
@@ -96,7 +98,8 @@ pub fn write_opt_body(
     if mbz != 0 {
         let _ = write!(out, "; MBZ: 0x{mbz:04x}, udp: {udp}");
     } else {
-        let _ = write!(out, "; udp: {udp}");
+        out.push_str("; udp: ");
+        super::dig::push_u32(out, u32::from(udp));
     }
     out.push('\n');
 

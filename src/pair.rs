@@ -79,6 +79,48 @@ struct Pending {
     xfr: bool,
 }
 
+/// A copy of a query event to keep while it waits for its response:
+/// without any response message, and with its bytes in one allocation of
+/// their own, so it does not pin the reader's buffer.
+fn detached_query(event: &Event) -> Event {
+    let parts = [&event.identity, &event.version, &event.query_message];
+    let total = parts
+        .iter()
+        .filter_map(|p| p.as_ref())
+        .map(|b| b.len())
+        .sum();
+    let mut buf = bytes::BytesMut::with_capacity(total);
+    for b in parts.iter().filter_map(|p| p.as_ref()) {
+        buf.extend_from_slice(b);
+    }
+    let all = buf.freeze();
+    let mut at = 0;
+    let mut take = |part: &Option<bytes::Bytes>| {
+        part.as_ref().map(|b| {
+            let copy = all.slice(at..at + b.len());
+            at += b.len();
+            copy
+        })
+    };
+    Event {
+        identity: take(&event.identity),
+        version: take(&event.version),
+        query_message: take(&event.query_message),
+        response_message: None,
+        offset: event.offset,
+        mtype: event.mtype,
+        family: event.family,
+        protocol: event.protocol,
+        http_protocol: event.http_protocol,
+        query_addr: event.query_addr,
+        query_port: event.query_port,
+        response_addr: event.response_addr,
+        response_port: event.response_port,
+        query_time: event.query_time,
+        response_time: event.response_time,
+    }
+}
+
 /// The pairing state. Feed events with [`Pairer::push`], then call
 /// [`Pairer::finish`] once.
 #[derive(Debug)]
@@ -127,14 +169,7 @@ impl Pairer {
             .as_deref()
             .and_then(|m| Key::of(&event, m));
         if let Some(key) = key {
-            let mut stored = event.clone();
-            stored.query_message = stored
-                .query_message
-                .map(|b| bytes::Bytes::copy_from_slice(&b));
-            stored.response_message = None;
-            stored.identity = stored.identity.map(|b| bytes::Bytes::copy_from_slice(&b));
-            stored.version = stored.version.map(|b| bytes::Bytes::copy_from_slice(&b));
-            self.insert(key, stored, out);
+            self.insert(key, detached_query(&event), out);
         }
         out.push(Item::Query(event));
     }
@@ -166,9 +201,8 @@ impl Pairer {
                 xfr: query
                     .query_message
                     .as_deref()
-                    .and_then(|m| crate::dns::wire::Message::parse(m).ok())
-                    .and_then(|m| m.first_question().map(|q| crate::dns::xfr::is_xfr(q.qtype)))
-                    .unwrap_or(false),
+                    .and_then(crate::dns::wire::first_qtype)
+                    .is_some_and(crate::dns::xfr::is_xfr),
                 query,
                 answered: false,
             },

@@ -111,6 +111,33 @@ pub fn first_question(bytes: &[u8]) -> Option<Question> {
     })
 }
 
+/// The QTYPE of the first question, read in place without following or
+/// checking the name: equal to [`first_question`]'s whenever that one
+/// succeeds.
+pub fn first_qtype(bytes: &[u8]) -> Option<u16> {
+    let header = Header::parse(bytes).ok()?;
+    if header.qdcount == 0 {
+        return None;
+    }
+    let mut pos = HEADER_LEN;
+    loop {
+        let len = *bytes.get(pos)?;
+        match len {
+            0 => {
+                pos += 1;
+                break;
+            }
+            l if l & 0xc0 == 0xc0 => {
+                pos += 2;
+                break;
+            }
+            l => pos += 1 + usize::from(l),
+        }
+    }
+    let t = bytes.get(pos..pos + 2)?;
+    Some(u16::from_be_bytes([t[0], t[1]]))
+}
+
 /// One entry of the question section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
@@ -357,6 +384,32 @@ mod tests {
         assert_eq!(first_question(&bytes).as_ref(), full.first_question());
         assert_eq!(first_question(&bytes[..14]), None);
         assert_eq!(first_question(&[0; 12]), None);
+        assert_eq!(first_qtype(&bytes), Some(1));
+        assert_eq!(first_qtype(&bytes[..14]), None);
+        assert_eq!(first_qtype(&[0; 12]), None);
+    }
+
+    #[test]
+    fn first_qtype_agrees_with_first_question_on_every_corpus_message_cut() {
+        use crate::render::json::tests::{corpus_files, events_of};
+        let mut checked = 0;
+        for path in corpus_files() {
+            for e in events_of(&path) {
+                for m in [&e.query_message, &e.response_message]
+                    .into_iter()
+                    .flatten()
+                {
+                    for cut in [m.len(), 13, 20, 30, m.len() / 2] {
+                        let bytes = &m[..cut.min(m.len())];
+                        if let Some(q) = first_question(bytes) {
+                            assert_eq!(first_qtype(bytes), Some(q.qtype));
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "only {checked}");
     }
 
     #[test]

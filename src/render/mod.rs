@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
-use crate::dns::wire::{first_question, Header, Message};
+use crate::dns::wire::{first_qtype, first_question, Header, Message};
 use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
@@ -425,33 +425,6 @@ impl Planner {
         }
         true
     }
-}
-
-/// The QTYPE of the first question, read in place without following or
-/// checking the name: equal to [`first_question`]'s whenever that one
-/// succeeds.
-fn first_qtype(bytes: &[u8]) -> Option<u16> {
-    let header = Header::parse(bytes).ok()?;
-    if header.qdcount == 0 {
-        return None;
-    }
-    let mut pos = crate::dns::wire::HEADER_LEN;
-    loop {
-        let len = *bytes.get(pos)?;
-        match len {
-            0 => {
-                pos += 1;
-                break;
-            }
-            l if l & 0xc0 == 0xc0 => {
-                pos += 2;
-                break;
-            }
-            l => pos += 1 + usize::from(l),
-        }
-    }
-    let t = bytes.get(pos..pos + 2)?;
-    Some(u16::from_be_bytes([t[0], t[1]]))
 }
 
 /// The display options for the records of a zone transfer: dig shows

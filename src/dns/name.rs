@@ -320,6 +320,13 @@ pub fn read_name(msg: &[u8], pos: usize) -> Result<(Name, usize), WireError> {
 
 /// Appends one label with dig's escapes (BIND `dns_name_totext`).
 pub fn write_label(out: &mut String, label: &[u8]) {
+    // Nearly every label is plain: copy it whole.
+    if label.iter().all(|&b| plain_label_byte(b)) {
+        if let Ok(text) = std::str::from_utf8(label) {
+            out.push_str(text);
+            return;
+        }
+    }
     for &b in label {
         match b {
             b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$' => {
@@ -330,6 +337,11 @@ pub fn write_label(out: &mut String, label: &[u8]) {
             _ => push_ddd(out, b),
         }
     }
+}
+
+/// A byte that stands for itself in a label's presentation form.
+fn plain_label_byte(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && !matches!(b, b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$')
 }
 
 /// Appends `\DDD` (three decimal digits) for one byte.

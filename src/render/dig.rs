@@ -101,8 +101,7 @@ pub fn push_u32(out: &mut String, mut n: u32) {
             break;
         }
     }
-    // ASCII digits: always UTF-8.
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left

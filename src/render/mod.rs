@@ -686,12 +686,34 @@ fn write_server(out: &mut String, addr: IpAddr, port: Option<u16>) {
     let _ = write!(out, "{addr}#{}", port.map_or(0, u32::from));
 }
 
+/// Appends an address as `Display` writes it, IPv4 without the
+/// formatting machinery (a banner per exchange shows one).
+pub fn push_ip(out: &mut String, addr: IpAddr) {
+    match addr {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                dig::push_u32(out, u32::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
 /// `@server [-p port] name type [class] [+tcp]`, rebuilt from the record.
 fn write_args(out: &mut String, event: &Event) {
     if let Some(addr) = event.response_addr {
-        let _ = write!(out, "@{addr} ");
+        out.push('@');
+        push_ip(out, addr);
+        out.push(' ');
         if let Some(port) = event.response_port.filter(|p| *p != 53) {
-            let _ = write!(out, "-p {port} ");
+            out.push_str("-p ");
+            dig::push_u32(out, u32::from(port));
+            out.push(' ');
         }
     }
     let question = event
@@ -805,6 +827,29 @@ pub fn write_escaped(out: &mut String, bytes: &[u8]) {
             out.push(char::from(b));
         } else {
             let _ = write!(out, "\\{b:03}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_ip_writes_what_display_writes() {
+        let texts = [
+            "0.0.0.0",
+            "192.0.2.255",
+            "10.200.3.40",
+            "::1",
+            "2001:db8::53",
+            "::ffff:1.2.3.4",
+        ];
+        for text in texts {
+            let addr: IpAddr = text.parse().unwrap();
+            let mut out = String::new();
+            push_ip(&mut out, addr);
+            assert_eq!(out, addr.to_string());
         }
     }
 }

@@ -9,14 +9,24 @@
 //! what to show (that is the caller's loop over [`Item`]s), print, read a
 //! clock or panic: any bytes give valid JSON, and a message that does not
 //! parse gives an `error` member next to whatever did parse.
+//!
+//! The text is written straight into the caller's buffer, member by member
+//! (no intermediate tree): `--read --format json` renders millions of
+//! messages. Text that comes from the input (names, RDATA, dnstap identity)
+//! is appended as it is and escaped afterwards only when it holds a
+//! character JSON must escape.
 
-use serde_json::{Map, Value};
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::net::IpAddr;
 
-use crate::dns::name::write_name;
-use crate::dns::types::{class_name, type_name};
+use crate::dns::name::{write_name, Name};
+use crate::dns::types::{
+    class_name, known_type_name, CLASS_ANY, CLASS_CH, CLASS_HS, CLASS_IN, CLASS_NONE,
+};
 use crate::dns::wire::{Message, Question, Record};
 use crate::pair::Item;
-use crate::tap::event::{Direction, Event, Protocol, Timestamp};
+use crate::tap::event::{Direction, Event, MessageType, Protocol, Timestamp};
 use crate::tap::pb;
 
 use super::rdata::{write_rdata, RdataStyle};
@@ -28,19 +38,11 @@ use super::rdata::{write_rdata, RdataStyle};
 /// object only when `!query_seen`); for [`Item::Unanswered`] the query
 /// message plus `"unanswered": true`. Returns false (appending nothing)
 /// when the item has no message.
+///
+/// Members come in reading order: header, first question, sections,
+/// `EDNS`, `messageOctetsHEX`, `error`, then `unanswered`, `queryMessage`
+/// and `dnstap`.
 pub fn write_json(out: &mut String, item: &crate::pair::Item) -> bool {
-    match item_object(item) {
-        Some(object) => {
-            out.push_str(&Value::Object(object).to_string());
-            true
-        }
-        None => false,
-    }
-}
-
-/// The object [`write_json`] serializes, or None when the item has no
-/// message.
-pub fn item_object(item: &Item) -> Option<Map<String, Value>> {
     let (event, query_time, field, nested) = match item {
         Item::Query(event) | Item::Unanswered(event) => {
             (event, event.query_time, MessageField::Query, None)
@@ -65,21 +67,28 @@ pub fn item_object(item: &Item) -> Option<Map<String, Value>> {
         }
     };
     let bytes = match field {
-        MessageField::Query => event.query_message.as_deref()?,
-        MessageField::Response => event.response_message.as_deref()?,
+        MessageField::Query => event.query_message.as_deref(),
+        MessageField::Response => event.response_message.as_deref(),
     };
-    let mut object = message_object(bytes);
-    if let Some(query) = nested {
-        object.insert("queryMessage".into(), Value::Object(message_object(query)));
-    }
-    object.insert(
-        "dnstap".into(),
-        Value::Object(dnstap_object(event, query_time, field)),
-    );
+    let Some(bytes) = bytes else {
+        return false;
+    };
+    // Room for the usual object, so the pushes below rarely reallocate.
+    out.reserve(1024 + 4 * (bytes.len() + nested.map_or(0, <[u8]>::len)));
+    out.push('{');
+    write_message_members(out, bytes);
     if matches!(item, Item::Unanswered(_)) {
-        object.insert("unanswered".into(), Value::Bool(true));
+        out.push_str(",\"unanswered\":true");
     }
-    Some(object)
+    if let Some(query) = nested {
+        out.push_str(",\"queryMessage\":{");
+        write_message_members(out, query);
+        out.push('}');
+    }
+    out.push_str(",\"dnstap\":{");
+    write_dnstap_members(out, event, query_time, field);
+    out.push_str("}}");
+    true
 }
 
 /// Which dnstap field the message of an object came from.
@@ -98,89 +107,109 @@ impl MessageField {
     }
 }
 
-/// The RFC 8427 object for one DNS message (no dnstap context): header,
-/// first question, the four sections, `EDNS`, `messageOctetsHEX`, and
-/// `error` when parsing stopped early. Never fails.
-pub fn message_object(bytes: &[u8]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("messageOctetsHEX".into(), Value::String(hex(bytes)));
+/// The members (no braces) of the RFC 8427 object for one DNS message (no
+/// dnstap context): header, first question, the four sections, `EDNS`,
+/// `messageOctetsHEX`, and `error` when parsing stopped early. Never fails;
+/// always writes at least one member.
+fn write_message_members(out: &mut String, bytes: &[u8]) {
     let msg = match Message::parse(bytes) {
         Ok(msg) => msg,
         Err(e) => {
-            m.insert("error".into(), Value::String(e.to_string()));
-            return m;
+            out.push_str("\"messageOctetsHEX\":\"");
+            push_hex(out, bytes);
+            out.push_str("\",\"error\":");
+            push_display(out, &e);
+            return;
         }
     };
     let h = &msg.header;
-    m.insert("ID".into(), h.id.into());
-    m.insert("QR".into(), h.qr().into());
-    m.insert("Opcode".into(), h.opcode().into());
-    m.insert("AA".into(), h.aa().into());
-    m.insert("TC".into(), h.tc().into());
-    m.insert("RD".into(), h.rd().into());
-    m.insert("RA".into(), h.ra().into());
-    m.insert("AD".into(), h.ad().into());
-    m.insert("CD".into(), h.cd().into());
-    m.insert("RCODE".into(), h.rcode().into());
-    m.insert("QDCOUNT".into(), h.qdcount.into());
-    m.insert("ANCOUNT".into(), h.ancount.into());
-    m.insert("NSCOUNT".into(), h.nscount.into());
-    m.insert("ARCOUNT".into(), h.arcount.into());
+    out.push_str("\"ID\":");
+    push_u64(out, h.id.into());
+    push_bool(out, ",\"QR\":", h.qr());
+    out.push_str(",\"Opcode\":");
+    push_u64(out, h.opcode().into());
+    push_bool(out, ",\"AA\":", h.aa());
+    push_bool(out, ",\"TC\":", h.tc());
+    push_bool(out, ",\"RD\":", h.rd());
+    push_bool(out, ",\"RA\":", h.ra());
+    push_bool(out, ",\"AD\":", h.ad());
+    push_bool(out, ",\"CD\":", h.cd());
+    out.push_str(",\"RCODE\":");
+    push_u64(out, h.rcode().into());
+    out.push_str(",\"QDCOUNT\":");
+    push_u64(out, h.qdcount.into());
+    out.push_str(",\"ANCOUNT\":");
+    push_u64(out, h.ancount.into());
+    out.push_str(",\"NSCOUNT\":");
+    push_u64(out, h.nscount.into());
+    out.push_str(",\"ARCOUNT\":");
+    push_u64(out, h.arcount.into());
     if let Some(q) = msg.first_question() {
-        m.insert("QNAME".into(), Value::String(name_text(&q.name)));
-        m.insert("QTYPE".into(), q.qtype.into());
-        m.insert("QTYPEname".into(), Value::String(type_name(q.qtype).into()));
-        m.insert("QCLASS".into(), q.qclass.into());
-        m.insert(
-            "QCLASSname".into(),
-            Value::String(class_name(q.qclass).into()),
-        );
+        out.push_str(",\"QNAME\":");
+        push_name(out, &q.name);
+        out.push_str(",\"QTYPE\":");
+        push_u64(out, q.qtype.into());
+        out.push_str(",\"QTYPEname\":\"");
+        push_type_name(out, q.qtype);
+        out.push_str("\",\"QCLASS\":");
+        push_u64(out, q.qclass.into());
+        out.push_str(",\"QCLASSname\":\"");
+        push_class_name(out, q.qclass);
+        out.push('"');
     }
-    m.insert(
-        "questionRRs".into(),
-        Value::Array(msg.question.iter().map(question_object).collect()),
-    );
+    out.push_str(",\"questionRRs\":[");
+    for (i, q) in msg.question.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_question(out, q);
+    }
     let sections = [
-        ("answerRRs", &msg.answer),
-        ("authorityRRs", &msg.authority),
-        ("additionalRRs", &msg.additional),
+        ("],\"answerRRs\":[", &msg.answer),
+        ("],\"authorityRRs\":[", &msg.authority),
+        ("],\"additionalRRs\":[", &msg.additional),
     ];
-    for (key, records) in sections {
-        let list = records.iter().map(|rr| record_object(&msg, rr)).collect();
-        m.insert(key.into(), Value::Array(list));
+    for (open, records) in sections {
+        out.push_str(open);
+        for (i, rr) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_record(out, &msg, rr);
+        }
     }
+    out.push(']');
     if let Some(opt) = msg.opt() {
-        m.insert(
-            "EDNS".into(),
-            Value::Object(edns_object(opt, msg.rdata(opt))),
-        );
+        out.push_str(",\"EDNS\":{");
+        write_edns_members(out, opt, msg.rdata(opt));
+        out.push('}');
     }
+    out.push_str(",\"messageOctetsHEX\":\"");
+    push_hex(out, bytes);
+    out.push('"');
     if let Some(e) = &msg.error {
-        m.insert("error".into(), Value::String(e.to_string()));
+        out.push_str(",\"error\":");
+        push_display(out, e);
     }
     if msg.trailing > 0 {
-        m.insert("trailingOctets".into(), msg.trailing.into());
+        out.push_str(",\"trailingOctets\":");
+        push_u64(out, msg.trailing as u64);
     }
-    m
 }
 
-fn name_text(name: &crate::dns::name::Name) -> String {
-    let mut s = String::new();
-    write_name(&mut s, name);
-    s
-}
-
-fn question_object(q: &Question) -> Value {
-    let mut m = Map::new();
-    m.insert("NAME".into(), Value::String(name_text(&q.name)));
-    m.insert("TYPE".into(), q.qtype.into());
-    m.insert("TYPEname".into(), Value::String(type_name(q.qtype).into()));
-    m.insert("CLASS".into(), q.qclass.into());
-    m.insert(
-        "CLASSname".into(),
-        Value::String(class_name(q.qclass).into()),
-    );
-    Value::Object(m)
+/// One `questionRRs` object.
+fn write_question(out: &mut String, q: &Question) {
+    out.push_str("{\"NAME\":");
+    push_name(out, &q.name);
+    out.push_str(",\"TYPE\":");
+    push_u64(out, q.qtype.into());
+    out.push_str(",\"TYPEname\":\"");
+    push_type_name(out, q.qtype);
+    out.push_str("\",\"CLASS\":");
+    push_u64(out, q.qclass.into());
+    out.push_str(",\"CLASSname\":\"");
+    push_class_name(out, q.qclass);
+    out.push_str("\"}");
 }
 
 /// RDATA text for JSON: presentation form without dig's chunking spaces.
@@ -189,24 +218,33 @@ const JSON_RDATA: RdataStyle = RdataStyle {
     unknown_format: false,
 };
 
-fn record_object(msg: &Message<'_>, rr: &Record) -> Value {
-    let mut m = Map::new();
-    let tname = type_name(rr.rtype);
-    m.insert("NAME".into(), Value::String(name_text(&rr.name)));
-    m.insert("TYPE".into(), rr.rtype.into());
-    m.insert("TYPEname".into(), Value::String(tname.clone().into()));
-    m.insert("CLASS".into(), rr.class.into());
-    m.insert(
-        "CLASSname".into(),
-        Value::String(class_name(rr.class).into()),
-    );
-    m.insert("TTL".into(), rr.ttl.into());
+/// One resource record object: owner, type, class, TTL, the RDATA as hex,
+/// and either its presentation text as `rdata<TYPE>` or `rdataError`.
+fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record) {
+    out.push_str("{\"NAME\":");
+    push_name(out, &rr.name);
+    out.push_str(",\"TYPE\":");
+    push_u64(out, rr.rtype.into());
+    out.push_str(",\"TYPEname\":\"");
+    push_type_name(out, rr.rtype);
+    out.push_str("\",\"CLASS\":");
+    push_u64(out, rr.class.into());
+    out.push_str(",\"CLASSname\":\"");
+    push_class_name(out, rr.class);
+    out.push_str("\",\"TTL\":");
+    push_u64(out, rr.ttl.into());
     let rdata = msg.rdata(rr);
-    m.insert("RDLENGTH".into(), rdata.len().into());
-    m.insert("RDATAHEX".into(), Value::String(hex(rdata)));
-    let mut text = String::new();
+    out.push_str(",\"RDLENGTH\":");
+    push_u64(out, rdata.len() as u64);
+    out.push_str(",\"RDATAHEX\":\"");
+    push_hex(out, rdata);
+    let mark = out.len();
+    out.push_str("\",\"rdata");
+    push_type_name(out, rr.rtype);
+    out.push_str("\":\"");
+    let text = out.len();
     match write_rdata(
-        &mut text,
+        out,
         msg.bytes,
         rr.rtype,
         rr.class,
@@ -215,13 +253,16 @@ fn record_object(msg: &Message<'_>, rr: &Record) -> Value {
         &JSON_RDATA,
     ) {
         Ok(()) => {
-            m.insert(format!("rdata{tname}"), Value::String(text));
+            escape_from(out, text);
+            out.push_str("\"}");
         }
         Err(e) => {
-            m.insert("rdataError".into(), Value::String(e.to_string()));
+            out.truncate(mark);
+            out.push_str("\",\"rdataError\":");
+            push_display(out, &e);
+            out.push('}');
         }
     }
-    Value::Object(m)
 }
 
 /// The EDNS option mnemonics qtap uses, by code (IANA "DNS EDNS0 Option
@@ -250,18 +291,23 @@ pub fn edns_option_name(code: u16) -> Option<&'static str> {
     })
 }
 
-/// The `EDNS` object of an OPT record (RFC 6891 §6.1): its CLASS is the
-/// UDP payload size, its TTL the extended rcode, version and flags.
-fn edns_object(opt: &Record, rdata: &[u8]) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("udpSize".into(), opt.class.into());
-    m.insert("extendedRCODE".into(), (opt.ttl >> 24).into());
-    m.insert("version".into(), ((opt.ttl >> 16) & 0xff).into());
+/// The members of the `EDNS` object of an OPT record (RFC 6891 §6.1): its
+/// CLASS is the UDP payload size, its TTL the extended rcode, version and
+/// flags; then the options, and `error` when they do not fill the RDATA.
+fn write_edns_members(out: &mut String, opt: &Record, rdata: &[u8]) {
+    out.push_str("\"udpSize\":");
+    push_u64(out, opt.class.into());
+    out.push_str(",\"extendedRCODE\":");
+    push_u64(out, (opt.ttl >> 24).into());
+    out.push_str(",\"version\":");
+    push_u64(out, ((opt.ttl >> 16) & 0xff).into());
     let flags = opt.ttl & 0xffff;
-    m.insert("flags".into(), flags.into());
-    m.insert("DO".into(), (flags & 0x8000 != 0).into());
-    let mut options = Vec::new();
+    out.push_str(",\"flags\":");
+    push_u64(out, flags.into());
+    push_bool(out, ",\"DO\":", flags & 0x8000 != 0);
+    out.push_str(",\"options\":[");
     let mut rest = rdata;
+    let mut first = true;
     while !rest.is_empty() {
         let (Some(head), Some(after)) = (rest.get(..4), rest.get(4..)) else {
             break;
@@ -271,120 +317,166 @@ fn edns_object(opt: &Record, rdata: &[u8]) -> Map<String, Value> {
         let Some(data) = after.get(..len) else {
             break;
         };
-        let mut o = Map::new();
-        o.insert("code".into(), code.into());
-        if let Some(name) = edns_option_name(code) {
-            o.insert("name".into(), Value::String(name.into()));
+        if !first {
+            out.push(',');
         }
-        o.insert("hex".into(), Value::String(hex(data)));
-        options.push(Value::Object(o));
+        first = false;
+        out.push_str("{\"code\":");
+        push_u64(out, code.into());
+        if let Some(name) = edns_option_name(code) {
+            out.push_str(",\"name\":\"");
+            out.push_str(name);
+            out.push('"');
+        }
+        out.push_str(",\"hex\":\"");
+        push_hex(out, data);
+        out.push_str("\"}");
         rest = after.get(len..).unwrap_or(&[]);
     }
-    m.insert("options".into(), Value::Array(options));
+    out.push(']');
     if !rest.is_empty() {
-        m.insert(
-            "error".into(),
-            Value::String(format!(
-                "malformed option data: {} bytes left over",
-                rest.len()
-            )),
-        );
+        out.push_str(",\"error\":\"malformed option data: ");
+        push_u64(out, rest.len() as u64);
+        out.push_str(" bytes left over\"");
     }
-    m
 }
 
-/// The `dnstap` object: the record's context. `query_time` is the item's
-/// (the frame's own, else the matching query's); `queryTimePaired` says
-/// when it came from the matching query record.
-fn dnstap_object(
+/// The members of the `dnstap` object: the record's context. `query_time`
+/// is the item's (the frame's own, else the matching query's);
+/// `queryTimePaired` says when it came from the matching query record.
+fn write_dnstap_members(
+    out: &mut String,
     event: &Event,
     query_time: Option<Timestamp>,
     field: MessageField,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "type".into(),
-        Value::String(event.mtype.name().into_owned()),
-    );
-    m.insert("messageField".into(), Value::String(field.name().into()));
+) {
+    out.push_str("\"type\":\"");
+    push_message_type(out, event.mtype);
+    out.push_str("\",\"messageField\":\"");
+    out.push_str(field.name());
+    out.push('"');
     if let Some(b) = &event.identity {
-        insert_bytes(&mut m, "identity", b);
+        push_bytes_member(out, "identity", b);
     }
     if let Some(b) = &event.version {
-        insert_bytes(&mut m, "version", b);
+        push_bytes_member(out, "version", b);
     }
     if let Some(f) = event.family {
-        m.insert("socketFamily".into(), family_value(f));
+        out.push_str(",\"socketFamily\":");
+        match pb::SocketFamily::try_from(f) {
+            Ok(x) => push_plain_str(out, x.as_str_name()),
+            Err(_) => push_i64(out, f.into()),
+        }
     }
     if let Some(p) = event.protocol {
-        m.insert("socketProtocol".into(), protocol_value(p));
+        out.push_str(",\"socketProtocol\":");
+        push_protocol(out, p);
     }
     if let Some(h) = event.http_protocol {
-        let v = match pb::HttpProtocol::try_from(h) {
-            Ok(p) => Value::String(p.as_str_name().into()),
-            Err(_) => h.into(),
-        };
-        m.insert("httpProtocol".into(), v);
+        out.push_str(",\"httpProtocol\":");
+        match pb::HttpProtocol::try_from(h) {
+            Ok(p) => push_plain_str(out, p.as_str_name()),
+            Err(_) => push_i64(out, h.into()),
+        }
     }
     if let Some(a) = event.query_addr {
-        m.insert("queryAddress".into(), Value::String(a.to_string()));
+        out.push_str(",\"queryAddress\":\"");
+        push_addr(out, a);
+        out.push('"');
     }
     if let Some(p) = event.query_port {
-        m.insert("queryPort".into(), p.into());
+        out.push_str(",\"queryPort\":");
+        push_u64(out, p.into());
     }
     if let Some(a) = event.response_addr {
-        m.insert("responseAddress".into(), Value::String(a.to_string()));
+        out.push_str(",\"responseAddress\":\"");
+        push_addr(out, a);
+        out.push('"');
     }
     if let Some(p) = event.response_port {
-        m.insert("responsePort".into(), p.into());
+        out.push_str(",\"responsePort\":");
+        push_u64(out, p.into());
     }
     if let Some(t) = query_time {
-        insert_time(&mut m, "queryTime", t);
+        push_time_member(out, "queryTime", t);
         if event.query_time.is_none() {
-            m.insert("queryTimePaired".into(), Value::Bool(true));
+            out.push_str(",\"queryTimePaired\":true");
         }
     }
     if let Some(t) = event.response_time {
-        insert_time(&mut m, "responseTime", t);
+        push_time_member(out, "responseTime", t);
     }
     if let (Some(q), Some(r)) = (query_time, event.response_time) {
         if let Some(ns) = r.nanos_since(&q).and_then(|n| u64::try_from(n).ok()) {
-            m.insert("rttNanos".into(), ns.into());
+            out.push_str(",\"rttNanos\":");
+            push_u64(out, ns);
         }
     }
     if let Some(o) = event.offset {
-        m.insert("frameOffset".into(), o.into());
+        out.push_str(",\"frameOffset\":");
+        push_u64(out, o);
     }
-    m
 }
 
-/// A dnstap `bytes` field as a string; when it is not UTF-8, the lossy
-/// text plus the exact bytes as `<key>HEX`.
-fn insert_bytes(m: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            m.insert(key.into(), Value::String(s.into()));
+/// `,"<key>":` and a dnstap `bytes` field as a string; when it is not
+/// UTF-8, the lossy text plus the exact bytes as `<key>HEX`.
+fn push_bytes_member(out: &mut String, key: &str, bytes: &[u8]) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":\"");
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        push_escaped(out, s);
+        out.push('"');
+        return;
+    }
+    // As `String::from_utf8_lossy`: one U+FFFD per invalid sequence.
+    for chunk in bytes.utf8_chunks() {
+        push_escaped(out, chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.push(char::REPLACEMENT_CHARACTER);
         }
+    }
+    out.push_str("\",\"");
+    out.push_str(key);
+    out.push_str("HEX\":\"");
+    push_hex(out, bytes);
+    out.push('"');
+}
+
+/// The dnstap message type's name, as [`MessageType::name`] gives it.
+fn push_message_type(out: &mut String, t: MessageType) {
+    match pb::message::Type::try_from(t.0) {
+        Ok(x) => out.push_str(x.as_str_name()),
         Err(_) => {
-            let lossy = String::from_utf8_lossy(bytes).into_owned();
-            m.insert(key.into(), Value::String(lossy));
-            m.insert(format!("{key}HEX"), Value::String(hex(bytes)));
+            out.push_str("TYPE");
+            push_i64(out, t.0.into());
         }
     }
 }
 
-fn family_value(f: i32) -> Value {
-    match pb::SocketFamily::try_from(f) {
-        Ok(x) => Value::String(x.as_str_name().into()),
-        Err(_) => f.into(),
-    }
-}
-
-fn protocol_value(p: Protocol) -> Value {
+/// The socket protocol: its schema name, else the raw number.
+fn push_protocol(out: &mut String, p: Protocol) {
     let raw = p.to_pb();
     match pb::SocketProtocol::try_from(raw) {
-        Ok(x) => Value::String(x.as_str_name().into()),
-        Err(_) => raw.into(),
+        Ok(x) => push_plain_str(out, x.as_str_name()),
+        Err(_) => push_i64(out, raw.into()),
+    }
+}
+
+/// An address as `IpAddr`'s `Display` writes it.
+fn push_addr(out: &mut String, a: IpAddr) {
+    match a {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, octet.into());
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
     }
 }
 
@@ -394,46 +486,264 @@ const RFC3339_END: u64 = 253_402_300_800;
 /// RFC 3339 in UTC with nine fractional digits, or None for a time past
 /// year 9999.
 pub fn rfc3339(t: Timestamp) -> Option<String> {
-    if t.sec >= RFC3339_END {
-        return None;
-    }
-    let sec = i64::try_from(t.sec).ok()?;
-    let dt = chrono::DateTime::from_timestamp(sec, t.nsec.min(999_999_999))?;
-    Some(dt.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+    let mut s = String::with_capacity(30);
+    push_rfc3339(&mut s, t).then_some(s)
 }
 
-/// `<key>` as RFC 3339; a time RFC 3339 cannot hold becomes `<key>Sec`
-/// and `<key>Nsec` instead, so it is not lost.
-fn insert_time(m: &mut Map<String, Value>, key: &str, t: Timestamp) {
-    match rfc3339(t) {
-        Some(s) => {
-            m.insert(key.into(), Value::String(s));
-        }
-        None => {
-            m.insert(format!("{key}Sec"), t.sec.into());
-            m.insert(format!("{key}Nsec"), t.nsec.into());
-        }
+/// Appends [`rfc3339`]'s text (a nanosecond count past 999999999 is written
+/// as 999999999); false, appending nothing, for a time past year 9999.
+fn push_rfc3339(out: &mut String, t: Timestamp) -> bool {
+    if t.sec >= RFC3339_END {
+        return false;
+    }
+    let (year, month, day) = civil_from_days(t.sec / 86_400);
+    let secs = t.sec % 86_400;
+    let mut b = *b"0000-00-00T00:00:00.000000000Z";
+    put_digits(&mut b[0..4], year);
+    put_digits(&mut b[5..7], month);
+    put_digits(&mut b[8..10], day);
+    put_digits(&mut b[11..13], secs / 3600);
+    put_digits(&mut b[14..16], secs / 60 % 60);
+    put_digits(&mut b[17..19], secs % 60);
+    put_digits(&mut b[20..29], t.nsec.min(999_999_999).into());
+    push_ascii(out, &b);
+    true
+}
+
+/// Writes `n` as decimal digits filling `dst` (zero-padded on the left;
+/// higher digits that do not fit are dropped).
+fn put_digits(dst: &mut [u8], mut n: u64) {
+    for d in dst.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`, for days >= 0).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `,"<key>":` and the time as RFC 3339; a time RFC 3339 cannot hold
+/// becomes `<key>Sec` and `<key>Nsec` instead, so it is not lost.
+fn push_time_member(out: &mut String, key: &str, t: Timestamp) {
+    out.push_str(",\"");
+    out.push_str(key);
+    if t.sec < RFC3339_END {
+        out.push_str("\":\"");
+        push_rfc3339(out, t);
+        out.push('"');
+    } else {
+        out.push_str("Sec\":");
+        push_u64(out, t.sec);
+        out.push_str(",\"");
+        out.push_str(key);
+        out.push_str("Nsec\":");
+        push_u64(out, t.nsec.into());
     }
 }
 
 /// Uppercase hex, two digits per byte, no separators.
 pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// Appends [`hex`]'s text.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        push_ascii(out, &buf[..chunk.len() * 2]);
+    }
+}
+
+/// A record type's mnemonic, as `type_name` gives it, without allocating.
+fn push_type_name(out: &mut String, rtype: u16) {
+    match known_type_name(rtype) {
+        Some(s) => out.push_str(s),
+        None => {
+            out.push_str("TYPE");
+            push_u64(out, rtype.into());
+        }
+    }
+}
+
+/// A class mnemonic, as [`class_name`] gives it, without allocating.
+fn push_class_name(out: &mut String, class: u16) {
+    match class {
+        0 | CLASS_IN | CLASS_CH | CLASS_HS | CLASS_NONE | CLASS_ANY => {
+            out.push_str(&class_name(class));
+        }
+        n => {
+            out.push_str("CLASS");
+            push_u64(out, n.into());
+        }
+    }
+}
+
+/// `key` (the member's `,"name":` text) and `true` or `false`.
+fn push_bool(out: &mut String, key: &str, v: bool) {
+    out.push_str(key);
+    out.push_str(if v { "true" } else { "false" });
+}
+
+/// A domain name in presentation form as a JSON string.
+fn push_name(out: &mut String, name: &Name) {
+    out.push('"');
+    let start = out.len();
+    write_name(out, name);
+    escape_from(out, start);
+    out.push('"');
+}
+
+/// A value's `Display` text as a JSON string.
+fn push_display(out: &mut String, v: &dyn std::fmt::Display) {
+    out.push('"');
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    escape_from(out, start);
+    out.push('"');
+}
+
+/// A string that needs no escaping (a fixed name) in quotes.
+fn push_plain_str(out: &mut String, s: &str) {
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
+/// True for a byte JSON does not allow raw inside a string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+thread_local! {
+    /// Scratch space for [`escape_from`]'s slow path.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Escapes, in place, the text appended to `out` since `start` (a length
+/// `out` had), when it holds anything JSON must escape.
+fn escape_from(out: &mut String, start: usize) {
+    match out.get(start..) {
+        Some(tail) if tail.bytes().any(needs_escape) => {}
+        _ => return,
+    }
+    let mut raw = SCRATCH.take();
+    raw.clear();
+    raw.push_str(out.get(start..).unwrap_or_default());
+    out.truncate(start);
+    push_escaped(out, &raw);
+    SCRATCH.set(raw);
+}
+
+/// Appends `s` with JSON string escapes: `\"`, `\\`, and `\u00XX` for
+/// control characters.
+fn push_escaped(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
+        out.push_str(s.get(plain..i).unwrap_or_default());
+        plain = i + 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+    }
+    out.push_str(s.get(plain..).unwrap_or_default());
+}
+
+/// Two decimal digits for each value below 100.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends `n` in decimal.
+#[inline]
+fn push_u64(out: &mut String, n: u64) {
+    // Most numbers (flags, counts, type, class) are one digit.
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+    } else {
+        push_u64_digits(out, n);
+    }
+}
+
+/// [`push_u64`] for two digits or more.
+fn push_u64_digits(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n >= 100 {
+        let r = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    }
+    if n >= 10 {
+        let r = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    push_ascii(out, &buf[i..]);
+}
+
+/// Appends `n` in decimal, with a `-` when negative.
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// Appends bytes known to be ASCII.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        out.push_str(s);
+    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::dns::types::{class_name, type_name};
     use crate::pair::Pairer;
-    use crate::tap::event::MessageType;
     use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
     use bytes::Bytes;
+    use serde_json::{Map, Value};
     use std::collections::BTreeSet;
     use std::path::PathBuf;
 
@@ -539,7 +849,9 @@ pub(crate) mod tests {
                     .into_iter()
                     .flatten()
                 {
-                    let o = message_object(m);
+                    let mut e = e.clone();
+                    e.query_message = Some(m.clone());
+                    let o = json_of(&Item::Query(e));
                     assert_eq!(unhex(o["messageOctetsHEX"].as_str().unwrap()), &m[..]);
                     checked += 1;
                 }
@@ -726,6 +1038,410 @@ pub(crate) mod tests {
         assert_eq!(v["dnstap"]["responseTimeSec"], u64::MAX);
         assert_eq!(v["dnstap"]["responseTimeNsec"], 7);
         assert!(v["dnstap"].get("responseTime").is_none());
+    }
+
+    /// Panics when an object in `json` (valid, compact JSON text) repeats a
+    /// key: a parsed `Value` would hide it.
+    fn assert_unique_keys(json: &str) {
+        let b = json.as_bytes();
+        let mut stack: Vec<Option<BTreeSet<String>>> = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'{' => stack.push(Some(BTreeSet::new())),
+                b'[' => stack.push(None),
+                b'}' | b']' => {
+                    stack.pop();
+                }
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    while b[i] != b'"' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    if b.get(i + 1) == Some(&b':') {
+                        let key: String = serde_json::from_str(&json[start..=i]).unwrap();
+                        if let Some(Some(keys)) = stack.last_mut() {
+                            assert!(keys.insert(key.clone()), "duplicate {key}: {json}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        assert!(stack.is_empty(), "unbalanced: {json}");
+    }
+
+    /// The keys of an object, sorted.
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        k.sort_unstable();
+        k
+    }
+
+    /// Checks one message object against values computed here from the
+    /// bytes (header bits by hand, records through the parser and the
+    /// RDATA writer); returns the number of records checked.
+    fn check_message(v: &Value, bytes: &[u8]) -> usize {
+        assert_eq!(unhex(v["messageOctetsHEX"].as_str().unwrap()), bytes);
+        if bytes.len() < 12 {
+            assert!(v["error"].is_string());
+            assert!(v.get("ID").is_none());
+            return 0;
+        }
+        let word = |i: usize| u16::from_be_bytes([bytes[i], bytes[i + 1]]);
+        let flags = word(2);
+        assert_eq!(v["ID"], word(0));
+        let bits = [
+            ("QR", 15),
+            ("AA", 10),
+            ("TC", 9),
+            ("RD", 8),
+            ("RA", 7),
+            ("AD", 5),
+            ("CD", 4),
+        ];
+        for (key, bit) in bits {
+            assert_eq!(v[key], (flags >> bit) & 1 == 1, "{key}");
+        }
+        assert_eq!(v["Opcode"], (flags >> 11) & 0xf);
+        assert_eq!(v["RCODE"], flags & 0xf);
+        for (key, at) in [
+            ("QDCOUNT", 4),
+            ("ANCOUNT", 6),
+            ("NSCOUNT", 8),
+            ("ARCOUNT", 10),
+        ] {
+            assert_eq!(v[key], word(at), "{key}");
+        }
+        let msg = Message::parse(bytes).unwrap();
+        assert_eq!(v.get("error").is_some(), msg.error.is_some());
+        let trailing = v.get("trailingOctets").map_or(0, |t| t.as_u64().unwrap());
+        assert_eq!(trailing, msg.trailing as u64);
+        match msg.first_question() {
+            Some(q) => {
+                assert_eq!(v["QNAME"], q.name.to_string());
+                assert_eq!(v["QTYPE"], q.qtype);
+                assert_eq!(v["QTYPEname"], *type_name(q.qtype));
+                assert_eq!(v["QCLASS"], q.qclass);
+                assert_eq!(v["QCLASSname"], *class_name(q.qclass));
+            }
+            None => assert!(v.get("QNAME").is_none()),
+        }
+        let questions = v["questionRRs"].as_array().unwrap();
+        assert_eq!(questions.len(), msg.question.len());
+        for (o, q) in questions.iter().zip(&msg.question) {
+            assert_eq!(keys(o), ["CLASS", "CLASSname", "NAME", "TYPE", "TYPEname"]);
+            assert_eq!(o["NAME"], q.name.to_string());
+            assert_eq!(o["TYPE"], q.qtype);
+            assert_eq!(o["TYPEname"], *type_name(q.qtype));
+            assert_eq!(o["CLASS"], q.qclass);
+            assert_eq!(o["CLASSname"], *class_name(q.qclass));
+        }
+        let mut n = 0;
+        let sections = [
+            ("answerRRs", &msg.answer),
+            ("authorityRRs", &msg.authority),
+            ("additionalRRs", &msg.additional),
+        ];
+        for (key, records) in sections {
+            let list = v[key].as_array().unwrap();
+            assert_eq!(list.len(), records.len(), "{key}");
+            for (o, rr) in list.iter().zip(records) {
+                let rdata = &bytes[rr.rdata.clone()];
+                assert_eq!(o["NAME"], rr.name.to_string());
+                assert_eq!(o["TYPE"], rr.rtype);
+                assert_eq!(o["TYPEname"], *type_name(rr.rtype));
+                assert_eq!(o["CLASS"], rr.class);
+                assert_eq!(o["CLASSname"], *class_name(rr.class));
+                assert_eq!(o["TTL"], rr.ttl);
+                assert_eq!(o["RDLENGTH"], rdata.len());
+                assert_eq!(unhex(o["RDATAHEX"].as_str().unwrap()), rdata);
+                let mut text = String::new();
+                let (start, end) = (rr.rdata.start, rr.rdata.end);
+                let style = RdataStyle {
+                    split: 0,
+                    unknown_format: false,
+                };
+                let text_key =
+                    match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {
+                        Ok(()) => {
+                            let key = format!("rdata{}", type_name(rr.rtype));
+                            assert_eq!(o[&key], text);
+                            key
+                        }
+                        Err(_) => {
+                            assert!(o["rdataError"].is_string());
+                            "rdataError".to_string()
+                        }
+                    };
+                let mut want = vec![
+                    "CLASS",
+                    "CLASSname",
+                    "NAME",
+                    "RDATAHEX",
+                    "RDLENGTH",
+                    "TTL",
+                    "TYPE",
+                    "TYPEname",
+                ];
+                want.push(&text_key);
+                want.sort_unstable();
+                assert_eq!(keys(o), want);
+                n += 1;
+            }
+        }
+        match msg.opt() {
+            Some(opt) => {
+                let e = &v["EDNS"];
+                assert_eq!(e["udpSize"], opt.class);
+                assert_eq!(e["extendedRCODE"], opt.ttl >> 24);
+                assert_eq!(e["version"], (opt.ttl >> 16) & 0xff);
+                assert_eq!(e["flags"], opt.ttl & 0xffff);
+                assert_eq!(e["DO"], opt.ttl & 0x8000 != 0);
+                // The options, put back in wire form, are the RDATA up to
+                // the leftover the error counts.
+                let mut wire = Vec::new();
+                for o in e["options"].as_array().unwrap() {
+                    let code = u16::try_from(o["code"].as_u64().unwrap()).unwrap();
+                    assert_eq!(
+                        o.get("name").and_then(Value::as_str),
+                        edns_option_name(code)
+                    );
+                    let data = unhex(o["hex"].as_str().unwrap());
+                    wire.extend(code.to_be_bytes());
+                    wire.extend(u16::try_from(data.len()).unwrap().to_be_bytes());
+                    wire.extend(data);
+                }
+                let rdata = &bytes[opt.rdata.clone()];
+                assert_eq!(&rdata[..wire.len()], &wire[..]);
+                let left = rdata.len() - wire.len();
+                match e.get("error") {
+                    Some(err) => assert_eq!(
+                        *err,
+                        format!("malformed option data: {left} bytes left over")
+                    ),
+                    None => assert_eq!(left, 0),
+                }
+            }
+            None => assert!(v.get("EDNS").is_none()),
+        }
+        n
+    }
+
+    /// Checks a `dnstap` object against the event it describes.
+    fn check_dnstap(d: &Value, event: &Event, query_time: Option<Timestamp>) {
+        let time = |t: Timestamp| {
+            chrono::DateTime::from_timestamp(i64::try_from(t.sec).unwrap(), t.nsec)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        };
+        assert_eq!(d["type"], *event.mtype.name());
+        for (key, field) in [("identity", &event.identity), ("version", &event.version)] {
+            match field {
+                Some(b) => {
+                    assert_eq!(d[key], *String::from_utf8_lossy(b));
+                    let hexed = d
+                        .get(format!("{key}HEX"))
+                        .map(|h| unhex(h.as_str().unwrap()));
+                    let want = std::str::from_utf8(b).is_err().then(|| b.to_vec());
+                    assert_eq!(hexed, want);
+                }
+                None => assert!(d.get(key).is_none()),
+            }
+        }
+        let addr = |a: Option<std::net::IpAddr>| a.map(|a| Value::from(a.to_string()));
+        assert_eq!(d.get("queryAddress").cloned(), addr(event.query_addr));
+        assert_eq!(d.get("responseAddress").cloned(), addr(event.response_addr));
+        assert_eq!(
+            d.get("queryPort").cloned(),
+            event.query_port.map(Value::from)
+        );
+        assert_eq!(
+            d.get("responsePort").cloned(),
+            event.response_port.map(Value::from)
+        );
+        assert_eq!(d.get("frameOffset").cloned(), event.offset.map(Value::from));
+        assert_eq!(
+            d.get("queryTime").cloned(),
+            query_time.map(|t| time(t).into())
+        );
+        let paired = query_time.is_some() && event.query_time.is_none();
+        assert_eq!(d.get("queryTimePaired").is_some(), paired);
+        let response = event.response_time;
+        assert_eq!(
+            d.get("responseTime").cloned(),
+            response.map(|t| time(t).into())
+        );
+        let nanos = |t: Timestamp| i128::from(t.sec) * 1_000_000_000 + i128::from(t.nsec);
+        let rtt = match (query_time, response) {
+            (Some(q), Some(r)) if nanos(r) >= nanos(q) => {
+                Some(Value::from(u64::try_from(nanos(r) - nanos(q)).unwrap()))
+            }
+            _ => None,
+        };
+        assert_eq!(d.get("rttNanos").cloned(), rtt);
+        let family = event.family.map(|f| match f {
+            1 => Value::from("INET"),
+            2 => Value::from("INET6"),
+            n => Value::from(n),
+        });
+        assert_eq!(d.get("socketFamily").cloned(), family);
+        let protocol = event.protocol.map(|p| match p {
+            Protocol::Udp => Value::from("UDP"),
+            Protocol::Tcp => Value::from("TCP"),
+            Protocol::Dot => Value::from("DOT"),
+            Protocol::Doh => Value::from("DOH"),
+            Protocol::DnsCryptUdp => Value::from("DNSCryptUDP"),
+            Protocol::DnsCryptTcp => Value::from("DNSCryptTCP"),
+            Protocol::Doq => Value::from("DOQ"),
+            Protocol::Other(n) => Value::from(n),
+        });
+        assert_eq!(d.get("socketProtocol").cloned(), protocol);
+    }
+
+    #[test]
+    fn corpus_objects_hold_independently_computed_values() {
+        let (mut objects, mut records) = (0, 0);
+        for path in corpus_files() {
+            for item in items_of(&path) {
+                let mut out = String::new();
+                if !write_json(&mut out, &item) {
+                    continue;
+                }
+                assert_unique_keys(&out);
+                let v: Value = serde_json::from_str(&out).unwrap();
+                let (event, query_time) = match &item {
+                    Item::Query(e) | Item::Unanswered(e) => (e, e.query_time),
+                    Item::Response {
+                        event, query_time, ..
+                    } => (event, *query_time),
+                };
+                records += check_message(&v, shown(&item));
+                if let Some(q) = v.get("queryMessage") {
+                    records += check_message(q, event.query_message.as_deref().unwrap());
+                }
+                check_dnstap(&v["dnstap"], event, query_time);
+                assert_eq!(
+                    v.get("unanswered").is_some(),
+                    matches!(item, Item::Unanswered(_))
+                );
+                objects += 1;
+            }
+        }
+        assert!(
+            objects > 300 && records > 1000,
+            "{objects} objects, {records} records"
+        );
+    }
+
+    #[test]
+    fn odd_text_is_escaped_and_parses_back() {
+        let mut bytes = vec![
+            0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, // header
+            4, b'a', b'"', b'\\', b'\n', 1, b'x', 0, 0, 16, 0, 1, // question, TXT
+            0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 9, // TXT record
+            8, b'"', b'\\', 1, b'x', 0x1f, 0x7f, 0xc3, 0xa9, // one string
+        ];
+        bytes.push(0); // a trailing byte
+        let mut e = sample_event();
+        e.identity = Some(Bytes::from_static(b"a\"b\\c\nd\te\x01"));
+        e.version = Some(Bytes::from_static(b"v\x0a\xff\"\xc3\xa9"));
+        e.response_message = Some(Bytes::from(bytes));
+        e.query_addr = Some("2001:db8::1".parse().unwrap());
+        e.response_addr = Some("::ffff:192.0.2.1".parse().unwrap());
+        let mut out = String::new();
+        assert!(write_json(
+            &mut out,
+            &Item::Response {
+                event: e,
+                query_time: None,
+                query_seen: true,
+            }
+        ));
+        assert!(out.bytes().all(|b| b >= 0x20), "raw control byte: {out}");
+        assert_unique_keys(&out);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["QNAME"], r#"a\"\\\010.x."#);
+        assert_eq!(v["answerRRs"][0]["NAME"], r#"a\"\\\010.x."#);
+        assert_eq!(
+            v["answerRRs"][0]["rdataTXT"],
+            r#""\"\\\001x\031\127\195\169""#
+        );
+        assert_eq!(v["trailingOctets"], 1);
+        let d = &v["dnstap"];
+        assert_eq!(d["identity"], "a\"b\\c\nd\te\u{1}");
+        assert!(d.get("identityHEX").is_none());
+        assert_eq!(d["version"], "v\n\u{fffd}\"é");
+        assert_eq!(d["versionHEX"], "760AFF22C3A9");
+        assert_eq!(d["queryAddress"], "2001:db8::1");
+        assert_eq!(d["responseAddress"], "::ffff:192.0.2.1");
+        let mut s = String::new();
+        push_escaped(&mut s, "\u{0}\u{1f} \"\\/\u{7f}é");
+        assert_eq!(s, r#"\u0000\u001f \"\\/"#.to_string() + "\u{7f}é");
+    }
+
+    #[test]
+    fn helpers_match_the_shared_tables_and_std() {
+        for n in 0..=u16::MAX {
+            let mut s = String::new();
+            push_type_name(&mut s, n);
+            assert_eq!(s, type_name(n));
+            s.clear();
+            push_class_name(&mut s, n);
+            assert_eq!(s, class_name(n));
+        }
+        for t in (-3..40).chain([i32::MIN, i32::MAX]) {
+            let mut s = String::new();
+            push_message_type(&mut s, MessageType(t));
+            assert_eq!(s, MessageType(t).name());
+        }
+        let mut tens: Vec<u64> = (0..20).map(|p| 10u64.pow(p)).collect();
+        tens.extend(tens.clone().iter().map(|t| t - 1));
+        tens.extend([u64::MAX, 65535, 3600, 123_456_789]);
+        for n in tens {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for n in [i64::MIN, -1, 0, i64::from(i32::MIN), i64::MAX] {
+            let mut s = String::new();
+            push_i64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        let addrs = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.20.3",
+            "::",
+            "::1",
+            "fe80::1:2",
+        ];
+        for a in addrs {
+            let a: std::net::IpAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_addr(&mut s, a);
+            assert_eq!(s, a.to_string());
+        }
+    }
+
+    #[test]
+    fn rfc3339_matches_chrono_across_the_range() {
+        let days = [0, 59, 365 + 59, 10_957 + 59, 47_541 + 59, 2_932_896];
+        let seconds = (0..RFC3339_END)
+            .step_by(97_654_321)
+            .chain(days.iter().flat_map(|d| [d * 86_400, d * 86_400 + 86_399]))
+            .chain([RFC3339_END - 1]);
+        for sec in seconds {
+            for nsec in [0, 1, 999_999_999, 1_500_000_000] {
+                let dt = chrono::DateTime::from_timestamp(sec as i64, nsec.min(999_999_999));
+                let want = dt
+                    .unwrap()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+                assert_eq!(rfc3339(Timestamp { sec, nsec }).unwrap(), want, "{sec}");
+            }
+        }
     }
 
     // ---- JSON Schema check -------------------------------------------------

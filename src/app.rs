@@ -609,17 +609,186 @@ fn read_files(
     Ok(if lost { exits::DATA_LOST } else { exits::OK })
 }
 
+/// Output held back and written in large pieces: at a pause in the run
+/// (see [`PAUSE`]), when [`HELD_CHUNK`] bytes have gathered, before a
+/// diagnostic line on the other stream, and at the end. `flush`, which the
+/// renderer and the trace writer call after every piece, does nothing
+/// while holding. Not holding (`eager`), it is the plain writer.
+///
+/// A write error is kept and returned again by every later write, so it
+/// surfaces on the path that would have met it without the holding.
+struct Held<W: Write>(std::rc::Rc<std::cell::RefCell<HeldState<W>>>);
+
+struct HeldState<W: Write> {
+    inner: W,
+    buf: Vec<u8>,
+    eager: bool,
+    failed: Option<std::io::Error>,
+}
+
+/// How much output is held at most before it is written out.
+const HELD_CHUNK: usize = 64 * 1024;
+
+/// How long held output may wait while a lookup is slow: the user watching
+/// a batch scroll by, or a trace growing, never waits longer than this.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn copy_io_error(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+impl<W: Write> HeldState<W> {
+    fn release(&mut self) -> std::io::Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(copy_io_error(e));
+        }
+        let result = if self.buf.is_empty() {
+            Ok(())
+        } else {
+            let r = self.inner.write_all(&self.buf);
+            self.buf.clear();
+            r
+        }
+        .and_then(|()| self.inner.flush());
+        if let Err(e) = &result {
+            self.failed = Some(copy_io_error(e));
+        }
+        result
+    }
+}
+
+impl<W: Write> Held<W> {
+    fn new(inner: W, eager: bool) -> Held<W> {
+        Held(std::rc::Rc::new(std::cell::RefCell::new(HeldState {
+            inner,
+            buf: Vec::new(),
+            eager,
+            failed: None,
+        })))
+    }
+
+    /// Writes out what is held.
+    fn release(&self) -> std::io::Result<()> {
+        self.0.borrow_mut().release()
+    }
+
+    /// A handle that releases this output at pauses without keeping it
+    /// open.
+    fn handle(&self) -> std::rc::Weak<std::cell::RefCell<HeldState<W>>> {
+        std::rc::Rc::downgrade(&self.0)
+    }
+
+    /// Releases what is held and lets go of the writer.
+    fn close(self) -> std::io::Result<()> {
+        self.release()
+    }
+}
+
+impl<W: Write> Drop for HeldState<W> {
+    /// A backstop for early returns: what is held still goes out.
+    fn drop(&mut self) {
+        let _ = self.release();
+    }
+}
+
+impl<W: Write> Write for Held<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let mut h = self.0.borrow_mut();
+        if let Some(e) = &h.failed {
+            return Err(copy_io_error(e));
+        }
+        if h.eager {
+            return h.inner.write(data);
+        }
+        h.buf.extend_from_slice(data);
+        if h.buf.len() >= HELD_CHUNK {
+            h.release()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let mut h = self.0.borrow_mut();
+        if h.eager {
+            h.inner.flush()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Held outputs to release at a pause (errors stay with each output).
+#[derive(Default)]
+struct Pauses<'a> {
+    text: Option<std::rc::Weak<std::cell::RefCell<HeldState<&'a mut dyn Write>>>>,
+    trace: Option<std::rc::Weak<std::cell::RefCell<HeldState<File>>>>,
+}
+
+impl Pauses<'_> {
+    fn release(&self) {
+        if let Some(h) = self.text.as_ref().and_then(std::rc::Weak::upgrade) {
+            let _ = h.borrow_mut().release();
+        }
+        if let Some(h) = self.trace.as_ref().and_then(std::rc::Weak::upgrade) {
+            let _ = h.borrow_mut().release();
+        }
+    }
+}
+
+/// Puts `tmp` in place of `path`. Over an existing trace on Linux, the
+/// two names are swapped atomically and the old trace (now at `tmp`) is
+/// removed: a plain rename over an existing file makes ext4 start writing
+/// the new file's blocks at once (its `auto_da_alloc` heuristic), which
+/// costs more than the whole query. The result is the same: `path` names
+/// the complete new trace, never a partial one.
+fn replace_file(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
+        if let (Some(from), Some(to)) = (c(tmp), c(path)) {
+            // SAFETY: two valid NUL-terminated paths, relative to the
+            // current directory; renameat2 only reads them.
+            let swapped = unsafe {
+                libc::renameat2(
+                    libc::AT_FDCWD,
+                    from.as_ptr(),
+                    libc::AT_FDCWD,
+                    to.as_ptr(),
+                    libc::RENAME_EXCHANGE,
+                )
+            } == 0;
+            if swapped {
+                // `tmp` is the old trace now. Should it refuse to go, it
+                // is a stale hidden file, never a damaged trace.
+                let _ = std::fs::remove_file(tmp);
+                return Ok(());
+            }
+        }
+    }
+    std::fs::rename(tmp, path)
+}
+
 /// The trace file being written: a temporary file beside the target,
 /// renamed over it when complete, so an existing trace is never left
-/// half-overwritten.
+/// half-overwritten. The frames are held and written in large pieces
+/// (nobody sees the temporary file): at pauses, every [`HELD_CHUNK`]
+/// bytes and at the end, always before the rename.
 struct TapFile {
-    writer: Option<TapWriter<File>>,
+    writer: Option<TapWriter<Held<File>>>,
     tmp: PathBuf,
     path: PathBuf,
 }
 
 impl TapFile {
-    fn create(path: &Path) -> Result<TapFile, Error> {
+    /// The file, and a handle to release what it holds at pauses.
+    #[allow(clippy::type_complexity)]
+    fn create(
+        path: &Path,
+    ) -> Result<(TapFile, std::rc::Weak<std::cell::RefCell<HeldState<File>>>), Error> {
         let tap_err = |source| Error::Tap {
             path: path.to_owned(),
             source,
@@ -637,15 +806,20 @@ impl TapFile {
             std::process::id()
         ));
         let file = File::create(&tmp).map_err(tap_err)?;
-        let writer = TapWriter::new(file).map_err(|e| {
+        let held = Held::new(file, false);
+        let handle = held.handle();
+        let writer = TapWriter::new(held).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             tap_err(e)
         })?;
-        Ok(TapFile {
-            writer: Some(writer),
-            tmp,
-            path: path.to_owned(),
-        })
+        Ok((
+            TapFile {
+                writer: Some(writer),
+                tmp,
+                path: path.to_owned(),
+            },
+            handle,
+        ))
     }
 
     fn write(&mut self, record: &pb::Dnstap) -> Result<(), Error> {
@@ -658,7 +832,7 @@ impl TapFile {
         }
     }
 
-    /// Writes STOP, syncs and renames into place.
+    /// Writes STOP and what is held, and renames into place.
     fn finish(&mut self) -> Result<(), Error> {
         let Some(writer) = self.writer.take() else {
             return Ok(());
@@ -671,7 +845,8 @@ impl TapFile {
         // not after a power cut, and a sync would cost more than the query.
         let done = writer
             .finish()
-            .and_then(|_| std::fs::rename(&self.tmp, &self.path));
+            .and_then(Held::close)
+            .and_then(|()| replace_file(&self.tmp, &self.path));
         if let Err(e) = done {
             // The file could not be completed (disk full, size limit): drop
             // the temporary file and leave any earlier trace untouched.
@@ -697,23 +872,23 @@ enum TapOut<'a> {
 struct LiveSink<'a> {
     tap: Option<TapOut<'a>>,
     view: View,
-    text: &'a mut dyn Write,
+    text: Held<&'a mut dyn Write>,
     /// Where diagnostics go; None: into `text` (when the trace is stdout).
     diag: Option<&'a mut dyn Write>,
 }
 
 impl Sink for LiveSink<'_> {
-    fn record(&mut self, record: pb::Dnstap) -> Result<(), Error> {
+    fn record(&mut self, mut event: Event) -> Result<(), Error> {
         // Where the frame lands in the trace, as `--read` will report it.
-        let offset = match &mut self.tap {
+        event.offset = match &mut self.tap {
             Some(TapOut::File(f)) => {
                 let at = f.writer.as_ref().map(TapWriter::offset);
-                f.write(&record)?;
+                f.write(&event.to_pb())?;
                 at
             }
             Some(TapOut::Stdout(w)) => {
                 let at = w.offset();
-                w.write(&record).map_err(|source| Error::Tap {
+                w.write(&event.to_pb()).map_err(|source| Error::Tap {
                     path: "-".into(),
                     source,
                 })?;
@@ -721,33 +896,63 @@ impl Sink for LiveSink<'_> {
             }
             None => None,
         };
-        let mut event = Event::from_pb(record).map_err(|e| Error::Internal(e.to_string()))?;
-        event.offset = offset;
-        self.view.push(event, self.text)?;
+        self.view.push(event, &mut self.text)?;
         Ok(())
     }
 
     fn diag(&mut self, line: &str) {
-        let target: &mut dyn Write = match self.diag.as_mut() {
-            Some(d) => *d,
-            None => self.text,
-        };
-        let _ = writeln!(target, "{line}");
+        match self.diag.as_mut() {
+            Some(d) => {
+                // What is held comes first, should both streams go to the
+                // same place (an error shows up on the next write).
+                let _ = self.text.release();
+                let _ = writeln!(d, "{line}");
+            }
+            None => {
+                let _ = writeln!(self.text, "{line}");
+            }
+        }
     }
 }
 
 impl LiveSink<'_> {
     fn close(mut self) -> Result<(), Error> {
         let view = std::mem::replace(&mut self.view, View::new(DisplayOpts::default(), false));
-        view.finish(self.text)?;
-        match self.tap.take() {
+        let shown = view
+            .finish(&mut self.text)
+            .and_then(|()| self.text.release());
+        let traced = match self.tap.take() {
             Some(TapOut::File(mut f)) => f.finish(),
             Some(TapOut::Stdout(w)) => w.finish().map(|_| ()).map_err(|source| Error::Tap {
                 path: "-".into(),
                 source,
             }),
             None => Ok(()),
+        };
+        shown?;
+        traced
+    }
+}
+
+/// The lookups' server addresses: each port's resolved once per run.
+struct Targets<'s> {
+    server: &'s ServerSpec,
+    family: Option<u8>,
+    known: Vec<(u16, query::Target)>,
+}
+
+impl Targets<'_> {
+    async fn get(&mut self, spec: &crate::cli::QuerySpec) -> Result<query::Target, Error> {
+        let port = self
+            .server
+            .port
+            .unwrap_or(spec.opts.transport.default_port());
+        if let Some((_, t)) = self.known.iter().find(|(p, _)| *p == port) {
+            return Ok(t.clone());
         }
+        let target = resolve(self.server, self.family, port).await?;
+        self.known.push((port, target.clone()));
+        Ok(target)
     }
 }
 
@@ -791,7 +996,7 @@ async fn resolve(
 /// turn comes, so output and trace stay in input order.
 #[derive(Default)]
 struct Buffered {
-    records: Vec<pb::Dnstap>,
+    records: Vec<Event>,
     diags: Vec<String>,
 }
 
@@ -800,7 +1005,7 @@ struct Buffered {
 struct SharedSink(std::rc::Rc<std::cell::RefCell<Buffered>>);
 
 impl Sink for SharedSink {
-    fn record(&mut self, record: pb::Dnstap) -> Result<(), Error> {
+    fn record(&mut self, record: Event) -> Result<(), Error> {
         self.0.borrow_mut().records.push(record);
         Ok(())
     }
@@ -824,21 +1029,186 @@ impl LiveSink<'_> {
     }
 }
 
-type Lookup = (
-    std::rc::Rc<std::cell::RefCell<Buffered>>,
-    tokio::task::JoinHandle<Result<Outcome, Error>>,
-);
+/// A lookup's future, borrowing the run's query and labels.
+type LookupFuture<'q> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, Error>> + 'q>>;
+
+/// What the lookups of an [`InFlight`] set share with their wakers: which
+/// were woken since they were last polled, and who polls the set.
+#[derive(Default)]
+struct Wakeups {
+    woken: std::sync::Mutex<Vec<u64>>,
+    poller: std::sync::Mutex<Option<std::task::Waker>>,
+}
+
+/// Wakes one lookup of an [`InFlight`] set: notes it for polling and wakes
+/// whoever polls the set.
+struct LaneWake {
+    /// The lookup's number in the run.
+    seq: u64,
+    /// Noted already and not polled since.
+    noted: std::sync::atomic::AtomicBool,
+    shared: std::sync::Arc<Wakeups>,
+}
+
+impl std::task::Wake for LaneWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if self.noted.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        if let Ok(mut woken) = self.shared.woken.lock() {
+            woken.push(self.seq);
+        }
+        let poller = self.shared.poller.lock().ok().and_then(|w| w.clone());
+        if let Some(w) = poller {
+            w.wake();
+        }
+    }
+}
+
+/// One lookup in flight: what it recorded so far, its future (None once
+/// finished) and its outcome.
+struct Lane<'q> {
+    buffer: std::rc::Rc<std::cell::RefCell<Buffered>>,
+    future: Option<LookupFuture<'q>>,
+    outcome: Option<Result<Outcome, Error>>,
+    wake: std::sync::Arc<LaneWake>,
+}
+
+/// Lookups in flight, in input order, polled in place: only those woken
+/// since their last poll are polled again. (A task per lookup costs an
+/// aligned allocation, a copy of the future and a trip through the task
+/// queue; this costs a boxed future.)
+struct InFlight<'q> {
+    lanes: std::collections::VecDeque<Lane<'q>>,
+    /// The number of the first lane.
+    first: u64,
+    shared: std::sync::Arc<Wakeups>,
+    /// Scratch list of woken lanes.
+    woken: Vec<u64>,
+}
+
+impl<'q> InFlight<'q> {
+    fn new() -> InFlight<'q> {
+        InFlight {
+            lanes: std::collections::VecDeque::new(),
+            first: 0,
+            shared: std::sync::Arc::default(),
+            woken: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    fn push(
+        &mut self,
+        buffer: std::rc::Rc<std::cell::RefCell<Buffered>>,
+        future: LookupFuture<'q>,
+    ) {
+        let wake = std::sync::Arc::new(LaneWake {
+            seq: self.first + self.lanes.len() as u64,
+            noted: std::sync::atomic::AtomicBool::new(false),
+            shared: self.shared.clone(),
+        });
+        // A new lookup is polled at once.
+        std::task::Wake::wake_by_ref(&wake);
+        self.lanes.push_back(Lane {
+            buffer,
+            future: Some(future),
+            outcome: None,
+            wake,
+        });
+    }
+
+    /// Polls the woken lookups; ready with the first lookup's buffer and
+    /// outcome once it has finished.
+    #[allow(clippy::type_complexity)]
+    fn poll_first(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<
+        Option<(
+            std::rc::Rc<std::cell::RefCell<Buffered>>,
+            Result<Outcome, Error>,
+        )>,
+    > {
+        if self.lanes.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        if let Ok(mut w) = self.shared.poller.lock() {
+            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *w = Some(cx.waker().clone());
+            }
+        }
+        // One pass: a lookup woken while this pass runs (or refused by the
+        // runtime's budget, which wakes it at once) is polled on the next
+        // call, after the runtime has had its turn.
+        if let Ok(mut woken) = self.shared.woken.lock() {
+            std::mem::swap(&mut *woken, &mut self.woken);
+        }
+        for seq in self.woken.drain(..) {
+            let Some(lane) = seq
+                .checked_sub(self.first)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.lanes.get_mut(i))
+            else {
+                continue;
+            };
+            lane.wake
+                .noted
+                .store(false, std::sync::atomic::Ordering::Release);
+            let Some(future) = lane.future.as_mut() else {
+                continue;
+            };
+            let waker = std::task::Waker::from(lane.wake.clone());
+            let mut lane_cx = std::task::Context::from_waker(&waker);
+            if let std::task::Poll::Ready(outcome) = future.as_mut().poll(&mut lane_cx) {
+                lane.future = None;
+                lane.outcome = Some(outcome);
+            }
+        }
+        if self.lanes.front().is_some_and(|l| l.outcome.is_some()) {
+            if let Some(Lane {
+                buffer,
+                outcome: Some(outcome),
+                ..
+            }) = self.lanes.pop_front()
+            {
+                self.first += 1;
+                return std::task::Poll::Ready(Some((buffer, outcome)));
+            }
+        }
+        std::task::Poll::Pending
+    }
+
+    /// Stops the lookups still running and hands over what they recorded.
+    fn finish_all(self, sink: &mut LiveSink<'_>) -> Result<(), Error> {
+        for lane in self.lanes {
+            drop(lane.future);
+            sink.drain(&lane.buffer)?;
+        }
+        Ok(())
+    }
+}
 
 /// `+parallel=N`: up to N lookups in flight on one thread; each one's
 /// messages are shown and recorded when its turn comes (frames carry their
 /// own times, so the trace still says when each message went and came).
+/// Their UDP queries share one socket per server ([`query::udp::MuxPool`]).
+#[allow(clippy::too_many_arguments)]
 async fn parallel_lookups(
-    server: &ServerSpec,
-    family: Option<u8>,
+    targets: &mut Targets<'_>,
     queries: &[crate::cli::QuerySpec],
     meta: &RecordMeta,
     parallel: usize,
     mut sink: LiveSink<'_>,
+    pauses: &Pauses<'_>,
     signals: (
         &mut tokio::signal::unix::Signal,
         &mut tokio::signal::unix::Signal,
@@ -847,45 +1217,54 @@ async fn parallel_lookups(
     let (sigint, sigterm) = signals;
     let mut code = exits::OK;
     let mut waiting = queries.iter();
-    let mut running: std::collections::VecDeque<Lookup> = std::collections::VecDeque::new();
+    let pool = std::rc::Rc::new(query::udp::MuxPool::default());
+    let mut running = InFlight::new();
+    let pause = tokio::time::sleep(PAUSE);
+    tokio::pin!(pause);
     loop {
         while running.len() < parallel {
             let Some(spec) = waiting.next() else { break };
-            let port = server.port.unwrap_or(spec.opts.transport.default_port());
-            let target = match resolve(server, family, port).await {
+            let target = match targets.get(spec).await {
                 Ok(t) => t,
                 Err(e) => {
-                    finish_all(&mut sink, running)?;
+                    running.finish_all(&mut sink)?;
                     sink.close()?;
                     return Err(e);
                 }
             };
             let buffer = std::rc::Rc::new(std::cell::RefCell::new(Buffered::default()));
             let mut shared = SharedSink(buffer.clone());
-            let (spec, meta) = (spec.clone(), meta.clone());
-            let task = tokio::task::spawn_local(async move {
-                let mut session = query::Session::default();
-                let result = query::lookup(&spec, &target, &meta, &mut session, &mut shared).await;
-                session.close().await;
-                result
-            });
-            running.push_back((buffer, task));
+            let mut session = query::Session::shared(pool.clone());
+            running.push(
+                buffer,
+                Box::pin(async move {
+                    let result =
+                        query::lookup(spec, &target, meta, &mut session, &mut shared).await;
+                    session.close().await;
+                    result
+                }),
+            );
         }
-        let Some((buffer, task)) = running.pop_front() else {
-            break;
+        let next = std::future::poll_fn(|cx| running.poll_first(cx));
+        tokio::pin!(next);
+        let joined = loop {
+            tokio::select! {
+                biased;
+                _ = sigint.recv() => break Err(exits::SIGINT),
+                _ = sigterm.recv() => break Err(exits::SIGTERM),
+                r = &mut next => break Ok(r),
+                () = &mut pause => {
+                    pauses.release();
+                    pause.as_mut().reset(tokio::time::Instant::now() + PAUSE);
+                }
+            }
         };
-        let joined = tokio::select! {
-            biased;
-            _ = sigint.recv() => Err(exits::SIGINT),
-            _ = sigterm.recv() => Err(exits::SIGTERM),
-            r = task => Ok(r),
-        };
-        let result = match joined {
-            Ok(r) => r.map_err(|e| Error::Internal(format!("lookup task failed: {e}")))?,
+        let (buffer, result) = match joined {
+            Ok(Some(done)) => done,
+            Ok(None) => break,
             Err(signal_code) => {
                 // Keep every message already sent or received, in order.
-                sink.drain(&buffer)?;
-                finish_all(&mut sink, running)?;
+                running.finish_all(&mut sink)?;
                 sink.diag(";; interrupted");
                 sink.close()?;
                 return Ok(signal_code);
@@ -899,7 +1278,7 @@ async fn parallel_lookups(
                 code = exits::NO_REPLY;
             }
             Err(e) => {
-                finish_all(&mut sink, running)?;
+                running.finish_all(&mut sink)?;
                 let _ = sink.close();
                 return Err(e);
             }
@@ -907,18 +1286,6 @@ async fn parallel_lookups(
     }
     sink.close()?;
     Ok(code)
-}
-
-/// Stops the lookups still running and keeps what they recorded.
-fn finish_all(
-    sink: &mut LiveSink<'_>,
-    running: std::collections::VecDeque<Lookup>,
-) -> Result<(), Error> {
-    for (buffer, task) in running {
-        task.abort();
-        sink.drain(&buffer)?;
-    }
-    Ok(())
 }
 
 async fn live<'a>(
@@ -930,6 +1297,7 @@ async fn live<'a>(
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
 ) -> Result<u8, Error> {
+    use std::io::IsTerminal;
     let to_stdout = tap.is_some_and(|t| t.path.as_os_str() == "-");
     let meta = RecordMeta {
         kind: tap.map(|t| t.kind).unwrap_or_default(),
@@ -939,10 +1307,16 @@ async fn live<'a>(
         version: Bytes::from(version_string()),
     };
     // Open the trace before anything is sent, so a bad path fails early.
-    let tap_out = match tap {
-        Some(_) if to_stdout => None,
-        Some(t) => Some(TapOut::File(TapFile::create(&t.path)?)),
-        None => None,
+    let (tap_out, mut pauses) = match tap {
+        Some(t) if !to_stdout => {
+            let (file, handle) = TapFile::create(&t.path)?;
+            let pauses = Pauses {
+                text: None,
+                trace: Some(handle),
+            };
+            (Some(TapOut::File(file)), pauses)
+        }
+        _ => (None, Pauses::default()),
     };
     let mut sink = if to_stdout {
         LiveSink {
@@ -953,14 +1327,18 @@ async fn live<'a>(
                 }
             })?)),
             view,
-            text: err,
+            text: Held::new(err, true),
             diag: None,
         }
     } else {
+        // Someone watching a terminal sees each answer as it comes; a file
+        // or a pipe gets the text in large pieces.
+        let text = Held::new(out, std::io::stdout().is_terminal());
+        pauses.text = Some(text.handle());
         LiveSink {
             tap: tap_out,
             view,
-            text: out,
+            text,
             diag: Some(err),
         }
     };
@@ -971,25 +1349,31 @@ async fn live<'a>(
     let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
     let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let mut targets = Targets {
+        server,
+        family,
+        known: Vec::new(),
+    };
     let parallel = queries.iter().map(|q| q.opts.parallel).max().unwrap_or(1);
     if parallel > 1 {
         let local = tokio::task::LocalSet::new();
         return local
             .run_until(parallel_lookups(
-                server,
-                family,
+                &mut targets,
                 queries,
                 &meta,
                 usize::from(parallel),
                 sink,
+                &pauses,
                 (&mut sigint, &mut sigterm),
             ))
             .await;
     }
     let mut session = query::Session::default();
+    let pause = tokio::time::sleep(PAUSE);
+    tokio::pin!(pause);
     for spec in queries {
-        let port = server.port.unwrap_or(spec.opts.transport.default_port());
-        let target = match resolve(server, family, port).await {
+        let target = match targets.get(spec).await {
             Ok(t) => t,
             Err(e) => {
                 session.close().await;
@@ -997,11 +1381,21 @@ async fn live<'a>(
                 return Err(e);
             }
         };
-        let result = tokio::select! {
-            biased;
-            _ = sigint.recv() => Err(exits::SIGINT),
-            _ = sigterm.recv() => Err(exits::SIGTERM),
-            r = query::lookup(spec, &target, &meta, &mut session, &mut sink) => Ok(r),
+        let result = {
+            let lookup = query::lookup(spec, &target, &meta, &mut session, &mut sink);
+            tokio::pin!(lookup);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = sigint.recv() => break Err(exits::SIGINT),
+                    _ = sigterm.recv() => break Err(exits::SIGTERM),
+                    r = &mut lookup => break Ok(r),
+                    () = &mut pause => {
+                        pauses.release();
+                        pause.as_mut().reset(tokio::time::Instant::now() + PAUSE);
+                    }
+                }
+            }
         };
         let result = match result {
             Ok(r) => r,
@@ -1156,5 +1550,125 @@ mod tests {
         assert!(err.contains("long.fstrm"), "{err}");
         assert!(err.contains("cannot open"), "{err}");
         assert!(out.len() > 100_000);
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    /// A writer that counts its writes and flushes, and can be made to fail.
+    #[derive(Default)]
+    struct Probe {
+        data: Vec<u8>,
+        writes: usize,
+        flushes: usize,
+        fail: bool,
+    }
+
+    impl Write for &mut Probe {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.fail {
+                return Err(std::io::Error::from_raw_os_error(libc::EPIPE));
+            }
+            self.writes += 1;
+            self.data.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.flushes += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn held_output_goes_out_in_pieces_and_keeps_its_error() {
+        let mut probe = Probe::default();
+        {
+            let mut held = Held::new(&mut probe, false);
+            for _ in 0..10 {
+                held.write_all(b"line\n").unwrap();
+                held.flush().unwrap();
+            }
+            held.release().unwrap();
+            held.write_all(b"last\n").unwrap();
+            let pauses = Pauses::default();
+            pauses.release();
+            held.release().unwrap();
+        }
+        assert_eq!(probe.writes, 2, "one write per release");
+        assert_eq!(probe.data.len(), 55);
+        // A big piece goes out at once.
+        let mut held = Held::new(&mut probe, false);
+        held.write_all(&vec![b'x'; HELD_CHUNK]).unwrap();
+        drop(held);
+        assert_eq!(probe.writes, 3);
+        // An error stays: every later write and release reports it.
+        probe.fail = true;
+        let mut held = Held::new(&mut probe, false);
+        held.write_all(b"x").unwrap();
+        assert!(held.release().is_err());
+        probe_unfail(&held);
+        let e = held.write_all(b"y").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        assert!(held.release().is_err());
+    }
+
+    fn probe_unfail(held: &Held<&mut Probe>) {
+        held.0.borrow_mut().inner.fail = false;
+    }
+
+    #[test]
+    fn eager_output_is_the_plain_writer() {
+        let mut probe = Probe::default();
+        let mut held = Held::new(&mut probe, true);
+        held.write_all(b"a").unwrap();
+        held.flush().unwrap();
+        drop(held);
+        assert_eq!(probe.writes, 1);
+        assert!(probe.flushes >= 1);
+    }
+
+    #[test]
+    fn paused_outputs_are_released_through_their_handles() {
+        let mut text = Vec::new();
+        let dir = tempfile::tempdir().unwrap();
+        let file = File::create(dir.path().join("f")).unwrap();
+        let mut held_text = Held::new(&mut text as &mut dyn Write, false);
+        let mut held_file = Held::new(file, false);
+        let pauses = Pauses {
+            text: Some(held_text.handle()),
+            trace: Some(held_file.handle()),
+        };
+        held_text.write_all(b"text").unwrap();
+        held_file.write_all(b"frames").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"");
+        pauses.release();
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"frames");
+        drop(held_file);
+        pauses.release();
+        drop(held_text);
+        assert_eq!(text, b"text");
+    }
+
+    #[test]
+    fn replace_file_swaps_over_a_trace_and_renames_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, path) = (dir.path().join(".t.tmp"), dir.path().join("t"));
+        std::fs::write(&tmp, b"first").unwrap();
+        replace_file(&tmp, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert!(!tmp.exists());
+        std::fs::write(&tmp, b"second").unwrap();
+        replace_file(&tmp, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert!(!tmp.exists(), "the old trace is gone");
+        // A directory is never swapped in or out.
+        let d = dir.path().join("d");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(&tmp, b"third").unwrap();
+        assert!(replace_file(&tmp, &d).is_err());
+        assert!(d.is_dir());
+        assert_eq!(std::fs::read(&tmp).unwrap(), b"third");
     }
 }

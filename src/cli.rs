@@ -638,11 +638,10 @@ fn parse_dig_words(args: &mut Args, words: &[String]) -> Result<(), CliError> {
 /// line's; a line cannot change them.
 pub fn parse_batch_line(base: &Args, line: &str) -> Result<Vec<QuerySpec>, CliError> {
     let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-    let mut scratch = Args {
-        cli: base.cli.clone(),
-        ..Args::default()
-    };
-    scratch.display = base.display.clone();
+    // Scratch space: the classifier reads neither the GNU options nor the
+    // display settings (a line's display options are dropped), so neither
+    // is copied for every line.
+    let mut scratch = Args::default();
     parse_words_with(&mut scratch, &words, base.default_opts.clone())?;
     if scratch.server.is_some() || scratch.port.is_some() || scratch.family.is_some() {
         return Err(CliError::BatchServer(line.trim().to_owned()));

@@ -4,7 +4,9 @@
 //! it happens. With `+keepopen` a [`Session`] keeps the connection.
 //!
 //! The sink decides what to do with records (write the trace, render them);
-//! this module never prints. Sockets live here and only here.
+//! this module never prints. Sockets live here and only here: sequential
+//! lookups keep their UDP socket after a clean exchange, `+parallel` ones
+//! share sockets ([`udp`]).
 
 pub mod https;
 pub mod quic;
@@ -28,8 +30,9 @@ use crate::tap::pb;
 
 /// Receives what happens during a lookup.
 pub trait Sink {
-    /// A message was sent or accepted: here is its dnstap record.
-    fn record(&mut self, record: pb::Dnstap) -> Result<(), crate::error::Error>;
+    /// A message was sent or accepted: here is its dnstap record (as an
+    /// [`Event`]: the sink converts it to protobuf only if it writes it).
+    fn record(&mut self, record: Event) -> Result<(), crate::error::Error>;
     /// A live diagnostic line (timeouts, skipped replies), dig-style.
     fn diag(&mut self, line: &str);
 }
@@ -134,15 +137,15 @@ impl Exchange<'_> {
         }
     }
 
-    fn query_record(&self) -> pb::Dnstap {
+    fn query_record(&self) -> Event {
         let mtype = match self.meta.kind {
             TapType::Stub => MessageType::STUB_QUERY,
             TapType::Tool => MessageType::TOOL_QUERY,
         };
-        self.base(mtype).to_pb()
+        self.base(mtype)
     }
 
-    fn response_record(&self, response: Vec<u8>, at: Timestamp) -> pb::Dnstap {
+    fn response_record(&self, response: Vec<u8>, at: Timestamp) -> Event {
         let mtype = match self.meta.kind {
             TapType::Stub => MessageType::STUB_RESPONSE,
             TapType::Tool => MessageType::TOOL_RESPONSE,
@@ -150,7 +153,7 @@ impl Exchange<'_> {
         let mut e = self.base(mtype);
         e.response_time = Some(at);
         e.response_message = Some(Bytes::from(response));
-        e.to_pb()
+        e
     }
 }
 
@@ -231,21 +234,38 @@ impl Conn {
     }
 }
 
-/// Connections kept between lookups (`+keepopen`).
+/// What lookups keep between them: the `+keepopen` connection, the UDP
+/// socket of the last clean exchange (sequential lookups), or the run's
+/// shared UDP sockets (`+parallel`).
 #[derive(Default)]
 pub struct Session {
     kept: Option<(Target, Transport, crate::cli::TlsOpts, Conn)>,
+    /// The socket of the last UDP exchange, if it ended with an answer,
+    /// and that exchange's query.
+    udp: Option<(udp::UdpConn, Bytes)>,
+    /// Shared UDP sockets (lookups in flight together).
+    shared: Option<std::rc::Rc<udp::MuxPool>>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("kept", &self.kept.as_ref().map(|k| (&k.0, &k.1)))
+            .field("udp", &self.udp.as_ref().map(|u| u.0.local))
             .finish()
     }
 }
 
 impl Session {
+    /// A session whose UDP exchanges go through the run's shared sockets
+    /// (inside a [`tokio::task::LocalSet`]).
+    pub fn shared(pool: std::rc::Rc<udp::MuxPool>) -> Session {
+        Session {
+            shared: Some(pool),
+            ..Session::default()
+        }
+    }
+
     /// Closes whatever is still open.
     pub async fn close(mut self) {
         if let Some((_, _, _, conn)) = self.kept.take() {
@@ -266,6 +286,23 @@ impl Session {
             }
             None => None,
         }
+    }
+
+    /// A fresh random message ID, one not in use on the shared socket to
+    /// `server` if there is one.
+    fn pick_id(&self, server: SocketAddr) -> u16 {
+        let mut id: u16 = rand::random();
+        // Busy sockets have plenty of free IDs left; should there be none,
+        // the exchange goes out on a socket of its own.
+        if let Some(pool) = &self.shared {
+            for _ in 0..64 {
+                if pool.is_free(server, id) {
+                    break;
+                }
+                id = rand::random();
+            }
+        }
+        id
     }
 }
 
@@ -303,27 +340,92 @@ pub async fn lookup(
     let id = if spec.opts.transport == Transport::Quic {
         0
     } else {
-        rand::random()
+        session.pick_id(target.addr)
     };
     let query = Bytes::from(build_query(spec, id));
     let timeout = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
     let tries = spec.opts.tries.max(1);
     if spec.opts.transport != Transport::Udp {
-        return conn_lookup(spec, &query, target, meta, timeout, tries, session, sink).await;
+        // Boxed: the connection transports' state is large, and a UDP
+        // lookup (the common case, many at once with +parallel) need not
+        // carry it.
+        return Box::pin(conn_lookup(
+            spec, &query, target, meta, timeout, tries, session, sink,
+        ))
+        .await;
     }
     for _ in 0..tries {
-        if let Some(response) = udp_try(&query, target.addr, meta, timeout, sink).await? {
+        if let Some(response) = udp_try(&query, target.addr, meta, timeout, session, sink).await? {
             let truncated = crate::dns::wire::Header::parse(&response).is_ok_and(|h| h.tc());
             if truncated && !spec.opts.ignore_tc {
                 let mut tcp = spec.clone();
                 tcp.opts.transport = Transport::Tcp;
-                return conn_lookup(&tcp, &query, target, meta, timeout, tries, session, sink)
-                    .await;
+                return Box::pin(conn_lookup(
+                    &tcp, &query, target, meta, timeout, tries, session, sink,
+                ))
+                .await;
             }
             return Ok(Outcome::Answered);
         }
     }
     Ok(Outcome::NoReply)
+}
+
+/// The socket one UDP try goes out on.
+enum Via {
+    /// A socket of its own (new, or kept from the last clean exchange).
+    Own(udp::UdpConn),
+    /// A shared socket, holding the message ID.
+    Shared(udp::Ticket),
+}
+
+impl Via {
+    fn local(&self) -> SocketAddr {
+        match self {
+            Via::Own(c) => c.local,
+            Via::Shared(t) => t.local(),
+        }
+    }
+
+    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+        match self {
+            Via::Own(c) => c.send(msg).await,
+            Via::Shared(t) => t.send(msg).await,
+        }
+    }
+
+    async fn recv_matching(
+        &mut self,
+        deadline: Instant,
+        check: impl FnMut(&[u8]) -> udp::Verdict,
+        skipped: impl FnMut(String),
+    ) -> Result<Vec<u8>, udp::RecvError> {
+        match self {
+            Via::Own(c) => c.recv_matching(deadline, check, skipped).await,
+            Via::Shared(t) => t.recv_matching(deadline, check, skipped).await,
+        }
+    }
+}
+
+/// The socket for a try: the shared one when the run has it and the ID is
+/// free there, else the one kept from the last clean exchange (with the
+/// query answered on it), else a new one.
+async fn udp_socket(
+    query: &[u8],
+    server: SocketAddr,
+    session: &mut Session,
+) -> std::io::Result<(Via, Option<Bytes>)> {
+    if let Some(pool) = session.shared.clone() {
+        if let Ok(h) = crate::dns::wire::Header::parse(query) {
+            if let Some(ticket) = pool.register(server, h.id).await {
+                return Ok((Via::Shared(ticket), None));
+            }
+        }
+    }
+    match session.udp.take() {
+        Some((conn, previous)) if conn.peer == server => Ok((Via::Own(conn), Some(previous))),
+        _ => Ok((Via::Own(udp::UdpConn::connect(server).await?), None)),
+    }
 }
 
 /// One UDP try. Ok(None): this try failed (already reported).
@@ -332,10 +434,11 @@ async fn udp_try(
     server: SocketAddr,
     meta: &RecordMeta,
     timeout: Duration,
+    session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Option<Vec<u8>>, crate::error::Error> {
-    let conn = match udp::UdpConn::connect(server).await {
-        Ok(c) => c,
+    let (mut via, previous) = match udp_socket(query, server, session).await {
+        Ok(v) => v,
         Err(e) => {
             sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
             return Ok(None);
@@ -345,24 +448,33 @@ async fn udp_try(
         meta,
         protocol: Protocol::Udp,
         http: None,
-        local: conn.local,
+        local: via.local(),
         peer: server,
         query: query.clone(),
         query_time: now(),
     };
-    if let Err(e) = conn.send(query).await {
+    if let Err(e) = via.send(query).await {
         sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
         return Ok(None);
     }
     sink.record(ex.query_record())?;
     let deadline = Instant::now() + timeout;
     let mut skipped = Vec::new();
-    let got = conn
-        .recv_matching(
-            deadline,
-            |r| check_answer(query, r),
-            |why| skipped.push(why),
-        )
+    // A kept socket may still get a late copy of the answer it took last:
+    // skip that quietly (a new socket would never have seen it).
+    let check = |r: &[u8]| match check_answer(query, r) {
+        Ok(()) => udp::Verdict::Accept,
+        Err(_)
+            if previous
+                .as_ref()
+                .is_some_and(|p| check_answer(p, r).is_ok()) =>
+        {
+            udp::Verdict::Quiet
+        }
+        Err(why) => udp::Verdict::Skip(why),
+    };
+    let got = via
+        .recv_matching(deadline, check, |why| skipped.push(why))
         .await;
     for why in skipped {
         sink.diag(&format!(
@@ -374,6 +486,10 @@ async fn udp_try(
         Ok(response) => {
             let at = now();
             sink.record(ex.response_record(response.clone(), at))?;
+            if let Via::Own(conn) = via {
+                // Clean: the next lookup may use this socket.
+                session.udp = Some((conn, query.clone()));
+            }
             Ok(Some(response))
         }
         Err(udp::RecvError::Timeout) => {
@@ -851,5 +967,36 @@ mod tests {
         empty_question.truncate(12);
         empty_question[5] = 0;
         assert!(check_answer(&q, &empty_question).is_ok());
+    }
+
+    struct Discard;
+
+    impl Sink for Discard {
+        fn record(&mut self, _: Event) -> Result<(), crate::error::Error> {
+            Ok(())
+        }
+        fn diag(&mut self, _: &str) {}
+    }
+
+    #[test]
+    fn a_lookup_future_stays_small() {
+        // +parallel keeps one future per lookup in flight: the connection
+        // transports' large state is boxed, so a UDP lookup's stays small.
+        let spec = crate::cli::parse(["qtap", "x.example"])
+            .unwrap()
+            .queries
+            .remove(0);
+        let target = Target {
+            addr: "127.0.0.1:53".parse().unwrap(),
+            host: None,
+        };
+        let meta = RecordMeta {
+            kind: TapType::Stub,
+            identity: None,
+            version: Bytes::new(),
+        };
+        let (mut session, mut sink) = (Session::default(), Discard);
+        let future = lookup(&spec, &target, &meta, &mut session, &mut sink);
+        assert!(std::mem::size_of_val(&future) < 2048);
     }
 }

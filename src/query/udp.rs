@@ -1,23 +1,41 @@
-//! One UDP exchange on a connected socket (the kernel then drops datagrams
-//! from other sources). Replies whose ID or question do not match the
-//! query are skipped until the deadline (RFC 5452 §9.1).
+//! UDP exchanges on connected sockets (the kernel then drops datagrams from
+//! other sources). Replies whose ID or question do not match the query are
+//! skipped until the deadline (RFC 5452 §9.1).
+//!
+//! Two ways to use a socket:
+//!
+//! - [`UdpConn`]: one socket, one exchange at a time. Sequential lookups
+//!   keep it after a clean exchange and send the next query on it (no new
+//!   socket, bind and connect per lookup); after a timeout or an error it
+//!   is dropped, so a retry goes out from a fresh port, as before.
+//! - [`UdpMux`]: one socket shared by many lookups in flight (`+parallel`).
+//!   A reader task receives every datagram and hands it to the lookup
+//!   waiting for its message ID, which still checks ID and question itself;
+//!   a datagram for no waiting ID is given to the oldest waiter to report
+//!   and skip, unless it is a late reply to an exchange already over.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::time::Instant;
 
 /// The largest datagram we accept.
 const MAX_DATAGRAM: usize = 65_535;
 
-/// A connected UDP socket with a random source port.
-#[derive(Debug)]
-pub struct UdpConn {
-    sock: UdpSocket,
-    /// The local address the kernel chose.
-    pub local: SocketAddr,
-    /// The server.
-    pub peer: SocketAddr,
+/// What a check says about a datagram.
+pub enum Verdict {
+    /// The answer.
+    Accept,
+    /// Not the answer: skip it and say why.
+    Skip(String),
+    /// Not the answer, and not worth a word (a late copy of an answer
+    /// already taken): skip it quietly.
+    Quiet,
 }
 
 /// Why no acceptable reply came.
@@ -29,44 +47,736 @@ pub enum RecvError {
     Io(std::io::Error),
 }
 
-impl UdpConn {
-    /// Binds an ephemeral port of the server's family and connects it.
-    pub async fn connect(peer: SocketAddr) -> std::io::Result<UdpConn> {
+/// A socket that tells the runtime only about incoming datagrams: sending
+/// a datagram never waits (the kernel queues it or says it cannot), and a
+/// socket registered for write readiness too would wake the runtime after
+/// every send for nothing.
+#[derive(Debug)]
+struct Socket(AsyncFd<std::net::UdpSocket>);
+
+/// How long to wait before sending again when the socket's send buffer is
+/// full (which a DNS client's few datagrams hardly ever fill).
+const SEND_RETRY: std::time::Duration = std::time::Duration::from_millis(1);
+
+impl Socket {
+    /// An ephemeral port of the server's family, connected to it.
+    fn bind_connected(peer: SocketAddr) -> std::io::Result<(Socket, SocketAddr)> {
         let bind: SocketAddr = match peer {
             SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
         };
-        let sock = UdpSocket::bind(bind).await?;
-        sock.connect(peer).await?;
+        let sock = std::net::UdpSocket::bind(bind)?;
+        sock.connect(peer)?;
+        sock.set_nonblocking(true)?;
         let local = sock.local_addr()?;
-        Ok(UdpConn { sock, local, peer })
+        // SAFETY: the std socket owns its descriptor and keeps it, open and
+        // the same, until the AsyncFd (which owns the socket) is dropped.
+        let fd = unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) }?;
+        Ok((Socket(fd), local))
+    }
+
+    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+        let mut waits = 0;
+        loop {
+            match self.0.get_ref().send(msg) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && waits < 1000 => {
+                    waits += 1;
+                    tokio::time::sleep(SEND_RETRY).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives one datagram if one is there (None: nothing yet).
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<Option<usize>> {
+        loop {
+            match self.0.get_ref().recv(buf) {
+                Ok(n) => return Ok(Some(n)),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives one datagram: straight away when one is there, else once
+    /// the runtime says one came. `fresh`: a query went out just now, so
+    /// its answer can hardly be there yet: wait for word first (any
+    /// datagram arriving from now on is reported by the runtime).
+    async fn recv(&self, buf: &mut [u8], fresh: bool) -> std::io::Result<usize> {
+        if fresh {
+            self.wait_readable().await?;
+        }
+        loop {
+            match self.0.get_ref().recv(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+            self.wait_readable().await?;
+        }
+    }
+
+    /// Waits until the runtime reports the socket readable, right after a
+    /// receive found nothing. A readiness the runtime noted before that
+    /// receive is stale: it is cleared rather than tried again (a wasted
+    /// system call per exchange otherwise).
+    async fn wait_readable(&self) -> std::io::Result<()> {
+        let mut stale_checked = false;
+        std::future::poll_fn(|cx| loop {
+            match self.0.poll_read_ready(cx) {
+                Poll::Ready(Ok(mut ready)) => {
+                    if stale_checked {
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Ready at once, with no turn of the event loop since
+                    // the receive: noted before it.
+                    ready.clear_ready();
+                    stale_checked = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    stale_checked = true;
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// A connected UDP socket with a random source port, for one exchange at
+/// a time.
+#[derive(Debug)]
+pub struct UdpConn {
+    sock: Socket,
+    /// The local address the kernel chose.
+    pub local: SocketAddr,
+    /// The server.
+    pub peer: SocketAddr,
+    /// Receive buffer, kept with the socket.
+    buf: Vec<u8>,
+    /// When the last datagram went out.
+    sent: std::cell::Cell<Option<std::time::Instant>>,
+    /// How long the last answer on this socket took.
+    last_rtt: Option<std::time::Duration>,
+}
+
+/// Answers that came this fast on a socket (a server on the same machine)
+/// are waited for by polling the socket for up to twice that long, at most
+/// this, before sleeping: waking a sleeping thread costs more than such a
+/// round trip, tens of microseconds when the two ends run on different
+/// CPUs of a virtual machine. Each poll yields the CPU, so a server on the
+/// same CPU runs at once. Slower servers are never polled.
+const POLL_FOR: std::time::Duration = std::time::Duration::from_micros(50);
+
+impl UdpConn {
+    /// Binds an ephemeral port of the server's family and connects it.
+    pub async fn connect(peer: SocketAddr) -> std::io::Result<UdpConn> {
+        let (sock, local) = Socket::bind_connected(peer)?;
+        Ok(UdpConn {
+            sock,
+            local,
+            peer,
+            buf: Vec::new(),
+            sent: std::cell::Cell::new(None),
+            last_rtt: None,
+        })
     }
 
     /// Sends one datagram.
     pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
-        self.sock.send(msg).await.map(|_| ())
+        self.sock.send(msg).await?;
+        self.sent.set(Some(std::time::Instant::now()));
+        Ok(())
     }
 
-    /// Waits for a datagram that `accept` approves, until `deadline`.
-    /// `rejected` is told about every datagram skipped.
+    /// Waits for a datagram that `check` accepts, until `deadline`;
+    /// `skipped` is told why each other one was skipped.
     pub async fn recv_matching(
-        &self,
+        &mut self,
         deadline: Instant,
-        accept: impl Fn(&[u8]) -> Result<(), String>,
-        mut rejected: impl FnMut(String),
+        mut check: impl FnMut(&[u8]) -> Verdict,
+        mut skipped: impl FnMut(String),
     ) -> Result<Vec<u8>, RecvError> {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        if self.buf.len() < MAX_DATAGRAM {
+            self.buf = vec![0u8; MAX_DATAGRAM];
+        }
+        let sent = self.sent.get();
+        let mut judge = |datagram: &[u8]| match check(datagram) {
+            Verdict::Accept => Some(datagram.to_vec()),
+            Verdict::Skip(why) => {
+                skipped(why);
+                None
+            }
+            Verdict::Quiet => None,
+        };
+        let poll_until = match (sent, self.last_rtt) {
+            (Some(at), Some(rtt)) if rtt <= POLL_FOR => Some(at + (rtt * 2).min(POLL_FOR)),
+            _ => None,
+        };
+        if let Some(until) = poll_until {
+            while std::time::Instant::now() < until {
+                match self.sock.try_recv(&mut self.buf) {
+                    Ok(Some(n)) => {
+                        if let Some(answer) = judge(&self.buf[..n]) {
+                            self.last_rtt = sent.map(|at| at.elapsed());
+                            return Ok(answer);
+                        }
+                    }
+                    Ok(None) => std::thread::yield_now(),
+                    Err(e) => return Err(RecvError::Io(e)),
+                }
+            }
+        }
+        let mut fresh = true;
         loop {
-            let n = match tokio::time::timeout_at(deadline, self.sock.recv(&mut buf)).await {
+            let recv = self.sock.recv(&mut self.buf, fresh);
+            fresh = false;
+            let n = match tokio::time::timeout_at(deadline, recv).await {
                 Err(_) => return Err(RecvError::Timeout),
                 Ok(Err(e)) => return Err(RecvError::Io(e)),
                 Ok(Ok(n)) => n,
             };
-            let datagram = &buf[..n];
-            match accept(datagram) {
-                Ok(()) => return Ok(datagram.to_vec()),
-                Err(why) => rejected(why),
+            if let Some(answer) = judge(&self.buf[..n]) {
+                self.last_rtt = sent.map(|at| at.elapsed());
+                return Ok(answer);
             }
         }
+    }
+}
+
+/// How long a message ID stays out of use on a shared socket after its
+/// exchange ended (answered, timed out, abandoned): replies that come later
+/// are dropped quietly instead of being taken for strays.
+const RETIRED_IDS: usize = 4096;
+
+/// One socket shared by lookups in flight; see the module documentation.
+#[derive(Debug)]
+pub struct UdpMux {
+    sock: Socket,
+    /// The local address the kernel chose.
+    pub local: SocketAddr,
+    /// The server.
+    pub peer: SocketAddr,
+    state: RefCell<MuxState>,
+}
+
+#[derive(Debug)]
+struct MuxState {
+    /// The lookups waiting for a reply, by message ID.
+    waiting: HashMap<u16, Rc<Waiter>>,
+    /// Per message ID: in use (waiting or retired)?
+    busy: Vec<bool>,
+    /// Retired IDs, oldest first.
+    retired: VecDeque<u16>,
+    /// Registration counter (to find the oldest waiter).
+    next_seq: u64,
+    /// The socket failed for good: no new registrations.
+    broken: bool,
+}
+
+#[derive(Debug, Default)]
+struct Waiter {
+    seq: u64,
+    inbox: RefCell<VecDeque<std::io::Result<Vec<u8>>>>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Waiter {
+    fn push(&self, item: std::io::Result<Vec<u8>>) {
+        self.inbox.borrow_mut().push_back(item);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<Vec<u8>>> {
+        match self.inbox.borrow_mut().pop_front() {
+            Some(item) => Poll::Ready(item),
+            None => {
+                *self.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// A copy of a socket error for each lookup it concerns.
+fn copy_error(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+impl UdpMux {
+    /// Binds an ephemeral port of the server's family and connects it. The
+    /// caller runs [`UdpMux::read_loop`] beside the lookups.
+    pub async fn connect(peer: SocketAddr) -> std::io::Result<UdpMux> {
+        let (sock, local) = Socket::bind_connected(peer)?;
+        Ok(UdpMux {
+            sock,
+            local,
+            peer,
+            state: RefCell::new(MuxState {
+                waiting: HashMap::new(),
+                busy: vec![false; usize::from(u16::MAX) + 1],
+                retired: VecDeque::new(),
+                next_seq: 0,
+                broken: false,
+            }),
+        })
+    }
+
+    /// Exchanges waiting on this socket.
+    pub fn in_flight(&self) -> usize {
+        self.state.borrow().waiting.len()
+    }
+
+    /// Whether `id` is free for a new exchange on this socket.
+    pub fn is_free(&self, id: u16) -> bool {
+        let st = self.state.borrow();
+        !st.broken && !st.busy[usize::from(id)]
+    }
+
+    /// Claims `id` for an exchange; None when it is in use (or was lately,
+    /// or the socket failed): the caller then uses a socket of its own.
+    pub fn register(self: &Rc<Self>, id: u16) -> Option<Ticket> {
+        let mut st = self.state.borrow_mut();
+        if st.broken || st.busy[usize::from(id)] {
+            return None;
+        }
+        st.busy[usize::from(id)] = true;
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        let waiter = Rc::new(Waiter {
+            seq,
+            ..Waiter::default()
+        });
+        st.waiting.insert(id, waiter.clone());
+        Some(Ticket {
+            mux: self.clone(),
+            id,
+            waiter,
+        })
+    }
+
+    /// Receives datagrams for the waiting lookups, until the socket fails
+    /// for good (run it as a task; abort it when the lookups are done).
+    pub async fn read_loop(self: Rc<Self>) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            match self.sock.recv(&mut buf, false).await {
+                Ok(n) => self.dispatch(&buf[..n]),
+                Err(e) => {
+                    // An ICMP error concerns the server, so every lookup
+                    // waiting for it; other errors end this socket's use.
+                    let transient = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionRefused
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::Interrupted
+                    );
+                    let mut st = self.state.borrow_mut();
+                    if !transient {
+                        st.broken = true;
+                    }
+                    let waiting: Vec<Rc<Waiter>> = st.waiting.values().cloned().collect();
+                    drop(st);
+                    for w in waiting {
+                        w.push(Err(copy_error(&e)));
+                    }
+                    if !transient {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands a datagram to the lookup waiting for its ID.
+    fn dispatch(&self, datagram: &[u8]) {
+        let st = self.state.borrow();
+        let id = match datagram {
+            [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
+            _ => None,
+        };
+        let to = match id {
+            Some(id) if st.waiting.contains_key(&id) => st.waiting.get(&id).cloned(),
+            // A late reply to an exchange that is over: nobody's business.
+            Some(id) if st.busy[usize::from(id)] => None,
+            // A stray: the oldest waiter reports and skips it.
+            _ => st.waiting.values().min_by_key(|w| w.seq).cloned(),
+        };
+        drop(st);
+        if let Some(w) = to {
+            w.push(Ok(datagram.to_vec()));
+        }
+    }
+
+    /// Sends one datagram. Every [`BURST`] datagrams on shared sockets,
+    /// the thread lets others run first: many lookups start at once, and
+    /// a server on the same CPU would otherwise get no turn to read its
+    /// queries before its socket overflows.
+    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+        let sent = SENT.with(|n| {
+            let sent = n.get().wrapping_add(1);
+            n.set(sent);
+            sent
+        });
+        if sent % BURST == 0 {
+            std::thread::yield_now();
+        }
+        self.sock.send(msg).await
+    }
+}
+
+/// Datagrams sent on shared sockets between two turns given to other
+/// threads.
+const BURST: u32 = 64;
+
+thread_local! {
+    /// Datagrams sent on shared sockets by this thread.
+    static SENT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// One exchange's claim on a shared socket: its message ID. Dropping it
+/// ends the exchange (the ID is retired for a while).
+#[derive(Debug)]
+pub struct Ticket {
+    mux: Rc<UdpMux>,
+    id: u16,
+    waiter: Rc<Waiter>,
+}
+
+impl Ticket {
+    /// The socket's local address.
+    pub fn local(&self) -> SocketAddr {
+        self.mux.local
+    }
+
+    /// Sends the query.
+    pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+        self.mux.send(msg).await
+    }
+
+    /// Like [`UdpConn::recv_matching`], for the datagrams handed to this
+    /// exchange.
+    pub async fn recv_matching(
+        &self,
+        deadline: Instant,
+        mut check: impl FnMut(&[u8]) -> Verdict,
+        mut skipped: impl FnMut(String),
+    ) -> Result<Vec<u8>, RecvError> {
+        loop {
+            let next = std::future::poll_fn(|cx| self.waiter.poll_next(cx));
+            let datagram = match tokio::time::timeout_at(deadline, next).await {
+                Err(_) => return Err(RecvError::Timeout),
+                Ok(Err(e)) => return Err(RecvError::Io(e)),
+                Ok(Ok(d)) => d,
+            };
+            match check(&datagram) {
+                Verdict::Accept => return Ok(datagram),
+                Verdict::Skip(why) => skipped(why),
+                Verdict::Quiet => {}
+            }
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let Ok(mut st) = self.mux.state.try_borrow_mut() else {
+            return;
+        };
+        st.waiting.remove(&self.id);
+        st.retired.push_back(self.id);
+        if st.retired.len() > RETIRED_IDS {
+            if let Some(old) = st.retired.pop_front() {
+                st.busy[usize::from(old)] = false;
+            }
+        }
+    }
+}
+
+/// Exchanges in flight on one shared socket at most: a socket's receive
+/// buffer (about 200 KiB by default) holds a few hundred small answers, so
+/// a run with more lookups in flight spreads them over more sockets.
+const PER_SOCKET: usize = 64;
+
+/// The shared sockets of a run, per server address, with their reader
+/// tasks (stopped when this is dropped). Needs a [`tokio::task::LocalSet`].
+#[derive(Debug, Default)]
+pub struct MuxPool {
+    muxes: RefCell<Vec<Rc<UdpMux>>>,
+    readers: RefCell<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl MuxPool {
+    /// Claims `id` on a shared socket to `peer` with room, opening one if
+    /// all are full. None: the ID is taken (or the socket could not be
+    /// opened); the caller then uses a socket of its own.
+    pub async fn register(&self, peer: SocketAddr, id: u16) -> Option<Ticket> {
+        if let Some(t) = self.register_existing(peer, id) {
+            return Some(t);
+        }
+        if self.has_room(peer) {
+            // There is room, but the ID is taken there.
+            return None;
+        }
+        let mux = Rc::new(UdpMux::connect(peer).await.ok()?);
+        let ticket = mux.register(id);
+        let reader = tokio::task::spawn_local(mux.clone().read_loop());
+        self.readers.borrow_mut().push(reader);
+        self.muxes.borrow_mut().push(mux);
+        ticket
+    }
+
+    fn register_existing(&self, peer: SocketAddr, id: u16) -> Option<Ticket> {
+        let muxes = self.muxes.borrow();
+        let mux = muxes
+            .iter()
+            .find(|m| m.peer == peer && m.in_flight() < PER_SOCKET)?;
+        mux.register(id)
+    }
+
+    fn has_room(&self, peer: SocketAddr) -> bool {
+        self.muxes
+            .borrow()
+            .iter()
+            .any(|m| m.peer == peer && m.in_flight() < PER_SOCKET)
+    }
+
+    /// Whether `id` is free on every shared socket to `peer`.
+    pub fn is_free(&self, peer: SocketAddr, id: u16) -> bool {
+        self.muxes
+            .borrow()
+            .iter()
+            .filter(|m| m.peer == peer)
+            .all(|m| m.is_free(id))
+    }
+}
+
+impl Drop for MuxPool {
+    fn drop(&mut self) {
+        for r in self.readers.borrow().iter() {
+            r.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query-like datagram: the ID, then a marker byte.
+    fn datagram(id: u16, marker: u8) -> Vec<u8> {
+        let mut d = id.to_be_bytes().to_vec();
+        d.push(marker);
+        d
+    }
+
+    fn marker(d: &[u8]) -> u8 {
+        d[2]
+    }
+
+    /// Runs `f` on a one-thread runtime inside a LocalSet, as `+parallel` does.
+    fn local<F: std::future::Future<Output = ()>>(f: F) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(tokio::task::LocalSet::new().run_until(f));
+    }
+
+    fn accept_all(_: &[u8]) -> Verdict {
+        Verdict::Accept
+    }
+
+    #[test]
+    fn shared_socket_hands_each_reply_to_its_id_and_strays_to_the_oldest() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            let first = pool.register(peer, 1).await.unwrap();
+            let second = pool.register(peer, 2).await.unwrap();
+            assert!(pool.register(peer, 2).await.is_none(), "ID in use");
+            assert_eq!(first.local(), second.local(), "one socket");
+            first.send(&datagram(1, 0)).await.unwrap();
+            let mut buf = [0u8; 64];
+            let (_, client) = server.recv_from(&mut buf).unwrap();
+            // Replies in reverse order, and a stray with an unknown ID.
+            for d in [datagram(2, 20), datagram(9, 90), datagram(1, 10)] {
+                server.send_to(&d, client).unwrap();
+            }
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let got = second
+                .recv_matching(deadline, accept_all, |_| {})
+                .await
+                .unwrap();
+            assert_eq!(marker(&got), 20);
+            // The stray goes to the oldest waiter, which skips it.
+            let mut skipped = Vec::new();
+            let got = first
+                .recv_matching(
+                    deadline,
+                    |d| {
+                        if marker(d) == 90 {
+                            Verdict::Skip("stray".into())
+                        } else {
+                            Verdict::Accept
+                        }
+                    },
+                    |why| skipped.push(why),
+                )
+                .await
+                .unwrap();
+            assert_eq!(marker(&got), 10);
+            assert_eq!(skipped, ["stray"]);
+            // Done: the IDs are retired, and late copies dropped quietly.
+            drop(first);
+            drop(second);
+            assert!(!pool.is_free(peer, 1));
+            let third = pool.register(peer, 3).await.unwrap();
+            for d in [datagram(1, 11), datagram(2, 21), datagram(3, 30)] {
+                server.send_to(&d, client).unwrap();
+            }
+            let got = third
+                .recv_matching(deadline, accept_all, |_| {})
+                .await
+                .unwrap();
+            assert_eq!(marker(&got), 30, "late copies never reach a lookup");
+        });
+    }
+
+    #[test]
+    fn shared_socket_times_out_and_keeps_the_id_out_of_use() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            let ticket = pool.register(peer, 7).await.unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_millis(50);
+            let got = ticket.recv_matching(deadline, accept_all, |_| {}).await;
+            assert!(matches!(got, Err(RecvError::Timeout)));
+            drop(ticket);
+            // A retry with the same ID needs a socket of its own.
+            assert!(pool.register(peer, 7).await.is_none());
+            assert!(pool.register(peer, 8).await.is_some());
+        });
+    }
+
+    #[test]
+    fn full_shared_sockets_make_room_on_another() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            let tickets: Vec<Ticket> = {
+                let mut v = Vec::new();
+                for id in 0..=PER_SOCKET as u16 {
+                    v.push(pool.register(peer, id).await.unwrap());
+                }
+                v
+            };
+            assert_ne!(tickets[0].local(), tickets[PER_SOCKET].local());
+            assert_eq!(tickets[0].local(), tickets[PER_SOCKET - 1].local());
+        });
+    }
+
+    #[test]
+    fn refused_datagrams_fail_every_waiting_exchange() {
+        local(async {
+            // A port nobody listens on: the kernel answers with ICMP.
+            let gone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let peer = gone.local_addr().unwrap();
+            drop(gone);
+            let pool = MuxPool::default();
+            let a = pool.register(peer, 1).await.unwrap();
+            let b = pool.register(peer, 2).await.unwrap();
+            a.send(&datagram(1, 0)).await.unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            for t in [&a, &b] {
+                match t.recv_matching(deadline, accept_all, |_| {}).await {
+                    Err(RecvError::Io(e)) => {
+                        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn own_socket_skips_quietly_and_reports_the_rest() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut conn = UdpConn::connect(server.local_addr().unwrap())
+                .await
+                .unwrap();
+            conn.send(&datagram(5, 0)).await.unwrap();
+            let mut buf = [0u8; 64];
+            let (_, client) = server.recv_from(&mut buf).unwrap();
+            assert_eq!(client, conn.local);
+            for d in [datagram(4, 40), datagram(6, 60), datagram(5, 50)] {
+                server.send_to(&d, client).unwrap();
+            }
+            let mut skipped = Vec::new();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let got = conn
+                .recv_matching(
+                    deadline,
+                    |d| match marker(d) {
+                        40 => Verdict::Quiet,
+                        60 => Verdict::Skip("wrong".into()),
+                        _ => Verdict::Accept,
+                    },
+                    |why| skipped.push(why),
+                )
+                .await
+                .unwrap();
+            assert_eq!(marker(&got), 50);
+            assert_eq!(skipped, ["wrong"]);
+        });
+    }
+
+    #[test]
+    fn a_fast_server_is_polled_and_every_reply_still_checked() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut conn = UdpConn::connect(server.local_addr().unwrap())
+                .await
+                .unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let mut buf = [0u8; 64];
+            for round in 0..3u8 {
+                conn.send(&datagram(1, round)).await.unwrap();
+                let (_, client) = server.recv_from(&mut buf).unwrap();
+                for d in [datagram(4, 40), datagram(6, 60), datagram(5, 50 + round)] {
+                    server.send_to(&d, client).unwrap();
+                }
+                let mut skipped = Vec::new();
+                let got = conn
+                    .recv_matching(
+                        deadline,
+                        |d| match marker(d) {
+                            40 => Verdict::Quiet,
+                            60 => Verdict::Skip("wrong".into()),
+                            _ => Verdict::Accept,
+                        },
+                        |why| skipped.push(why),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(marker(&got), 50 + round);
+                assert_eq!(skipped, ["wrong"]);
+            }
+            assert!(conn.last_rtt.is_some());
+        });
     }
 }

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch;
 mod damaged;
 mod encrypted;
 mod generate;

@@ -146,7 +146,7 @@ impl MessageType {
 pub enum EventError {
     /// The payload is not a valid `dnstap.Dnstap` protobuf.
     #[error("not a valid dnstap protobuf: {0}")]
-    Protobuf(#[from] prost::DecodeError),
+    Protobuf(#[from] super::decode::DecodeError),
     /// A Dnstap envelope without a Message (a type this reader does not know).
     #[error("dnstap record of type {0} has no message")]
     NoMessage(i32),
@@ -212,12 +212,32 @@ fn time_from(sec: Option<u64>, nsec: Option<u32>) -> Option<Timestamp> {
 }
 
 impl Event {
-    /// Decodes a Frame Streams data payload.
+    /// Decodes a Frame Streams data payload. The bytes fields kept are
+    /// slices of `payload` (no copies); see [`super::decode`].
     pub fn from_payload(offset: Option<u64>, payload: Bytes) -> Result<Event, EventError> {
-        let record = <pb::Dnstap as prost::Message>::decode(payload)?;
-        let mut event = Event::from_pb(record)?;
-        event.offset = offset;
-        Ok(event)
+        let raw = super::decode::decode(&payload)?;
+        let Some(m) = raw.message else {
+            return Err(EventError::NoMessage(raw.dtype));
+        };
+        let slice = |s: Option<super::decode::Span>| s.map(|s| payload.slice(s));
+        let addr = |s: Option<super::decode::Span>| s.and_then(|s| ip_from(&payload[s]));
+        Ok(Event {
+            offset,
+            identity: slice(raw.identity),
+            version: slice(raw.version),
+            mtype: MessageType(m.mtype),
+            family: m.socket_family,
+            protocol: m.socket_protocol.map(Protocol::from_pb),
+            http_protocol: m.http_protocol,
+            query_addr: addr(m.query_address),
+            query_port: m.query_port.and_then(|p| u16::try_from(p).ok()),
+            response_addr: addr(m.response_address),
+            response_port: m.response_port.and_then(|p| u16::try_from(p).ok()),
+            query_time: time_from(m.query_time_sec, m.query_time_nsec),
+            response_time: time_from(m.response_time_sec, m.response_time_nsec),
+            query_message: slice(m.query_message),
+            response_message: slice(m.response_message),
+        })
     }
 
     /// Converts a decoded record.

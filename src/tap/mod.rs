@@ -2,6 +2,7 @@
 //! framing (`frame`), streaming file I/O (`reader`, `writer`) and the
 //! conversion of records into typed events for rendering (`event`).
 
+pub mod decode;
 pub mod event;
 pub mod frame;
 pub mod pb;

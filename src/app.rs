@@ -488,6 +488,8 @@ fn read_and_plan(
                 if !flush(&mut batcher, &mut tx, None) {
                     return;
                 }
+                // The queries still waiting let go of this arena.
+                pairer.detach();
                 arena.renew();
             }
         }

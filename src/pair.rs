@@ -12,7 +12,7 @@
 //! responses-with-queries, BIND's CLIENT_RESPONSE) needs no partner.
 //! No I/O, no clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
@@ -22,6 +22,10 @@ use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 /// Ten thousand queries in flight is far more than any capture holds, and
 /// keeps the table a few MiB at most.
 pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// How many stored queries may share the caller's buffers before they are
+/// copied anyway (for callers that never call [`Pairer::detach`]).
+const MAX_ATTACHED: usize = 4096;
 
 /// What the renderer is asked to show.
 #[derive(Debug, Clone)]
@@ -71,8 +75,9 @@ impl Key {
 #[derive(Debug)]
 struct Pending {
     seq: u64,
-    /// The query event, stripped of any response and copied out of the
-    /// reader's buffer so it does not pin it.
+    /// The query event, without any response message. Until
+    /// [`Pairer::detach`] it may share the reader's buffer; after, it has
+    /// its bytes to itself.
     query: Event,
     answered: bool,
     /// The query asks for a zone transfer (several responses expected).
@@ -106,6 +111,16 @@ fn detached_query(event: &Event) -> Event {
         identity: take(&event.identity),
         version: take(&event.version),
         query_message: take(&event.query_message),
+        ..query_part(event)
+    }
+}
+
+/// The query half of an event, sharing its bytes.
+fn query_part(event: &Event) -> Event {
+    Event {
+        identity: event.identity.clone(),
+        version: event.version.clone(),
+        query_message: event.query_message.clone(),
         response_message: None,
         offset: event.offset,
         mtype: event.mtype,
@@ -123,6 +138,13 @@ fn detached_query(event: &Event) -> Event {
 
 /// The pairing state. Feed events with [`Pairer::push`], then call
 /// [`Pairer::finish`] once.
+///
+/// Outstanding queries are kept by key, and their order in a queue of
+/// `(seq, key)` from which answered ones are dropped lazily (an entry whose
+/// key now maps to another `seq`, or to nothing, is stale); the queue is
+/// compacted when stale entries outnumber live ones, so it stays within
+/// twice the table. A stored query shares the caller's buffer until
+/// [`Pairer::detach`]: most are answered before that, and never copied.
 #[derive(Debug)]
 pub struct Pairer {
     capacity: usize,
@@ -130,7 +152,10 @@ pub struct Pairer {
     /// foldhash, seeded per process: several times cheaper than SipHash
     /// on these small keys, and the table is bounded by `capacity`.
     pending: HashMap<Key, Pending, foldhash::fast::RandomState>,
-    order: BTreeMap<u64, Key>,
+    order: VecDeque<(u64, Key)>,
+    /// Queries stored since the last [`Pairer::detach`] (some may be
+    /// answered already).
+    attached: Vec<(u64, Key)>,
 }
 
 impl Default for Pairer {
@@ -146,7 +171,8 @@ impl Pairer {
             capacity: capacity.max(1),
             next_seq: 0,
             pending: HashMap::default(),
-            order: BTreeMap::new(),
+            order: VecDeque::new(),
+            attached: Vec::new(),
         }
     }
 
@@ -163,50 +189,90 @@ impl Pairer {
         }
     }
 
+    /// Gives every query still waiting its own copy of its bytes, so that
+    /// the buffer the events came in can go. The reader calls it before it
+    /// starts a new buffer.
+    pub fn detach(&mut self) {
+        for (seq, key) in self.attached.drain(..) {
+            if let Some(p) = self.pending.get_mut(&key) {
+                if p.seq == seq {
+                    p.query = detached_query(&p.query);
+                }
+            }
+        }
+    }
+
     fn push_query(&mut self, event: Event, out: &mut Vec<Item>) {
         let key = event
             .query_message
             .as_deref()
             .and_then(|m| Key::of(&event, m));
         if let Some(key) = key {
-            self.insert(key, detached_query(&event), out);
+            self.insert(key, query_part(&event), out);
         }
         out.push(Item::Query(event));
+    }
+
+    /// Whether the queue entry `(seq, key)` is an outstanding query.
+    fn is_live(&self, seq: u64, key: &Key) -> bool {
+        self.pending.get(key).is_some_and(|p| p.seq == seq)
+    }
+
+    /// Removes and returns the oldest outstanding query.
+    fn pop_oldest(&mut self) -> Option<Pending> {
+        while let Some((seq, key)) = self.order.pop_front() {
+            if self.is_live(seq, &key) {
+                return self.pending.remove(&key);
+            }
+        }
+        None
     }
 
     fn insert(&mut self, key: Key, query: Event, out: &mut Vec<Item>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(old) = self.pending.remove(&key) {
-            self.order.remove(&old.seq);
             if !old.answered {
                 out.push(Item::Unanswered(old.query));
             }
         }
         while self.pending.len() >= self.capacity {
-            let Some((_, oldest)) = self.order.pop_first() else {
+            let Some(old) = self.pop_oldest() else {
                 break;
             };
-            if let Some(old) = self.pending.remove(&oldest) {
-                if !old.answered {
-                    out.push(Item::Unanswered(old.query));
-                }
+            if !old.answered {
+                out.push(Item::Unanswered(old.query));
             }
         }
-        self.order.insert(seq, key.clone());
+        let xfr = query
+            .query_message
+            .as_deref()
+            .and_then(crate::dns::wire::first_qtype)
+            .is_some_and(crate::dns::xfr::is_xfr);
+        self.order.push_back((seq, key.clone()));
+        if self.attached.len() >= MAX_ATTACHED {
+            self.detach();
+        }
+        self.attached.push((seq, key.clone()));
         self.pending.insert(
             key,
             Pending {
                 seq,
-                xfr: query
-                    .query_message
-                    .as_deref()
-                    .and_then(crate::dns::wire::first_qtype)
-                    .is_some_and(crate::dns::xfr::is_xfr),
+                xfr,
                 query,
                 answered: false,
             },
         );
+        self.compact();
+    }
+
+    /// Drops stale queue entries once they outnumber the live ones.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.pending.len() + 64 {
+            let pending = &self.pending;
+            self.order
+                .retain(|(seq, key)| pending.get(key).is_some_and(|p| p.seq == *seq));
+        }
     }
 
     fn push_response(&mut self, event: Event, out: &mut Vec<Item>) {
@@ -225,10 +291,7 @@ impl Pairer {
                     (p.query.query_time, true)
                 }
                 Some(_) => match self.pending.remove(&k) {
-                    Some(p) => {
-                        self.order.remove(&p.seq);
-                        (p.query.query_time, true)
-                    }
+                    Some(p) => (p.query.query_time, true),
                     None => (None, false),
                 },
                 None => (None, false),
@@ -245,11 +308,9 @@ impl Pairer {
 
     /// Ends the stream: every query still without a response, oldest first.
     pub fn finish(mut self, out: &mut Vec<Item>) {
-        while let Some((_, key)) = self.order.pop_first() {
-            if let Some(p) = self.pending.remove(&key) {
-                if !p.answered {
-                    out.push(Item::Unanswered(p.query));
-                }
+        while let Some(p) = self.pop_oldest() {
+            if !p.answered {
+                out.push(Item::Unanswered(p.query));
             }
         }
     }
@@ -384,7 +445,7 @@ mod tests {
             p.push(event(9, 1, port, 1), &mut out);
             p.push(event(10, 1, port, 2), &mut out);
         }
-        assert!(p.pending.is_empty() && p.order.is_empty());
+        assert!(p.pending.is_empty() && p.order.len() <= 64);
         // A duplicate response has no partner any more.
         p.push(event(10, 1, 7, 3), &mut out);
         assert!(matches!(
@@ -394,6 +455,52 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn an_old_unanswered_query_keeps_its_place_while_the_queue_stays_small() {
+        let mut p = Pairer::new(10);
+        let mut out = Vec::new();
+        p.push(event(9, 9, 1, 1), &mut out);
+        for port in 2..20_000u16 {
+            p.push(event(9, 1, port, 1), &mut out);
+            p.push(event(10, 1, port, 2), &mut out);
+        }
+        assert!(
+            p.order.len() <= 2 * p.pending.len() + 64,
+            "{}",
+            p.order.len()
+        );
+        p.push(event(9, 2, 7, 3), &mut out);
+        out.clear();
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["U1", "U7"]);
+    }
+
+    #[test]
+    fn detached_queries_stop_sharing_the_buffer() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        let q = event(9, 5, 1, 1);
+        let shared = q.query_message.clone().unwrap();
+        p.push(q, &mut out);
+        let stored = |p: &Pairer| {
+            p.pending
+                .values()
+                .next()
+                .unwrap()
+                .query
+                .query_message
+                .clone()
+        };
+        assert_eq!(stored(&p).unwrap().as_ptr(), shared.as_ptr());
+        p.detach();
+        let copy = stored(&p).unwrap();
+        assert_ne!(copy.as_ptr(), shared.as_ptr());
+        assert_eq!(copy, shared);
+        // Pairing is unchanged.
+        p.push(event(10, 5, 1, 4), &mut out);
+        assert_eq!(kinds(&out), ["Q1", "R1@1"]);
     }
 
     #[test]

@@ -20,8 +20,13 @@ pub const MAX_LABEL_LEN: usize = 63;
 /// with the root label 0).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Name {
-    wire: Vec<u8>,
+    /// Inline up to 64 bytes (nearly every name), so reading a message
+    /// allocates nothing per name.
+    wire: NameBuf,
 }
+
+/// The storage of a name's wire form.
+type NameBuf = smallvec::SmallVec<[u8; 64]>;
 
 impl Default for Name {
     fn default() -> Name {
@@ -64,7 +69,9 @@ pub enum NameTextError {
 impl Name {
     /// The root name ".".
     pub fn root() -> Name {
-        Name { wire: vec![0] }
+        Name {
+            wire: smallvec::smallvec![0],
+        }
     }
 
     /// The name in uncompressed wire form, root label included.
@@ -103,7 +110,7 @@ impl Name {
             });
         }
         Ok(Name {
-            wire: wire.to_vec(),
+            wire: NameBuf::from_slice(wire),
         })
     }
 
@@ -139,7 +146,7 @@ impl Name {
         }
         let err_text = || text.to_string();
         let bytes = text.as_bytes();
-        let mut wire = Vec::with_capacity(bytes.len() + 2);
+        let mut wire = NameBuf::with_capacity(bytes.len() + 2);
         let mut label: Vec<u8> = Vec::new();
         let mut i = 0;
         // Whether the last thing seen was an unescaped dot ending a label.
@@ -202,7 +209,7 @@ impl Name {
     /// Reverse-lookup name for `-x`: 192.0.2.1 → `1.2.0.192.in-addr.arpa.`,
     /// IPv6 → nibbles under `ip6.arpa.` (RFC 3596 §2.5).
     pub fn reverse(addr: IpAddr) -> Name {
-        let mut wire = Vec::with_capacity(74);
+        let mut wire = NameBuf::new();
         match addr {
             IpAddr::V4(v4) => {
                 for octet in v4.octets().iter().rev() {
@@ -232,7 +239,7 @@ impl Name {
     }
 }
 
-fn push_label(wire: &mut Vec<u8>, label: &[u8], text: &str) -> Result<(), NameTextError> {
+fn push_label(wire: &mut NameBuf, label: &[u8], text: &str) -> Result<(), NameTextError> {
     if label.len() > MAX_LABEL_LEN {
         return Err(NameTextError::LabelTooLong {
             text: text.to_string(),
@@ -271,7 +278,7 @@ impl<'a> Iterator for Labels<'a> {
 /// pointer, if any). Pointers must go strictly backwards, which rules out
 /// loops; names longer than 255 bytes are rejected. Never panics.
 pub fn read_name(msg: &[u8], pos: usize) -> Result<(Name, usize), WireError> {
-    let mut wire = Vec::with_capacity(32);
+    let mut wire = NameBuf::new();
     let mut cur = pos;
     let mut end: Option<usize> = None;
     // Every pointer must point before the start of the label run that holds it.

@@ -72,36 +72,29 @@ fn pad_to(out: &mut String, line_start: usize, stop: usize) {
 
 /// [`pad_to`] for a caller that knows its column: returns the new column.
 fn pad(out: &mut String, col: usize, stop: usize) -> usize {
+    const TABS: &str = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+    const SPACES: &str = "                ";
+    let push = |out: &mut String, run: &'static str, mut n: usize| {
+        while n > 0 {
+            let k = n.min(run.len());
+            out.push_str(&run[..k]);
+            n -= k;
+        }
+    };
     let to = if col >= stop { col + 1 } else { stop };
     let tabs = to / 8 - col / 8;
     if tabs > 0 {
-        for _ in 0..tabs {
-            out.push('\t');
-        }
-        for _ in 0..to % 8 {
-            out.push(' ');
-        }
+        push(out, TABS, tabs);
+        push(out, SPACES, to % 8);
     } else {
-        for _ in col..to {
-            out.push(' ');
-        }
+        push(out, SPACES, to - col);
     }
     to
 }
 
 /// Appends a decimal number without going through `core::fmt`.
-pub fn push_u32(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+pub fn push_u32(out: &mut String, n: u32) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left

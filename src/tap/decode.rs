@@ -609,6 +609,38 @@ mod tests {
     }
 
     #[test]
+    fn the_straight_line_agrees_with_the_general_loop() {
+        // Records in field order (as prost writes them), then each with one
+        // byte changed: where the straight line takes one, it finds what
+        // the general loop finds.
+        let mut sample = full();
+        let mut payloads = vec![sample.encode_to_vec()];
+        sample.message.as_mut().unwrap().policy = None;
+        payloads.push(sample.encode_to_vec());
+        sample.extra = None;
+        sample.message.as_mut().unwrap().http_protocol = None;
+        payloads.push(sample.encode_to_vec());
+        payloads.push(pb::Dnstap::default().encode_to_vec());
+        let mut taken = 0;
+        for base in payloads {
+            for i in 0..base.len() {
+                for byte in [0x00, 0x01, 0x7f, 0x80, 0xff, base[i] ^ 0x08] {
+                    let mut p = base.clone();
+                    p[i] = byte;
+                    if let Some(fast) = decode_in_order(&p) {
+                        taken += 1;
+                        assert_eq!(Ok(fast), decode_any_order(&p), "{p:02x?}");
+                    }
+                }
+                if let Some(fast) = decode_in_order(&base[..i]) {
+                    assert_eq!(Ok(fast), decode_any_order(&base[..i]));
+                }
+            }
+        }
+        assert!(taken > 100, "{taken}");
+    }
+
+    #[test]
     fn deep_groups_stop_at_the_limit() {
         // 150 nested groups of field 6: starts, then ends.
         let mut deep = vec![0x33u8; 150];

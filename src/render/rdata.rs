@@ -182,7 +182,7 @@ fn render(
     match rtype {
         types::A => match class {
             types::CLASS_IN | types::CLASS_HS => {
-                let _ = write!(out, "{}", rd.ipv4()?);
+                super::push_ip(out, std::net::IpAddr::V4(rd.ipv4()?));
             }
             types::CLASS_CH => {
                 // CHAOS A (RFC 1035 §3.4.1 as BIND implements it): domain + octal address.
@@ -209,11 +209,13 @@ fn render(
             out.push(' ');
             write_name(out, &rd.name()?);
             for _ in 0..5 {
-                let _ = write!(out, " {}", rd.u32()?);
+                out.push(' ');
+                super::dig::push_u32(out, rd.u32()?);
             }
         }
         types::MX | types::AFSDB | types::RT | types::KX | types::LP => {
-            let _ = write!(out, "{} ", rd.u16()?);
+            super::dig::push_u32(out, u32::from(rd.u16()?));
+            out.push(' ');
             write_name(out, &rd.name()?);
         }
         types::RP | types::MINFO | types::TALINK => {

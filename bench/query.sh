@@ -9,10 +9,11 @@
 # min–max. Batch: BATCH queries in one process, once per tool per round.
 #
 # Usage: bench/query.sh                      (RUNS=20 ROUNDS=3 BATCH=1000)
+#        BATCH_ROUNDS=11 bench/query.sh     (batch rounds, default 7)
 #        UPDATE_DOC=1 bench/query.sh         (also rewrites the query block of BENCHMARKS.md)
 # Other knobs: QTAP=path (skip the cargo build), KEEP=1 (keep the temp dir),
-# QTAP_BATCH_OPTS="..." (the opt-in concurrency option of `qtap -f`, once it
-# exists, e.g. "--concurrency 64").
+# QTAP_BATCH_OPTS="..." (qtap's opt-in concurrency for `-f`, default
+# "+parallel=64"; set it empty to leave that row out).
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -21,8 +22,9 @@ set -euo pipefail
 RUNS=${RUNS:-20}
 ROUNDS=${ROUNDS:-3}
 BATCH=${BATCH:-1000}
+BATCH_ROUNDS=${BATCH_ROUNDS:-7}
 UPDATE_DOC=${UPDATE_DOC:-0}
-QTAP_BATCH_OPTS=${QTAP_BATCH_OPTS:-}
+QTAP_BATCH_OPTS=${QTAP_BATCH_OPTS-+parallel=64}
 
 bench_init
 
@@ -32,6 +34,7 @@ need knotd knot
 need knotc knot
 need kdig knot-dnsutils
 need dig bind9-dnsutils
+need dnsperf dnsperf
 build_qtap
 
 port=$(free_port)
@@ -140,16 +143,23 @@ run_batch() {
 
 : >"$WORK/batch.txt"
 nb=${#batches[@]}
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$BATCH_ROUNDS"); do
     for k in $(seq 0 $((nb - 1))); do
         entry=${batches[$(((k + round) % nb))]}
         name=${entry%%|*}
         read -r ms rc < <(run_batch "${entry##*|}")
         [ "$rc" = 0 ] || log "warning: batch $name exited $rc: $(head -c 300 "$WORK/err")"
         echo "$round $name $ms" >>"$WORK/batch.txt"
-        log "batch round $round/$ROUNDS $name: $ms ms"
+        log "batch round $round/$BATCH_ROUNDS $name: $ms ms"
     done
 done
+
+# The server's own ceiling for the batch figures: dnsperf (a load
+# generator, no output) with 64 queries in flight on the same knotd.
+awk '{ print $1, $2 }' "$WORK/batch.list" >"$WORK/dnsperf.txt"
+server_qps=$(dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/dnsperf.txt" -n 20 -q 64 -c 1 2>/dev/null |
+    awk '/Queries per second/ { printf "%.0f", $4 }')
+log "dnsperf -q 64 against this knotd: ${server_qps:-?} queries/s"
 
 knot_stop
 
@@ -159,7 +169,7 @@ range() { read -r m lo hi < <(stats); printf '%s (%s–%s)' "$(fmt "$m" "$1")" "
 
 report=$WORK/report.md
 {
-    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/query.sh\` (RUNS=$RUNS ROUNDS=$ROUNDS BATCH=$BATCH)."
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/query.sh\` (RUNS=$RUNS ROUNDS=$ROUNDS BATCH=$BATCH BATCH_ROUNDS=$BATCH_ROUNDS)."
     echo
     echo "- Machine: $(machine_desc)"
     echo "- Tools: $(tool_versions | sed 's/; dnstap-read.*//'); $(dig -v 2>&1 | head -n1)."
@@ -185,7 +195,7 @@ report=$WORK/report.md
         echo "| \`$label\` | $cell | $rss | $ratio |"
     done
     echo
-    echo "**Batch: $BATCH queries in one process** — cells: median (min–max) over $ROUNDS rounds."
+    echo "**Batch: $BATCH queries in one process** — cells: median (min–max) over $BATCH_ROUNDS interleaved rounds; ratios per round."
     echo
     echo "| command | wall ms | ms per query | ratio |"
     echo "|---|---:|---:|---|"
@@ -206,6 +216,11 @@ report=$WORK/report.md
     fi
     if [ "$qtap_f_ok" = 0 ] || [ -z "$QTAP_BATCH_OPTS" ]; then
         echo "| \`qtap @SRV -f FILE\` + opt-in concurrency | not implemented yet | | target: ≥ 10× faster than \`dig -f\` |"
+    fi
+    if [ -n "${server_qps:-}" ] && [ "$server_qps" -gt 0 ]; then
+        floor=$(awk -v q="$server_qps" -v b="$BATCH" 'BEGIN { printf "%.1f", b / q * 1000 }')
+        echo
+        echo "Server ceiling: \`dnsperf -q 64 -c 1\` (no output, 64 in flight) gets $server_qps answers/s from this knotd, so $BATCH queries take at least $floor ms at the server alone."
     fi
 } >"$report"
 

@@ -145,17 +145,8 @@ fn write_message_members(out: &mut String, bytes: &[u8]) {
     out.push_str(",\"ARCOUNT\":");
     push_u64(out, h.arcount.into());
     if let Some(q) = msg.first_question() {
-        out.push_str(",\"QNAME\":");
-        push_name(out, &q.name);
-        out.push_str(",\"QTYPE\":");
-        push_u64(out, q.qtype.into());
-        out.push_str(",\"QTYPEname\":\"");
-        push_type_name(out, q.qtype);
-        out.push_str("\",\"QCLASS\":");
-        push_u64(out, q.qclass.into());
-        out.push_str(",\"QCLASSname\":\"");
-        push_class_name(out, q.qclass);
-        out.push('"');
+        out.push(',');
+        write_question_members(out, q, "Q");
     }
     out.push_str(",\"questionRRs\":[");
     for (i, q) in msg.question.iter().enumerate() {
@@ -199,17 +190,34 @@ fn write_message_members(out: &mut String, bytes: &[u8]) {
 
 /// One `questionRRs` object.
 fn write_question(out: &mut String, q: &Question) {
-    out.push_str("{\"NAME\":");
+    out.push('{');
+    write_question_members(out, q, "");
+    out.push('}');
+}
+
+/// `NAME`, `TYPE`, `TYPEname`, `CLASS` and `CLASSname` of a question, each
+/// name after `prefix` (`Q` for the message's own `QNAME`, ...).
+fn write_question_members(out: &mut String, q: &Question, prefix: &str) {
+    let key = |out: &mut String, first: bool, name: &str| {
+        out.push_str(if first { "\"" } else { ",\"" });
+        out.push_str(prefix);
+        out.push_str(name);
+        out.push_str("\":");
+    };
+    key(out, true, "NAME");
     push_name(out, &q.name);
-    out.push_str(",\"TYPE\":");
+    key(out, false, "TYPE");
     push_u64(out, q.qtype.into());
-    out.push_str(",\"TYPEname\":\"");
+    key(out, false, "TYPEname");
+    out.push('"');
     push_type_name(out, q.qtype);
-    out.push_str("\",\"CLASS\":");
+    out.push('"');
+    key(out, false, "CLASS");
     push_u64(out, q.qclass.into());
-    out.push_str(",\"CLASSname\":\"");
+    key(out, false, "CLASSname");
+    out.push('"');
     push_class_name(out, q.qclass);
-    out.push_str("\"}");
+    out.push('"');
 }
 
 /// RDATA text for JSON: presentation form without dig's chunking spaces.

@@ -144,6 +144,40 @@ impl Name {
         if text == "." {
             return Ok(Name::root());
         }
+        if !text.contains('\\') {
+            return Name::from_plain_text(text);
+        }
+        Name::from_escaped_text(text)
+    }
+
+    /// [`Name::from_text`] for text without escapes: the labels are the
+    /// pieces between dots, copied whole.
+    fn from_plain_text(text: &str) -> Result<Name, NameTextError> {
+        let mut wire = NameBuf::new();
+        let mut labels = text.split('.').peekable();
+        while let Some(label) = labels.next() {
+            if label.is_empty() {
+                if labels.peek().is_none() {
+                    // The trailing dot of an absolute name.
+                    break;
+                }
+                return Err(NameTextError::EmptyLabel {
+                    text: text.to_string(),
+                });
+            }
+            push_label(&mut wire, label.as_bytes(), text)?;
+        }
+        wire.push(0);
+        if wire.len() > MAX_NAME_LEN {
+            return Err(NameTextError::NameTooLong {
+                text: text.to_string(),
+            });
+        }
+        Ok(Name { wire })
+    }
+
+    /// [`Name::from_text`] for text with `\X` and `\DDD` escapes.
+    fn from_escaped_text(text: &str) -> Result<Name, NameTextError> {
         let err_text = || text.to_string();
         let bytes = text.as_bytes();
         let mut wire = NameBuf::with_capacity(bytes.len() + 2);
@@ -435,6 +469,40 @@ mod tests {
                     })
                 }
             }
+        }
+    }
+
+    #[test]
+    fn plain_text_names_read_as_the_escaped_reader_reads_them() {
+        let long = "a".repeat(63);
+        let too_long = "b".repeat(64);
+        let mut cases: Vec<String> = [
+            "www.example.com",
+            "www.example.com.",
+            "a",
+            "a.",
+            "..",
+            ".a",
+            "a..b",
+            "a.b..",
+            "-.x",
+            "x\u{e9}.y",
+            "UPPER.case.",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        cases.push(format!("{long}.{long}.{long}.{long}"));
+        cases.push(format!("{long}.{long}.{long}.{}", "c".repeat(61)));
+        cases.push(format!("{long}.{long}.{long}.{}.", "c".repeat(61)));
+        cases.push(format!("x.{too_long}.y"));
+        cases.push(format!("{too_long}..y"));
+        for text in &cases {
+            assert_eq!(
+                Name::from_plain_text(text),
+                Name::from_escaped_text(text),
+                "{text}"
+            );
         }
     }
 

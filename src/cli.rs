@@ -33,9 +33,7 @@ use crate::dns::types::{self, parse_class, parse_type};
                   Unbound's or BIND's) in the same layout, byte for byte as it was shown live.",
     override_usage = "qtap [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] \
                       [name] [type] [class] [+option...] [--tap FILE]\n       \
-                      qtap --read FILE... [+option...]",
-    after_help = crate::generate::help_footer(false),
-    after_long_help = crate::generate::help_footer(true)
+                      qtap --read FILE... [+option...]"
 )]
 pub struct Cli {
     /// Query over TCP (+tcp).
@@ -485,6 +483,15 @@ const LONG_WITH_VALUE: &[&str] = &[
     "--generate",
 ];
 
+/// The clap command with the help footers: `-h` lists the dig words and
+/// the common `+options`, `--help` every one of [`PLUS_OPTIONS`] (see
+/// [`crate::generate::help_footer`]).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+        .after_help(crate::generate::help_footer(false))
+        .after_long_help(crate::generate::help_footer(true))
+}
+
 /// Splits argv into the words for clap and the dig words, then parses both.
 /// `argv` includes the program name.
 pub fn parse<I, T>(argv: I) -> Result<Args, CliError>
@@ -520,7 +527,21 @@ where
             dig.push(word);
         }
     }
-    let cli = Cli::try_parse_from(&gnu).map_err(|e| match e.kind() {
+    // The help footers (every +option) are only built when help is asked
+    // for: they were a quarter of qtap's own start-up work.
+    let wants_help = gnu.iter().skip(1).any(|a| {
+        let a: &str = a.as_ref();
+        a == "-h" || a == "--help"
+    });
+    let cmd = if wants_help {
+        command()
+    } else {
+        <Cli as clap::CommandFactory>::command()
+    };
+    let parsed = cmd
+        .try_get_matches_from(&gnu)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = parsed.map_err(|e| match e.kind() {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
             CliError::Help(e.to_string())
         }
@@ -1706,9 +1727,8 @@ mod tests {
 
     #[test]
     fn short_help_lists_common_options_and_long_help_every_one() {
-        use clap::CommandFactory;
-        let short = Cli::command().render_help().to_string();
-        let long = Cli::command().render_long_help().to_string();
+        let short = command().render_help().to_string();
+        let long = command().render_long_help().to_string();
         for common in [
             "--tcp", "--tls", "--tap", "--read", "+short", "-x ADDR", "--help",
         ] {

@@ -12,10 +12,9 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use clap::CommandFactory;
 use roff::{bold, italic, roman, Inline, Roff};
 
-use crate::cli::{Cli, Generate, PlusKind, PLUS_OPTIONS};
+use crate::cli::{Generate, PlusKind, PLUS_OPTIONS};
 use crate::dns::types;
 use crate::error::exits;
 
@@ -287,13 +286,13 @@ fn long_options_with_value() -> Vec<String> {
 /// The clap command with its defaults filled in (`num_args` is only known
 /// after `build`).
 fn built_command() -> clap::Command {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     cmd.build();
     cmd
 }
 
 fn clap_script(shell: clap_complete::Shell) -> String {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "qtap", &mut buf);
     String::from_utf8_lossy(&buf).into_owned()
@@ -768,7 +767,7 @@ fn long_synopsis() -> String {
 fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     // Options hidden from `-h` (hide_short_help) would lose their only
     // help text in clap_mangen; the man page is the long form of everything.
-    let cmd = Cli::command().mut_args(|a| a.hide_short_help(false));
+    let cmd = crate::cli::command().mut_args(|a| a.hide_short_help(false));
     let man = clap_mangen::Man::new(cmd).date("2026-11-22");
     man.render_title(out)?;
     man.render_name_section(out)?;
@@ -1054,7 +1053,7 @@ mod tests {
             let help = help.replace('-', "\\-").replace('\'', "\\*(Aq");
             assert!(man.contains(&help), "+{name}");
         }
-        for arg in Cli::command().get_arguments() {
+        for arg in crate::cli::command().get_arguments() {
             if let (Some(long), false) = (arg.get_long(), arg.is_hide_set()) {
                 let flag = format!("\\-\\-{}", long.replace('-', "\\-"));
                 assert!(man.matches(&flag).count() >= 2, "--{long}");

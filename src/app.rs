@@ -1199,6 +1199,10 @@ impl<'q> InFlight<'q> {
     }
 }
 
+/// With `+parallel=N`, new lookups start once N / REFILL_SHARE places are
+/// free.
+const REFILL_SHARE: usize = 2;
+
 /// `+parallel=N`: up to N lookups in flight on one thread; each one's
 /// messages are shown and recorded when its turn comes (frames carry their
 /// own times, so the trace still says when each message went and came).
@@ -1223,8 +1227,12 @@ async fn parallel_lookups(
     let mut running = InFlight::new();
     let pause = tokio::time::sleep(PAUSE);
     tokio::pin!(pause);
+    let refill_at = parallel - (parallel / REFILL_SHARE).max(1);
     loop {
-        while running.len() < parallel {
+        // Refill in bursts: the queries go out back to back, which a
+        // server answers with less work than one at a time.
+        let refill = running.len() <= refill_at;
+        while refill && running.len() < parallel {
             let Some(spec) = waiting.next() else { break };
             let target = match targets.get(spec).await {
                 Ok(t) => t,

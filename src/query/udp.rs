@@ -234,6 +234,11 @@ impl UdpConn {
         }
         let mut fresh = true;
         loop {
+            // A server that never stops sending wrong replies must not keep
+            // the deadline from being noticed.
+            if Instant::now() >= deadline {
+                return Err(RecvError::Timeout);
+            }
             let recv = self.sock.recv(&mut self.buf, fresh);
             fresh = false;
             let n = match tokio::time::timeout_at(deadline, recv).await {
@@ -248,6 +253,10 @@ impl UdpConn {
         }
     }
 }
+
+/// Datagrams a shared socket's reader takes in a row before it lets the
+/// other tasks run.
+const FLOOD_YIELD: u32 = 64;
 
 /// How long a message ID stays out of use on a shared socket after its
 /// exchange ended (answered, timed out, abandoned): replies that come later
@@ -289,7 +298,9 @@ struct Waiter {
 impl Waiter {
     fn push(&self, item: std::io::Result<Vec<u8>>) {
         self.inbox.borrow_mut().push_back(item);
-        if let Some(w) = self.waker.borrow_mut().take() {
+        // Taken out first: no borrow is held while the waker runs.
+        let waker = self.waker.borrow_mut().take();
+        if let Some(w) = waker {
             w.wake();
         }
     }
@@ -369,7 +380,14 @@ impl UdpMux {
     /// for good (run it as a task; abort it when the lookups are done).
     pub async fn read_loop(self: Rc<Self>) {
         let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut run = 0u32;
         loop {
+            // A flood of datagrams must not starve the lookups (their
+            // deadlines) or the signal handlers: yield now and then.
+            run += 1;
+            if run % FLOOD_YIELD == 0 {
+                tokio::task::yield_now().await;
+            }
             match self.sock.recv(&mut buf, false).await {
                 Ok(n) => self.dispatch(&buf[..n]),
                 Err(e) => {
@@ -473,16 +491,43 @@ impl Ticket {
         mut skipped: impl FnMut(String),
     ) -> Result<Vec<u8>, RecvError> {
         loop {
+            if Instant::now() >= deadline {
+                self.report_rest(&mut check, &mut skipped);
+                return Err(RecvError::Timeout);
+            }
             let next = std::future::poll_fn(|cx| self.waiter.poll_next(cx));
             let datagram = match tokio::time::timeout_at(deadline, next).await {
                 Err(_) => return Err(RecvError::Timeout),
-                Ok(Err(e)) => return Err(RecvError::Io(e)),
+                Ok(Err(e)) => {
+                    self.report_rest(&mut check, &mut skipped);
+                    return Err(RecvError::Io(e));
+                }
                 Ok(Ok(d)) => d,
             };
             match check(&datagram) {
-                Verdict::Accept => return Ok(datagram),
+                Verdict::Accept => {
+                    self.report_rest(&mut check, &mut skipped);
+                    return Ok(datagram);
+                }
                 Verdict::Skip(why) => skipped(why),
                 Verdict::Quiet => {}
+            }
+        }
+    }
+
+    /// Strays handed to this exchange behind its answer (or a socket error)
+    /// are still checked and reported before it ends (a copy of the answer
+    /// goes quietly); otherwise they would go unread when the ticket is
+    /// dropped.
+    fn report_rest(
+        &self,
+        check: &mut impl FnMut(&[u8]) -> Verdict,
+        skipped: &mut impl FnMut(String),
+    ) {
+        let rest: Vec<_> = self.waiter.inbox.borrow_mut().drain(..).collect();
+        for datagram in rest.into_iter().flatten() {
+            if let Verdict::Skip(why) = check(&datagram) {
+                skipped(why);
             }
         }
     }
@@ -651,6 +696,40 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 30, "late copies never reach a lookup");
+        });
+    }
+
+    #[test]
+    fn a_stray_queued_behind_the_answer_is_still_reported() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            let ticket = pool.register(peer, 1).await.unwrap();
+            ticket.send(&datagram(1, 0)).await.unwrap();
+            let mut buf = [0u8; 64];
+            let (_, client) = server.recv_from(&mut buf).unwrap();
+            // The answer, then a stray and a copy of the answer, all read
+            // before the lookup looks at its inbox.
+            for d in [datagram(1, 10), datagram(9, 90), datagram(1, 10)] {
+                server.send_to(&d, client).unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let mut skipped = Vec::new();
+            let got = ticket
+                .recv_matching(
+                    deadline,
+                    |d| match marker(d) {
+                        90 => Verdict::Skip("stray".into()),
+                        _ => Verdict::Accept,
+                    },
+                    |why| skipped.push(why),
+                )
+                .await
+                .unwrap();
+            assert_eq!(marker(&got), 10);
+            assert_eq!(skipped, ["stray"], "the stray is reported, the copy is not");
         });
     }
 

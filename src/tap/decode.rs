@@ -211,28 +211,48 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A cursor over a nested message's bytes.
-    fn nested(&mut self) -> Result<Cursor<'a>, DecodeError> {
-        let span = self.len_delimited()?;
-        let local = span.start - self.base..span.end - self.base;
-        Ok(Cursor {
-            buf: &self.buf[local],
-            pos: 0,
-            base: span.start,
-        })
-    }
-
     /// The bytes of a span of the payload that lies in this message.
     fn bytes(&self, span: &Span) -> &'a [u8] {
         &self.buf[span.start - self.base..span.end - self.base]
     }
 }
 
-fn expect(tag: u32, got: u8, expected: u8) -> Result<(), DecodeError> {
-    if got == expected {
-        Ok(())
-    } else {
-        Err(DecodeError::WireType { tag, got, expected })
+impl<'a> Cursor<'a> {
+    /// Checks that a known field has the wire type its schema type needs.
+    fn check_wire(tag: u32, got: u8, expected: u8) -> Result<(), DecodeError> {
+        if got == expected {
+            Ok(())
+        } else {
+            Err(DecodeError::WireType { tag, got, expected })
+        }
+    }
+
+    /// A varint field's value (a schema integer type or enum).
+    fn varint_field(&mut self, tag: u32, wire: u8) -> Result<u64, DecodeError> {
+        Self::check_wire(tag, wire, VARINT)?;
+        self.varint()
+    }
+
+    /// A `fixed32` field's value.
+    fn fixed32_field(&mut self, tag: u32, wire: u8) -> Result<u32, DecodeError> {
+        Self::check_wire(tag, wire, FIXED32)?;
+        self.fixed32()
+    }
+
+    /// Where a bytes, string or message field's value lies.
+    fn len_field(&mut self, tag: u32, wire: u8) -> Result<Span, DecodeError> {
+        Self::check_wire(tag, wire, LEN)?;
+        self.len_delimited()
+    }
+
+    /// A cursor over a nested message at `span` (a span of this message,
+    /// from [`Cursor::len_field`]).
+    fn within(&self, span: Span) -> Cursor<'a> {
+        Cursor {
+            buf: self.bytes(&span),
+            pos: 0,
+            base: span.start,
+        }
     }
 }
 
@@ -285,7 +305,8 @@ fn decode_in_order(payload: &[u8]) -> Option<RawDnstap> {
         c.len_delimited().ok()?;
     }
     if c.next_is(14 << 3 | LEN) {
-        let mut inner = c.nested().ok()?;
+        let span = c.len_delimited().ok()?;
+        let mut inner = c.within(span);
         out.message = Some(message_in_order(&mut inner)?);
     }
     if c.next_is(15 << 3 | VARINT) {
@@ -369,31 +390,21 @@ fn decode_any_order(payload: &[u8]) -> Result<RawDnstap, DecodeError> {
     while !c.done() {
         let (tag, wire) = c.key()?;
         match tag {
-            1 => {
-                expect(tag, wire, LEN)?;
-                out.identity = Some(c.len_delimited()?);
-            }
-            2 => {
-                expect(tag, wire, LEN)?;
-                out.version = Some(c.len_delimited()?);
-            }
+            1 => out.identity = Some(c.len_field(tag, wire)?),
+            2 => out.version = Some(c.len_field(tag, wire)?),
             3 => {
-                expect(tag, wire, LEN)?;
-                c.len_delimited()?;
+                c.len_field(tag, wire)?;
             }
             14 => {
-                expect(tag, wire, LEN)?;
-                let mut inner = c.nested()?;
+                let span = c.len_field(tag, wire)?;
+                let mut inner = c.within(span);
                 let message = out.message.get_or_insert_with(|| RawMessage {
                     mtype: 1,
                     ..RawMessage::default()
                 });
                 decode_message(&mut inner, message, RECURSION_LIMIT - 1)?;
             }
-            15 => {
-                expect(tag, wire, VARINT)?;
-                out.dtype = c.varint()? as i32;
-            }
+            15 => out.dtype = c.varint_field(tag, wire)? as i32,
             _ => c.skip(tag, wire, RECURSION_LIMIT)?,
         }
     }
@@ -405,62 +416,30 @@ fn decode_message(c: &mut Cursor<'_>, m: &mut RawMessage, depth: u32) -> Result<
     while !c.done() {
         let (tag, wire) = c.key()?;
         match tag {
-            1 | 2 | 3 | 16 => {
-                expect(tag, wire, VARINT)?;
-                let v = c.varint()? as i32;
-                match tag {
-                    1 => m.mtype = v,
-                    2 => m.socket_family = Some(v),
-                    3 => m.socket_protocol = Some(v),
-                    _ => m.http_protocol = Some(v),
-                }
+            1 => m.mtype = c.varint_field(tag, wire)? as i32,
+            2 => m.socket_family = Some(c.varint_field(tag, wire)? as i32),
+            3 => m.socket_protocol = Some(c.varint_field(tag, wire)? as i32),
+            4 => m.query_address = Some(c.len_field(tag, wire)?),
+            5 => m.response_address = Some(c.len_field(tag, wire)?),
+            6 => m.query_port = Some(c.varint_field(tag, wire)? as u32),
+            7 => m.response_port = Some(c.varint_field(tag, wire)? as u32),
+            8 => m.query_time_sec = Some(c.varint_field(tag, wire)?),
+            9 => m.query_time_nsec = Some(c.fixed32_field(tag, wire)?),
+            10 => m.query_message = Some(c.len_field(tag, wire)?),
+            11 => {
+                c.len_field(tag, wire)?;
             }
-            4 | 5 | 10 | 11 | 14 => {
-                expect(tag, wire, LEN)?;
-                let span = Some(c.len_delimited()?);
-                match tag {
-                    4 => m.query_address = span,
-                    5 => m.response_address = span,
-                    10 => m.query_message = span,
-                    14 => m.response_message = span,
-                    _ => {}
-                }
-            }
-            6 | 7 => {
-                expect(tag, wire, VARINT)?;
-                let v = Some(c.varint()? as u32);
-                if tag == 6 {
-                    m.query_port = v;
-                } else {
-                    m.response_port = v;
-                }
-            }
-            8 | 12 => {
-                expect(tag, wire, VARINT)?;
-                let v = Some(c.varint()?);
-                if tag == 8 {
-                    m.query_time_sec = v;
-                } else {
-                    m.response_time_sec = v;
-                }
-            }
-            9 | 13 => {
-                expect(tag, wire, FIXED32)?;
-                let v = Some(c.fixed32()?);
-                if tag == 9 {
-                    m.query_time_nsec = v;
-                } else {
-                    m.response_time_nsec = v;
-                }
-            }
+            12 => m.response_time_sec = Some(c.varint_field(tag, wire)?),
+            13 => m.response_time_nsec = Some(c.fixed32_field(tag, wire)?),
+            14 => m.response_message = Some(c.len_field(tag, wire)?),
             15 => {
-                expect(tag, wire, LEN)?;
+                let span = c.len_field(tag, wire)?;
                 if depth == 0 {
                     return Err(DecodeError::TooDeep);
                 }
-                let mut inner = c.nested()?;
-                check_policy(&mut inner, depth - 1)?;
+                check_policy(&mut c.within(span), depth - 1)?;
             }
+            16 => m.http_protocol = Some(c.varint_field(tag, wire)? as i32),
             _ => c.skip(tag, wire, depth)?,
         }
     }
@@ -473,19 +452,16 @@ fn check_policy(c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
         let (tag, wire) = c.key()?;
         match tag {
             1 => {
-                expect(tag, wire, LEN)?;
-                let span = c.len_delimited()?;
+                let span = c.len_field(tag, wire)?;
                 if std::str::from_utf8(c.bytes(&span)).is_err() {
                     return Err(DecodeError::Utf8);
                 }
             }
             2 | 5 => {
-                expect(tag, wire, LEN)?;
-                c.len_delimited()?;
+                c.len_field(tag, wire)?;
             }
             3 | 4 => {
-                expect(tag, wire, VARINT)?;
-                c.varint()?;
+                c.varint_field(tag, wire)?;
             }
             _ => c.skip(tag, wire, depth)?,
         }

@@ -504,7 +504,7 @@ fn push_rfc3339(out: &mut String, t: Timestamp) -> bool {
     if t.sec >= RFC3339_END {
         return false;
     }
-    let (year, month, day) = civil_from_days(t.sec / 86_400);
+    let (year, month, day) = super::when::civil_from_days(t.sec / 86_400);
     let secs = t.sec % 86_400;
     let mut b = *b"0000-00-00T00:00:00.000000000Z";
     put_digits(&mut b[0..4], year);
@@ -525,21 +525,6 @@ fn put_digits(dst: &mut [u8], mut n: u64) {
         *d = b'0' + (n % 10) as u8;
         n /= 10;
     }
-}
-
-/// The proleptic Gregorian (year, month, day) of a day count since
-/// 1970-01-01 (Howard Hinnant's `civil_from_days`, for days >= 0).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `,"<key>":` and the time as RFC 3339; a time RFC 3339 cannot hold
@@ -685,18 +670,6 @@ fn push_escaped(out: &mut String, s: &str) {
     out.push_str(s.get(plain..).unwrap_or_default());
 }
 
-/// Two decimal digits for each value below 100.
-const DIGIT_PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
 /// Appends `n` in decimal.
 #[inline]
 fn push_u64(out: &mut String, n: u64) {
@@ -704,29 +677,8 @@ fn push_u64(out: &mut String, n: u64) {
     if n < 10 {
         out.push(char::from(b'0' + n as u8));
     } else {
-        push_u64_digits(out, n);
+        out.push_str(itoa::Buffer::new().format(n));
     }
-}
-
-/// [`push_u64`] for two digits or more.
-fn push_u64_digits(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n >= 100 {
-        let r = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-    }
-    if n >= 10 {
-        let r = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    push_ascii(out, &buf[i..]);
 }
 
 /// Appends `n` in decimal, with a `-` when negative.

@@ -791,19 +791,9 @@ fn write_base32hex(out: &mut String, data: &[u8]) {
 
 /// RRSIG time as YYYYMMDDHHMMSS (UTC), from unsigned seconds since 1970.
 fn write_time(out: &mut String, t: u32) {
-    let secs = i64::from(t);
-    let days = secs.div_euclid(86400);
-    let sod = secs.rem_euclid(86400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = u64::from(t);
+    let sod = secs % 86400;
+    let (y, m, d) = super::when::civil_from_days(secs / 86400);
     let _ = write!(
         out,
         "{y:04}{m:02}{d:02}{:02}{:02}{:02}",

@@ -84,34 +84,29 @@ struct Pending {
     xfr: bool,
 }
 
-/// A copy of a query event to keep while it waits for its response:
-/// without any response message, and with its bytes in one allocation of
-/// their own, so it does not pin the reader's buffer.
-fn detached_query(event: &Event) -> Event {
-    let parts = [&event.identity, &event.version, &event.query_message];
-    let total = parts
+/// Gives a waiting query its own copy of its bytes, in one allocation, so
+/// it no longer pins the reader's buffer.
+fn detach_bytes(query: &mut Event) {
+    let total = [&query.identity, &query.version, &query.query_message]
         .iter()
         .filter_map(|p| p.as_ref())
         .map(|b| b.len())
         .sum();
     let mut buf = bytes::BytesMut::with_capacity(total);
+    let mut parts = [
+        &mut query.identity,
+        &mut query.version,
+        &mut query.query_message,
+    ];
     for b in parts.iter().filter_map(|p| p.as_ref()) {
         buf.extend_from_slice(b);
     }
     let all = buf.freeze();
     let mut at = 0;
-    let mut take = |part: &Option<bytes::Bytes>| {
-        part.as_ref().map(|b| {
-            let copy = all.slice(at..at + b.len());
-            at += b.len();
-            copy
-        })
-    };
-    Event {
-        identity: take(&event.identity),
-        version: take(&event.version),
-        query_message: take(&event.query_message),
-        ..query_part(event)
+    for part in parts.iter_mut().filter_map(|p| p.as_mut()) {
+        let len = part.len();
+        *part = all.slice(at..at + len);
+        at += len;
     }
 }
 
@@ -196,7 +191,7 @@ impl Pairer {
         for (seq, key) in self.attached.drain(..) {
             if let Some(p) = self.pending.get_mut(&key) {
                 if p.seq == seq {
-                    p.query = detached_query(&p.query);
+                    detach_bytes(&mut p.query);
                 }
             }
         }

@@ -635,17 +635,10 @@ const HELD_CHUNK: usize = 64 * 1024;
 /// a batch scroll by, or a trace growing, never waits longer than this.
 const PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
-fn copy_io_error(e: &std::io::Error) -> std::io::Error {
-    match e.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code),
-        None => std::io::Error::new(e.kind(), e.to_string()),
-    }
-}
-
 impl<W: Write> HeldState<W> {
     fn release(&mut self) -> std::io::Result<()> {
         if let Some(e) = &self.failed {
-            return Err(copy_io_error(e));
+            return Err(crate::error::copy_io_error(e));
         }
         let result = if self.buf.is_empty() {
             Ok(())
@@ -656,7 +649,7 @@ impl<W: Write> HeldState<W> {
         }
         .and_then(|()| self.inner.flush());
         if let Err(e) = &result {
-            self.failed = Some(copy_io_error(e));
+            self.failed = Some(crate::error::copy_io_error(e));
         }
         result
     }
@@ -700,7 +693,7 @@ impl<W: Write> Write for Held<W> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let mut h = self.0.borrow_mut();
         if let Some(e) = &h.failed {
-            return Err(copy_io_error(e));
+            return Err(crate::error::copy_io_error(e));
         }
         if h.eager {
             return h.inner.write(data);
@@ -736,6 +729,35 @@ impl Pauses<'_> {
         }
         if let Some(h) = self.trace.as_ref().and_then(std::rc::Weak::upgrade) {
             let _ = h.borrow_mut().release();
+        }
+    }
+}
+
+/// What a live run waits on beside its lookups: SIGINT and SIGTERM, and the
+/// pause timer that releases held output.
+struct Waits<'a> {
+    sigint: tokio::signal::unix::Signal,
+    sigterm: tokio::signal::unix::Signal,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+    pauses: Pauses<'a>,
+}
+
+impl Waits<'_> {
+    /// Runs `work` to its end, releasing held output at every pause;
+    /// Err(exit code) when a signal comes first.
+    async fn until<F: std::future::Future>(&mut self, work: F) -> Result<F::Output, u8> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.sigint.recv() => return Err(exits::SIGINT),
+                _ = self.sigterm.recv() => return Err(exits::SIGTERM),
+                r = &mut work => return Ok(r),
+                () = self.pause.as_mut() => {
+                    self.pauses.release();
+                    self.pause.as_mut().reset(tokio::time::Instant::now() + PAUSE);
+                }
+            }
         }
     }
 }
@@ -1207,26 +1229,18 @@ const REFILL_SHARE: usize = 2;
 /// messages are shown and recorded when its turn comes (frames carry their
 /// own times, so the trace still says when each message went and came).
 /// Their UDP queries share one socket per server ([`query::udp::MuxPool`]).
-#[allow(clippy::too_many_arguments)]
 async fn parallel_lookups(
     targets: &mut Targets<'_>,
     queries: &[crate::cli::QuerySpec],
     meta: &RecordMeta,
     parallel: usize,
     mut sink: LiveSink<'_>,
-    pauses: &Pauses<'_>,
-    signals: (
-        &mut tokio::signal::unix::Signal,
-        &mut tokio::signal::unix::Signal,
-    ),
+    waits: &mut Waits<'_>,
 ) -> Result<u8, Error> {
-    let (sigint, sigterm) = signals;
     let mut code = exits::OK;
     let mut waiting = queries.iter();
     let pool = std::rc::Rc::new(query::udp::MuxPool::default());
     let mut running = InFlight::new();
-    let pause = tokio::time::sleep(PAUSE);
-    tokio::pin!(pause);
     let refill_at = parallel - (parallel / REFILL_SHARE).max(1);
     loop {
         // Refill in bursts: the queries go out back to back, which a
@@ -1255,20 +1269,9 @@ async fn parallel_lookups(
                 }),
             );
         }
-        let next = std::future::poll_fn(|cx| running.poll_first(cx));
-        tokio::pin!(next);
-        let joined = loop {
-            tokio::select! {
-                biased;
-                _ = sigint.recv() => break Err(exits::SIGINT),
-                _ = sigterm.recv() => break Err(exits::SIGTERM),
-                r = &mut next => break Ok(r),
-                () = &mut pause => {
-                    pauses.release();
-                    pause.as_mut().reset(tokio::time::Instant::now() + PAUSE);
-                }
-            }
-        };
+        let joined = waits
+            .until(std::future::poll_fn(|cx| running.poll_first(cx)))
+            .await;
         let (buffer, result) = match joined {
             Ok(Some(done)) => done,
             Ok(None) => break,
@@ -1357,8 +1360,12 @@ async fn live<'a>(
     // default handler and kill the process with the trace unfinished.
     use tokio::signal::unix::{signal, SignalKind};
     let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
-    let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let mut waits = Waits {
+        sigint: signal(SignalKind::interrupt()).map_err(signal_err)?,
+        sigterm: signal(SignalKind::terminate()).map_err(signal_err)?,
+        pause: Box::pin(tokio::time::sleep(PAUSE)),
+        pauses,
+    };
     let mut targets = Targets {
         server,
         family,
@@ -1374,14 +1381,11 @@ async fn live<'a>(
                 &meta,
                 usize::from(parallel),
                 sink,
-                &pauses,
-                (&mut sigint, &mut sigterm),
+                &mut waits,
             ))
             .await;
     }
     let mut session = query::Session::default();
-    let pause = tokio::time::sleep(PAUSE);
-    tokio::pin!(pause);
     for spec in queries {
         let target = match targets.get(spec).await {
             Ok(t) => t,
@@ -1391,22 +1395,9 @@ async fn live<'a>(
                 return Err(e);
             }
         };
-        let result = {
-            let lookup = query::lookup(spec, &target, &meta, &mut session, &mut sink);
-            tokio::pin!(lookup);
-            loop {
-                tokio::select! {
-                    biased;
-                    _ = sigint.recv() => break Err(exits::SIGINT),
-                    _ = sigterm.recv() => break Err(exits::SIGTERM),
-                    r = &mut lookup => break Ok(r),
-                    () = &mut pause => {
-                        pauses.release();
-                        pause.as_mut().reset(tokio::time::Instant::now() + PAUSE);
-                    }
-                }
-            }
-        };
+        let result = waits
+            .until(query::lookup(spec, &target, &meta, &mut session, &mut sink))
+            .await;
         let result = match result {
             Ok(r) => r,
             Err(signal_code) => {

@@ -529,10 +529,7 @@ where
     }
     // The help footers (every +option) are only built when help is asked
     // for: they were a quarter of qtap's own start-up work.
-    let wants_help = gnu.iter().skip(1).any(|a| {
-        let a: &str = a.as_ref();
-        a == "-h" || a == "--help"
-    });
+    let wants_help = gnu.iter().skip(1).any(|a| a == "-h" || a == "--help");
     let cmd = if wants_help {
         command()
     } else {

@@ -88,3 +88,13 @@ impl Error {
         }
     }
 }
+
+/// A copy of an I/O error, for when one failure must be reported in more
+/// than one place (`io::Error` is not `Clone`): the same OS error code, or
+/// the same kind and text.
+pub fn copy_io_error(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}

@@ -111,10 +111,8 @@ impl Socket {
             self.wait_readable().await?;
         }
         loop {
-            match self.0.get_ref().recv(buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => return other,
+            if let Some(n) = self.try_recv(buf)? {
+                return Ok(n);
             }
             self.wait_readable().await?;
         }
@@ -316,14 +314,6 @@ impl Waiter {
     }
 }
 
-/// A copy of a socket error for each lookup it concerns.
-fn copy_error(e: &std::io::Error) -> std::io::Error {
-    match e.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code),
-        None => std::io::Error::new(e.kind(), e.to_string()),
-    }
-}
-
 impl UdpMux {
     /// Binds an ephemeral port of the server's family and connects it. The
     /// caller runs [`UdpMux::read_loop`] beside the lookups.
@@ -406,7 +396,8 @@ impl UdpMux {
                     let waiting: Vec<Rc<Waiter>> = st.waiting.values().cloned().collect();
                     drop(st);
                     for w in waiting {
-                        w.push(Err(copy_error(&e)));
+                        // A copy of the error for each lookup it concerns.
+                        w.push(Err(crate::error::copy_io_error(&e)));
                     }
                     if !transient {
                         return;

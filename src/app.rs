@@ -1302,11 +1302,9 @@ async fn live<'a>(
             .map(|i| Bytes::from(i.into_bytes())),
         version: Bytes::from(version_string()),
     };
-    // Caught before the trace is opened and anything is sent, so a signal
-    // can never find the default handler and kill the process with the
-    // trace unfinished (or its temporary file left behind).
-    let signals = Signals::catch()?;
     // Open the trace before anything is sent, so a bad path fails early.
+    // Signals are caught only once it is open: a FIFO's open waits for a
+    // reader, and Ctrl-C must still end that wait.
     let (tap_out, mut pauses) = match tap {
         Some(t) if !to_stdout => {
             let (file, handle) = TapFile::create(&t.path, &mut *err)?;
@@ -1343,8 +1341,10 @@ async fn live<'a>(
         }
     };
     let mut code = exits::OK;
+    // Caught before anything is sent, so a signal can never find the
+    // default handler and kill the process with the trace unfinished.
     let mut waits = Waits {
-        signals,
+        signals: Signals::catch()?,
         pause: Box::pin(tokio::time::sleep(PAUSE)),
         pauses,
     };

@@ -399,3 +399,89 @@ fn closed_text_pipe_still_ends_quietly() {
     expect_code(&out, 0);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn ctrl_c_still_ends_the_wait_for_a_fifo_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("t.fstrm");
+    // SAFETY: mkfifo on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example", "--tap"])
+        .arg(&fifo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let qtap reach the open (a signal before it ends the run just the same).
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, libc::SIGINT);
+    let mut ended = None;
+    for _ in 0..200 {
+        ended = child.try_wait().unwrap();
+        if ended.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(status) = ended else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("SIGINT did not end qtap waiting for a FIFO reader");
+    };
+    use std::os::unix::process::ExitStatusExt;
+    let code = status.code().or(status.signal().map(|s| 128 + s));
+    assert_eq!(code, Some(130));
+    assert_eq!(names(dir.path()), ["t.fstrm"]);
+}
+
+#[test]
+fn another_users_files_are_refused_or_written_back() {
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        eprintln!("skipped: running qtap as another user needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (mine, shared) = (dir.path().join("mine"), dir.path().join("shared"));
+    for (path, mode) in [(&mine, 0o644), (&shared, 0o666)] {
+        std::fs::write(path, b"old trace").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let as_nobody = |trace: &Path| {
+        let port = tiny_server(1);
+        Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "www.example",
+                "--tap",
+            ])
+            .arg(trace)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap()
+    };
+    // Root's 0644 file: nobody may not write it.
+    let out = as_nobody(&mine);
+    expect_code(&out, 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.ends_with(": Permission denied (os error 13)\n"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&mine).unwrap(), b"old trace");
+    // Root's 0666 file: nobody may write it but cannot give a new file
+    // root's ownership, so the trace is written into the file itself.
+    let out = as_nobody(&shared);
+    expect_code(&out, 0);
+    check_answered(&shared);
+    let m = std::fs::metadata(&shared).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o666));
+    assert_eq!(names(dir.path()), ["mine", "shared"]);
+}

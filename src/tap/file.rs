@@ -421,6 +421,38 @@ mod tests {
     }
 
     #[test]
+    fn directories_dangling_links_and_read_only_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        let to_dir = dir.path().join("to-dir");
+        std::os::unix::fs::symlink(&sub, &to_dir).unwrap();
+        let read_only = dir.path().join("ro");
+        std::fs::write(&read_only, b"old").unwrap();
+        std::fs::set_permissions(&read_only, Permissions::from_mode(0o400)).unwrap();
+        let ro_link = dir.path().join("ro-link");
+        std::os::unix::fs::symlink(&read_only, &ro_link).unwrap();
+        for (path, why) in [
+            (&sub, "is a directory"),
+            (&dangling, "is a dangling symbolic link"),
+            (&to_dir, "is a symbolic link to a directory"),
+            (&read_only, "file is read-only"),
+            (&ro_link, "file is read-only"),
+        ] {
+            let e = TraceFile::create(path).unwrap_err();
+            assert_eq!(e.to_string(), why, "{}", path.display());
+        }
+        assert!(!dir.path().join("nowhere").exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            5,
+            "no temporary file"
+        );
+    }
+
+    #[test]
     fn stale_leftovers_name_dead_processes_only_and_escape() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("t");

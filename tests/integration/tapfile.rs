@@ -280,27 +280,39 @@ fn symlinked_trace_is_written_through_to_its_target() {
 }
 
 #[test]
-fn fifo_gets_the_trace_written_through() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("t.fstrm");
-    // SAFETY: mkfifo on a path we own.
-    assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader_path = fifo.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::fs::read(&reader_path));
-    });
-    let out = record_to(&fifo);
-    expect_code(&out, 0);
-    let bytes = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the FIFO's reader got the trace")
-        .unwrap();
-    let copy = dir.path().join("copy");
-    std::fs::write(&copy, bytes).unwrap();
-    check_answered(&copy);
-    let m = std::fs::symlink_metadata(&fifo).unwrap();
-    assert!(m.file_type().is_fifo(), "still a FIFO");
+fn fifo_gets_the_trace_written_through_also_via_a_symlink() {
+    for via_link in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+        let path = if via_link {
+            // As `--tap /dev/stdout` is, when stdout is a pipe.
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&fifo, &link).unwrap();
+            link
+        } else {
+            fifo.clone()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader_path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::read(&reader_path));
+        });
+        let out = record_to(&path);
+        expect_code(&out, 0);
+        let bytes = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the FIFO's reader got the trace")
+            .unwrap();
+        let copy = dir.path().join("copy");
+        std::fs::write(&copy, bytes).unwrap();
+        check_answered(&copy);
+        let m = std::fs::symlink_metadata(&fifo).unwrap();
+        assert!(m.file_type().is_fifo(), "still a FIFO");
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!(m.file_type().is_symlink(), via_link, "a link stays a link");
+    }
 }
 
 #[test]

@@ -128,11 +128,19 @@ impl Temp {
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => clash = Some(e),
-                Err(e) => return Err(e),
+                Err(e) => return Err(in_dir(dir, e)),
             }
         }
-        Err(clash.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)))
+        let e = clash.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists));
+        Err(in_dir(dir, e))
     }
+}
+
+/// A temporary file's creation error, naming the directory (the trace
+/// itself may well be writable).
+fn in_dir(dir: &Path, e: io::Error) -> io::Error {
+    let text = format!("cannot create a temporary file in {}: {e}", dir.display());
+    io::Error::new(e.kind(), text)
 }
 
 /// Opens the existing regular file at `path` for writing, without
@@ -367,6 +375,10 @@ mod tests {
         let path = a.path.clone();
         drop(a);
         assert!(!path.exists(), "dropped without commit: removed");
+        let missing = dir.path().join("missing");
+        let e = Temp::create(&missing).unwrap_err();
+        let says = format!("cannot create a temporary file in {}: ", missing.display());
+        assert!(e.to_string().starts_with(&says), "{e}");
     }
 
     #[test]

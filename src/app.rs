@@ -20,6 +20,7 @@ use crate::query::{self, Outcome, RecordMeta, Sink};
 use crate::render::color::{colorize, Palette};
 use crate::render::{DisplayOpts, Drawer, Planner, Renderer, Step};
 use crate::tap::event::Event;
+use crate::tap::file::TraceFile;
 use crate::tap::pb;
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 use crate::tap::writer::TapWriter;
@@ -733,13 +734,40 @@ impl Pauses<'_> {
     }
 }
 
-/// What a live run waits on beside its lookups: SIGINT and SIGTERM, and the
-/// pause timer that releases held output.
+/// What a live run waits on beside its lookups: the signals that end it
+/// (each with its exit code, 128 + its number), and the pause timer that
+/// releases held output.
 struct Waits<'a> {
-    sigint: tokio::signal::unix::Signal,
-    sigterm: tokio::signal::unix::Signal,
+    signals: Signals,
     pause: std::pin::Pin<Box<tokio::time::Sleep>>,
     pauses: Pauses<'a>,
+}
+
+/// SIGINT (Ctrl-C), SIGTERM, SIGHUP (closed terminal, dropped ssh
+/// session) and SIGQUIT (Ctrl-\\): each ends a live run with a complete
+/// trace instead of killing it.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Catches the four signals from now on.
+    fn catch() -> Result<Signals, Error> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let on = |kind| {
+            signal(kind)
+                .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
+        };
+        Ok(Signals {
+            int: on(SignalKind::interrupt())?,
+            term: on(SignalKind::terminate())?,
+            hup: on(SignalKind::hangup())?,
+            quit: on(SignalKind::quit())?,
+        })
+    }
 }
 
 impl Waits<'_> {
@@ -750,8 +778,10 @@ impl Waits<'_> {
         loop {
             tokio::select! {
                 biased;
-                _ = self.sigint.recv() => return Err(exits::SIGINT),
-                _ = self.sigterm.recv() => return Err(exits::SIGTERM),
+                _ = self.signals.int.recv() => return Err(exits::SIGINT),
+                _ = self.signals.term.recv() => return Err(exits::SIGTERM),
+                _ = self.signals.hup.recv() => return Err(exits::SIGHUP),
+                _ = self.signals.quit.recv() => return Err(exits::SIGQUIT),
                 r = &mut work => return Ok(r),
                 () = self.pause.as_mut() => {
                     self.pauses.release();
@@ -762,84 +792,39 @@ impl Waits<'_> {
     }
 }
 
-/// Puts `tmp` in place of `path`. Over an existing trace on Linux, the
-/// two names are swapped atomically and the old trace (now at `tmp`) is
-/// removed: a plain rename over an existing file makes ext4 start writing
-/// the new file's blocks at once (its `auto_da_alloc` heuristic), which
-/// costs more than the whole query. The result is the same: `path` names
-/// the complete new trace, never a partial one.
-fn replace_file(tmp: &Path, path: &Path) -> std::io::Result<()> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
-        use std::os::unix::ffi::OsStrExt;
-        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
-        if let (Some(from), Some(to)) = (c(tmp), c(path)) {
-            // SAFETY: two valid NUL-terminated paths, relative to the
-            // current directory; renameat2 only reads them.
-            let swapped = unsafe {
-                libc::renameat2(
-                    libc::AT_FDCWD,
-                    from.as_ptr(),
-                    libc::AT_FDCWD,
-                    to.as_ptr(),
-                    libc::RENAME_EXCHANGE,
-                )
-            } == 0;
-            if swapped {
-                // `tmp` is the old trace now. Should it refuse to go, it
-                // is a stale hidden file, never a damaged trace.
-                let _ = std::fs::remove_file(tmp);
-                return Ok(());
-            }
-        }
-    }
-    std::fs::rename(tmp, path)
-}
-
-/// The trace file being written: a temporary file beside the target,
-/// renamed over it when complete, so an existing trace is never left
-/// half-overwritten. The frames are held and written in large pieces
-/// (nobody sees the temporary file): at pauses, every [`HELD_CHUNK`]
-/// bytes and at the end, always before the rename.
+/// The trace file being written ([`TraceFile`] decides where the bytes go
+/// and how they reach the path). The frames are held and written in large
+/// pieces: at pauses, every [`HELD_CHUNK`] bytes and at the end, always
+/// before the trace is committed.
 struct TapFile {
     writer: Option<TapWriter<Held<File>>>,
-    tmp: PathBuf,
+    trace: Option<TraceFile>,
     path: PathBuf,
 }
 
 impl TapFile {
-    /// The file, and a handle to release what it holds at pauses.
+    /// The file, and a handle to release what it holds at pauses. Warns on
+    /// `err` about temporary files that killed runs left beside it.
     #[allow(clippy::type_complexity)]
     fn create(
         path: &Path,
+        err: &mut dyn Write,
     ) -> Result<(TapFile, std::rc::Weak<std::cell::RefCell<HeldState<File>>>), Error> {
         let tap_err = |source| Error::Tap {
             path: path.to_owned(),
             source,
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| tap_err(std::io::Error::other("not a file name")))?;
-        let tmp = dir.join(format!(
-            ".{}.qtap-{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&tmp).map_err(tap_err)?;
+        for line in crate::tap::file::stale_leftovers(path) {
+            let _ = writeln!(err, "{line}");
+        }
+        let (trace, file) = TraceFile::create(path).map_err(tap_err)?;
         let held = Held::new(file, false);
         let handle = held.handle();
-        let writer = TapWriter::new(held).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            tap_err(e)
-        })?;
+        let writer = TapWriter::new(held).map_err(tap_err)?;
         Ok((
             TapFile {
                 writer: Some(writer),
-                tmp,
+                trace: Some(trace),
                 path: path.to_owned(),
             },
             handle,
@@ -856,28 +841,26 @@ impl TapFile {
         }
     }
 
-    /// Writes STOP and what is held, and renames into place.
+    /// Writes STOP and what is held, and commits the trace (a run that
+    /// recorded nothing leaves the path as it was).
     fn finish(&mut self) -> Result<(), Error> {
         let Some(writer) = self.writer.take() else {
             return Ok(());
         };
-        let tap_err = |source| Error::Tap {
-            path: self.path.clone(),
-            source,
-        };
+        let recorded = writer.frames_written() > 0;
         // No fsync: the promise is a complete file after errors and signals,
         // not after a power cut, and a sync would cost more than the query.
-        let done = writer
+        // Should the file not be completed (disk full, size limit), the
+        // temporary file goes and any earlier trace stays untouched.
+        let trace = self.trace.take();
+        writer
             .finish()
             .and_then(Held::close)
-            .and_then(|()| replace_file(&self.tmp, &self.path));
-        if let Err(e) = done {
-            // The file could not be completed (disk full, size limit): drop
-            // the temporary file and leave any earlier trace untouched.
-            let _ = std::fs::remove_file(&self.tmp);
-            return Err(tap_err(e));
-        }
-        Ok(())
+            .and_then(|()| trace.map_or(Ok(()), |t| t.commit(recorded)))
+            .map_err(|source| Error::Tap {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -1320,9 +1303,11 @@ async fn live<'a>(
         version: Bytes::from(version_string()),
     };
     // Open the trace before anything is sent, so a bad path fails early.
+    // Signals are caught only once it is open: a FIFO's open waits for a
+    // reader, and Ctrl-C must still end that wait.
     let (tap_out, mut pauses) = match tap {
         Some(t) if !to_stdout => {
-            let (file, handle) = TapFile::create(&t.path)?;
+            let (file, handle) = TapFile::create(&t.path, &mut *err)?;
             let pauses = Pauses {
                 text: None,
                 trace: Some(handle),
@@ -1356,13 +1341,10 @@ async fn live<'a>(
         }
     };
     let mut code = exits::OK;
-    // Registered before anything is sent, so a signal can never find the
+    // Caught before anything is sent, so a signal can never find the
     // default handler and kill the process with the trace unfinished.
-    use tokio::signal::unix::{signal, SignalKind};
-    let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
     let mut waits = Waits {
-        sigint: signal(SignalKind::interrupt()).map_err(signal_err)?,
-        sigterm: signal(SignalKind::terminate()).map_err(signal_err)?,
+        signals: Signals::catch()?,
         pause: Box::pin(tokio::time::sleep(PAUSE)),
         pauses,
     };
@@ -1650,26 +1632,5 @@ mod live_tests {
         pauses.release();
         drop(held_text);
         assert_eq!(text, b"text");
-    }
-
-    #[test]
-    fn replace_file_swaps_over_a_trace_and_renames_otherwise() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tmp, path) = (dir.path().join(".t.tmp"), dir.path().join("t"));
-        std::fs::write(&tmp, b"first").unwrap();
-        replace_file(&tmp, &path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"first");
-        assert!(!tmp.exists());
-        std::fs::write(&tmp, b"second").unwrap();
-        replace_file(&tmp, &path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        assert!(!tmp.exists(), "the old trace is gone");
-        // A directory is never swapped in or out.
-        let d = dir.path().join("d");
-        std::fs::create_dir(&d).unwrap();
-        std::fs::write(&tmp, b"third").unwrap();
-        assert!(replace_file(&tmp, &d).is_err());
-        assert!(d.is_dir());
-        assert_eq!(std::fs::read(&tmp).unwrap(), b"third");
     }
 }

@@ -140,10 +140,7 @@ pub fn first_nameserver(
 }
 
 fn interface_index(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
-    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    (index != 0).then_some(index)
+    crate::sys::if_nametoindex(name)
 }
 
 /// Parses `@server` text: an address (IPv6 may have a scope, and may be in

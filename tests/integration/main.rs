@@ -16,6 +16,7 @@ mod props;
 mod query;
 mod read;
 mod tap;
+mod tapfile;
 
 /// The qtap binary with a scrubbed environment: UTC times, no colour.
 pub fn qtap() -> assert_cmd::Command {

@@ -51,6 +51,15 @@ async fn read_request<S: tokio::io::AsyncRead + Unpin>(tls: &mut S) -> Option<Ve
         }
         raw.extend_from_slice(&buf[..n]);
     }
+    // A GET carries the query base64url-encoded in `?dns=`.
+    let request_line = String::from_utf8_lossy(&raw[..head_end]);
+    if let Some(b64) = request_line
+        .strip_prefix("GET ")
+        .and_then(|r| r.split_once("dns="))
+        .and_then(|(_, r)| r.split([' ', '&']).next())
+    {
+        return base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b64).ok();
+    }
     raw.get(head_end..head_end + length).map(<[u8]>::to_vec)
 }
 
@@ -151,6 +160,13 @@ fn http1_chunked_answer_is_taken_when_the_server_keeps_the_connection_open() {
     };
     let server = http1_server(chunked, After::KeepOpen);
     let (code, stdout, stderr) = doh(&server, &["+timeout=20"]);
+    assert_eq!((code, stdout.as_str()), (0, "192.0.2.77\n"), "{stderr}");
+}
+
+#[test]
+fn http1_get_carries_the_query_in_the_target() {
+    let server = http1_server(ok_with_length, After::Shutdown);
+    let (code, stdout, stderr) = doh(&server, &["+https-get"]);
     assert_eq!((code, stdout.as_str()), (0, "192.0.2.77\n"), "{stderr}");
 }
 

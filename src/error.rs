@@ -41,6 +41,10 @@ pub enum Error {
     /// Bad command line.
     #[error("{0}")]
     Usage(#[from] CliError),
+    /// A setting that only the environment can check is wrong: a server
+    /// that cannot be parsed, a TLS file that cannot be read (exit 1).
+    #[error("{0}")]
+    Config(String),
     /// The `-f` batch file could not be read or has a bad line.
     #[error("batch file {path}: {reason}")]
     Batch {
@@ -75,7 +79,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exits::USAGE,
+            Error::Usage(_) | Error::Config(_) => exits::USAGE,
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
             Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,

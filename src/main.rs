@@ -39,6 +39,6 @@ fn run(out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
         return Ok(exits::OK);
     }
     qtap::config::load_batch(&mut args)?;
-    let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"));
+    let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"))?;
     qtap::app::run(config, out, err)
 }

@@ -9,12 +9,14 @@ mod batch;
 mod damaged;
 mod encrypted;
 mod generate;
+mod hostile_tls;
 mod interop;
 mod knot;
 mod live;
 mod props;
 mod query;
 mod read;
+mod servers;
 mod tap;
 mod tapfile;
 

@@ -18,4 +18,5 @@ pub mod generate;
 pub mod pair;
 pub mod query;
 pub mod render;
+pub mod run;
 pub mod tap;

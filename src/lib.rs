@@ -21,6 +21,7 @@ pub mod generate;
 pub mod pair;
 pub mod query;
 pub mod render;
+pub mod run;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;

@@ -10,6 +10,7 @@ pub mod dig;
 pub mod idn;
 pub mod json;
 pub mod opt;
+pub mod printer;
 pub mod rdata;
 pub mod when;
 pub mod yaml;

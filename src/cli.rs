@@ -1113,7 +1113,7 @@ fn parse_hex(word: &str, text: &str) -> Result<Vec<u8>, CliError> {
         option: word.to_owned(),
         reason: "expected an even number of hex digits".into(),
     };
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return Err(bad());
     }
     (0..text.len())

@@ -378,7 +378,7 @@ impl UdpMux {
             // A flood of datagrams must not starve the lookups (their
             // deadlines) or the signal handlers: yield now and then.
             run += 1;
-            if run % FLOOD_YIELD == 0 {
+            if run.is_multiple_of(FLOOD_YIELD) {
                 tokio::task::yield_now().await;
             }
             match self.sock.recv(&mut buf, false).await {
@@ -440,7 +440,7 @@ impl UdpMux {
             n.set(sent);
             sent
         });
-        if sent % BURST == 0 {
+        if sent.is_multiple_of(BURST) {
             std::thread::yield_now();
         }
         self.sock.send(msg).await

@@ -1,5 +1,7 @@
 //! Orchestration: what a run does with a validated configuration. `read`
-//! renders dnstap inputs; live queries are still in `crate::app` while it
-//! is being moved here.
+//! renders dnstap inputs; `collect` listens on sockets for live dnstap
+//! senders; live queries are still in `crate::app` while it is being moved
+//! here.
 
+pub mod collect;
 pub mod read;

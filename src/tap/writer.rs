@@ -86,6 +86,12 @@ impl<W: Write> TapWriter<W> {
         self.offset
     }
 
+    /// The inner writer (None once finished), e.g. to flush a buffer the
+    /// frames' own flushes leave alone.
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        self.inner.as_mut()
+    }
+
     /// Writes STOP, flushes, and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.write_stop()?;

@@ -64,6 +64,19 @@ impl View {
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
         Mode::Read { files, max_frame } => {
+            if files
+                .iter()
+                .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some())
+            {
+                return crate::run::collect::run(
+                    &files,
+                    max_frame,
+                    config.display,
+                    config.color,
+                    out,
+                    err,
+                );
+            }
             crate::run::read::read_files(&files, max_frame, config.display, config.color, out, err)
         }
         Mode::Query {
@@ -354,6 +367,8 @@ impl Drop for TapFile {
 
 enum TapOut<'a> {
     File(TapFile),
+    /// `--tap unix:PATH` / `tcp:ADDR:PORT`: streamed to a collector.
+    Socket(crate::tap::sender::TapSender),
     Stdout(TapWriter<&'a mut dyn Write>),
 }
 
@@ -373,6 +388,11 @@ impl Sink for LiveSink<'_> {
                 let at = f.writer.as_ref().map(TapWriter::offset);
                 f.write(&event.to_pb())?;
                 at
+            }
+            Some(TapOut::Socket(s)) => {
+                use prost::Message as _;
+                s.send(Bytes::from(event.to_pb().encode_to_vec()));
+                None
             }
             Some(TapOut::Stdout(w)) => {
                 let at = w.offset();
@@ -411,6 +431,18 @@ impl LiveSink<'_> {
             .and_then(|()| self.text.release());
         let traced = match self.tap.take() {
             Some(TapOut::File(mut f)) => f.finish(),
+            Some(TapOut::Socket(s)) => {
+                let report = s.finish();
+                for line in &report.warnings {
+                    self.diag(line);
+                }
+                match report.dropped {
+                    0 => Ok(()),
+                    n => Err(Error::Collector(format!(
+                        "{n} dnstap frames were not delivered to the collector"
+                    ))),
+                }
+            }
             Some(TapOut::Stdout(w)) => w.finish().map(|_| ()).map_err(|source| Error::Tap {
                 path: "-".into(),
                 source,
@@ -786,8 +818,19 @@ async fn live<'a>(
     // Open the trace before anything is sent, so a bad path fails early.
     // Signals are caught only once it is open: a FIFO's open waits for a
     // reader, and Ctrl-C must still end that wait.
-    let (tap_out, mut pauses) = match tap {
-        Some(t) if !to_stdout => {
+    let collector = tap.and_then(|t| crate::run::collect::Endpoint::parse(t.path.as_os_str()));
+    let (tap_out, mut pauses) = match (tap, collector) {
+        (_, Some(endpoint)) => {
+            // Connected (handshake done) before any query is sent.
+            let endpoint = endpoint.map_err(Error::Config)?;
+            let sender = crate::tap::sender::TapSender::connect(
+                &endpoint,
+                crate::tap::sender::SenderOptions::default(),
+            )
+            .map_err(Error::Collector)?;
+            (Some(TapOut::Socket(sender)), Pauses::default())
+        }
+        (Some(t), None) if !to_stdout => {
             let (file, handle) = TapFile::create(&t.path, &mut *err)?;
             let pauses = Pauses {
                 text: None,

@@ -6,7 +6,8 @@
 //! | 1    | usage error |
 //! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
 //! | 9    | no reply from the server |
-//! | 10   | internal error (cannot write the trace, the output, ...) |
+//! | 10   | internal error (cannot write the trace, the output, listen on a socket, ...) |
+//! | 11   | `--tap unix:`/`tcp:`: the collector is absent, refuses dnstap, or frames could not be delivered |
 //! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
 
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ pub mod exits {
     pub const NO_REPLY: u8 = 9;
     /// Internal error.
     pub const INTERNAL: u8 = 10;
+    /// `--tap unix:`/`tcp:`: the collector is absent or refuses dnstap
+    /// (before any query), or frames were not delivered to it.
+    pub const COLLECTOR: u8 = 11;
     /// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
     pub const SIGHUP: u8 = 129;
     /// Interrupted by SIGINT (128 + 2).
@@ -70,6 +74,13 @@ pub enum Error {
     /// Writing the output failed (a closed pipe is handled by the caller).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// `--read unix:`/`tcp:`: a socket cannot be listened on.
+    #[error("{0}")]
+    Listen(String),
+    /// `--tap unix:`/`tcp:`: the collector is absent or refused, or frames
+    /// were lost on the way.
+    #[error("{0}")]
+    Collector(String),
     /// Anything else that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -83,7 +94,10 @@ impl Error {
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
             Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
-            Error::Tap { .. } | Error::Output(_) | Error::Internal(_) => exits::INTERNAL,
+            Error::Tap { .. } | Error::Output(_) | Error::Internal(_) | Error::Listen(_) => {
+                exits::INTERNAL
+            }
+            Error::Collector(_) => exits::COLLECTOR,
         }
     }
 

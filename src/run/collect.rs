@@ -1033,6 +1033,45 @@ pub fn collect(
     Ok(exits::OK)
 }
 
+/// `--read` with `unix:`/`tcp:` inputs: binds every socket (a bad one
+/// stops the run before anything is read), renders the plain files, then
+/// serves until SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+pub fn run(
+    inputs: &[PathBuf],
+    max_frame: usize,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let mut listeners = Vec::new();
+    let mut files = Vec::new();
+    for input in inputs {
+        match Endpoint::parse(input.as_os_str()) {
+            Some(endpoint) => {
+                let endpoint = endpoint.map_err(Error::Config)?;
+                listeners.push(bind(&endpoint, &SocketOpts::default()).map_err(Error::Listen)?);
+            }
+            None => files.push(input.clone()),
+        }
+    }
+    let opts = CollectOptions {
+        max_frame,
+        ..CollectOptions::default()
+    };
+    collect(
+        listeners,
+        &files,
+        Output::default(),
+        opts,
+        display,
+        color,
+        out,
+        err,
+        Stop::Signals,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,4 +11,5 @@ pub mod frame;
 pub mod handshake;
 pub mod pb;
 pub mod reader;
+pub mod sender;
 pub mod writer;

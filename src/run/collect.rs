@@ -32,7 +32,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,11 +45,10 @@ use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::render::printer::Printer;
 use crate::render::DisplayOpts;
+use crate::run::capture::{Capture, Rotation};
 use crate::tap::event::Event;
-use crate::tap::file::TraceFile;
 use crate::tap::frame::{encode_control, Control, Decoded, Decoder, CONTENT_TYPE_DNSTAP};
 use crate::tap::handshake::{ReaderHandshake, ReaderStep};
-use crate::tap::writer::TapWriter;
 
 /// Where a collector listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,6 +269,8 @@ enum Msg {
     Note(String),
     /// Frames lost (refused, cut).
     Lost(u64),
+    /// Start a new `--write` file (timer or SIGUSR1).
+    Rotate,
 }
 
 /// How a connection ended badly: where, why, and whether a frame was lost.
@@ -617,6 +618,7 @@ pub enum Stop {
 fn network(
     listeners: Vec<(ListenerKind, String)>,
     opts: CollectOptions,
+    rotate_every: Option<Duration>,
     tx: mpsc::Sender<Msg>,
     stop: Stop,
     ready: std::sync::mpsc::SyncSender<Result<(), String>>,
@@ -653,6 +655,29 @@ fn network(
         for (kind, label) in listeners {
             tokio::spawn(accept_loop(kind, label, shared.clone()));
         }
+        if let Some(every) = rotate_every {
+            tokio::spawn(rotation_timer(every, tx.clone()));
+        }
+        if signals.is_some() {
+            // SIGUSR1: a new --write file now (and never the default
+            // action, which would kill the capture).
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) {
+                Ok(mut usr1) => {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        while usr1.recv().await.is_some() {
+                            if tx.send(Msg::Rotate).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(format!("cannot install signal handlers: {e}")));
+                    return;
+                }
+            }
+        }
         let _ = ready.send(Ok(()));
         let until_stopped = async move {
             match (stop, signals) {
@@ -669,6 +694,21 @@ fn network(
         }
     });
     // Dropping the runtime ends every task; their senders go with them.
+}
+
+/// Asks for a new `--write` file at every multiple of `every` on the wall
+/// clock (the time is read again each round, so the files follow the
+/// clock, not a drifting count).
+async fn rotation_timer(every: Duration, tx: mpsc::Sender<Msg>) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        tokio::time::sleep(crate::run::capture::until_boundary(now, every)).await;
+        if tx.send(Msg::Rotate).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// The signals that end a capture.
@@ -698,105 +738,6 @@ impl StopSignals {
             _ = self.hup.recv() => {}
             _ = self.quit.recv() => {}
         }
-    }
-}
-
-/// A writer that buffers and writes out only when told ([`Lazy::release`]):
-/// `TapWriter` flushes after every frame, which would cost a system call
-/// per frame here.
-struct Lazy {
-    inner: std::io::BufWriter<std::fs::File>,
-}
-
-impl Write for Lazy {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(data)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lazy {
-    fn release(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// The `--write` capture: frames verbatim, START at the beginning, STOP
-/// and the rename into place at the end ([`TraceFile`]).
-struct Capture {
-    path: PathBuf,
-    writer: Option<TapWriter<Lazy>>,
-    trace: Option<TraceFile>,
-}
-
-impl Capture {
-    fn create(path: &Path) -> Result<Capture, Error> {
-        let tap_err = |source| Error::Tap {
-            path: path.to_owned(),
-            source,
-        };
-        let (trace, file) = TraceFile::create(path).map_err(tap_err)?;
-        let lazy = Lazy {
-            inner: std::io::BufWriter::with_capacity(READ_CHUNK, file),
-        };
-        let writer = TapWriter::new(lazy).map_err(tap_err)?;
-        Ok(Capture {
-            path: path.to_owned(),
-            writer: Some(writer),
-            trace: Some(trace),
-        })
-    }
-
-    fn err(&self, source: std::io::Error) -> Error {
-        Error::Tap {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    /// Writes one frame; its offset in the file.
-    fn write(&mut self, payload: &[u8]) -> Result<Option<u64>, Error> {
-        let Some(w) = self.writer.as_mut() else {
-            return Ok(None);
-        };
-        let at = w.offset();
-        w.write_payload(payload).map_err(|e| Error::Tap {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        Ok(Some(at))
-    }
-
-    fn release(&mut self) -> Result<(), Error> {
-        if let Some(w) = self.writer.as_mut().and_then(TapWriter::get_mut) {
-            w.release().map_err(|e| Error::Tap {
-                path: self.path.clone(),
-                source: e,
-            })?;
-        }
-        Ok(())
-    }
-
-    /// STOP, everything out, and the file in place (even when empty: a
-    /// capture that got nothing is still a valid file).
-    fn finish(&mut self) -> Result<(), Error> {
-        let Some(writer) = self.writer.take() else {
-            return Ok(());
-        };
-        let trace = self.trace.take();
-        writer
-            .finish()
-            .and_then(|mut l| l.release())
-            .and_then(|()| trace.map_or(Ok(()), |t| t.commit(true)))
-            .map_err(|e| self.err(e))
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        let _ = self.finish();
     }
 }
 
@@ -915,8 +856,11 @@ impl Sink<'_> {
 /// Where the collector's frames go besides the screen.
 #[derive(Clone, Debug, Default)]
 pub struct Output {
-    /// `--write FILE`: the frames received, as a Frame Streams file.
+    /// `--write FILE`: the frames received, as a Frame Streams file (a
+    /// strftime-style template with `%`).
     pub write: Option<PathBuf>,
+    /// When to start a new `--write` file.
+    pub rotation: Rotation,
 }
 
 /// Runs the collector on `listeners` (bound with [`bind`]), after
@@ -935,7 +879,7 @@ pub fn collect(
     stop: Stop,
 ) -> Result<u8, Error> {
     let capture = match &output.write {
-        Some(p) => Some(Capture::create(p)?),
+        Some(p) => Some(Capture::create(p, output.rotation.clone())?),
         None => None,
     };
     let mut socket_files = Vec::new();
@@ -950,6 +894,7 @@ pub fn collect(
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     let max_frame = opts.max_frame;
     let render = opts.render;
+    let rotate_every = capture.as_ref().and(output.rotation.interval);
     let mut sink = Sink {
         pairer: Pairer::default(),
         items: Vec::new(),
@@ -962,7 +907,9 @@ pub fn collect(
     let result = std::thread::scope(|scope| -> Result<(), Error> {
         let net = std::thread::Builder::new()
             .name("qtap-net".into())
-            .spawn_scoped(scope, move || network(serving, opts, tx, stop, ready_tx))
+            .spawn_scoped(scope, move || {
+                network(serving, opts, rotate_every, tx, stop, ready_tx)
+            })
             .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
@@ -995,6 +942,11 @@ pub fn collect(
                 } => sink.frame(&conn, offset, payload)?,
                 Msg::Note(line) => sink.note(&line)?,
                 Msg::Lost(n) => sink.lost += n,
+                Msg::Rotate => {
+                    if let Some(c) = sink.capture.as_mut() {
+                        c.rotate()?;
+                    }
+                }
             }
         }
         drop(rx);
@@ -1077,8 +1029,10 @@ mod tests {
     use super::*;
     use crate::tap::frame::{encode, ControlType, Frame};
     use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
+    use crate::tap::writer::TapWriter;
     use std::io::Read;
     use std::os::unix::net::UnixStream;
+    use std::path::Path;
 
     fn corpus(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -1163,6 +1117,17 @@ mod tests {
         write: Option<PathBuf>,
         script: impl FnOnce(&Path),
     ) -> Run {
+        with_output(
+            opts,
+            Output {
+                write,
+                ..Output::default()
+            },
+            script,
+        )
+    }
+
+    fn with_output(opts: CollectOptions, output: Output, script: impl FnOnce(&Path)) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("c.sock");
         let listener = bind(&Endpoint::Unix(sock.clone()), &SocketOpts::default()).unwrap();
@@ -1173,7 +1138,7 @@ mod tests {
             let code = collect(
                 vec![listener],
                 &[],
-                Output { write },
+                output,
                 opts,
                 DisplayOpts::default(),
                 false,
@@ -1497,6 +1462,56 @@ mod tests {
         want.extend(ctl(ControlType::Stop, &[]));
         assert_eq!(bytes, want);
         assert_eq!(run.out, read_of(&p));
+    }
+
+    #[test]
+    fn write_rotates_on_the_clock_and_every_file_is_complete() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let dir = tempfile::tempdir().unwrap();
+        let template = dir.path().join("cap-%H%M%S.fstrm");
+        let output = Output {
+            write: Some(template),
+            rotation: Rotation {
+                interval: Some(Duration::from_secs(1)),
+                ..Rotation::default()
+            },
+        };
+        let done = |d: &Path| {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter(|e| {
+                    let e = e.as_ref().unwrap();
+                    e.file_name().to_string_lossy().starts_with("cap-")
+                })
+                .count()
+        };
+        let run = with_output(test_opts(), output, |sock| {
+            good_sender(sock, &p[..10], true);
+            // The clock moves on: a file completes, a new one starts.
+            let start = std::time::Instant::now();
+            while done(dir.path()) < 1 {
+                assert!(start.elapsed() < Duration::from_secs(20));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            good_sender(sock, &p[10..], true);
+        });
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        let mut frames = 0;
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("cap-"), "no temporary file left: {name}");
+            let bytes = std::fs::read(&path).unwrap();
+            let mut r = TapReader::new(&bytes[..], ReaderOptions::default());
+            while let Some(item) = r.next_item().unwrap() {
+                match item {
+                    TapItem::Data { .. } => frames += 1,
+                    TapItem::Warning(w) => panic!("{name}: {w}"),
+                }
+            }
+        }
+        assert!(done(dir.path()) >= 2);
+        assert_eq!(frames, p.len(), "every frame in exactly one file");
     }
 
     #[test]

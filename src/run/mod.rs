@@ -3,5 +3,6 @@
 //! senders; live queries are still in `crate::app` while it is being moved
 //! here.
 
+pub mod capture;
 pub mod collect;
 pub mod read;

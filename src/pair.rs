@@ -128,6 +128,7 @@ fn query_part(event: &Event) -> Event {
         response_port: event.response_port,
         query_time: event.query_time,
         response_time: event.response_time,
+        connection: event.connection.clone(),
     }
 }
 
@@ -336,6 +337,7 @@ mod tests {
             response_time: (!is_query).then_some(Timestamp { sec: t, nsec: 0 }),
             query_message: is_query.then(|| msg.clone()),
             response_message: (!is_query).then_some(msg),
+            connection: None,
         }
     }
 

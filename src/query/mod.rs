@@ -133,6 +133,7 @@ impl Exchange<'_> {
             response_time: None,
             query_message: Some(self.query.clone()),
             response_message: None,
+            connection: None,
         }
     }
 

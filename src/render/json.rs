@@ -369,6 +369,9 @@ fn write_dnstap_members(
     if let Some(b) = &event.version {
         push_bytes_member(out, "version", b);
     }
+    if let Some(b) = &event.connection {
+        push_bytes_member(out, "connection", b);
+    }
     if let Some(f) = event.family {
         out.push_str(",\"socketFamily\":");
         match pb::SocketFamily::try_from(f) {
@@ -840,6 +843,7 @@ pub(crate) mod tests {
             }),
             query_message: Some(Bytes::from(query_bytes())),
             response_message: Some(Bytes::from(response_bytes())),
+            connection: None,
         }
     }
 

@@ -257,8 +257,8 @@ const RENDER_BATCH: usize = 512;
 enum Msg {
     /// One data frame's payload.
     Data {
-        /// Which connection it came from.
-        conn: Arc<str>,
+        /// Which connection it came from (its escaped label).
+        conn: Bytes,
         /// The frame's byte offset in that connection's stream.
         offset: u64,
         payload: Bytes,
@@ -343,6 +343,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     let opened = Instant::now();
     let mut frame_began: Option<Instant> = None;
     let mut frames = 0u64;
+    let conn_bytes = Bytes::copy_from_slice(label.as_bytes());
     loop {
         let mut progressed = false;
         if skip > 0 {
@@ -407,7 +408,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         return Ok(frames);
                     };
                     let msg = Msg::Data {
-                        conn: label.clone(),
+                        conn: conn_bytes.clone(),
                         offset: at,
                         payload,
                         _permit: permit,
@@ -779,7 +780,13 @@ impl Sink<'_> {
     }
 
     /// One frame: saved, decoded, paired.
-    fn frame(&mut self, source: &str, offset: u64, payload: Bytes) -> Result<(), Error> {
+    fn frame(
+        &mut self,
+        source: &str,
+        connection: Option<&Bytes>,
+        offset: u64,
+        payload: Bytes,
+    ) -> Result<(), Error> {
         let saved_at = match self.capture.as_mut() {
             Some(c) => c.write(&payload)?,
             None => None,
@@ -788,7 +795,10 @@ impl Sink<'_> {
             return Ok(());
         }
         match Event::from_payload(Some(saved_at.unwrap_or(offset)), payload) {
-            Ok(event) => self.pairer.push(event, &mut self.items),
+            Ok(mut event) => {
+                event.connection = connection.cloned();
+                self.pairer.push(event, &mut self.items)
+            }
             Err(e) => {
                 self.lost += 1;
                 self.note(&format!(
@@ -829,7 +839,7 @@ impl Sink<'_> {
                 match reader.next_item() {
                     Ok(None) => break,
                     Ok(Some(TapItem::Data { offset, payload })) => {
-                        self.frame(&name, offset, payload)?
+                        self.frame(&name, None, offset, payload)?
                     }
                     Ok(Some(TapItem::Warning(w))) => {
                         if matches!(
@@ -939,7 +949,10 @@ pub fn collect(
                     offset,
                     payload,
                     _permit,
-                } => sink.frame(&conn, offset, payload)?,
+                } => {
+                    let text = std::str::from_utf8(&conn).unwrap_or("?");
+                    sink.frame(text, Some(&conn), offset, payload)?
+                }
                 Msg::Note(line) => sink.note(&line)?,
                 Msg::Lost(n) => sink.lost += n,
                 Msg::Rotate => {
@@ -1128,6 +1141,15 @@ mod tests {
     }
 
     fn with_output(opts: CollectOptions, output: Output, script: impl FnOnce(&Path)) -> Run {
+        with_display(opts, output, DisplayOpts::default(), script)
+    }
+
+    fn with_display(
+        opts: CollectOptions,
+        output: Output,
+        display: DisplayOpts,
+        script: impl FnOnce(&Path),
+    ) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("c.sock");
         let listener = bind(&Endpoint::Unix(sock.clone()), &SocketOpts::default()).unwrap();
@@ -1140,7 +1162,7 @@ mod tests {
                 &[],
                 output,
                 opts,
-                DisplayOpts::default(),
+                display,
                 false,
                 &mut out,
                 &mut err,
@@ -1512,6 +1534,26 @@ mod tests {
         }
         assert!(done(dir.path()) >= 2);
         assert_eq!(frames, p.len(), "every frame in exactly one file");
+    }
+
+    #[test]
+    fn structured_output_names_the_connection() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        for format in [crate::cli::Format::Jsonl, crate::cli::Format::Yaml] {
+            let display = DisplayOpts {
+                format: Some(format),
+                ..DisplayOpts::default()
+            };
+            let run = with_display(test_opts(), Output::default(), display, |sock| {
+                good_sender(sock, &p[..3], true);
+            });
+            let want = match format {
+                crate::cli::Format::Jsonl => "\"connection\":\"unix:",
+                _ => "connection: \"unix:",
+            };
+            assert_eq!(run.out.matches(want).count(), 3, "{}", run.out);
+            assert!(run.out.contains("c.sock#1 pid "), "{}", run.out);
+        }
     }
 
     #[test]

@@ -185,6 +185,9 @@ pub struct Event {
     pub query_message: Option<Bytes>,
     /// `response_message`, verbatim.
     pub response_message: Option<Bytes>,
+    /// The collector connection the record came in on (`--read unix:…`,
+    /// `tcp:…`); not a dnstap field, never written to a trace.
+    pub connection: Option<Bytes>,
 }
 
 fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
@@ -237,6 +240,7 @@ impl Event {
             response_time: time_from(m.response_time_sec, m.response_time_nsec),
             query_message: slice(m.query_message),
             response_message: slice(m.response_message),
+            connection: None,
         })
     }
 
@@ -261,6 +265,7 @@ impl Event {
             response_time: time_from(m.response_time_sec, m.response_time_nsec),
             query_message: m.query_message,
             response_message: m.response_message,
+            connection: None,
         })
     }
 
@@ -333,6 +338,7 @@ mod tests {
             }),
             query_message: Some(Bytes::from_static(b"\x00\x01query")),
             response_message: Some(Bytes::from_static(b"\x00\x01response")),
+            connection: None,
         }
     }
 

@@ -197,6 +197,7 @@ prop_compose! {
             response_time,
             query_message,
             response_message,
+            connection: None,
         }
     }
 }

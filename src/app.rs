@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::cli::Format;
 use crate::config::{Config, Mode, ServerHost, ServerSpec, TapTarget};
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::query::{self, Outcome, RecordMeta, Sink};
 use crate::render::color::{colorize, Palette};
+use crate::render::Format;
 use crate::render::{DisplayOpts, Drawer, Planner, Renderer, Step};
 use crate::tap::event::Event;
 use crate::tap::pb;

@@ -8,8 +8,10 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::path::PathBuf;
 
-use crate::cli::{Args, ColorChoice, Format, QuerySpec, TapType, Transport};
+use crate::cli::{Args, ColorChoice};
+use crate::query::spec::{QuerySpec, TapType, Transport};
 use crate::render::DisplayOpts;
+use crate::render::Format;
 
 /// The default DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -183,35 +185,23 @@ pub fn parse_https_url(url: &str) -> Option<(String, Option<u16>, String)> {
     (!host.is_empty()).then_some((host, port, path))
 }
 
-/// Reads the `-f` batch file, if any, and adds its lookups (one per line,
-/// dig's syntax; blank lines and `;`/`#` comments skipped). Without names
-/// on the command line, the batch replaces the implied root query.
-pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
-    let Some(path) = args.batch.clone() else {
-        return Ok(());
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::Batch {
-        path: path.clone(),
+/// Reads the `-f` batch file: its lookup lines (dig's syntax), each with
+/// its line number; blank lines and `;`/`#` comments are skipped. The
+/// words are parsed by the command line layer ([`crate::cli::add_batch`]).
+pub fn read_batch(path: &std::path::Path) -> Result<Vec<(usize, String)>, crate::error::Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::Batch {
+        path: path.to_owned(),
         reason: e.to_string(),
     })?;
-    let mut queries = Vec::new();
+    let mut lines = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
             continue;
         }
-        let parsed =
-            crate::cli::parse_batch_line(args, line).map_err(|e| crate::error::Error::Batch {
-                path: path.clone(),
-                reason: format!("line {}: {e}", n + 1),
-            })?;
-        queries.extend(parsed);
+        lines.push((n + 1, line.to_owned()));
     }
-    if args.implied_root {
-        args.queries.clear();
-    }
-    args.queries.extend(queries);
-    Ok(())
+    Ok(lines)
 }
 
 impl Config {

@@ -888,3 +888,34 @@ fn tls_reset_mid_handshake_is_a_clear_error() {
         out.stderr
     );
 }
+
+/// dig 9.18's header options reach the wire: a fixed ID (+qid), the
+/// OPCODE, RA and TC bits, and a query without a question (+header-only).
+#[test]
+fn qid_opcode_flags_and_header_only_shape_the_query() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let log = std::sync::Arc::clone(&seen);
+    let server = Hostile::udp(move |q| {
+        log.lock().unwrap().push(q.to_vec());
+        // The query itself as the response: QR set, TC cleared.
+        let mut reply = q.to_vec();
+        reply[2] = (reply[2] | 0x80) & !0x02;
+        vec![Reply::Send(reply)]
+    });
+    Run::of(qtap_at(&server.port()).args([
+        "x.example",
+        "+qid=4660",
+        "+opcode=notify",
+        "+raflag",
+        "+tcflag",
+        "+header-only",
+        "+noedns",
+    ]))
+    .expect_code(0);
+    let seen = seen.lock().unwrap();
+    // ID 4660; NOTIFY (4) << 3 | TC | RD; RA | AD; no question, no records.
+    assert_eq!(
+        seen.as_slice(),
+        [vec![0x12, 0x34, 0x23, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0]]
+    );
+}

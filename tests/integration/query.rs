@@ -919,3 +919,26 @@ fn qid_opcode_flags_and_header_only_shape_the_query() {
         [vec![0x12, 0x34, 0x23, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0]]
     );
 }
+
+/// `+ttlunits` shows the TTL column in dig's units; `+nottlunits` (the
+/// default) in seconds.
+#[test]
+fn ttlunits_shows_ttls_in_units() {
+    let server = Hostile::udp(|q| {
+        vec![Reply::Send(hostile::add_a(
+            echo_question(q),
+            5400,
+            Ipv4Addr::new(192, 0, 2, 1),
+        ))]
+    });
+    let run = Run::of(qtap_at(&server.port()).args(["x.example", "+ttlunits"])).expect_code(0);
+    assert_eq!(
+        run.section(0, "ANSWER"),
+        ["x.example.\t\t1h30m\tIN\tA\t192.0.2.1"]
+    );
+    let run = Run::of(qtap_at(&server.port()).args(["x.example"])).expect_code(0);
+    assert_eq!(
+        run.section(0, "ANSWER"),
+        ["x.example.\t\t5400\tIN\tA\t192.0.2.1"]
+    );
+}

@@ -942,3 +942,26 @@ fn ttlunits_shows_ttls_in_units() {
         ["x.example.\t\t5400\tIN\tA\t192.0.2.1"]
     );
 }
+
+/// A trace file name that is not UTF-8 is written under exactly that name
+/// (it used to be rewritten with U+FFFD, so another file was written).
+#[test]
+fn tap_writes_a_non_utf8_file_name_as_given() {
+    use std::os::unix::ffi::OsStrExt;
+    let server = Hostile::udp(|q| vec![Reply::Send(a_reply(q, Ipv4Addr::new(192, 0, 2, 1)))]);
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"t\xff.fstrm");
+    let path = dir.path().join(name);
+    Run::of(
+        qtap_at(&server.port())
+            .arg("x.example")
+            .arg("--tap")
+            .arg(&path),
+    )
+    .expect_code(0);
+    let names: Vec<std::ffi::OsString> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [name]);
+}

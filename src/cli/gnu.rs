@@ -192,25 +192,14 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Long options that take a value in the next word when not written `--opt=value`.
-pub(super) const LONG_WITH_VALUE: &[&str] = &[
-    "--tls-ca",
-    "--tls-hostname",
-    "--tls-sni",
-    "--tls-pin",
-    "--tls-certfile",
-    "--tls-keyfile",
-    "--tap",
-    "--tap-type",
-    "--tap-identity",
-    "--read",
-    "--timeout",
-    "--tries",
-    "--format",
-    "--color",
-    "--max-frame-size",
-    "--generate",
-];
+/// The long options whose value may be the next word (`--tap FILE`, not
+/// `--https[=PATH]`), read from the clap definition.
+pub(super) fn long_options_with_value(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_arguments()
+        .filter(|a| a.get_action().takes_values() && !a.is_require_equals_set())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect()
+}
 
 /// Query defaults from the GNU long options.
 pub(super) fn cli_defaults(c: &Cli) -> Result<QueryOpts, CliError> {

@@ -125,14 +125,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
 {
-    let (gnu, dig) = split_argv(argv.into_iter().map(Into::into).collect())?;
+    let base = <Cli as clap::CommandFactory>::command();
+    let with_value = gnu::long_options_with_value(&base);
+    let (gnu, dig) = split_argv(argv.into_iter().map(Into::into).collect(), &with_value)?;
     // The help footers (every +option) are only built when help is asked
     // for: they were a quarter of qtap's own start-up work.
     let wants_help = gnu.iter().skip(1).any(|a| a == "-h" || a == "--help");
     let cmd = if wants_help {
-        command()
+        base.after_help(doc::help_footer(false))
+            .after_long_help(doc::help_footer(true))
     } else {
-        <Cli as clap::CommandFactory>::command()
+        base
     };
     let parsed = cmd
         .try_get_matches_from(&gnu)
@@ -170,7 +173,10 @@ where
 /// Sorts the words: GNU long options (with their values, and the files
 /// after `--read`) go to clap as they are, so a file name that is not
 /// UTF-8 reaches the file system unchanged; dig's words must be UTF-8.
-fn split_argv(argv: Vec<OsString>) -> Result<(Vec<OsString>, Vec<String>), CliError> {
+fn split_argv(
+    argv: Vec<OsString>,
+    with_value: &[String],
+) -> Result<(Vec<OsString>, Vec<String>), CliError> {
     let mut argv = argv.into_iter();
     let mut gnu = vec![argv.next().unwrap_or_else(|| "qtap".into())];
     let mut dig = Vec::new();
@@ -179,7 +185,7 @@ fn split_argv(argv: Vec<OsString>) -> Result<(Vec<OsString>, Vec<String>), CliEr
         let word = os.to_string_lossy();
         if word.starts_with("--") {
             in_read = word == "--read" || word.starts_with("--read=");
-            let takes_value = gnu::LONG_WITH_VALUE.contains(&word.as_ref());
+            let takes_value = with_value.iter().any(|w| *w == word);
             gnu.push(os);
             if takes_value {
                 if let Some(v) = argv.next() {
@@ -573,6 +579,32 @@ mod tests {
     }
 
     #[test]
+    fn long_options_taking_the_next_word_come_from_clap() {
+        use clap::CommandFactory;
+        let with_value = gnu::long_options_with_value(&Cli::command());
+        for name in [
+            "--tls-ca",
+            "--tls-pin",
+            "--tap",
+            "--tap-type",
+            "--read",
+            "--timeout",
+            "--format",
+            "--color",
+            "--max-frame-size",
+            "--generate",
+        ] {
+            assert!(with_value.iter().any(|w| w == name), "{name}");
+        }
+        for name in ["--tcp", "--https", "--tls-info", "--help", "--version"] {
+            assert!(!with_value.iter().any(|w| w == name), "{name}");
+        }
+        // A value in the next word is the option's, even when it looks like a name.
+        let a = p(&["--tap", "x.example", "y.example"]);
+        assert_eq!(a.queries[0].name.to_string(), "y.example.");
+    }
+
+    #[test]
     fn verify_clap_definition() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
@@ -600,6 +632,8 @@ mod tests {
         let a = p(&["x.example", "+ttl", "+rec", "+noad", "+cd"]);
         assert!(a.display.ttlid && a.queries[0].opts.rd && a.queries[0].opts.cd);
         assert!(!a.queries[0].opts.ad);
+        let a = p(&["x.example", "+do", "+i"]);
+        assert!(a.queries[0].opts.dnssec && a.queries[0].opts.ignore_tc);
     }
 
     #[test]

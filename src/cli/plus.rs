@@ -11,7 +11,7 @@
 //! means the same option in both tools, and naming one of them says it is
 //! not supported by qtap. A few short forms dig resolves although they are
 //! prefixes of several names are aliases here (`+ttl` is `+ttlid`, `+ad`
-//! is `+adflag`). Names are case-sensitive. `+noNAME` switches an option off.
+//! is `+adflag`, `+do` is `+dnssec`, `+i` is `+ignore`). Names are case-sensitive. `+noNAME` switches an option off.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -123,7 +123,8 @@ pub static TABLE: &[PlusOption] = &[
         q.dnssec = g.on;
         edns_on(g, q);
         Ok(())
-    }),
+    })
+    .aka(&["do"]),
     flag(
         "cdflag",
         "set the CD (checking disabled) flag",
@@ -215,7 +216,8 @@ pub static TABLE: &[PlusOption] = &[
             q.ignore_tc = g.on;
             Ok(())
         },
-    ),
+    )
+    .aka(&["i"]),
     flag("comments", "show comment lines", |g, _, d| {
         d.comments = g.on;
         Ok(())

@@ -5,23 +5,9 @@
 use super::{class_mnemonics, plus_completions, type_mnemonics};
 
 /// Long options whose value may be the next word (`--tap FILE`), so the
-/// completion scripts do not take that word for a name.
+/// completion scripts do not take that word for a name: the parser's list.
 pub(super) fn long_options_with_value() -> Vec<String> {
-    built_command()
-        .get_arguments()
-        .filter(|a| {
-            a.get_num_args().is_some_and(|n| n.min_values() > 0) && !a.is_require_equals_set()
-        })
-        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
-        .collect()
-}
-
-/// The clap command with its defaults filled in (`num_args` is only known
-/// after `build`).
-pub(super) fn built_command() -> clap::Command {
-    let mut cmd = crate::cli::command();
-    cmd.build();
-    cmd
+    super::super::gnu::long_options_with_value(&crate::cli::command())
 }
 
 fn clap_script(shell: clap_complete::Shell) -> String {

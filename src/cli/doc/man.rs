@@ -8,8 +8,15 @@ use std::io::Write;
 use roff::{bold, italic, roman, Inline, Roff};
 
 use super::super::plus::{PlusKind, PlusOption, TABLE};
-use super::complete::built_command;
 use super::{DIG_ARGUMENTS, ENVIRONMENT, EXIT_STATUS};
+
+/// The clap command with its defaults filled in (`num_args` is only known
+/// after `build`).
+fn built_command() -> clap::Command {
+    let mut cmd = crate::cli::command();
+    cmd.build();
+    cmd
+}
 
 /// `*bold*`, `<italic>` and plain text, for the synopsis.
 pub(super) fn markup(text: &str) -> Vec<Inline> {

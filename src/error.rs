@@ -15,6 +15,10 @@ pub enum Error {
     /// Bad command line.
     #[error("{0}")]
     Usage(#[from] CliError),
+    /// A setting that only the environment can check is wrong: a server
+    /// that cannot be parsed, a TLS file that cannot be read (exit 1).
+    #[error("{0}")]
+    Config(String),
     /// The `-f` batch file could not be read or has a bad line.
     #[error("batch file {path}: {reason}")]
     Batch {
@@ -49,7 +53,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exits::USAGE,
+            Error::Usage(_) | Error::Config(_) => exits::USAGE,
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
             Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
@@ -57,11 +61,12 @@ impl Error {
         }
     }
 
-    /// True when the error is a closed output pipe, which ends quietly.
+    /// True when the error is a closed text output pipe (`qtap ... | head`),
+    /// which ends quietly. A closed pipe under the trace (`--tap -`) is not
+    /// one: the trace is cut, and that is an error.
     pub fn is_broken_pipe(&self) -> bool {
         match self {
             Error::Output(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
-            Error::Tap { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
             _ => false,
         }
     }

@@ -9,7 +9,7 @@
 //! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
 //! | 9    | no reply from the server |
 //! | 10   | internal error (cannot write the trace, the output, ...) |
-//! | 130, 143 | interrupted by SIGINT / SIGTERM (the trace is still closed properly) |
+//! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
 
 /// A response was received.
 pub const OK: u8 = 0;
@@ -21,7 +21,11 @@ pub const DATA_LOST: u8 = 8;
 pub const NO_REPLY: u8 = 9;
 /// Internal error.
 pub const INTERNAL: u8 = 10;
+/// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
+pub const SIGHUP: u8 = 129;
 /// Interrupted by SIGINT (128 + 2).
 pub const SIGINT: u8 = 130;
+/// Interrupted by SIGQUIT (128 + 3).
+pub const SIGQUIT: u8 = 131;
 /// Interrupted by SIGTERM (128 + 15).
 pub const SIGTERM: u8 = 143;

@@ -95,6 +95,9 @@ pub struct Args {
     pub server: Option<String>,
     /// `-p`.
     pub port: Option<u16>,
+    /// True when `@server` came after the last `-p`: a port in the server
+    /// text (`@host#port`) then wins over `-p`, as in kdig.
+    pub server_after_port: bool,
     /// `-4` (Some(4)) or `-6` (Some(6)).
     pub family: Option<u8>,
     /// The lookups, in order (empty: the root NS query is implied).

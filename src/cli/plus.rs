@@ -843,7 +843,7 @@ fn parse_hex(word: &str, text: &str) -> Result<Vec<u8>, CliError> {
         option: word.to_owned(),
         reason: "expected an even number of hex digits".into(),
     };
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     text.as_bytes()

@@ -88,6 +88,7 @@ fn parse_words_with(
     while let Some(word) = it.next() {
         if let Some(server) = word.strip_prefix('@') {
             c.args.server = Some(server.to_owned());
+            c.args.server_after_port = true;
         } else if let Some(opt) = word.strip_prefix('+') {
             let target = match c.current.as_mut() {
                 Some((q, _, _)) => &mut q.opts,
@@ -154,6 +155,7 @@ impl Classifier<'_> {
             "-p" => {
                 let v = value()?;
                 self.args.port = Some(super::plus::unsigned(&v).ok_or(CliError::BadPort(v))?);
+                self.args.server_after_port = false;
             }
             "-t" => {
                 let v = value()?;

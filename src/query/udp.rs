@@ -71,6 +71,9 @@ impl Socket {
         let local = sock.local_addr()?;
         // SAFETY: the std socket owns its descriptor and keeps it, open and
         // the same, until the AsyncFd (which owns the socket) is dropped.
+        // A local exception to the crate's deny(unsafe_code): the call is
+        // tokio's own, on the socket this function just made.
+        #[allow(unsafe_code)]
         let fd = unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) }?;
         Ok((Socket(fd), local))
     }

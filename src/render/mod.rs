@@ -11,6 +11,7 @@ pub mod idn;
 pub mod json;
 pub mod opt;
 pub mod options;
+pub mod printer;
 pub mod rdata;
 pub mod when;
 pub mod yaml;
@@ -745,6 +746,15 @@ fn write_trailer_lines(
     if let Some(t) = event.response_time.or(event.query_time) {
         out.push_str(cache.when(t.sec));
     }
+}
+
+/// [`write_escaped`] into a new string: for text from the network or a file
+/// that goes into a message (HTTP reason phrases, QUIC close reasons,
+/// certificate names).
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    write_escaped(&mut out, bytes);
+    out
 }
 
 /// Appends bytes from a trace as text, escaping anything that is not

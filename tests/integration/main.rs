@@ -9,13 +9,16 @@ mod batch;
 mod damaged;
 mod encrypted;
 mod generate;
+mod hostile_tls;
 mod interop;
 mod knot;
 mod live;
 mod props;
 mod query;
 mod read;
+mod servers;
 mod tap;
+mod tapfile;
 
 /// The qtap binary with a scrubbed environment: UTC times, no colour.
 pub fn qtap() -> assert_cmd::Command {

@@ -10,6 +10,7 @@
 
 pub mod https;
 pub mod quic;
+pub mod spec;
 pub mod stream;
 pub mod tls;
 pub mod udp;
@@ -22,8 +23,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::cli::{QuerySpec, TapType, Transport};
-use crate::dns::build::{encode_query, EdnsParams, QueryParams};
+use self::spec::{QuerySpec, TapType, TlsOpts, Transport};
+use crate::dns::build::{encode_query_with, EdnsParams, QueryParams};
 use crate::dns::wire::Message;
 use crate::tap::event::{Event, MessageType, Protocol, Timestamp};
 use crate::tap::pb;
@@ -163,31 +164,34 @@ fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
         Some(Some(given)) => Some(given.clone()),
         Some(None) => Some(rand::random::<[u8; 8]>().to_vec()),
     };
-    encode_query(&QueryParams {
-        id,
-        name: &spec.name,
-        qtype: spec.qtype,
-        qclass: spec.qclass,
-        rd: o.rd,
-        ad: o.ad,
-        cd: o.cd,
-        aa: o.aa,
-        ixfr_serial: spec.ixfr_serial,
-        zflag: o.zflag,
-        edns: o.edns.map(|version| EdnsParams {
-            version,
-            udp_size: o.bufsize,
-            dnssec_ok: o.dnssec,
-            nsid: o.nsid,
-            cookie: cookie.as_deref(),
-            flags: o.ednsflags,
-            subnet: o.subnet,
-            expire: o.expire,
-            keepalive: o.keepalive,
-            options: &o.ednsopts,
-            padding: o.padding,
-        }),
-    })
+    encode_query_with(
+        &QueryParams {
+            id,
+            name: &spec.name,
+            qtype: spec.qtype,
+            qclass: spec.qclass,
+            rd: o.rd,
+            ad: o.ad,
+            cd: o.cd,
+            aa: o.aa,
+            ixfr_serial: spec.ixfr_serial,
+            zflag: o.zflag,
+            edns: o.edns.map(|version| EdnsParams {
+                version,
+                udp_size: o.bufsize,
+                dnssec_ok: o.dnssec,
+                nsid: o.nsid,
+                cookie: cookie.as_deref(),
+                flags: o.ednsflags,
+                subnet: o.subnet,
+                expire: o.expire,
+                keepalive: o.keepalive,
+                options: &o.ednsopts,
+                padding: o.padding,
+            }),
+        },
+        &o.header,
+    )
 }
 
 /// Where a lookup goes.
@@ -238,7 +242,7 @@ impl Conn {
 /// shared UDP sockets (`+parallel`).
 #[derive(Default)]
 pub struct Session {
-    kept: Option<(Target, Transport, crate::cli::TlsOpts, Conn)>,
+    kept: Option<(Target, Transport, TlsOpts, Conn)>,
     /// The socket of the last UDP exchange, if it ended with an answer,
     /// and that exchange's query.
     udp: Option<(udp::UdpConn, Bytes)>,
@@ -339,7 +343,9 @@ pub async fn lookup(
     let id = if spec.opts.transport == Transport::Quic {
         0
     } else {
-        session.pick_id(target.addr)
+        spec.opts
+            .qid
+            .unwrap_or_else(|| session.pick_id(target.addr))
     };
     let query = Bytes::from(build_query(spec, id));
     let timeout = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
@@ -925,6 +931,7 @@ fn finish_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::build::encode_query;
     use crate::dns::name::Name;
 
     fn query(id: u16, name: &str) -> Vec<u8> {

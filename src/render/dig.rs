@@ -97,6 +97,28 @@ pub fn push_u32(out: &mut String, n: u32) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// Appends a TTL in units as dig's `+ttlunits` does (BIND's
+/// `dns_ttl_totext`, short form): weeks, days, hours, minutes, seconds,
+/// leaving out zero units (`1h30m`, `1w`); zero is `0s`.
+pub fn push_ttl_units(out: &mut String, ttl: u32) {
+    let parts = [
+        (ttl / 604_800, 'w'),
+        (ttl / 86_400 % 7, 'd'),
+        (ttl / 3600 % 24, 'h'),
+        (ttl / 60 % 60, 'm'),
+        (ttl % 60, 's'),
+    ];
+    for (n, unit) in parts {
+        if n != 0 {
+            push_u32(out, n);
+            out.push(unit);
+        }
+    }
+    if ttl == 0 {
+        out.push_str("0s");
+    }
+}
+
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left
 /// when `+nottlid` or `+noclass` drops one.
 fn stops(opts: &DisplayOpts) -> [usize; 4] {
@@ -121,7 +143,11 @@ pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &Dis
     if opts.ttlid {
         col = pad(out, col, ttl_stop);
         let before = out.len();
-        push_u32(out, rr.ttl);
+        if opts.ttlunits {
+            push_ttl_units(out, rr.ttl);
+        } else {
+            push_u32(out, rr.ttl);
+        }
         col += out.len() - before;
     }
     if opts.class {
@@ -732,6 +758,21 @@ pub fn find_cookie_in(msg: &Message<'_>) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ttl_units_leave_out_zero_units() {
+        let units = |ttl| {
+            let mut s = String::new();
+            push_ttl_units(&mut s, ttl);
+            s
+        };
+        assert_eq!(units(0), "0s");
+        assert_eq!(units(59), "59s");
+        assert_eq!(units(5400), "1h30m");
+        assert_eq!(units(604_800), "1w");
+        assert_eq!(units(694_861), "1w1d1h1m1s");
+        assert_eq!(units(u32::MAX), "7101w3d6h28m15s");
+    }
 
     #[test]
     fn pad_to_uses_tabs_then_a_single_space_when_full() {

@@ -10,6 +10,7 @@ pub mod dig;
 pub mod idn;
 pub mod json;
 pub mod opt;
+pub mod options;
 pub mod printer;
 pub mod rdata;
 pub mod when;
@@ -25,80 +26,7 @@ use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
-use self::rdata::RdataStyle;
-
-/// What to show, from dig's `+[no]option` display flags.
-#[derive(Clone, Debug)]
-pub struct DisplayOpts {
-    /// `+cmd`: the banner line before each exchange.
-    pub cmd: bool,
-    /// `+comments`: headings, header lines, blank lines.
-    pub comments: bool,
-    /// `+question`.
-    pub question: bool,
-    /// `+answer`.
-    pub answer: bool,
-    /// `+authority`.
-    pub authority: bool,
-    /// `+additional`.
-    pub additional: bool,
-    /// `+stats`: the trailer (query time, server, when, size).
-    pub stats: bool,
-    /// `+qr`: show queries as well.
-    pub qr: bool,
-    /// `+short`: answer RDATA only.
-    pub short: bool,
-    /// `+ttlid`: the TTL column.
-    pub ttlid: bool,
-    /// `+class`: the class column.
-    pub class: bool,
-    /// `+crypto`: key and signature material (else `[key id = N]`, `[omitted]`).
-    pub crypto: bool,
-    /// `+[no]rrcomments` as given: per-record comments (key role,
-    /// algorithm and id; SOA timers). None: on with `+multiline` only.
-    pub rrcomments: Option<bool>,
-    /// `+multiline`: long records in parentheses over several lines.
-    pub multiline: bool,
-    /// `+idn`: names typed in Unicode become A-labels; A-labels are shown
-    /// in Unicode.
-    pub idn: bool,
-    /// `+json` / `+yaml`: a structured format chosen with a `+option`
-    /// (`--format` decides otherwise).
-    pub format: Option<crate::cli::Format>,
-    /// RDATA formatting.
-    pub rdata: RdataStyle,
-}
-
-impl DisplayOpts {
-    /// Whether records get dig's comments.
-    pub fn record_comments(&self) -> bool {
-        self.rrcomments.unwrap_or(self.multiline)
-    }
-}
-
-impl Default for DisplayOpts {
-    fn default() -> Self {
-        DisplayOpts {
-            cmd: true,
-            comments: true,
-            question: true,
-            answer: true,
-            authority: true,
-            additional: true,
-            stats: true,
-            qr: false,
-            short: false,
-            ttlid: true,
-            class: true,
-            crypto: true,
-            rrcomments: None,
-            multiline: false,
-            idn: false,
-            format: None,
-            rdata: RdataStyle::default(),
-        }
-    }
-}
+pub use self::options::{DisplayOpts, Format};
 
 /// Renders items one after the other: a [`Planner`] decides, in order,
 /// what each item shows (the state: the first banner, a pending TCP retry,

@@ -29,7 +29,7 @@ enum Structured {
 impl Structured {
     /// The structured format the display options ask for, if any.
     fn of(display: &DisplayOpts) -> Option<Structured> {
-        use crate::cli::Format;
+        use super::Format;
         match display.format {
             Some(Format::Json) => Some(Structured::Json),
             Some(Format::Jsonl) => Some(Structured::Jsonl),

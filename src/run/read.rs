@@ -285,8 +285,8 @@ pub fn read_files(
 mod tests {
     use super::*;
     use crate::app::View;
-    use crate::cli::Format;
     use crate::render::json::tests::{corpus_files, events_of};
+    use crate::render::Format;
     use crate::tap::writer::TapWriter;
     use std::path::Path;
 

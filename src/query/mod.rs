@@ -458,7 +458,7 @@ async fn udp_try(
     }
     sink.record(ex.query_record())?;
     let deadline = Instant::now() + timeout;
-    let mut skipped = Vec::new();
+    let mut skips = Skips::new(server);
     // A kept socket may still get a late copy of the answer it took last:
     // skip that quietly (a new socket would never have seen it).
     let check = |r: &[u8]| match check_answer(query, r) {
@@ -473,14 +473,9 @@ async fn udp_try(
         Err(why) => udp::Verdict::Skip(why),
     };
     let got = via
-        .recv_matching(deadline, check, |why| skipped.push(why))
+        .recv_matching(deadline, check, |why| skips.note(sink, &why))
         .await;
-    for why in skipped {
-        sink.diag(&format!(
-            ";; Warning: ignoring reply from {}: {why}",
-            hash(server)
-        ));
-    }
+    skips.finish(sink);
     match got {
         Ok(response) => {
             let at = now();
@@ -506,6 +501,53 @@ async fn udp_try(
             ));
             // Give an ICMP error the rest of the timeout, as a later try.
             Ok(None)
+        }
+    }
+}
+
+/// The warnings about replies skipped during one try: the first few are
+/// said as they come, the rest only counted, and the count said when the
+/// try ends, so a server flooding wrong replies cannot flood the screen
+/// (or, with `+parallel`, the memory holding a lookup's lines).
+struct Skips {
+    server: SocketAddr,
+    said: usize,
+    more: u64,
+}
+
+/// Skipped replies reported one by one in a try; later ones are counted.
+const SKIPS_SAID: usize = 5;
+
+impl Skips {
+    fn new(server: SocketAddr) -> Skips {
+        Skips {
+            server,
+            said: 0,
+            more: 0,
+        }
+    }
+
+    /// One reply skipped, for this reason.
+    fn note(&mut self, sink: &mut dyn Sink, why: &str) {
+        if self.said < SKIPS_SAID {
+            self.said += 1;
+            sink.diag(&format!(
+                ";; Warning: ignoring reply from {}: {why}",
+                hash(self.server)
+            ));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The try is over: says how many went unsaid.
+    fn finish(self, sink: &mut dyn Sink) {
+        if self.more > 0 {
+            sink.diag(&format!(
+                ";; Warning: ignoring reply from {}: ... and {} more like it",
+                hash(self.server),
+                self.more
+            ));
         }
     }
 }
@@ -796,79 +838,19 @@ async fn exchange(
                 Ok(Ok(())) => {}
             }
             sink.record(ex.query_record())?;
-            loop {
-                let response =
-                    match tokio::time::timeout_at(deadline, stream::recv_framed(&mut stream)).await
-                    {
-                        Err(_) => return Ok((Err(timed_out()), None)),
-                        Ok(Err(e)) => return Ok((Err(Failure::retry(io_text(&e))), None)),
-                        Ok(Ok(r)) => r,
-                    };
-                match check_answer(query, &response) {
-                    Ok(()) => {
-                        let xfr = crate::dns::xfr::is_xfr(spec.qtype).then(|| {
-                            let mut t = crate::dns::xfr::XfrTracker::new(spec.qtype);
-                            let progress = Message::parse(&response)
-                                .map_or(crate::dns::xfr::Progress::Failed, |m| t.feed(&m));
-                            (t, progress)
-                        });
-                        sink.record(ex.response_record(response, now()))?;
-                        if let Some((mut tracker, mut progress)) = xfr {
-                            // The rest of the transfer: one message after another,
-                            // each with the full timeout, each recorded.
-                            let per_message =
-                                Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
-                            while progress == crate::dns::xfr::Progress::More {
-                                let next = match tokio::time::timeout(
-                                    per_message,
-                                    stream::recv_framed(&mut stream),
-                                )
-                                .await
-                                {
-                                    Err(_) => {
-                                        return Ok((
-                                            Err(Failure::fatal("transfer timed out")),
-                                            None,
-                                        ))
-                                    }
-                                    Ok(Err(e)) => {
-                                        return Ok((
-                                            Err(Failure::fatal(format!(
-                                                "transfer ended early: {}",
-                                                io_text(&e)
-                                            ))),
-                                            None,
-                                        ))
-                                    }
-                                    Ok(Ok(r)) => r,
-                                };
-                                if let Err(why) = check_answer(query, &next) {
-                                    sink.diag(&format!(
-                                        ";; Warning: ignoring reply from {}: {why}",
-                                        hash(target.addr)
-                                    ));
-                                    continue;
-                                }
-                                progress = Message::parse(&next)
-                                    .map_or(crate::dns::xfr::Progress::Failed, |m| {
-                                        tracker.feed(&m)
-                                    });
-                                sink.record(ex.response_record(next, now()))?;
-                            }
-                        }
-                        let conn = Conn::Stream {
-                            stream,
-                            local,
-                            protocol,
-                            http1: false,
-                        };
-                        return Ok((Ok(()), Some(conn)));
-                    }
-                    Err(why) => sink.diag(&format!(
-                        ";; Warning: ignoring reply from {}: {why}",
-                        hash(target.addr)
-                    )),
-                }
+            let mut skips = Skips::new(target.addr);
+            let got =
+                stream_answer(&mut stream, spec, query, &ex, deadline, &mut skips, sink).await;
+            skips.finish(sink);
+            let conn = Conn::Stream {
+                stream,
+                local,
+                protocol,
+                http1: false,
+            };
+            match got? {
+                Ok(()) => Ok((Ok(()), Some(conn))),
+                Err(f) => Ok((Err(f), None)),
             }
         }
         Conn::Stream { mut stream, .. } => {
@@ -897,6 +879,81 @@ async fn exchange(
             Ok((result, Some(Conn::Quic(q))))
         }
     }
+}
+
+/// One frame from a stream, by `deadline`. Checked before reading too: a
+/// server that sends frames faster than they are read keeps every read
+/// ready at once, and a read that never waits never sees its timer.
+async fn recv_by(
+    stream: &mut Box<dyn DnsStream>,
+    deadline: Instant,
+) -> Option<std::io::Result<Vec<u8>>> {
+    if Instant::now() >= deadline {
+        return None;
+    }
+    tokio::time::timeout_at(deadline, stream::recv_framed(stream))
+        .await
+        .ok()
+}
+
+/// Reads the answer to `query` from a stream (TCP, TLS), skipping other
+/// messages until `deadline`, then the rest of a zone transfer, each
+/// message within the timeout of the last accepted one. Skipped messages
+/// are not progress: they never move a deadline.
+async fn stream_answer(
+    stream: &mut Box<dyn DnsStream>,
+    spec: &QuerySpec,
+    query: &[u8],
+    ex: &Exchange<'_>,
+    deadline: Instant,
+    skips: &mut Skips,
+    sink: &mut dyn Sink,
+) -> Result<Result<(), Failure>, crate::error::Error> {
+    use crate::dns::xfr::{Progress, XfrTracker};
+    let response = loop {
+        let response = match recv_by(stream, deadline).await {
+            None => return Ok(Err(Failure::retry("timed out"))),
+            Some(Err(e)) => return Ok(Err(Failure::retry(io_text(&e)))),
+            Some(Ok(r)) => r,
+        };
+        match check_answer(query, &response) {
+            Ok(()) => break response,
+            Err(why) => skips.note(sink, &why),
+        }
+    };
+    let xfr = crate::dns::xfr::is_xfr(spec.qtype).then(|| {
+        let mut t = XfrTracker::new(spec.qtype);
+        let progress = Message::parse(&response).map_or(Progress::Failed, |m| t.feed(&m));
+        (t, progress)
+    });
+    sink.record(ex.response_record(response, now()))?;
+    let Some((mut tracker, mut progress)) = xfr else {
+        return Ok(Ok(()));
+    };
+    // The rest of the transfer: one message after another, each accepted
+    // one within the full timeout of the last, each recorded.
+    let per_message = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
+    let mut idle_until = Instant::now() + per_message;
+    while progress == Progress::More {
+        let next = match recv_by(stream, idle_until).await {
+            None => return Ok(Err(Failure::fatal("transfer timed out"))),
+            Some(Err(e)) => {
+                return Ok(Err(Failure::fatal(format!(
+                    "transfer ended early: {}",
+                    io_text(&e)
+                ))))
+            }
+            Some(Ok(r)) => r,
+        };
+        if let Err(why) = check_answer(query, &next) {
+            skips.note(sink, &why);
+            continue;
+        }
+        idle_until = Instant::now() + per_message;
+        progress = Message::parse(&next).map_or(Progress::Failed, |m| tracker.feed(&m));
+        sink.record(ex.response_record(next, now()))?;
+    }
+    Ok(Ok(()))
 }
 
 /// Checks and records a response that came as one message (HTTP, QUIC).
@@ -975,6 +1032,121 @@ mod tests {
             Ok(())
         }
         fn diag(&mut self, _: &str) {}
+    }
+
+    /// A stream that always has another frame ready: a wrong reply, then
+    /// the next, without ever making the reader wait.
+    struct Endless {
+        frame: Vec<u8>,
+        at: usize,
+    }
+
+    impl AsyncRead for Endless {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            while buf.remaining() > 0 {
+                let byte = self.frame[self.at % self.frame.len()];
+                buf.put_slice(&[byte]);
+                self.at += 1;
+            }
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Endless {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Counts the lines said.
+    #[derive(Default)]
+    struct Count(usize);
+
+    impl Sink for Count {
+        fn record(&mut self, _: Event) -> Result<(), crate::error::Error> {
+            Ok(())
+        }
+        fn diag(&mut self, _: &str) {
+            self.0 += 1;
+        }
+    }
+
+    /// Runs `f` on a thread of its own; None when it has not ended within
+    /// 10 s (the thread is left to spin: the test fails either way).
+    fn within_10s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    #[test]
+    fn stream_deadline_holds_when_every_read_is_ready_at_once() {
+        let ended = within_10s(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let spec = crate::cli::parse(["qtap", "x.example"])
+                    .unwrap()
+                    .queries
+                    .remove(0);
+                let q = query(100, "x.example");
+                let mut wrong = as_response(query(101, "x.example"));
+                let mut frame = (wrong.len() as u16).to_be_bytes().to_vec();
+                frame.append(&mut wrong);
+                let mut stream: Box<dyn DnsStream> = Box::new(Endless { frame, at: 0 });
+                let meta = RecordMeta {
+                    kind: TapType::Stub,
+                    identity: None,
+                    version: Bytes::new(),
+                };
+                let addr: SocketAddr = "127.0.0.1:53".parse().unwrap();
+                let ex = Exchange {
+                    meta: &meta,
+                    protocol: Protocol::Tcp,
+                    http: None,
+                    local: addr,
+                    peer: addr,
+                    query: Bytes::from(q.clone()),
+                    query_time: now(),
+                };
+                let deadline = Instant::now() + Duration::from_millis(200);
+                let (mut skips, mut sink) = (Skips::new(addr), Count::default());
+                let got =
+                    stream_answer(&mut stream, &spec, &q, &ex, deadline, &mut skips, &mut sink)
+                        .await;
+                let timed_out =
+                    matches!(got, Ok(Err(Failure { ref text, .. })) if text == "timed out");
+                skips.finish(&mut sink);
+                (timed_out, sink.0)
+            })
+        });
+        let (timed_out, lines) = ended.expect("the deadline ended the exchange");
+        assert!(timed_out);
+        assert_eq!(lines, SKIPS_SAID + 1, "the first few, then one summary");
     }
 
     #[test]

@@ -1,0 +1,103 @@
+//! Deadlines that junk cannot extend, and floods that cannot flood: hostile
+//! servers that keep sending wrong messages, a zone transfer that never
+//! makes progress, a closed UDP port. The time bounds here are generous
+//! correctness bounds (a 1 s timeout must end well under 10 s), not speed
+//! targets.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use crate::support::hostile::{self, a_reply, add_soa, echo_question};
+use crate::support::{qtap_at, Hostile, Reply, Run};
+
+const BAD: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 66);
+
+/// Lines of `stderr` warning about an ignored reply.
+fn ignored(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("ignoring reply"))
+        .count()
+}
+
+#[test]
+fn tcp_timeout_holds_while_the_server_streams_wrong_replies() {
+    let tcp = Hostile::tcp(|q| {
+        vec![Reply::Flood {
+            bytes: hostile::with_wrong_id(a_reply(q, BAD)),
+            gap: Duration::ZERO,
+        }]
+    });
+    let start = Instant::now();
+    let out = Run::of(qtap_at(&tcp.port()).args(["x.qtap.test", "+tcp", "+timeout=1", "+tries=1"]))
+        .expect_code(9);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+    // The first few said at once, the rest summed up in one line.
+    assert!(
+        ignored(&out.stderr) <= 6,
+        "{} lines",
+        out.stderr.lines().count()
+    );
+    assert!(out.stderr.contains("more like it"), "{}", out.stderr);
+}
+
+#[test]
+fn udp_flood_of_wrong_replies_is_summed_up() {
+    let udp = Hostile::udp(|q| {
+        vec![Reply::Flood {
+            bytes: hostile::with_wrong_id(a_reply(q, BAD)),
+            gap: Duration::from_micros(200),
+        }]
+    });
+    let out = Run::of(qtap_at(&udp.port()).args(["x.qtap.test", "+timeout=1", "+tries=1"]))
+        .expect_code(9);
+    assert!(
+        ignored(&out.stderr) <= 6,
+        "{} lines",
+        out.stderr.lines().count()
+    );
+    let summary = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("more like it"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(
+        summary.starts_with(";; Warning: ignoring reply from 127.0.0.1#"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn zone_transfer_of_only_wrong_messages_times_out() {
+    // The transfer starts (an SOA), then only messages with a wrong ID
+    // come, each well within the timeout of the last.
+    let tcp = Hostile::tcp(|q| {
+        let first = add_soa(echo_question(q), 7);
+        vec![
+            Reply::Send(first.clone()),
+            Reply::Flood {
+                bytes: hostile::with_wrong_id(first),
+                gap: Duration::from_millis(50),
+            },
+        ]
+    });
+    let start = Instant::now();
+    let out = Run::of(
+        qtap_at(&tcp.port())
+            .args(["qtap.test", "AXFR", "+timeout=1", "+tries=1"])
+            .timeout(Duration::from_secs(20)),
+    )
+    .expect_code(9);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(out.stderr.contains("transfer timed out"), "{}", out.stderr);
+    assert!(out.stdout.contains("SOA"), "{}", out.stdout);
+}

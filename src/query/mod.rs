@@ -453,7 +453,11 @@ async fn udp_try(
         query_time: now(),
     };
     if let Err(e) = via.send(query).await {
-        sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
+        sink.diag(&format!(
+            ";; communications error to {}: {}",
+            hash(server),
+            io_text(&e)
+        ));
         return Ok(None);
     }
     sink.record(ex.query_record())?;
@@ -499,7 +503,8 @@ async fn udp_try(
                 hash(server),
                 io_text(&e)
             ));
-            // Give an ICMP error the rest of the timeout, as a later try.
+            // An ICMP error (connection refused) ends this try at once,
+            // as dig's does; the next try starts straight away.
             Ok(None)
         }
     }

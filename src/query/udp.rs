@@ -47,12 +47,20 @@ pub enum RecvError {
     Io(std::io::Error),
 }
 
-/// A socket that tells the runtime only about incoming datagrams: sending
-/// a datagram never waits (the kernel queues it or says it cannot), and a
-/// socket registered for write readiness too would wake the runtime after
-/// every send for nothing.
+/// A socket that tells the runtime only about incoming datagrams and
+/// errors: sending a datagram never waits (the kernel queues it or says it
+/// cannot), and a socket registered for write readiness too would wake the
+/// runtime after every send for nothing.
+///
+/// Errors matter: an ICMP port unreachable makes the socket report an error
+/// (EPOLLERR) without becoming readable, and the next receive returns
+/// "connection refused". A wait for readability alone never ends on it, and
+/// the try would wait out its whole timeout.
 #[derive(Debug)]
 struct Socket(AsyncFd<std::net::UdpSocket>);
+
+/// What a receive waits for: a datagram, or an error to read.
+const RECV_READY: Interest = Interest::READABLE.add(Interest::ERROR);
 
 /// How long to wait before sending again when the socket's send buffer is
 /// full (which a DNS client's few datagrams hardly ever fill).
@@ -71,7 +79,7 @@ impl Socket {
         let local = sock.local_addr()?;
         // SAFETY: the std socket owns its descriptor and keeps it, open and
         // the same, until the AsyncFd (which owns the socket) is dropped.
-        let fd = unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) }?;
+        let fd = unsafe { AsyncFd::register_with_interest(sock, RECV_READY) }?;
         Ok((Socket(fd), local))
     }
 
@@ -123,26 +131,19 @@ impl Socket {
     /// receive is stale: it is cleared rather than tried again (a wasted
     /// system call per exchange otherwise).
     async fn wait_readable(&self) -> std::io::Result<()> {
-        let mut stale_checked = false;
-        std::future::poll_fn(|cx| loop {
-            match self.0.poll_read_ready(cx) {
-                Poll::Ready(Ok(mut ready)) => {
-                    if stale_checked {
-                        return Poll::Ready(Ok(()));
-                    }
-                    // Ready at once, with no turn of the event loop since
-                    // the receive: noted before it.
-                    ready.clear_ready();
-                    stale_checked = true;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    stale_checked = true;
-                    return Poll::Pending;
-                }
-            }
-        })
-        .await
+        let first = self.0.ready(RECV_READY);
+        tokio::pin!(first);
+        let at_once =
+            std::future::poll_fn(|cx| Poll::Ready(std::future::Future::poll(first.as_mut(), cx)))
+                .await;
+        match at_once {
+            // Ready at once, with no turn of the event loop since the
+            // receive: noted before it (which also read any error).
+            Poll::Ready(Ok(mut ready)) => ready.clear_ready(),
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return first.await.map(drop),
+        }
+        self.0.ready(RECV_READY).await.map(drop)
     }
 }
 
@@ -381,30 +382,37 @@ impl UdpMux {
             match self.sock.recv(&mut buf, false).await {
                 Ok(n) => self.dispatch(&buf[..n]),
                 Err(e) => {
-                    // An ICMP error concerns the server, so every lookup
-                    // waiting for it; other errors end this socket's use.
-                    let transient = matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionRefused
-                            | std::io::ErrorKind::ConnectionReset
-                            | std::io::ErrorKind::Interrupted
-                    );
-                    let mut st = self.state.borrow_mut();
-                    if !transient {
-                        st.broken = true;
-                    }
-                    let waiting: Vec<Rc<Waiter>> = st.waiting.values().cloned().collect();
-                    drop(st);
-                    for w in waiting {
-                        // A copy of the error for each lookup it concerns.
-                        w.push(Err(crate::error::copy_io_error(&e)));
-                    }
-                    if !transient {
+                    if !self.fail_waiting(&e, None) {
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// Hands a socket error to the lookups waiting (but `except`'s). An
+    /// ICMP error concerns the server this socket is connected to, so every
+    /// lookup waiting for it, and each ends its try (and may try again);
+    /// other errors end this socket's use. True when the socket is still
+    /// usable.
+    fn fail_waiting(&self, e: &std::io::Error, except: Option<u16>) -> bool {
+        let transient = is_icmp(e) || e.kind() == std::io::ErrorKind::Interrupted;
+        let mut st = self.state.borrow_mut();
+        if !transient {
+            st.broken = true;
+        }
+        let waiting: Vec<Rc<Waiter>> = st
+            .waiting
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .map(|(_, w)| w.clone())
+            .collect();
+        drop(st);
+        for w in waiting {
+            // A copy of the error for each lookup it concerns.
+            w.push(Err(crate::error::copy_io_error(e)));
+        }
+        transient
     }
 
     /// Hands a datagram to the lookup waiting for its ID.
@@ -431,7 +439,12 @@ impl UdpMux {
     /// the thread lets others run first: many lookups start at once, and
     /// a server on the same CPU would otherwise get no turn to read its
     /// queries before its socket overflows.
-    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+    ///
+    /// The kernel reports an ICMP error for an earlier datagram to whichever
+    /// call comes first, a send included: such an error goes to the lookups
+    /// waiting (not to `id`, whose query has not even gone out), and the
+    /// query is sent again.
+    async fn send(&self, id: u16, msg: &[u8]) -> std::io::Result<()> {
         let sent = SENT.with(|n| {
             let sent = n.get().wrapping_add(1);
             n.set(sent);
@@ -440,8 +453,23 @@ impl UdpMux {
         if sent % BURST == 0 {
             std::thread::yield_now();
         }
-        self.sock.send(msg).await
+        match self.sock.send(msg).await {
+            Err(e) if is_icmp(&e) => {
+                self.fail_waiting(&e, Some(id));
+                self.sock.send(msg).await
+            }
+            other => other,
+        }
     }
+}
+
+/// Whether `e` is an ICMP error the kernel reported on a connected socket
+/// (the server's port is closed, or the host unreachable).
+fn is_icmp(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Datagrams sent on shared sockets between two turns given to other
@@ -470,7 +498,7 @@ impl Ticket {
 
     /// Sends the query.
     pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
-        self.mux.send(msg).await
+        self.mux.send(self.id, msg).await
     }
 
     /// Like [`UdpConn::recv_matching`], for the datagrams handed to this

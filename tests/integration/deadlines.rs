@@ -101,3 +101,55 @@ fn zone_transfer_of_only_wrong_messages_times_out() {
     assert!(out.stderr.contains("transfer timed out"), "{}", out.stderr);
     assert!(out.stdout.contains("SOA"), "{}", out.stdout);
 }
+
+/// A UDP port on 127.0.0.1 nobody listens on.
+fn closed_udp_port() -> String {
+    let gone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = gone.local_addr().unwrap().port();
+    drop(gone);
+    port.to_string()
+}
+
+#[test]
+fn closed_udp_port_ends_each_try_with_connection_refused() {
+    let port = closed_udp_port();
+    let start = Instant::now();
+    let out =
+        Run::of(qtap_at(&port).args(["x.qtap.test", "+tries=3", "+timeout=5"])).expect_code(9);
+    // dig takes milliseconds; three tries of 5 s would take 15.
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    let refused = out
+        .stderr
+        .lines()
+        .filter(|l| {
+            l.starts_with(";; communications error to 127.0.0.1#")
+                && l.ends_with(": connection refused")
+        })
+        .count();
+    assert_eq!(refused, 3, "{}", out.stderr);
+    assert!(!out.stderr.contains("timed out"), "{}", out.stderr);
+}
+
+#[test]
+fn closed_udp_port_ends_parallel_lookups_too() {
+    let port = closed_udp_port();
+    let out = Run::of(qtap_at(&port).args([
+        "+parallel=2",
+        "+tries=2",
+        "+timeout=5",
+        "a.qtap.test",
+        "b.qtap.test",
+    ]))
+    .expect_code(9);
+    assert_eq!(
+        out.stderr.matches("connection refused").count(),
+        4,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("timed out"), "{}", out.stderr);
+}

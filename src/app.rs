@@ -1228,7 +1228,8 @@ const REFILL_SHARE: usize = 2;
 /// `+parallel=N`: up to N lookups in flight on one thread; each one's
 /// messages are shown and recorded when its turn comes (frames carry their
 /// own times, so the trace still says when each message went and came).
-/// Their UDP queries share one socket per server ([`query::udp::MuxPool`]).
+/// Their UDP queries share sockets per server, each carrying a limited
+/// number of exchanges ([`query::udp::MuxPool`]).
 async fn parallel_lookups(
     targets: &mut Targets<'_>,
     queries: &[crate::cli::QuerySpec],

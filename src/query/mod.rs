@@ -4,9 +4,9 @@
 //! it happens. With `+keepopen` a [`Session`] keeps the connection.
 //!
 //! The sink decides what to do with records (write the trace, render them);
-//! this module never prints. Sockets live here and only here: sequential
-//! lookups keep their UDP socket after a clean exchange, `+parallel` ones
-//! share sockets ([`udp`]).
+//! this module never prints. Sockets live here and only here: each
+//! sequential UDP try has a socket of its own, `+parallel` ones share
+//! sockets ([`udp`]).
 
 pub mod https;
 pub mod quic;
@@ -233,15 +233,19 @@ impl Conn {
     }
 }
 
-/// What lookups keep between them: the `+keepopen` connection, the UDP
-/// socket of the last clean exchange (sequential lookups), or the run's
-/// shared UDP sockets (`+parallel`).
+/// What lookups keep between them: the `+keepopen` connection, how fast
+/// the server answered the last UDP exchange, or the run's shared UDP
+/// sockets (`+parallel`).
+///
+/// Sequential lookups never keep a UDP socket: each try goes out from a
+/// fresh one, on a port of the kernel's choosing, as dig's do (source-port
+/// randomisation, RFC 5452 §9.2, is half of what a spoofer has to guess).
 #[derive(Default)]
 pub struct Session {
     kept: Option<(Target, Transport, crate::cli::TlsOpts, Conn)>,
-    /// The socket of the last UDP exchange, if it ended with an answer,
-    /// and that exchange's query.
-    udp: Option<(udp::UdpConn, Bytes)>,
+    /// The server of the last clean UDP exchange and how long its answer
+    /// took (a fast server's next answer is polled for; see [`udp`]).
+    udp_rtt: Option<(SocketAddr, Duration)>,
     /// Shared UDP sockets (lookups in flight together).
     shared: Option<std::rc::Rc<udp::MuxPool>>,
 }
@@ -250,7 +254,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("kept", &self.kept.as_ref().map(|k| (&k.0, &k.1)))
-            .field("udp", &self.udp.as_ref().map(|u| u.0.local))
+            .field("udp_rtt", &self.udp_rtt)
             .finish()
     }
 }
@@ -407,24 +411,24 @@ impl Via {
 }
 
 /// The socket for a try: the shared one when the run has it and the ID is
-/// free there, else the one kept from the last clean exchange (with the
-/// query answered on it), else a new one.
+/// free there, else a new one.
 async fn udp_socket(
     query: &[u8],
     server: SocketAddr,
     session: &mut Session,
-) -> std::io::Result<(Via, Option<Bytes>)> {
+) -> std::io::Result<Via> {
     if let Some(pool) = session.shared.clone() {
         if let Ok(h) = crate::dns::wire::Header::parse(query) {
             if let Some(ticket) = pool.register(server, h.id).await {
-                return Ok((Via::Shared(ticket), None));
+                return Ok(Via::Shared(ticket));
             }
         }
     }
-    match session.udp.take() {
-        Some((conn, previous)) if conn.peer == server => Ok((Via::Own(conn), Some(previous))),
-        _ => Ok((Via::Own(udp::UdpConn::connect(server).await?), None)),
+    let mut conn = udp::UdpConn::connect(server).await?;
+    if let Some((_, rtt)) = session.udp_rtt.filter(|(to, _)| *to == server) {
+        conn.expect_rtt(rtt);
     }
+    Ok(Via::Own(conn))
 }
 
 /// One UDP try. Ok(None): this try failed (already reported).
@@ -436,7 +440,7 @@ async fn udp_try(
     session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Option<Vec<u8>>, crate::error::Error> {
-    let (mut via, previous) = match udp_socket(query, server, session).await {
+    let mut via = match udp_socket(query, server, session).await {
         Ok(v) => v,
         Err(e) => {
             sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
@@ -463,17 +467,8 @@ async fn udp_try(
     sink.record(ex.query_record())?;
     let deadline = Instant::now() + timeout;
     let mut skips = Skips::new(server);
-    // A kept socket may still get a late copy of the answer it took last:
-    // skip that quietly (a new socket would never have seen it).
     let check = |r: &[u8]| match check_answer(query, r) {
         Ok(()) => udp::Verdict::Accept,
-        Err(_)
-            if previous
-                .as_ref()
-                .is_some_and(|p| check_answer(p, r).is_ok()) =>
-        {
-            udp::Verdict::Quiet
-        }
         Err(why) => udp::Verdict::Skip(why),
     };
     let got = via
@@ -485,8 +480,7 @@ async fn udp_try(
             let at = now();
             sink.record(ex.response_record(response.clone(), at))?;
             if let Via::Own(conn) = via {
-                // Clean: the next lookup may use this socket.
-                session.udp = Some((conn, query.clone()));
+                session.udp_rtt = conn.rtt().map(|rtt| (server, rtt));
             }
             Ok(Some(response))
         }

@@ -4,15 +4,19 @@
 //!
 //! Two ways to use a socket:
 //!
-//! - [`UdpConn`]: one socket, one exchange at a time. Sequential lookups
-//!   keep it after a clean exchange and send the next query on it (no new
-//!   socket, bind and connect per lookup); after a timeout or an error it
-//!   is dropped, so a retry goes out from a fresh port, as before.
+//! - [`UdpConn`]: one socket, one exchange. Each sequential try gets a new
+//!   one, so every query goes out from a fresh port, as dig's do (source
+//!   port randomisation, RFC 5452 §9.2); what carries over between lookups
+//!   is only how fast the server answered ([`UdpConn::expect_rtt`]).
 //! - [`UdpMux`]: one socket shared by many lookups in flight (`+parallel`).
 //!   A reader task receives every datagram and hands it to the lookup
 //!   waiting for its message ID, which still checks ID and question itself;
 //!   a datagram for no waiting ID is given to the oldest waiter to report
-//!   and skip, unless it is a late reply to an exchange already over.
+//!   and skip, unless it is a late reply to an exchange already over. A
+//!   shared socket carries at most [`PER_SOCKET`] exchanges in its life,
+//!   then makes way for a fresh one: sharing saves a socket per lookup in a
+//!   large run, rotating keeps any one port from serving a long run (a
+//!   spoofer who learns it would otherwise have only the ID to guess).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -33,9 +37,6 @@ pub enum Verdict {
     Accept,
     /// Not the answer: skip it and say why.
     Skip(String),
-    /// Not the answer, and not worth a word (a late copy of an answer
-    /// already taken): skip it quietly.
-    Quiet,
 }
 
 /// Why no acceptable reply came.
@@ -186,6 +187,17 @@ impl UdpConn {
         })
     }
 
+    /// How long the last answer on this socket took.
+    pub fn rtt(&self) -> Option<std::time::Duration> {
+        self.last_rtt
+    }
+
+    /// Expects the server to answer about as fast as it did last time, on
+    /// another socket (a fast server's answer is then polled for).
+    pub fn expect_rtt(&mut self, rtt: std::time::Duration) {
+        self.last_rtt = Some(rtt);
+    }
+
     /// Sends one datagram.
     pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
         self.sock.send(msg).await?;
@@ -211,7 +223,6 @@ impl UdpConn {
                 skipped(why);
                 None
             }
-            Verdict::Quiet => None,
         };
         let poll_until = match (sent, self.last_rtt) {
             (Some(at), Some(rtt)) if rtt <= POLL_FOR => Some(at + (rtt * 2).min(POLL_FOR)),
@@ -337,6 +348,13 @@ impl UdpMux {
     /// Exchanges waiting on this socket.
     pub fn in_flight(&self) -> usize {
         self.state.borrow().waiting.len()
+    }
+
+    /// Whether this socket takes new exchanges: it is sound, and has
+    /// carried fewer than [`PER_SOCKET`].
+    pub fn has_room(&self) -> bool {
+        let st = self.state.borrow();
+        !st.broken && st.next_seq < PER_SOCKET as u64
     }
 
     /// Whether `id` is free for a new exchange on this socket.
@@ -529,7 +547,6 @@ impl Ticket {
                     return Ok(datagram);
                 }
                 Verdict::Skip(why) => skipped(why),
-                Verdict::Quiet => {}
             }
         }
     }
@@ -567,17 +584,19 @@ impl Drop for Ticket {
     }
 }
 
-/// Exchanges in flight on one shared socket at most: a socket's receive
-/// buffer (about 200 KiB by default) holds a few hundred small answers, so
-/// a run with more lookups in flight spreads them over more sockets.
-const PER_SOCKET: usize = 64;
+/// Exchanges one shared socket carries in its life, so also in flight at
+/// once at most: a socket's receive buffer (about 200 KiB by default) holds
+/// a few hundred small answers, and a port that served a whole long run
+/// would be one a spoofer need learn only once. Then the next exchanges
+/// get a fresh socket, and the spent one is closed once its last exchange
+/// is over. (Per query, this costs a 64th of a socket.)
+pub const PER_SOCKET: usize = 64;
 
 /// The shared sockets of a run, per server address, with their reader
 /// tasks (stopped when this is dropped). Needs a [`tokio::task::LocalSet`].
 #[derive(Debug, Default)]
 pub struct MuxPool {
-    muxes: RefCell<Vec<Rc<UdpMux>>>,
-    readers: RefCell<Vec<tokio::task::JoinHandle<()>>>,
+    muxes: RefCell<Vec<(Rc<UdpMux>, tokio::task::JoinHandle<()>)>>,
 }
 
 impl MuxPool {
@@ -592,19 +611,17 @@ impl MuxPool {
             // There is room, but the ID is taken there.
             return None;
         }
+        self.close_spent();
         let mux = Rc::new(UdpMux::connect(peer).await.ok()?);
         let ticket = mux.register(id);
         let reader = tokio::task::spawn_local(mux.clone().read_loop());
-        self.readers.borrow_mut().push(reader);
-        self.muxes.borrow_mut().push(mux);
+        self.muxes.borrow_mut().push((mux, reader));
         ticket
     }
 
     fn register_existing(&self, peer: SocketAddr, id: u16) -> Option<Ticket> {
         let muxes = self.muxes.borrow();
-        let mux = muxes
-            .iter()
-            .find(|m| m.peer == peer && m.in_flight() < PER_SOCKET)?;
+        let (mux, _) = muxes.iter().find(|(m, _)| m.peer == peer && m.has_room())?;
         mux.register(id)
     }
 
@@ -612,7 +629,18 @@ impl MuxPool {
         self.muxes
             .borrow()
             .iter()
-            .any(|m| m.peer == peer && m.in_flight() < PER_SOCKET)
+            .any(|(m, _)| m.peer == peer && m.has_room())
+    }
+
+    /// Closes the sockets that take no new exchanges and have none left.
+    fn close_spent(&self) {
+        self.muxes.borrow_mut().retain(|(m, reader)| {
+            let spent = !m.has_room() && m.in_flight() == 0;
+            if spent {
+                reader.abort();
+            }
+            !spent
+        });
     }
 
     /// Whether `id` is free on every shared socket to `peer`.
@@ -620,15 +648,20 @@ impl MuxPool {
         self.muxes
             .borrow()
             .iter()
-            .filter(|m| m.peer == peer)
-            .all(|m| m.is_free(id))
+            .filter(|(m, _)| m.peer == peer)
+            .all(|(m, _)| m.is_free(id))
+    }
+
+    /// Shared sockets open.
+    pub fn sockets(&self) -> usize {
+        self.muxes.borrow().len()
     }
 }
 
 impl Drop for MuxPool {
     fn drop(&mut self) {
-        for r in self.readers.borrow().iter() {
-            r.abort();
+        for (_, reader) in self.muxes.borrow().iter() {
+            reader.abort();
         }
     }
 }
@@ -770,6 +803,26 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_socket_serves_a_limited_number_of_exchanges_then_closes() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            // One exchange after another, never two at once.
+            let first = pool.register(peer, 0).await.unwrap();
+            let port = first.local();
+            drop(first);
+            for id in 1..PER_SOCKET as u16 {
+                let t = pool.register(peer, id).await.unwrap();
+                assert_eq!(t.local(), port, "exchange {id} shares the socket");
+            }
+            let next = pool.register(peer, 1000).await.unwrap();
+            assert_ne!(next.local(), port, "a fresh port after {PER_SOCKET}");
+            assert_eq!(pool.sockets(), 1, "the spent socket is closed");
+        });
+    }
+
+    #[test]
     fn full_shared_sockets_make_room_on_another() {
         local(async {
             let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -811,7 +864,7 @@ mod tests {
     }
 
     #[test]
-    fn own_socket_skips_quietly_and_reports_the_rest() {
+    fn own_socket_reports_every_reply_it_skips() {
         local(async {
             let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             let mut conn = UdpConn::connect(server.local_addr().unwrap())
@@ -830,7 +883,7 @@ mod tests {
                 .recv_matching(
                     deadline,
                     |d| match marker(d) {
-                        40 => Verdict::Quiet,
+                        40 => Verdict::Skip("stale".into()),
                         60 => Verdict::Skip("wrong".into()),
                         _ => Verdict::Accept,
                     },
@@ -839,7 +892,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 50);
-            assert_eq!(skipped, ["wrong"]);
+            assert_eq!(skipped, ["stale", "wrong"]);
         });
     }
 
@@ -863,7 +916,7 @@ mod tests {
                     .recv_matching(
                         deadline,
                         |d| match marker(d) {
-                            40 => Verdict::Quiet,
+                            40 => Verdict::Skip("stale".into()),
                             60 => Verdict::Skip("wrong".into()),
                             _ => Verdict::Accept,
                         },
@@ -872,7 +925,7 @@ mod tests {
                     .await
                     .unwrap();
                 assert_eq!(marker(&got), 50 + round);
-                assert_eq!(skipped, ["wrong"]);
+                assert_eq!(skipped, ["stale", "wrong"]);
             }
             assert!(conn.last_rtt.is_some());
         });

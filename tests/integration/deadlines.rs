@@ -153,3 +153,73 @@ fn closed_udp_port_ends_parallel_lookups_too() {
     );
     assert!(!out.stderr.contains("timed out"), "{}", out.stderr);
 }
+
+#[test]
+fn parallel_output_stays_in_order_with_a_large_transfer_behind_a_slow_lookup() {
+    // slow.qtap.test is answered after a second; the zone transfer queued
+    // behind it is done long before: 200 messages of 25 records each.
+    const MESSAGES: usize = 200;
+    const PER_MESSAGE: usize = 25;
+    let tcp = Hostile::tcp(|q| {
+        if hostile::query_type(q) == Some(252) {
+            let mut steps = vec![Reply::Send(add_soa(echo_question(q), 7))];
+            for m in 0..MESSAGES {
+                let mut msg = echo_question(q);
+                for r in 0..PER_MESSAGE {
+                    let n = m * PER_MESSAGE + r;
+                    msg = hostile::add_a(msg, 300, Ipv4Addr::new(10, 0, (n >> 8) as u8, n as u8));
+                }
+                steps.push(Reply::Send(msg));
+            }
+            steps.push(Reply::Send(add_soa(echo_question(q), 7)));
+            steps
+        } else {
+            vec![
+                Reply::Sleep(Duration::from_secs(1)),
+                Reply::Send(a_reply(q, Ipv4Addr::new(192, 0, 2, 77))),
+            ]
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("par.fstrm");
+    let out = Run::of(
+        qtap_at(&tcp.port())
+            .args(["+parallel=2", "+tcp", "+timeout=5", "+tries=1"])
+            .args(["slow.qtap.test", "A", "qtap.test", "AXFR"])
+            .arg("--tap")
+            .arg(&trace),
+    )
+    .expect_code(0);
+    let slow = out
+        .stdout
+        .find("192.0.2.77")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let first_zone = out
+        .stdout
+        .find("10.0.0.0")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(slow < first_zone, "the slow lookup's answer comes first");
+    // Every record of the zone, in the order sent.
+    let zone: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\tA\t10.0."))
+        .collect();
+    assert_eq!(zone.len(), MESSAGES * PER_MESSAGE);
+    for (n, line) in zone.iter().enumerate() {
+        let want = format!("10.0.{}.{}", n >> 8, n & 0xFF);
+        assert!(line.ends_with(&want), "{n}: {line}");
+    }
+    // The trace: the slow lookup's query and answer, then the transfer's
+    // query and its MESSAGES + 2 messages.
+    let records = crate::read_trace(&trace);
+    assert_eq!(records.len(), 2 + 1 + MESSAGES + 2);
+    let qtype = |r: &qtap::tap::pb::Dnstap| {
+        let m = r.message.as_ref().unwrap();
+        let q = m.query_message.as_deref().unwrap();
+        hostile::query_type(q)
+    };
+    assert_eq!(qtype(&records[0]), Some(1));
+    assert_eq!(qtype(&records[1]), Some(1));
+    assert!(records[2..].iter().all(|r| qtype(r) == Some(252)));
+}

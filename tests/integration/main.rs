@@ -7,6 +7,7 @@ mod support;
 
 mod batch;
 mod damaged;
+mod deadlines;
 mod encrypted;
 mod generate;
 mod hostile_tls;

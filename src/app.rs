@@ -297,6 +297,12 @@ enum Drawn {
 /// hand-over, small enough to keep memory flat.
 const ITEMS_PER_BATCH: usize = 512;
 
+/// Frame bytes per message between the threads: a batch ends at
+/// [`ITEMS_PER_BATCH`] items or at this many bytes of frames, whichever
+/// comes first. Ordinary frames (a few hundred bytes) never reach it;
+/// 512 frames near the 1 MiB frame limit would hold 512 MiB per batch.
+const BYTES_PER_BATCH: usize = 1 << 20;
+
 /// Batches in flight per channel: with one channel to and one from each
 /// drawing thread, memory stays a few MiB whatever the file size.
 const BATCHES_IN_FLIGHT: usize = 2;
@@ -417,6 +423,8 @@ fn read_and_plan(
     let mut pairer = Pairer::default();
     let mut items = Vec::new();
     let mut arena = Arena::new();
+    // Frame bytes in the batch being built.
+    let mut batch_bytes = 0;
     // Sends what is batched, then `msg`.
     let flush = |batcher: &mut Batcher, tx: &mut RoundRobin<ReadMsg>, msg: Option<ReadMsg>| {
         (batcher.len() == 0 || tx.send(batcher.take())) && msg.is_none_or(|m| tx.send(m))
@@ -450,6 +458,7 @@ fn read_and_plan(
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    batch_bytes += payload.len();
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {
                             pairer.push(event, &mut items);
@@ -484,10 +493,11 @@ fn read_and_plan(
                     return;
                 }
             }
-            if batcher.len() >= ITEMS_PER_BATCH {
+            if batcher.len() >= ITEMS_PER_BATCH || batch_bytes >= BYTES_PER_BATCH {
                 if !flush(&mut batcher, &mut tx, None) {
                     return;
                 }
+                batch_bytes = 0;
                 // The queries still waiting let go of this arena.
                 pairer.detach();
                 arena.renew();
@@ -1475,6 +1485,59 @@ mod tests {
         .unwrap();
         assert_eq!(code, exits::OK, "{}", String::from_utf8_lossy(&err));
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_batch_between_threads_holds_a_bounded_number_of_frame_bytes() {
+        // 60 records with a 200 KiB identity each: batches end by bytes
+        // long before 512 items (one batch would hold 12 MB). A batch may
+        // pass the limit by the frame that crosses it and by the queries
+        // the pairer reports unanswered then (counted in earlier batches).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big-frames.fstrm");
+        let mut writer = TapWriter::new(File::create(&path).unwrap()).unwrap();
+        let events = events_of(&corpus_files()[0]);
+        for e in events.iter().cycle().take(60) {
+            let mut e = e.clone();
+            e.identity = Some(Bytes::from(vec![b'i'; 200 * 1024]));
+            writer.write(&e.to_pb()).unwrap();
+        }
+        writer.finish().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        let batcher = Batcher::Structured {
+            qr: true,
+            items: Vec::new(),
+        };
+        let files = [path];
+        let mut batches = Vec::new();
+        std::thread::scope(|scope| {
+            let tx = RoundRobin {
+                senders: vec![tx],
+                next: 0,
+            };
+            scope.spawn(|| read_and_plan(&files, 1 << 20, batcher, tx));
+            for msg in rx {
+                if let ReadMsg::Items(items) = msg {
+                    let bytes: usize = items
+                        .iter()
+                        .map(|i| match i {
+                            Item::Query(e)
+                            | Item::Unanswered(e)
+                            | Item::Response { event: e, .. } => {
+                                e.identity.as_ref().map_or(0, |b| b.len())
+                            }
+                        })
+                        .sum();
+                    batches.push((items.len(), bytes));
+                }
+            }
+        });
+        // Every record, and the queries reported unanswered at the end.
+        assert!(batches.iter().map(|b| b.0).sum::<usize>() >= 60);
+        assert!(
+            batches.iter().all(|b| b.1 <= 2 * BYTES_PER_BATCH),
+            "{batches:?}"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
 use crate::dns::wire::{first_qtype, first_question, Header, Message};
-use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
+use crate::dns::xfr::{is_xfr, Progress, Transfers, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
@@ -123,7 +123,7 @@ pub struct Planner {
     /// shown) or not (then the answer itself, as with +ignore).
     pending_tc: Option<Item>,
     /// Zone transfers under way, by connection and message ID.
-    xfrs: Vec<(XfrKey, XfrTracker)>,
+    xfrs: Transfers<XfrKey>,
     /// Lays out the transfer messages.
     drawer: Drawer,
 }
@@ -158,7 +158,7 @@ impl Planner {
             first: true,
             after_retry_notice: false,
             pending_tc: None,
-            xfrs: Vec::new(),
+            xfrs: Transfers::default(),
         }
     }
 
@@ -187,7 +187,7 @@ impl Planner {
         if let Some(pending) = self.pending_tc.take() {
             self.plan_now(pending, false, steps);
         }
-        for (_, t) in self.xfrs.drain(..) {
+        for (_, t) in self.xfrs.drain() {
             steps.push(Step::Text(format!(
                 ";; WARNING: transfer incomplete: {} records (messages {}, bytes {})\n\n",
                 t.records, t.messages, t.bytes
@@ -241,12 +241,7 @@ impl Planner {
             return false;
         };
         if let Ok(header) = Header::parse(response) {
-            if !self.xfrs.is_empty()
-                && self
-                    .xfrs
-                    .iter()
-                    .any(|(k, _)| *k == xfr_key(event, header.id))
-            {
+            if !self.xfrs.is_empty() && self.xfrs.contains(&xfr_key(event, header.id)) {
                 return true;
             }
         }
@@ -309,8 +304,8 @@ impl Planner {
         query_seen: bool,
     ) -> bool {
         let key = xfr_key(event, msg.header.id);
-        let index = match self.xfrs.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
+        let tracker = match self.xfrs.get_mut(&key) {
+            Some(t) => t,
             None => {
                 let Some(qtype) = msg.first_question().map(|q| q.qtype).filter(|t| is_xfr(*t))
                 else {
@@ -325,14 +320,13 @@ impl Planner {
                         self.drawer.write_query_block(out, event, query);
                     }
                 }
-                self.xfrs.push((key, XfrTracker::new(qtype)));
-                self.xfrs.len() - 1
+                self.xfrs.start(key, XfrTracker::new(qtype))
             }
         };
-        let progress = self.xfrs[index].1.feed(msg);
+        let progress = tracker.feed(msg);
         let tracker = match progress {
             Progress::More => None,
-            Progress::Done | Progress::Failed => Some(self.xfrs.remove(index).1),
+            Progress::Done | Progress::Failed => self.xfrs.remove(&key),
         };
         if progress == Progress::Failed && msg.rcode() != 0 {
             out.push_str("; Transfer failed.\n");

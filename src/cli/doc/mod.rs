@@ -399,12 +399,16 @@ mod tests {
     }
 
     #[test]
-    fn zsh_script_keeps_clap_function_and_calls_the_wrapper() {
+    fn zsh_script_renames_clap_function_and_autoloads_the_dig_one() {
         let zsh = text(Generate::Zsh);
         assert!(zsh.starts_with("#compdef qtap\n"));
-        assert!(zsh.contains("\n_qtap() {"));
-        assert!(zsh.contains("compdef _qtap_dig qtap"));
-        assert!(!zsh.contains("compdef _qtap qtap"));
+        // One `_qtap`, ours, defined after clap's `_qtap_clap`, which it calls.
+        assert_eq!(zsh.matches("\n_qtap() {").count(), 1);
+        let clap_at = zsh.find("\n_qtap_clap() {").unwrap();
+        let ours_at = zsh.find("\n_qtap() {").unwrap();
+        assert!(clap_at < ours_at);
+        assert!(zsh.contains("    _qtap_clap \"$@\"\n"));
+        assert!(zsh.contains("compdef _qtap qtap"));
         assert!(zsh.contains("'+tcp:query over TCP'"));
         assert!(zsh.contains("'+nsid:ask for the server'\\''s NSID'"));
     }

@@ -13,6 +13,7 @@ use crate::dns::wire::{Header, Message, Record, Section};
 
 use super::opt::write_opt_body;
 use super::rdata::{write_rdata, write_unknown};
+use super::text::push_u32;
 use super::DisplayOpts;
 
 /// dig's opcode mnemonics (BIND `opcodetext`).
@@ -90,11 +91,6 @@ fn pad(out: &mut String, col: usize, stop: usize) -> usize {
         push(out, SPACES, to - col);
     }
     to
-}
-
-/// Appends a decimal number without going through `core::fmt`.
-pub fn push_u32(out: &mut String, n: u32) {
-    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left
@@ -752,12 +748,6 @@ mod tests {
         let mut s = "x".repeat(31);
         pad_to(&mut s, 0, 24);
         assert!(s.ends_with("x\t"));
-        let mut s = String::new();
-        for n in [0, 7, 10, 86_400, u32::MAX] {
-            s.clear();
-            push_u32(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 
     #[test]

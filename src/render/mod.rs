@@ -11,6 +11,7 @@ pub mod idn;
 pub mod json;
 pub mod opt;
 pub mod rdata;
+pub mod text;
 pub mod when;
 pub mod yaml;
 
@@ -25,6 +26,7 @@ use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
 use self::rdata::RdataStyle;
+use self::text::{push_ip, push_u32, write_escaped};
 
 /// What to show, from dig's `+[no]option` display flags.
 #[derive(Clone, Debug)]
@@ -606,7 +608,7 @@ impl Drawer {
 
 fn write_query_size(out: &mut String, len: usize) {
     out.push_str(";; QUERY SIZE: ");
-    dig::push_u32(out, u32::try_from(len).unwrap_or(u32::MAX));
+    push_u32(out, u32::try_from(len).unwrap_or(u32::MAX));
     out.push_str("\n\n");
 }
 
@@ -686,24 +688,6 @@ fn write_server(out: &mut String, addr: IpAddr, port: Option<u16>) {
     let _ = write!(out, "{addr}#{}", port.map_or(0, u32::from));
 }
 
-/// Appends an address as `Display` writes it, IPv4 without the
-/// formatting machinery (a banner per exchange shows one).
-pub fn push_ip(out: &mut String, addr: IpAddr) {
-    match addr {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                dig::push_u32(out, u32::from(octet));
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
 /// `@server [-p port] name type [class] [+tcp]`, rebuilt from the record.
 fn write_args(out: &mut String, event: &Event) {
     if let Some(addr) = event.response_addr {
@@ -712,7 +696,7 @@ fn write_args(out: &mut String, event: &Event) {
         out.push(' ');
         if let Some(port) = event.response_port.filter(|p| *p != 53) {
             out.push_str("-p ");
-            dig::push_u32(out, u32::from(port));
+            push_u32(out, u32::from(port));
             out.push(' ');
         }
     }
@@ -787,7 +771,7 @@ fn write_trailer(
     } else {
         ";; MSG SIZE  rcvd: "
     });
-    dig::push_u32(out, u32::try_from(size).unwrap_or(u32::MAX));
+    push_u32(out, u32::try_from(size).unwrap_or(u32::MAX));
     out.push_str("\n\n");
 }
 
@@ -803,7 +787,7 @@ fn write_trailer_lines(
             out.push_str(";; Query time: ");
             let ms = ns / 1_000_000;
             match u32::try_from(ms) {
-                Ok(ms) => dig::push_u32(out, ms),
+                Ok(ms) => push_u32(out, ms),
                 Err(_) => {
                     let _ = write!(out, "{ms}");
                 }
@@ -816,40 +800,5 @@ fn write_trailer_lines(
     }
     if let Some(t) = event.response_time.or(event.query_time) {
         out.push_str(cache.when(t.sec));
-    }
-}
-
-/// Appends bytes from a trace as text, escaping anything that is not
-/// printable ASCII as `\DDD` so a crafted trace cannot reach the terminal.
-pub fn write_escaped(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "\\{b:03}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_ip_writes_what_display_writes() {
-        let texts = [
-            "0.0.0.0",
-            "192.0.2.255",
-            "10.200.3.40",
-            "::1",
-            "2001:db8::53",
-            "::ffff:1.2.3.4",
-        ];
-        for text in texts {
-            let addr: IpAddr = text.parse().unwrap();
-            let mut out = String::new();
-            push_ip(&mut out, addr);
-            assert_eq!(out, addr.to_string());
-        }
     }
 }

@@ -9,6 +9,8 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use super::text::push_u32;
+
 /// EDNS option codes (IANA "DNS EDNS0 Option Codes").
 pub mod code {
     /// RFC 8764 long-lived queries.
@@ -86,7 +88,7 @@ pub fn write_opt_body(
     let version = (ttl >> 16) & 0xff;
     let flags = (ttl & 0xffff) as u16;
     out.push_str("; EDNS: version: ");
-    super::dig::push_u32(out, version);
+    push_u32(out, version);
     out.push_str(", flags:");
     if flags & FLAG_DO != 0 {
         out.push_str(" do");
@@ -99,7 +101,7 @@ pub fn write_opt_body(
         let _ = write!(out, "; MBZ: 0x{mbz:04x}, udp: {udp}");
     } else {
         out.push_str("; udp: ");
-        super::dig::push_u32(out, u32::from(udp));
+        push_u32(out, u32::from(udp));
     }
     out.push('\n');
 

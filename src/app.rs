@@ -34,8 +34,6 @@ pub fn version_string() -> String {
 #[derive(Debug)]
 pub struct Output {
     renderer: Renderer,
-    /// `+idn`: show A-labels in Unicode.
-    idn: bool,
     /// Structured output instead of dig text.
     structured: Option<Structured>,
     /// Objects written so far (JSON arrays need commas).
@@ -72,7 +70,6 @@ impl Output {
         // Structured formats are never coloured.
         let color = color && structured.is_none();
         Output {
-            idn: display.idn,
             structured,
             objects: 0,
             renderer: Renderer::new(display),
@@ -116,7 +113,7 @@ impl Output {
     fn show_drawn(&mut self, drawn: Drawn, out: &mut dyn Write) -> std::io::Result<()> {
         match drawn {
             Drawn::Text(text) => {
-                if self.buf.is_empty() && !self.idn && self.palette.is_none() {
+                if self.buf.is_empty() && self.palette.is_none() {
                     // Plain text in a large piece: straight out, no copy.
                     return out.write_all(text.as_bytes());
                 }
@@ -141,11 +138,6 @@ impl Output {
     }
 
     fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.idn && self.structured.is_none() && !self.buf.is_empty() {
-            let mut shown = String::with_capacity(self.buf.len());
-            crate::render::idn::to_unicode(&mut shown, &self.buf);
-            self.buf = shown;
-        }
         if !self.buf.is_empty() {
             match &self.palette {
                 Some(p) => {

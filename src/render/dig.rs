@@ -7,14 +7,13 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::dns::name::write_name;
 use crate::dns::types::{self, class_name, type_name};
 use crate::dns::wire::{Header, Message, Record, Section};
 
 use super::opt::write_opt_body;
 use super::rdata::{write_rdata, write_unknown};
 use super::text::push_u32;
-use super::DisplayOpts;
+use super::{idn, DisplayOpts};
 
 /// dig's opcode mnemonics (BIND `opcodetext`).
 pub fn opcode_name(op: u8) -> Cow<'static, str> {
@@ -112,7 +111,7 @@ pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &Dis
     // are columns.
     let [ttl_stop, class_stop, type_stop, rdata_stop] = stops(opts);
     let start = out.len();
-    write_name(out, &rr.name);
+    idn::write_name(out, &rr.name, opts.idn);
     let mut col = out.len() - start;
     if opts.ttlid {
         col = pad(out, col, ttl_stop);
@@ -429,7 +428,7 @@ pub fn write_rdata_or_generic(
         rr.class,
         rr.rdata.start,
         rr.rdata.end,
-        &opts.rdata,
+        &opts.rdata_style(),
     );
     if ok.is_err() {
         write_unknown(out, msg.rdata(rr), &opts.rdata);
@@ -479,7 +478,7 @@ fn write_question_line(out: &mut String, msg: &Message<'_>, opts: &DisplayOpts) 
     for q in &msg.question {
         out.push(';');
         let start = out.len();
-        write_name(out, &q.name);
+        idn::write_name(out, &q.name, opts.idn);
         // The question has no TTL column: the name runs up to the class.
         let [_, class_stop, type_stop, _] = stops(opts);
         let col = pad(out, out.len() - start, class_stop);

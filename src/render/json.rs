@@ -224,6 +224,7 @@ fn write_question_members(out: &mut String, q: &Question, prefix: &str) {
 const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
+    idn: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -1123,6 +1124,7 @@ pub(crate) mod tests {
                 let style = RdataStyle {
                     split: 0,
                     unknown_format: false,
+                    idn: false,
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {

@@ -18,7 +18,6 @@ pub mod yaml;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
 use crate::dns::wire::{first_qtype, first_question, Header, Message};
 use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
@@ -74,6 +73,14 @@ impl DisplayOpts {
     /// Whether records get dig's comments.
     pub fn record_comments(&self) -> bool {
         self.rrcomments.unwrap_or(self.multiline)
+    }
+
+    /// The RDATA style, with `+idn` applied to names inside RDATA.
+    pub fn rdata_style(&self) -> RdataStyle {
+        RdataStyle {
+            idn: self.idn,
+            ..self.rdata
+        }
     }
 }
 
@@ -475,7 +482,7 @@ impl Drawer {
                     query_time,
                     query_seen,
                 } => self.draw_response(out, event, *query_time, *query_seen, *retried, *banner),
-                Item::Unanswered(event) => draw_unanswered(out, event),
+                Item::Unanswered(event) => draw_unanswered(out, event, self.opts.idn),
             },
         }
     }
@@ -504,7 +511,7 @@ impl Drawer {
             out.push_str(&event.mtype.name());
             out.push(' ');
         }
-        write_args(out, event);
+        write_args(out, event, self.opts.idn);
         out.push('\n');
         if first {
             out.push_str(";; global options: +cmd\n");
@@ -612,13 +619,13 @@ fn write_query_size(out: &mut String, len: usize) {
     out.push_str("\n\n");
 }
 
-fn draw_unanswered(out: &mut String, event: &Event) {
+fn draw_unanswered(out: &mut String, event: &Event, idn: bool) {
     out.push_str(";; no response recorded for query");
     if let Some(q) = event.query_message.as_deref() {
         if let Ok(msg) = Message::parse(q) {
             if let Some(question) = msg.first_question() {
                 out.push(' ');
-                write_name(out, &question.name);
+                idn::write_name(out, &question.name, idn);
                 let _ = write!(
                     out,
                     " {} {}",
@@ -689,7 +696,7 @@ fn write_server(out: &mut String, addr: IpAddr, port: Option<u16>) {
 }
 
 /// `@server [-p port] name type [class] [+tcp]`, rebuilt from the record.
-fn write_args(out: &mut String, event: &Event) {
+fn write_args(out: &mut String, event: &Event, idn: bool) {
     if let Some(addr) = event.response_addr {
         out.push('@');
         push_ip(out, addr);
@@ -707,7 +714,7 @@ fn write_args(out: &mut String, event: &Event) {
         .and_then(first_question);
     match question {
         Some(q) => {
-            write_name(out, &q.name);
+            idn::write_name(out, &q.name, idn);
             let _ = write!(out, " {}", type_name(q.qtype));
             if q.qclass != 1 {
                 let _ = write!(out, " {}", class_name(q.qclass));

@@ -15,6 +15,7 @@ mod live;
 mod props;
 mod query;
 mod read;
+mod render;
 mod tap;
 
 /// The qtap binary with a scrubbed environment: UTC times, no colour.

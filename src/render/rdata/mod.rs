@@ -32,7 +32,7 @@ mod txt;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::dns::name::{read_name, write_name, Name};
+use crate::dns::name::{read_name, Name};
 use crate::dns::types::{self, known_type_name, type_name};
 use crate::dns::WireError;
 
@@ -41,13 +41,16 @@ use super::text::write_hex;
 pub(crate) use self::dnssec::secalg_name;
 
 /// Display options that change RDATA text (more come later: multiline).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct RdataStyle {
     /// Width of base64/hex chunks, separated by one space (dig's `+split`,
     /// rounded to a multiple of 4); default 56; 0 = no split.
     pub split: usize,
     /// Print every RDATA in the RFC 3597 generic form (dig's `+unknownformat`).
     pub unknown_format: bool,
+    /// Show names whose labels are valid A-labels in Unicode (`+idn`; the
+    /// text renderer sets it from [`crate::render::DisplayOpts::idn`]).
+    pub idn: bool,
 }
 
 impl Default for RdataStyle {
@@ -55,6 +58,7 @@ impl Default for RdataStyle {
         RdataStyle {
             split: 56,
             unknown_format: false,
+            idn: false,
         }
     }
 }
@@ -277,8 +281,8 @@ fn unknown(out: &mut String, rd: &mut Rd<'_>, st: &RdataStyle) -> Option<()> {
 }
 
 /// A name read from the RDATA, appended in presentation form.
-fn name(out: &mut String, rd: &mut Rd<'_>, _st: &RdataStyle) -> Option<()> {
-    write_name(out, &rd.name()?);
+fn name(out: &mut String, rd: &mut Rd<'_>, st: &RdataStyle) -> Option<()> {
+    super::idn::write_name(out, &rd.name()?, st.idn);
     Some(())
 }
 
@@ -430,6 +434,7 @@ mod tests {
             let style = RdataStyle {
                 split: f[0].parse().unwrap(),
                 unknown_format: false,
+                idn: false,
             };
             let msg = unhex(f[2]);
             let (rtype, class): (u16, u16) = (f[5].parse().unwrap(), f[6].parse().unwrap());
@@ -454,6 +459,7 @@ mod tests {
         let nosplit = RdataStyle {
             split: 0,
             unknown_format: false,
+            idn: false,
         };
         write_unknown(&mut s, &[0xab; 40], &nosplit);
         assert_eq!(s, format!("\\# 40 {}", "AB".repeat(40)));
@@ -485,6 +491,7 @@ mod tests {
         let st = RdataStyle {
             split: 56,
             unknown_format: true,
+            idn: false,
         };
         let mut s = String::new();
         write_rdata(&mut s, &[192, 0, 2, 1], types::A, 1, 0, 4, &st).unwrap();

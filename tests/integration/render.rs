@@ -1,0 +1,150 @@
+//! Rendering of crafted messages through the library's one path to the
+//! screen (`app::View`, as live queries and `--read` use it): `+idn` on
+//! names only, and malformed EDNS shown with warnings, in text and in the
+//! structured formats.
+
+use bytes::Bytes;
+use qtap::app::View;
+use qtap::render::DisplayOpts;
+use qtap::tap::event::{Event, MessageType, Protocol, Timestamp};
+
+/// One resource record for [`message`]: owner labels, type, class, TTL, RDATA.
+struct Rr {
+    owner: Vec<u8>,
+    rtype: u16,
+    class: u16,
+    ttl: u32,
+    rdata: Vec<u8>,
+}
+
+/// A name in wire form from its labels (bytes as given, no checks).
+fn wire_name(labels: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in labels {
+        out.push(u8::try_from(label.len()).unwrap());
+        out.extend_from_slice(label);
+    }
+    out.push(0);
+    out
+}
+
+fn rr(owner: Vec<u8>, rtype: u16, rdata: Vec<u8>) -> Rr {
+    Rr {
+        owner,
+        rtype,
+        class: 1,
+        ttl: 300,
+        rdata,
+    }
+}
+
+/// A response (QR, RD, RA, ID 0x1234) to `qname` A with these sections.
+fn message(qname: &[u8], answer: &[Rr], additional: &[Rr]) -> Vec<u8> {
+    let mut out = vec![0x12, 0x34, 0x81, 0x80, 0, 1];
+    for n in [answer.len(), 0, additional.len()] {
+        out.extend_from_slice(&u16::try_from(n).unwrap().to_be_bytes());
+    }
+    out.extend_from_slice(qname);
+    out.extend_from_slice(&[0, 1, 0, 1]);
+    for r in answer.iter().chain(additional) {
+        out.extend_from_slice(&r.owner);
+        out.extend_from_slice(&r.rtype.to_be_bytes());
+        out.extend_from_slice(&r.class.to_be_bytes());
+        out.extend_from_slice(&r.ttl.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(r.rdata.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&r.rdata);
+    }
+    out
+}
+
+/// A tool response event carrying `response` (and no query).
+fn response_event(response: Vec<u8>) -> Event {
+    Event {
+        offset: None,
+        identity: Some(Bytes::from_static(b"xn--bcher-kva")),
+        version: Some(Bytes::from_static(b"xn--mnchen-3ya 1.0")),
+        mtype: MessageType::TOOL_RESPONSE,
+        family: Some(1),
+        protocol: Some(Protocol::Udp),
+        http_protocol: None,
+        query_addr: Some("127.0.0.1".parse().unwrap()),
+        query_port: Some(40000),
+        response_addr: Some("127.0.0.2".parse().unwrap()),
+        response_port: Some(53),
+        query_time: Some(Timestamp {
+            sec: 1_700_000_000,
+            nsec: 0,
+        }),
+        response_time: Some(Timestamp {
+            sec: 1_700_000_000,
+            nsec: 1_000_000,
+        }),
+        query_message: None,
+        response_message: Some(Bytes::from(response)),
+    }
+}
+
+/// The text `View` shows for these events.
+fn shown(opts: DisplayOpts, events: Vec<Event>) -> String {
+    let mut out = Vec::new();
+    let mut view = View::new(opts, false);
+    for e in events {
+        view.push(e, &mut out).unwrap();
+    }
+    view.finish(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// A label made with plain Punycode (no IDNA checks), as a hostile zone can hold it.
+fn raw_a_label(unicode: &str) -> Vec<u8> {
+    format!("xn--{}", idna::punycode::encode_str(unicode).unwrap()).into_bytes()
+}
+
+#[test]
+fn idn_shows_valid_names_in_unicode_and_nothing_else() {
+    let bucher: &[u8] = b"xn--bcher-kva";
+    let rlo = raw_a_label("abc\u{202E}gnpexe");
+    let lsep = raw_a_label("line\u{2028}break");
+    let dot = raw_a_label("paypal\u{FF0E}com");
+    let qname = wire_name(&[bucher, b"example"]);
+    let mut txt = vec![13];
+    txt.extend_from_slice(bucher);
+    let answer = [
+        rr(qname.clone(), 16, txt),
+        rr(qname.clone(), 5, wire_name(&[&rlo, b"example"])),
+        rr(
+            wire_name(&[&lsep, b"example"]),
+            2,
+            wire_name(&[&dot, b"example"]),
+        ),
+        rr(qname.clone(), 15, {
+            let mut mx = vec![0, 10];
+            mx.extend(wire_name(&[b"mail", b"xn--mnchen-3ya", b"de"]));
+            mx
+        }),
+    ];
+    let opts = DisplayOpts {
+        idn: true,
+        ..DisplayOpts::default()
+    };
+    let text = shown(opts, vec![response_event(message(&qname, &answer, &[]))]);
+    // Names: the question, owners, the banner and names inside RDATA.
+    assert!(text.contains(";bücher.example."), "{text}");
+    assert!(text.contains("\nbücher.example."), "{text}");
+    assert!(text.contains(" bücher.example. A\n"), "{text}");
+    assert!(text.contains("MX\t10 mail.münchen.de.\n"), "{text}");
+    // Not names: TXT data, the banner's version and identity.
+    assert!(text.contains("\"xn--bcher-kva\""), "{text}");
+    assert!(
+        text.contains("xn--mnchen-3ya 1.0 (xn--bcher-kva)"),
+        "{text}"
+    );
+    // Hostile A-labels stay A-labels.
+    for label in [&rlo, &lsep, &dot] {
+        let a_label = std::str::from_utf8(label).unwrap();
+        assert!(text.contains(a_label), "{a_label} missing in {text}");
+    }
+    for bad in ['\u{202E}', '\u{2028}', '\u{FF0E}'] {
+        assert!(!text.contains(bad), "{bad:?} shown in {text}");
+    }
+}

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::dns::types::{self, class_name, type_name};
 use crate::dns::wire::{Header, Message, Record, Section};
 
-use super::opt::write_opt_body;
+use super::opt::{edns_problems, write_opt_body, MALFORMED_WARNING};
 use super::rdata::{write_rdata, write_unknown};
 use super::text::push_u32;
 use super::{idn, DisplayOpts};
@@ -592,6 +592,14 @@ pub fn write_parsed(
             if msg.trailing == 1 { "" } else { "s" }
         );
     }
+    let edns_problems = edns_problems(msg);
+    if !edns_problems.is_empty() {
+        out.push_str(MALFORMED_WARNING);
+        out.push('\n');
+        for p in &edns_problems {
+            let _ = writeln!(out, ";; WARNING: malformed EDNS: {p}");
+        }
+    }
     if opts.comments {
         out.push('\n');
         if let Some(opt) = msg.opt() {
@@ -600,6 +608,7 @@ pub fn write_parsed(
         }
     }
     let update = msg.header.opcode() == 5;
+    let first_opt = msg.opt();
     if opts.question && !msg.question.is_empty() {
         if opts.comments {
             out.push_str(if update {
@@ -627,7 +636,7 @@ pub fn write_parsed(
         let records = || {
             msg.section(section)
                 .iter()
-                .filter(|r| section != Section::Additional || !is_pseudo(r))
+                .filter(|r| section != Section::Additional || !is_pseudo(first_opt, r))
         };
         if !shown || records().next().is_none() {
             continue;
@@ -672,9 +681,11 @@ pub fn write_parsed(
     }
 }
 
-/// OPT and TSIG records are shown as pseudosections, not as records.
-fn is_pseudo(rr: &Record) -> bool {
-    rr.rtype == types::OPT || rr.rtype == types::TSIG
+/// The OPT record (the first in the additional section; any other is
+/// malformed and listed as a record) and TSIG records are shown as
+/// pseudosections, not as records.
+fn is_pseudo(first_opt: Option<&Record>, rr: &Record) -> bool {
+    rr.rtype == types::TSIG || first_opt.is_some_and(|opt| std::ptr::eq(opt, rr))
 }
 
 /// Appends `bytes` as hex, 32 bytes per `;; ` line.

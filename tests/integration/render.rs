@@ -38,6 +38,17 @@ fn rr(owner: Vec<u8>, rtype: u16, rdata: Vec<u8>) -> Rr {
     }
 }
 
+/// An OPT record: UDP size 1232, DO clear, the given option bytes.
+fn opt(owner: Vec<u8>, options: Vec<u8>) -> Rr {
+    Rr {
+        owner,
+        rtype: 41,
+        class: 1232,
+        ttl: 0,
+        rdata: options,
+    }
+}
+
 /// A response (QR, RD, RA, ID 0x1234) to `qname` A with these sections.
 fn message(qname: &[u8], answer: &[Rr], additional: &[Rr]) -> Vec<u8> {
     let mut out = vec![0x12, 0x34, 0x81, 0x80, 0, 1];
@@ -147,4 +158,114 @@ fn idn_shows_valid_names_in_unicode_and_nothing_else() {
     for bad in ['\u{202E}', '\u{2028}', '\u{FF0E}'] {
         assert!(!text.contains(bad), "{bad:?} shown in {text}");
     }
+}
+
+/// A response whose first OPT carries NSID and then a COOKIE option that
+/// claims 8 bytes with 3 left, followed by a second OPT record.
+fn bad_edns_response() -> Vec<u8> {
+    let qname = wire_name(&[b"example"]);
+    let mut options = vec![0, 3, 0, 4];
+    options.extend_from_slice(b"abcd");
+    options.extend_from_slice(&[0, 10, 0, 8, 1, 2, 3]);
+    let additional = [
+        opt(wire_name(&[]), options),
+        opt(wire_name(&[]), Vec::new()),
+    ];
+    message(&qname, &[], &additional)
+}
+
+fn with_format(format: qtap::cli::Format) -> DisplayOpts {
+    DisplayOpts {
+        format: Some(format),
+        ..DisplayOpts::default()
+    }
+}
+
+#[test]
+fn malformed_edns_is_shown_with_warnings_in_text() {
+    let text = shown(
+        DisplayOpts::default(),
+        vec![response_event(bad_edns_response())],
+    );
+    assert!(
+        text.contains(";; Warning: Message parser reports malformed message packet.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";; WARNING: malformed EDNS: 2 OPT records;"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            ";; WARNING: malformed EDNS: option 10 claims 8 bytes, 3 left in the OPT record\n"
+        ),
+        "{text}"
+    );
+    // What is there is still shown: NSID, the cut option, the second OPT.
+    assert!(text.contains("; NSID: 61 62 63 64 (\"abcd\")\n"), "{text}");
+    assert!(text.contains("; COOKIE: 01 02 03"), "{text}");
+    let additional = text
+        .split(";; ADDITIONAL SECTION:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no ADDITIONAL SECTION in {text}"));
+    assert!(
+        additional.starts_with(".\t\t\t0\tCLASS1232 OPT\t\\# 0\n"),
+        "{text}"
+    );
+
+    let qname = wire_name(&[b"example"]);
+    let owned = message(&qname, &[], &[opt(wire_name(&[b"evil"]), Vec::new())]);
+    let text = shown(DisplayOpts::default(), vec![response_event(owned)]);
+    assert!(
+        text.contains(";; WARNING: malformed EDNS: OPT record owned by evil., not the root\n"),
+        "{text}"
+    );
+    let good = message(&qname, &[], &[opt(wire_name(&[]), Vec::new())]);
+    let text = shown(DisplayOpts::default(), vec![response_event(good)]);
+    assert!(!text.contains("WARNING"), "{text}");
+    assert!(!text.contains("Warning"), "{text}");
+}
+
+#[test]
+fn malformed_edns_is_shown_with_warnings_in_json_and_yaml() {
+    let json = shown(
+        with_format(qtap::cli::Format::Json),
+        vec![response_event(bad_edns_response())],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let object = &v[0];
+    let warnings: Vec<&str> = object["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no warnings in {json}"))
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{json}");
+    assert!(
+        warnings[0].starts_with("malformed EDNS: 2 OPT records"),
+        "{json}"
+    );
+    assert!(warnings[1].contains("option 10 claims 8 bytes"), "{json}");
+    let options = object["EDNS"]["options"].as_array().unwrap();
+    assert_eq!(options.len(), 2, "{json}");
+    assert_eq!(options[1]["code"], 10);
+    assert_eq!(options[1]["hex"], "010203");
+    assert_eq!(options[1]["declaredLength"], 8);
+    let opts: Vec<_> = object["additionalRRs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["TYPE"] == 41)
+        .collect();
+    assert_eq!(opts.len(), 2, "{json}");
+
+    let yaml = shown(
+        with_format(qtap::cli::Format::Yaml),
+        vec![response_event(bad_edns_response())],
+    );
+    assert!(yaml.contains("malformed EDNS: 2 OPT records"), "{yaml}");
+    assert!(
+        yaml.contains("malformed EDNS: option 10 claims 8 bytes"),
+        "{yaml}"
+    );
 }

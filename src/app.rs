@@ -169,9 +169,10 @@ impl Output {
 
 /// Appends one item in a structured format, without separators (JSON
 /// Lines: with its newline). Queries are shown with `+qr` only, as in the
-/// text layout; unanswered queries always. False when nothing was shown.
+/// text layout (`render::structured_shows` decides). False when nothing
+/// was shown.
 fn write_object(kind: Structured, qr: bool, buf: &mut String, item: &Item) -> bool {
-    if matches!(item, Item::Query(_)) && !qr {
+    if !crate::render::structured_shows(item, qr) {
         return false;
     }
     let written = match kind {
@@ -329,7 +330,7 @@ impl Batcher {
         match self {
             Batcher::Text { planner, steps } => planner.plan(item, steps),
             Batcher::Structured { qr, items } => {
-                if *qr || !matches!(item, Item::Query(_)) {
+                if crate::render::structured_shows(&item, *qr) {
                     items.push(item);
                 }
             }
@@ -520,7 +521,7 @@ fn draw_batches(
                         if kind == Structured::Json && count > 0 {
                             text.push_str(",\n");
                         }
-                        if write_object(kind, true, &mut text, item) {
+                        if write_object(kind, display.qr, &mut text, item) {
                             count += 1;
                         } else {
                             text.truncate(start);

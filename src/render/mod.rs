@@ -108,6 +108,19 @@ impl Default for DisplayOpts {
     }
 }
 
+/// Whether the structured formats (JSON, JSON Lines, YAML) show `item`:
+/// queries only with `+qr`, as in the text layout; an unanswered query
+/// only without `+qr`, since with it the query was already shown when it
+/// was sent (the pairer hands every query over as [`Item::Query`] before it
+/// can be reported unanswered) and would appear twice.
+pub fn structured_shows(item: &Item, qr: bool) -> bool {
+    match item {
+        Item::Query(_) => qr,
+        Item::Unanswered(_) => !qr,
+        Item::Response { .. } => true,
+    }
+}
+
 /// Renders items one after the other: a [`Planner`] decides, in order,
 /// what each item shows (the state: the first banner, a pending TCP retry,
 /// zone transfers), and a [`Drawer`] lays the decision out as text.

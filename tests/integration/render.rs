@@ -269,3 +269,67 @@ fn malformed_edns_is_shown_with_warnings_in_json_and_yaml() {
         "{yaml}"
     );
 }
+
+/// The tool query for `bad_edns_response`'s question, ID 0x1234, unanswered.
+fn query_event() -> Event {
+    let mut query = message(&wire_name(&[b"example"]), &[], &[]);
+    query[2] = 0x01; // RD, not QR
+    query[3] = 0;
+    Event {
+        mtype: MessageType::TOOL_QUERY,
+        response_time: None,
+        response_message: None,
+        query_message: Some(Bytes::from(query)),
+        ..response_event(Vec::new())
+    }
+}
+
+#[test]
+fn with_qr_an_unanswered_query_is_one_structured_object() {
+    for (qr, format) in [
+        (true, qtap::cli::Format::Json),
+        (false, qtap::cli::Format::Json),
+        (true, qtap::cli::Format::Jsonl),
+        (true, qtap::cli::Format::Yaml),
+    ] {
+        let opts = DisplayOpts {
+            qr,
+            ..with_format(format)
+        };
+        let out = shown(opts, vec![query_event()]);
+        // Every object carries the message ID once, as "ID":4660 in JSON
+        // and in the dig text of YAML's query_message block.
+        let shown = out.matches("\"ID\":4660").count() + out.matches(", id: 4660").count();
+        assert_eq!(shown, 1, "qr={qr} {format:?}: {out}");
+        assert_eq!(
+            out.contains("\"unanswered\":true"),
+            !qr && format != qtap::cli::Format::Yaml,
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn with_qr_an_unanswered_query_is_one_object_when_read_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unanswered.fstrm");
+    let mut writer =
+        qtap::tap::writer::TapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    writer.write(&query_event().to_pb()).unwrap();
+    writer.finish().unwrap();
+    for qr in ["+qr", "+noqr"] {
+        let out = crate::qtap()
+            .args(["--format", "json", qr, "--read"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            v.as_array().unwrap().len(),
+            1,
+            "{qr}: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -87,16 +87,22 @@ struct Pending {
 /// Gives a waiting query its own copy of its bytes, in one allocation, so
 /// it no longer pins the reader's buffer.
 fn detach_bytes(query: &mut Event) {
-    let total = [&query.identity, &query.version, &query.query_message]
-        .iter()
-        .filter_map(|p| p.as_ref())
-        .map(|b| b.len())
-        .sum();
+    let total = [
+        &query.identity,
+        &query.version,
+        &query.query_message,
+        &query.query_zone,
+    ]
+    .iter()
+    .filter_map(|p| p.as_ref())
+    .map(|b| b.len())
+    .sum();
     let mut buf = bytes::BytesMut::with_capacity(total);
     let mut parts = [
         &mut query.identity,
         &mut query.version,
         &mut query.query_message,
+        &mut query.query_zone,
     ];
     for b in parts.iter().filter_map(|p| p.as_ref()) {
         buf.extend_from_slice(b);
@@ -116,6 +122,7 @@ fn query_part(event: &Event) -> Event {
         identity: event.identity.clone(),
         version: event.version.clone(),
         query_message: event.query_message.clone(),
+        query_zone: event.query_zone.clone(),
         response_message: None,
         offset: event.offset,
         mtype: event.mtype,
@@ -335,6 +342,7 @@ mod tests {
             query_time: is_query.then_some(Timestamp { sec: t, nsec: 0 }),
             response_time: (!is_query).then_some(Timestamp { sec: t, nsec: 0 }),
             query_message: is_query.then(|| msg.clone()),
+            query_zone: None,
             response_message: (!is_query).then_some(msg),
         }
     }

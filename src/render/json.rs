@@ -425,6 +425,19 @@ fn write_dnstap_members(
         out.push_str(",\"responsePort\":");
         push_u64(out, p.into());
     }
+    if let Some(zone) = &event.query_zone {
+        match Name::from_wire(zone) {
+            Ok(name) => {
+                out.push_str(",\"queryZone\":");
+                push_name(out, &name);
+            }
+            Err(_) => {
+                out.push_str(",\"queryZoneHEX\":\"");
+                push_hex(out, zone);
+                out.push('"');
+            }
+        }
+    }
     if let Some(t) = query_time {
         push_time_member(out, "queryTime", t);
         if event.query_time.is_none() {
@@ -859,6 +872,7 @@ pub(crate) mod tests {
                 nsec: 513_845_982,
             }),
             query_message: Some(Bytes::from(query_bytes())),
+            query_zone: None,
             response_message: Some(Bytes::from(response_bytes())),
         }
     }

@@ -91,6 +91,7 @@ fn response_event(response: Vec<u8>) -> Event {
             nsec: 1_000_000,
         }),
         query_message: None,
+        query_zone: None,
         response_message: Some(Bytes::from(response)),
     }
 }
@@ -332,4 +333,41 @@ fn with_qr_an_unanswered_query_is_one_object_when_read_from_a_file() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn query_zone_is_shown_in_json_and_yaml() {
+    let mut event = query_event();
+    event.mtype = MessageType(3); // RESOLVER_QUERY, as Unbound records it
+    event.query_zone = Some(Bytes::from(wire_name(&[b"lab", b"test"])));
+    let opts = DisplayOpts {
+        qr: true,
+        ..with_format(qtap::cli::Format::Json)
+    };
+    let json = shown(opts, vec![event.clone()]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["dnstap"]["queryZone"], "lab.test.", "{json}");
+    let opts = DisplayOpts {
+        qr: true,
+        ..with_format(qtap::cli::Format::Yaml)
+    };
+    let yaml = shown(opts, vec![event.clone()]);
+    assert!(
+        yaml.contains("  response_port: 53\n  query_zone: \"lab.test.\"\n  query_message: |\n"),
+        "{yaml}"
+    );
+    // A zone that is not a name: its bytes in JSON, the Go tool's comment in YAML.
+    event.query_zone = Some(Bytes::from_static(b"\x05ab"));
+    let opts = DisplayOpts {
+        qr: true,
+        ..with_format(qtap::cli::Format::Json)
+    };
+    let json = shown(opts, vec![event.clone()]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["dnstap"]["queryZoneHEX"], "056162", "{json}");
+    let opts = DisplayOpts {
+        qr: true,
+        ..with_format(qtap::cli::Format::Yaml)
+    };
+    assert!(shown(opts, vec![event]).contains("  # query_zone: parse failed\n"));
 }

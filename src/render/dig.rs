@@ -263,37 +263,7 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
                 out.push_str(" )");
             }
         }
-        Layout::Open(k) => {
-            // `\# N ( hex...)`: the length stays in front.
-            let (head, rest) = if generic {
-                if tokens.len() <= 2 {
-                    out.push_str(&text);
-                    return;
-                }
-                (tokens[..2].join(" ") + " ", &tokens[2..])
-            } else {
-                (String::new(), &tokens[..])
-            };
-            out.push_str(&head);
-            out.push_str("( ");
-            let first = k.max(1).min(rest.len());
-            out.push_str(&rest[..first].join(" "));
-            for chunk in &rest[first..] {
-                out.push_str(CONTINUATION);
-                out.push_str(chunk);
-            }
-            out.push_str(" )");
-            if rr.rtype == types::DHCID && !generic && rdata.len() >= 3 {
-                // dig's note: identifier type, digest type, digest length.
-                let _ = write!(
-                    out,
-                    " ; {} {} {}",
-                    u16::from_be_bytes([rdata[0], rdata[1]]),
-                    rdata[2],
-                    rdata.len() - 3
-                );
-            }
-        }
+        Layout::Open(k) => write_open(out, &text, &tokens, k, generic, rr.rtype, rdata),
         Layout::Rrsig if tokens.len() > 8 => {
             out.push_str(&tokens[..4].join(" "));
             out.push_str(" (");
@@ -305,31 +275,80 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
             }
             out.push_str(" )");
         }
-        Layout::Soa if tokens.len() == 7 => {
-            out.push_str(tokens[0]);
-            out.push(' ');
-            out.push_str(tokens[1]);
-            out.push_str(" (");
-            let labels = ["serial", "refresh", "retry", "expire", "minimum"];
-            for (i, (value, label)) in tokens[2..].iter().zip(labels).enumerate() {
-                out.push_str(CONTINUATION);
-                if opts.record_comments() {
-                    let _ = write!(out, "{value:<10} ; {label}");
-                    if i > 0 {
-                        let secs = value.parse().unwrap_or(0);
-                        let _ = write!(out, " ({})", duration_words(secs));
-                    }
-                } else {
-                    out.push_str(value);
-                }
-            }
-            if opts.record_comments() {
-                out.push_str(CONTINUATION);
-            }
-            out.push(')');
-        }
+        Layout::Soa if tokens.len() == 7 => write_soa(out, &tokens, opts.record_comments()),
         _ => out.push_str(&text),
     }
+}
+
+/// `+multiline` RDATA opened with a parenthesis before its `k`-th token
+/// (`\# N ( hex…)` for the generic form), one chunk per line after it.
+fn write_open(
+    out: &mut String,
+    text: &str,
+    tokens: &[&str],
+    k: usize,
+    generic: bool,
+    rtype: u16,
+    rdata: &[u8],
+) {
+    // `\# N ( hex...)`: the length stays in front.
+    let (head, rest) = if generic {
+        if tokens.len() <= 2 {
+            out.push_str(text);
+            return;
+        }
+        (tokens[..2].join(" ") + " ", &tokens[2..])
+    } else {
+        (String::new(), tokens)
+    };
+    out.push_str(&head);
+    out.push_str("( ");
+    let first = k.max(1).min(rest.len());
+    out.push_str(&rest[..first].join(" "));
+    for chunk in &rest[first..] {
+        out.push_str(CONTINUATION);
+        out.push_str(chunk);
+    }
+    out.push_str(" )");
+    if rtype == types::DHCID && !generic && rdata.len() >= 3 {
+        // dig's note: identifier type, digest type, digest length.
+        let _ = write!(
+            out,
+            " ; {} {} {}",
+            u16::from_be_bytes([rdata[0], rdata[1]]),
+            rdata[2],
+            rdata.len() - 3
+        );
+    }
+}
+
+/// `+multiline` SOA: the two names, then one timer a line, with their
+/// names and durations as comments when `comments`.
+fn write_soa(out: &mut String, tokens: &[&str], comments: bool) {
+    let [mname, rname, timers @ ..] = tokens else {
+        return;
+    };
+    out.push_str(mname);
+    out.push(' ');
+    out.push_str(rname);
+    out.push_str(" (");
+    let labels = ["serial", "refresh", "retry", "expire", "minimum"];
+    for (i, (value, label)) in timers.iter().zip(labels).enumerate() {
+        out.push_str(CONTINUATION);
+        if comments {
+            let _ = write!(out, "{value:<10} ; {label}");
+            if i > 0 {
+                let secs = value.parse().unwrap_or(0);
+                let _ = write!(out, " ({})", duration_words(secs));
+            }
+        } else {
+            out.push_str(value);
+        }
+    }
+    if comments {
+        out.push_str(CONTINUATION);
+    }
+    out.push(')');
 }
 
 fn is_key(rtype: u16) -> bool {

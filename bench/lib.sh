@@ -8,7 +8,10 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-QTAP=${QTAP:-$ROOT/target/release/qtap}
+# The cargo profile to build: release (stripped, what users get), or
+# profiling (release with line tables and symbols, for callgrind and perf).
+PROFILE=${PROFILE:-release}
+QTAP=${QTAP:-$ROOT/target/$PROFILE/qtap}
 
 # Set by bench_init / knot_start; read by the cleanup trap.
 WORK=""
@@ -76,11 +79,12 @@ bench_init() {
     trap 'exit 143' TERM
 }
 
-# build_qtap: cargo build --release, unless QTAP points at a binary already.
+# build_qtap: cargo build --profile $PROFILE, unless QTAP points at a binary
+# already.
 build_qtap() {
-    if [ "$QTAP" = "$ROOT/target/release/qtap" ]; then
-        log "cargo build --release"
-        (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+    if [ "$QTAP" = "$ROOT/target/$PROFILE/qtap" ]; then
+        log "cargo build --profile $PROFILE"
+        (cd "$ROOT" && cargo build --profile "$PROFILE" --quiet) || die "cargo build --profile $PROFILE failed"
     fi
     [ -x "$QTAP" ] || die "no qtap binary at $QTAP"
 }

@@ -12,6 +12,8 @@
 # block of BENCHMARKS.md.
 set -euo pipefail
 
+# Symbols and line tables: the release build is stripped.
+PROFILE=${PROFILE:-profiling}
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

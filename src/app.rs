@@ -6,22 +6,21 @@
 //! the terminal itself.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::cli::Format;
 use crate::config::{Config, Mode, ServerHost, ServerSpec, TapTarget};
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
 use crate::query::{self, Outcome, RecordMeta, Sink};
-use crate::render::color::{colorize, Palette};
-use crate::render::{DisplayOpts, Drawer, Planner, Renderer, Step};
+use crate::render::printer::Printer;
+use crate::render::DisplayOpts;
 use crate::tap::event::Event;
+use crate::tap::file::TraceFile;
 use crate::tap::pb;
-use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 use crate::tap::writer::TapWriter;
 
 /// `Dnstap.version` of qtap's records.
@@ -29,168 +28,12 @@ pub fn version_string() -> String {
     format!("qtap {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Renders items and writes the text: the one path from a paired record
-/// to the screen, for live queries and `--read` alike.
-#[derive(Debug)]
-pub struct Output {
-    renderer: Renderer,
-    /// Structured output instead of dig text.
-    structured: Option<Structured>,
-    /// Objects written so far (JSON arrays need commas).
-    objects: u64,
-    buf: String,
-    /// Colours to add after layout (None: plain text).
-    palette: Option<Palette>,
-    colored: String,
-    /// Write out after every record (live: the user is watching) or only in
-    /// large chunks (`--read`: throughput).
-    eager: bool,
-}
-
-/// The structured output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Structured {
-    Json,
-    Jsonl,
-    Yaml,
-}
-
-/// How much rendered text `--read` gathers before writing it out.
-const OUTPUT_CHUNK: usize = 64 * 1024;
-
-impl Output {
-    /// An output with these display options, coloured or not.
-    pub fn new(display: DisplayOpts, color: bool) -> Output {
-        let structured = match display.format {
-            Some(Format::Json) => Some(Structured::Json),
-            Some(Format::Jsonl) => Some(Structured::Jsonl),
-            Some(Format::Yaml) => Some(Structured::Yaml),
-            _ => None,
-        };
-        // Structured formats are never coloured.
-        let color = color && structured.is_none();
-        Output {
-            structured,
-            objects: 0,
-            renderer: Renderer::new(display),
-            buf: String::new(),
-            palette: color.then(Palette::calm),
-            colored: String::new(),
-            eager: true,
-        }
-    }
-
-    /// Renders items; writes them out now (eager) or once enough text waits.
-    pub fn show(
-        &mut self,
-        items: impl IntoIterator<Item = Item>,
-        out: &mut dyn Write,
-    ) -> std::io::Result<()> {
-        for item in items {
-            match self.structured {
-                None => self.renderer.render(&mut self.buf, item),
-                Some(kind) => {
-                    let start = self.buf.len();
-                    if kind == Structured::Json {
-                        self.buf
-                            .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
-                    }
-                    if write_object(kind, self.renderer.opts().qr, &mut self.buf, &item) {
-                        self.objects += 1;
-                    } else {
-                        self.buf.truncate(start);
-                    }
-                }
-            }
-        }
-        if self.eager || self.buf.len() >= OUTPUT_CHUNK {
-            self.write_out(out)?;
-        }
-        Ok(())
-    }
-
-    /// Takes text drawn elsewhere (`--read`'s drawing threads), in order.
-    fn show_drawn(&mut self, drawn: Drawn, out: &mut dyn Write) -> std::io::Result<()> {
-        match drawn {
-            Drawn::Text(text) => {
-                if self.buf.is_empty() && self.palette.is_none() {
-                    // Plain text in a large piece: straight out, no copy.
-                    return out.write_all(text.as_bytes());
-                }
-                self.buf.push_str(&text);
-            }
-            Drawn::Objects { text, count } => {
-                if count == 0 {
-                    return Ok(());
-                }
-                if self.structured == Some(Structured::Json) {
-                    self.buf
-                        .push_str(if self.objects == 0 { "[\n" } else { ",\n" });
-                }
-                self.objects += count;
-                self.buf.push_str(&text);
-            }
-        }
-        if self.buf.len() >= OUTPUT_CHUNK {
-            self.write_out(out)?;
-        }
-        Ok(())
-    }
-
-    fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        if !self.buf.is_empty() {
-            match &self.palette {
-                Some(p) => {
-                    self.colored.clear();
-                    colorize(&mut self.colored, &self.buf, p);
-                    out.write_all(self.colored.as_bytes())?;
-                }
-                None => out.write_all(self.buf.as_bytes())?,
-            }
-            out.flush()?;
-            self.buf.clear();
-        }
-        Ok(())
-    }
-
-    /// Ends the output: what the renderer still holds, then everything.
-    pub fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        match self.structured {
-            None => self.renderer.finish(&mut self.buf),
-            Some(Structured::Json) => {
-                self.buf
-                    .push_str(if self.objects == 0 { "[]\n" } else { "\n]\n" });
-            }
-            Some(_) => {}
-        }
-        self.write_out(out)
-    }
-}
-
-/// Appends one item in a structured format, without separators (JSON
-/// Lines: with its newline). Queries are shown with `+qr` only, as in the
-/// text layout (`render::structured_shows` decides). False when nothing
-/// was shown.
-fn write_object(kind: Structured, qr: bool, buf: &mut String, item: &Item) -> bool {
-    if !crate::render::structured_shows(item, qr) {
-        return false;
-    }
-    let written = match kind {
-        Structured::Json | Structured::Jsonl => crate::render::json::write_json(buf, item),
-        Structured::Yaml => crate::render::yaml::write_yaml(buf, item),
-    };
-    if written && kind == Structured::Jsonl {
-        buf.push('\n');
-    }
-    written
-}
-
 /// Pairs events and shows them (live mode: one thread, eager output).
 #[derive(Debug)]
 pub struct View {
     pairer: Pairer,
     items: Vec<Item>,
-    output: Output,
+    output: Printer,
 }
 
 impl View {
@@ -199,7 +42,7 @@ impl View {
         View {
             pairer: Pairer::default(),
             items: Vec::new(),
-            output: Output::new(display, color),
+            output: Printer::new(display, color, true),
         }
     }
 
@@ -221,7 +64,7 @@ impl View {
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
         Mode::Read { files, max_frame } => {
-            read_files(&files, max_frame, config.display, config.color, out, err)
+            crate::run::read::read_files(&files, max_frame, config.display, config.color, out, err)
         }
         Mode::Query {
             server,
@@ -248,360 +91,6 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             ))
         }
     }
-}
-
-/// Does a warning mean that data was skipped?
-fn loses_data(w: &TapWarning) -> bool {
-    matches!(
-        w,
-        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-    )
-}
-
-/// What the reading thread hands to a drawing one, in order.
-enum ReadMsg {
-    /// Planned text steps to draw.
-    Steps(Vec<Step>),
-    /// Items to show in a structured format.
-    Items(Vec<Item>),
-    /// A line for stderr.
-    Warning(String),
-    /// Some data could not be read or decoded.
-    Lost,
-}
-
-/// What a drawing thread hands to the writing one, in order.
-enum DrawnMsg {
-    Drawn(Drawn),
-    Warning(String),
-    Lost,
-}
-
-/// Text drawn from one batch.
-enum Drawn {
-    /// dig-style text.
-    Text(String),
-    /// Structured objects, without the separators that depend on what came
-    /// before (JSON's `[` and commas).
-    Objects { text: String, count: u64 },
-}
-
-/// Items per message between the threads: large enough to amortise the
-/// hand-over, small enough to keep memory flat.
-const ITEMS_PER_BATCH: usize = 512;
-
-/// Batches in flight per channel: with one channel to and one from each
-/// drawing thread, memory stays a few MiB whatever the file size.
-const BATCHES_IN_FLIGHT: usize = 2;
-
-/// Batches go to the drawing threads in turn and come back in the same
-/// turn, so the output keeps the order of the file.
-struct RoundRobin<T> {
-    senders: Vec<std::sync::mpsc::SyncSender<T>>,
-    next: usize,
-}
-
-impl<T> RoundRobin<T> {
-    /// Sends to the next thread in turn; false when it is gone.
-    fn send(&mut self, msg: T) -> bool {
-        let Some(tx) = self.senders.get(self.next) else {
-            return false;
-        };
-        self.next = (self.next + 1) % self.senders.len();
-        tx.send(msg).is_ok()
-    }
-}
-
-/// How `--read` builds its batches: planned text steps, or items for a
-/// structured format (JSON, YAML), which need no plan.
-enum Batcher {
-    Text {
-        planner: Box<Planner>,
-        steps: Vec<Step>,
-    },
-    Structured {
-        qr: bool,
-        items: Vec<Item>,
-    },
-}
-
-impl Batcher {
-    fn push(&mut self, item: Item) {
-        match self {
-            Batcher::Text { planner, steps } => planner.plan(item, steps),
-            Batcher::Structured { qr, items } => {
-                if crate::render::structured_shows(&item, *qr) {
-                    items.push(item);
-                }
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Batcher::Text { steps, .. } => steps.len(),
-            Batcher::Structured { items, .. } => items.len(),
-        }
-    }
-
-    /// The batch so far, leaving an empty one.
-    fn take(&mut self) -> ReadMsg {
-        match self {
-            Batcher::Text { steps, .. } => ReadMsg::Steps(std::mem::replace(
-                steps,
-                Vec::with_capacity(ITEMS_PER_BATCH),
-            )),
-            Batcher::Structured { items, .. } => ReadMsg::Items(std::mem::replace(
-                items,
-                Vec::with_capacity(ITEMS_PER_BATCH),
-            )),
-        }
-    }
-
-    /// Ends the stream: what the planner still holds.
-    fn finish(&mut self) {
-        if let Batcher::Text { planner, steps } = self {
-            planner.finish(steps);
-        }
-    }
-}
-
-/// Where `--read` keeps the frames of one batch: a fresh allocation per
-/// batch, so the reference count the frames share is touched by the reading
-/// thread while it builds the batch and by the drawing thread after, never
-/// by both at once (sharing the reader's own buffer across threads made
-/// that count a hot spot).
-struct Arena {
-    buf: bytes::BytesMut,
-}
-
-/// Bytes per arena allocation: about one batch of typical frames.
-const ARENA_SIZE: usize = 128 * 1024;
-
-impl Arena {
-    fn new() -> Arena {
-        Arena {
-            buf: bytes::BytesMut::with_capacity(ARENA_SIZE),
-        }
-    }
-
-    /// A copy of `payload` in the arena.
-    fn copy(&mut self, payload: &[u8]) -> Bytes {
-        if self.buf.capacity() < payload.len() {
-            self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE.max(payload.len()));
-        }
-        self.buf.extend_from_slice(payload);
-        self.buf.split().freeze()
-    }
-
-    /// Starts a new allocation for the next batch.
-    fn renew(&mut self) {
-        self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE);
-    }
-}
-
-/// Reads, decodes, pairs and plans every file, sending batches in order.
-fn read_and_plan(
-    files: &[PathBuf],
-    max_frame: usize,
-    mut batcher: Batcher,
-    mut tx: RoundRobin<ReadMsg>,
-) {
-    let mut pairer = Pairer::default();
-    let mut items = Vec::new();
-    let mut arena = Arena::new();
-    // Sends what is batched, then `msg`.
-    let flush = |batcher: &mut Batcher, tx: &mut RoundRobin<ReadMsg>, msg: Option<ReadMsg>| {
-        (batcher.len() == 0 || tx.send(batcher.take())) && msg.is_none_or(|m| tx.send(m))
-    };
-    for path in files {
-        let name = path.display();
-        let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            match File::open(path) {
-                Ok(f) => Box::new(f),
-                Err(e) => {
-                    let warning = format!("qtap: cannot open {name}: {e}");
-                    if !flush(&mut batcher, &mut tx, Some(ReadMsg::Warning(warning)))
-                        || !tx.send(ReadMsg::Lost)
-                    {
-                        return;
-                    }
-                    continue;
-                }
-            }
-        };
-        let mut reader = TapReader::new(
-            input,
-            ReaderOptions {
-                max_data: max_frame,
-            },
-        );
-        loop {
-            let mut warning = None;
-            match reader.next_item() {
-                Ok(None) => break,
-                Ok(Some(TapItem::Data { offset, payload })) => {
-                    match Event::from_payload(Some(offset), arena.copy(&payload)) {
-                        Ok(event) => {
-                            pairer.push(event, &mut items);
-                            for item in items.drain(..) {
-                                batcher.push(item);
-                            }
-                        }
-                        Err(e) => {
-                            warning = Some((
-                                format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}"),
-                                true,
-                            ))
-                        }
-                    }
-                }
-                Ok(Some(TapItem::Warning(w))) => {
-                    warning = Some((format!(";; WARNING: {name}: {w}"), loses_data(&w)))
-                }
-                Err(e) => {
-                    // Keep the order: what was read comes first.
-                    let warning = ReadMsg::Warning(format!("qtap: {name}: {e}"));
-                    if !flush(&mut batcher, &mut tx, Some(warning)) || !tx.send(ReadMsg::Lost) {
-                        return;
-                    }
-                    break;
-                }
-            }
-            if let Some((line, lost)) = warning {
-                if !flush(&mut batcher, &mut tx, Some(ReadMsg::Warning(line)))
-                    || (lost && !tx.send(ReadMsg::Lost))
-                {
-                    return;
-                }
-            }
-            if batcher.len() >= ITEMS_PER_BATCH {
-                if !flush(&mut batcher, &mut tx, None) {
-                    return;
-                }
-                // The queries still waiting let go of this arena.
-                pairer.detach();
-                arena.renew();
-            }
-        }
-    }
-    pairer.finish(&mut items);
-    for item in items.drain(..) {
-        batcher.push(item);
-    }
-    batcher.finish();
-    flush(&mut batcher, &mut tx, None);
-}
-
-/// Draws batches into text, in the order they come.
-fn draw_batches(
-    display: &DisplayOpts,
-    rx: std::sync::mpsc::Receiver<ReadMsg>,
-    tx: std::sync::mpsc::SyncSender<DrawnMsg>,
-) {
-    let mut drawer = Drawer::new(display.clone());
-    let structured = Output::new(display.clone(), false).structured;
-    for msg in rx {
-        let drawn = match msg {
-            ReadMsg::Steps(steps) => {
-                let mut text = String::with_capacity(steps.len() * 1024);
-                for step in &steps {
-                    drawer.draw(&mut text, step);
-                }
-                DrawnMsg::Drawn(Drawn::Text(text))
-            }
-            ReadMsg::Items(items) => {
-                let mut text = String::with_capacity(items.len() * 1024);
-                let mut count = 0u64;
-                if let Some(kind) = structured {
-                    for item in &items {
-                        let start = text.len();
-                        if kind == Structured::Json && count > 0 {
-                            text.push_str(",\n");
-                        }
-                        if write_object(kind, display.qr, &mut text, item) {
-                            count += 1;
-                        } else {
-                            text.truncate(start);
-                        }
-                    }
-                }
-                DrawnMsg::Drawn(Drawn::Objects { text, count })
-            }
-            ReadMsg::Warning(line) => DrawnMsg::Warning(line),
-            ReadMsg::Lost => DrawnMsg::Lost,
-        };
-        if tx.send(drawn).is_err() {
-            return;
-        }
-    }
-}
-
-/// How many threads draw text for `--read`: one per core, within reason.
-fn drawing_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
-}
-
-/// `--read`: one thread reads, decodes, pairs and plans; one per core draws
-/// the text of alternate batches; this one writes it out in order.
-fn read_files(
-    files: &[PathBuf],
-    max_frame: usize,
-    display: DisplayOpts,
-    color: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, Error> {
-    let mut output = Output::new(display.clone(), color);
-    output.eager = false;
-    let batcher = match output.structured {
-        None => Batcher::Text {
-            planner: Box::new(Planner::new(display.clone())),
-            steps: Vec::with_capacity(ITEMS_PER_BATCH),
-        },
-        Some(_) => Batcher::Structured {
-            qr: display.qr,
-            items: Vec::with_capacity(ITEMS_PER_BATCH),
-        },
-    };
-    let mut lost = false;
-    let display = &display;
-    let result = std::thread::scope(|scope| -> std::io::Result<()> {
-        let mut to_draw = Vec::new();
-        let mut drawn = Vec::new();
-        for _ in 0..drawing_threads() {
-            let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
-            let (done_tx, done_rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
-            scope.spawn(move || draw_batches(display, rx, done_tx));
-            to_draw.push(tx);
-            drawn.push(done_rx);
-        }
-        let tx = RoundRobin {
-            senders: to_draw,
-            next: 0,
-        };
-        scope.spawn(move || read_and_plan(files, max_frame, batcher, tx));
-        // Take the batches back in the turn they were sent in; the reader
-        // is done when the next thread in turn has nothing more.
-        for rx in drawn.iter().cycle() {
-            match rx.recv() {
-                Ok(DrawnMsg::Drawn(d)) => output.show_drawn(d, out)?,
-                Ok(DrawnMsg::Warning(line)) => {
-                    let _ = writeln!(err, "{line}");
-                }
-                Ok(DrawnMsg::Lost) => lost = true,
-                Err(_) => break,
-            }
-        }
-        Ok(())
-    });
-    // On a write error (a closed pipe) the receivers are gone and the other
-    // threads stop at their next send.
-    result?;
-    output.finish(out)?;
-    Ok(if lost { exits::DATA_LOST } else { exits::OK })
 }
 
 /// Output held back and written in large pieces: at a pause in the run
@@ -726,13 +215,40 @@ impl Pauses<'_> {
     }
 }
 
-/// What a live run waits on beside its lookups: SIGINT and SIGTERM, and the
-/// pause timer that releases held output.
+/// What a live run waits on beside its lookups: the signals that end it
+/// (each with its exit code, 128 + its number), and the pause timer that
+/// releases held output.
 struct Waits<'a> {
-    sigint: tokio::signal::unix::Signal,
-    sigterm: tokio::signal::unix::Signal,
+    signals: Signals,
     pause: std::pin::Pin<Box<tokio::time::Sleep>>,
     pauses: Pauses<'a>,
+}
+
+/// SIGINT (Ctrl-C), SIGTERM, SIGHUP (closed terminal, dropped ssh
+/// session) and SIGQUIT (Ctrl-\\): each ends a live run with a complete
+/// trace instead of killing it.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Catches the four signals from now on.
+    fn catch() -> Result<Signals, Error> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let on = |kind| {
+            signal(kind)
+                .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
+        };
+        Ok(Signals {
+            int: on(SignalKind::interrupt())?,
+            term: on(SignalKind::terminate())?,
+            hup: on(SignalKind::hangup())?,
+            quit: on(SignalKind::quit())?,
+        })
+    }
 }
 
 impl Waits<'_> {
@@ -743,8 +259,10 @@ impl Waits<'_> {
         loop {
             tokio::select! {
                 biased;
-                _ = self.sigint.recv() => return Err(exits::SIGINT),
-                _ = self.sigterm.recv() => return Err(exits::SIGTERM),
+                _ = self.signals.int.recv() => return Err(exits::SIGINT),
+                _ = self.signals.term.recv() => return Err(exits::SIGTERM),
+                _ = self.signals.hup.recv() => return Err(exits::SIGHUP),
+                _ = self.signals.quit.recv() => return Err(exits::SIGQUIT),
                 r = &mut work => return Ok(r),
                 () = self.pause.as_mut() => {
                     self.pauses.release();
@@ -755,84 +273,39 @@ impl Waits<'_> {
     }
 }
 
-/// Puts `tmp` in place of `path`. Over an existing trace on Linux, the
-/// two names are swapped atomically and the old trace (now at `tmp`) is
-/// removed: a plain rename over an existing file makes ext4 start writing
-/// the new file's blocks at once (its `auto_da_alloc` heuristic), which
-/// costs more than the whole query. The result is the same: `path` names
-/// the complete new trace, never a partial one.
-fn replace_file(tmp: &Path, path: &Path) -> std::io::Result<()> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
-        use std::os::unix::ffi::OsStrExt;
-        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
-        if let (Some(from), Some(to)) = (c(tmp), c(path)) {
-            // SAFETY: two valid NUL-terminated paths, relative to the
-            // current directory; renameat2 only reads them.
-            let swapped = unsafe {
-                libc::renameat2(
-                    libc::AT_FDCWD,
-                    from.as_ptr(),
-                    libc::AT_FDCWD,
-                    to.as_ptr(),
-                    libc::RENAME_EXCHANGE,
-                )
-            } == 0;
-            if swapped {
-                // `tmp` is the old trace now. Should it refuse to go, it
-                // is a stale hidden file, never a damaged trace.
-                let _ = std::fs::remove_file(tmp);
-                return Ok(());
-            }
-        }
-    }
-    std::fs::rename(tmp, path)
-}
-
-/// The trace file being written: a temporary file beside the target,
-/// renamed over it when complete, so an existing trace is never left
-/// half-overwritten. The frames are held and written in large pieces
-/// (nobody sees the temporary file): at pauses, every [`HELD_CHUNK`]
-/// bytes and at the end, always before the rename.
+/// The trace file being written ([`TraceFile`] decides where the bytes go
+/// and how they reach the path). The frames are held and written in large
+/// pieces: at pauses, every [`HELD_CHUNK`] bytes and at the end, always
+/// before the trace is committed.
 struct TapFile {
     writer: Option<TapWriter<Held<File>>>,
-    tmp: PathBuf,
+    trace: Option<TraceFile>,
     path: PathBuf,
 }
 
 impl TapFile {
-    /// The file, and a handle to release what it holds at pauses.
+    /// The file, and a handle to release what it holds at pauses. Warns on
+    /// `err` about temporary files that killed runs left beside it.
     #[allow(clippy::type_complexity)]
     fn create(
         path: &Path,
+        err: &mut dyn Write,
     ) -> Result<(TapFile, std::rc::Weak<std::cell::RefCell<HeldState<File>>>), Error> {
         let tap_err = |source| Error::Tap {
             path: path.to_owned(),
             source,
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| tap_err(std::io::Error::other("not a file name")))?;
-        let tmp = dir.join(format!(
-            ".{}.qtap-{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&tmp).map_err(tap_err)?;
+        for line in crate::tap::file::stale_leftovers(path) {
+            let _ = writeln!(err, "{line}");
+        }
+        let (trace, file) = TraceFile::create(path).map_err(tap_err)?;
         let held = Held::new(file, false);
         let handle = held.handle();
-        let writer = TapWriter::new(held).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            tap_err(e)
-        })?;
+        let writer = TapWriter::new(held).map_err(tap_err)?;
         Ok((
             TapFile {
                 writer: Some(writer),
-                tmp,
+                trace: Some(trace),
                 path: path.to_owned(),
             },
             handle,
@@ -849,28 +322,26 @@ impl TapFile {
         }
     }
 
-    /// Writes STOP and what is held, and renames into place.
+    /// Writes STOP and what is held, and commits the trace (a run that
+    /// recorded nothing leaves the path as it was).
     fn finish(&mut self) -> Result<(), Error> {
         let Some(writer) = self.writer.take() else {
             return Ok(());
         };
-        let tap_err = |source| Error::Tap {
-            path: self.path.clone(),
-            source,
-        };
+        let recorded = writer.frames_written() > 0;
         // No fsync: the promise is a complete file after errors and signals,
         // not after a power cut, and a sync would cost more than the query.
-        let done = writer
+        // Should the file not be completed (disk full, size limit), the
+        // temporary file goes and any earlier trace stays untouched.
+        let trace = self.trace.take();
+        writer
             .finish()
             .and_then(Held::close)
-            .and_then(|()| replace_file(&self.tmp, &self.path));
-        if let Err(e) = done {
-            // The file could not be completed (disk full, size limit): drop
-            // the temporary file and leave any earlier trace untouched.
-            let _ = std::fs::remove_file(&self.tmp);
-            return Err(tap_err(e));
-        }
-        Ok(())
+            .and_then(|()| trace.map_or(Ok(()), |t| t.commit(recorded)))
+            .map_err(|source| Error::Tap {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -1313,9 +784,11 @@ async fn live<'a>(
         version: Bytes::from(version_string()),
     };
     // Open the trace before anything is sent, so a bad path fails early.
+    // Signals are caught only once it is open: a FIFO's open waits for a
+    // reader, and Ctrl-C must still end that wait.
     let (tap_out, mut pauses) = match tap {
         Some(t) if !to_stdout => {
-            let (file, handle) = TapFile::create(&t.path)?;
+            let (file, handle) = TapFile::create(&t.path, &mut *err)?;
             let pauses = Pauses {
                 text: None,
                 trace: Some(handle),
@@ -1349,13 +822,10 @@ async fn live<'a>(
         }
     };
     let mut code = exits::OK;
-    // Registered before anything is sent, so a signal can never find the
+    // Caught before anything is sent, so a signal can never find the
     // default handler and kill the process with the trace unfinished.
-    use tokio::signal::unix::{signal, SignalKind};
-    let signal_err = |e| Error::Internal(format!("cannot install signal handlers: {e}"));
     let mut waits = Waits {
-        sigint: signal(SignalKind::interrupt()).map_err(signal_err)?,
-        sigterm: signal(SignalKind::terminate()).map_err(signal_err)?,
+        signals: Signals::catch()?,
         pause: Box::pin(tokio::time::sleep(PAUSE)),
         pauses,
     };
@@ -1416,135 +886,6 @@ async fn live<'a>(
     session.close().await;
     sink.close()?;
     Ok(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::render::json::tests::{corpus_files, events_of};
-
-    /// A trace of every corpus record, over and over: many batches, with
-    /// zone transfers, truncated answers and their TCP retries, and
-    /// unanswered queries falling on batch boundaries.
-    fn long_trace(dir: &Path) -> PathBuf {
-        let events: Vec<Event> = corpus_files().iter().flat_map(|p| events_of(p)).collect();
-        let path = dir.join("long.fstrm");
-        let mut writer = TapWriter::new(File::create(&path).unwrap()).unwrap();
-        let mut written = 0;
-        for round in 0..20 {
-            // A different cut each round, so each batch boundary moves.
-            for e in events.iter().skip(round * 7) {
-                writer.write(&e.to_pb()).unwrap();
-                written += 1;
-            }
-        }
-        writer.finish().unwrap();
-        assert!(written > 10 * ITEMS_PER_BATCH, "only {written} records");
-        path
-    }
-
-    /// What the one-thread path (live mode's) shows for the trace.
-    fn sequential(path: &Path, display: &DisplayOpts) -> String {
-        let mut view = View::new(display.clone(), false);
-        let mut out = Vec::new();
-        for e in events_of(path) {
-            view.push(e, &mut out).unwrap();
-        }
-        view.finish(&mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    fn threaded(path: &Path, display: &DisplayOpts) -> String {
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = read_files(
-            &[path.to_path_buf()],
-            1 << 20,
-            display.clone(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
-        assert_eq!(code, exits::OK, "{}", String::from_utf8_lossy(&err));
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn threaded_read_equals_the_one_thread_path_in_every_format() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = long_trace(dir.path());
-        let base = DisplayOpts::default();
-        let variants = [
-            base.clone(),
-            DisplayOpts {
-                qr: true,
-                ..base.clone()
-            },
-            DisplayOpts {
-                short: true,
-                ..base.clone()
-            },
-            DisplayOpts {
-                format: Some(Format::Json),
-                qr: true,
-                ..base.clone()
-            },
-            DisplayOpts {
-                format: Some(Format::Jsonl),
-                ..base.clone()
-            },
-            DisplayOpts {
-                format: Some(Format::Yaml),
-                ..base.clone()
-            },
-        ];
-        for display in variants {
-            let one = sequential(&path, &display);
-            let many = threaded(&path, &display);
-            assert!(one.len() > 100_000, "{} bytes", one.len());
-            if one != many {
-                let at = one
-                    .bytes()
-                    .zip(many.bytes())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(one.len().min(many.len()));
-                panic!(
-                    "outputs differ at byte {at} ({:?}):\n{}\n---\n{}",
-                    display.format,
-                    &one[at.saturating_sub(200)..(at + 200).min(one.len())],
-                    &many[at.saturating_sub(200)..(at + 200).min(many.len())]
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn threaded_read_keeps_warnings_in_place_and_reports_loss() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = long_trace(dir.path());
-        let mut bytes = std::fs::read(&path).unwrap();
-        // Cut the file inside a frame near its end: a fatal error after
-        // many batches.
-        bytes.truncate(bytes.len() - 40);
-        std::fs::write(&path, &bytes).unwrap();
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = read_files(
-            &[path.clone(), dir.path().join("missing.fstrm")],
-            1 << 20,
-            DisplayOpts::default(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
-        assert_eq!(code, exits::DATA_LOST);
-        let err = String::from_utf8(err).unwrap();
-        assert!(err.contains("long.fstrm"), "{err}");
-        assert!(err.contains("cannot open"), "{err}");
-        assert!(out.len() > 100_000);
-    }
 }
 
 #[cfg(test)]
@@ -1643,26 +984,5 @@ mod live_tests {
         pauses.release();
         drop(held_text);
         assert_eq!(text, b"text");
-    }
-
-    #[test]
-    fn replace_file_swaps_over_a_trace_and_renames_otherwise() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tmp, path) = (dir.path().join(".t.tmp"), dir.path().join("t"));
-        std::fs::write(&tmp, b"first").unwrap();
-        replace_file(&tmp, &path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"first");
-        assert!(!tmp.exists());
-        std::fs::write(&tmp, b"second").unwrap();
-        replace_file(&tmp, &path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        assert!(!tmp.exists(), "the old trace is gone");
-        // A directory is never swapped in or out.
-        let d = dir.path().join("d");
-        std::fs::create_dir(&d).unwrap();
-        std::fs::write(&tmp, b"third").unwrap();
-        assert!(replace_file(&tmp, &d).is_err());
-        assert!(d.is_dir());
-        assert_eq!(std::fs::read(&tmp).unwrap(), b"third");
     }
 }

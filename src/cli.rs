@@ -447,6 +447,9 @@ pub struct Args {
     pub server: Option<String>,
     /// `-p`.
     pub port: Option<u16>,
+    /// True when `@server` came after the last `-p`: a port in the server
+    /// text (`@host#port`) then wins over `-p`, as in kdig.
+    pub server_after_port: bool,
     /// `-4` (Some(4)) or `-6` (Some(6)).
     pub family: Option<u8>,
     /// The lookups, in order (empty: the root NS query is implied).
@@ -687,6 +690,7 @@ fn parse_words_with(
     while let Some(word) = it.next() {
         if let Some(server) = word.strip_prefix('@') {
             args.server = Some(server.to_owned());
+            args.server_after_port = true;
         } else if let Some(opt) = word.strip_prefix('+') {
             let target = match current.as_mut() {
                 Some((q, _, _)) => &mut q.opts,
@@ -712,6 +716,7 @@ fn parse_words_with(
                 "-p" => {
                     let v = value(&mut it)?;
                     args.port = Some(v.parse().map_err(|_| CliError::BadPort(v))?);
+                    args.server_after_port = false;
                 }
                 "-t" => {
                     let v = value(&mut it)?;
@@ -1108,7 +1113,7 @@ fn parse_hex(word: &str, text: &str) -> Result<Vec<u8>, CliError> {
         option: word.to_owned(),
         reason: "expected an even number of hex digits".into(),
     };
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return Err(bad());
     }
     (0..text.len())

@@ -140,71 +140,259 @@ pub fn first_nameserver(
 }
 
 fn interface_index(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
-    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    (index != 0).then_some(index)
+    crate::sys::if_nametoindex(name)
 }
 
-/// Parses `@server` text: an address (IPv6 may have a scope, and may be in
-/// brackets) or a host name.
-pub fn parse_server(text: &str, port: Option<u16>) -> ServerSpec {
-    let bare = text.trim_start_matches('[').trim_end_matches(']');
-    let host = match bare.parse::<IpAddr>() {
+/// The transport an `@scheme://` server URL selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `udp://`
+    Udp,
+    /// `tcp://`
+    Tcp,
+    /// `tls://` (DNS over TLS)
+    Tls,
+    /// `https://` (DNS over HTTPS)
+    Https,
+    /// `quic://` (DNS over QUIC)
+    Quic,
+}
+
+/// `@server` text taken apart: the host, the port it names (if any), and
+/// for URL forms the scheme and the DoH path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerText {
+    /// The host, without brackets.
+    pub host: String,
+    /// `#port`, `:port`, `@port` or the URL's port.
+    pub port: Option<u16>,
+    /// The URL scheme, if the server was written as a URL.
+    pub scheme: Option<Scheme>,
+    /// For `https://`, the path and query (default `/dns-query`).
+    pub path: Option<String>,
+}
+
+fn parse_port(text: &str, server: &str) -> Result<u16, String> {
+    text.parse::<u16>()
+        .map_err(|_| format!("invalid port {text:?} in server {server:?}"))
+}
+
+/// Splits `@server` text (without the `@`). The forms, as kdig and the URL
+/// tools (q, doggo) take them:
+///
+/// - `host`, `192.0.2.1`, `2001:db8::1`, `fe80::1%eth0`, `[2001:db8::1]`
+/// - `host#port`, `[2001:db8::1]#port`, `2001:db8::1#port`, `host@port`
+/// - `host:port` (one colon only), `[2001:db8::1]:port`
+/// - `udp://`, `tcp://`, `tls://`, `quic://host[:port]`, and
+///   `https://host[:port][/path]`, parsed as URIs; a `user@` part is refused.
+///
+/// Host names are not checked here (the resolver does that).
+pub fn split_server(text: &str) -> Result<ServerText, String> {
+    if let Some((scheme, _)) = text.split_once("://") {
+        return split_url(text, scheme);
+    }
+    let bad = |why: &str| format!("bad server {text:?}: {why}");
+    // `#port` (kdig, dig's own output) and kdig's `@port`.
+    let (host, port) = match text.rsplit_once(['#', '@']) {
+        Some((h, p)) => (h, Some(parse_port(p, text)?)),
+        None => (text, None),
+    };
+    let (host, port) = if let Some(inner) = host.strip_prefix('[') {
+        let (h, after) = inner
+            .split_once(']')
+            .ok_or_else(|| bad("'[' without ']'"))?;
+        match (after, port) {
+            ("", p) => (h, p),
+            (p, None) if p.starts_with(':') => (h, Some(parse_port(&p[1..], text)?)),
+            _ => return Err(bad("text after ']'")),
+        }
+    } else if port.is_none() && host.matches(':').count() == 1 {
+        // `host:port`; two colons or more is an IPv6 address.
+        let (h, p) = host.split_once(':').unwrap_or((host, ""));
+        (h, Some(parse_port(p, text)?))
+    } else {
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    if host.contains(['[', ']', '#', '@', '/']) {
+        return Err(bad("unexpected character in the host"));
+    }
+    Ok(ServerText {
+        host: host.to_owned(),
+        port,
+        scheme: None,
+        path: None,
+    })
+}
+
+fn split_url(text: &str, scheme: &str) -> Result<ServerText, String> {
+    let bad = |why: String| format!("bad server URL {text:?}: {why}");
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "udp" => Scheme::Udp,
+        "tcp" => Scheme::Tcp,
+        "tls" => Scheme::Tls,
+        "https" => Scheme::Https,
+        "quic" => Scheme::Quic,
+        other => {
+            return Err(bad(format!(
+                "unknown scheme {other:?} (use udp, tcp, tls, https or quic)"
+            )))
+        }
+    };
+    let uri: http::Uri = text.parse().map_err(|e| bad(format!("{e}")))?;
+    let authority = uri.authority().ok_or_else(|| bad("no host".into()))?;
+    if authority.as_str().contains('@') {
+        return Err(bad(
+            "a user name (user@) is not allowed in a server URL".into()
+        ));
+    }
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() {
+        return Err(bad("no host".into()));
+    }
+    // Not `Authority::port`, which says None for a port out of range.
+    let port = match authority.as_str().rsplit_once(':') {
+        Some((_, p)) if !p.contains(']') => Some(parse_port(p, text)?),
+        _ => None,
+    };
+    // The parser makes "/" of a missing path; only a path typed counts.
+    let typed_path = text
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.contains(['/', '?']));
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .filter(|p| typed_path && !p.is_empty());
+    let path = match scheme {
+        Scheme::Https => {
+            let path = path.unwrap_or(crate::cli::DEFAULT_DOH_PATH);
+            check_doh_path(path).map_err(bad)?;
+            Some(path.to_owned())
+        }
+        _ if path.is_some_and(|p| p != "/") => {
+            return Err(bad("only https:// takes a path".into()));
+        }
+        _ => None,
+    };
+    Ok(ServerText {
+        host: host.to_owned(),
+        port,
+        scheme: Some(scheme),
+        path,
+    })
+}
+
+/// Refuses a DoH path that could not go into a request line as it is:
+/// control characters (CR, LF, ...), spaces, or anything else a URI may
+/// not hold.
+pub fn check_doh_path(path: &str) -> Result<(), String> {
+    if let Some(c) = path.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "the DoH path contains {:?}, which cannot go into a request",
+            c
+        ));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("the DoH path {path:?} does not start with /"));
+    }
+    path.parse::<http::uri::PathAndQuery>()
+        .map_err(|e| format!("the DoH path {path:?} is not valid in a URI: {e}"))?;
+    Ok(())
+}
+
+/// Parses a host: an address (IPv6 may have a scope) or a host name.
+pub fn parse_server(host: &str, port: Option<u16>) -> ServerSpec {
+    let host = match host.parse::<IpAddr>() {
         Ok(ip) => ServerHost::Addr(SocketAddr::new(ip, 0)),
-        Err(_) => match first_nameserver(&format!("nameserver {bare}"), None, interface_index) {
+        Err(_) => match first_nameserver(&format!("nameserver {host}"), None, interface_index) {
             Some(addr) => ServerHost::Addr(addr),
-            None => ServerHost::Name(bare.to_owned()),
+            None => ServerHost::Name(host.to_owned()),
         },
     };
     ServerSpec { host, port }
 }
 
-/// Splits `https://host[:port]/path` into host, port and path.
-pub fn parse_https_url(url: &str) -> Option<(String, Option<u16>, String)> {
-    let rest = url.strip_prefix("https://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].to_owned()),
-        None => (rest, crate::cli::DEFAULT_DOH_PATH.to_owned()),
-    };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok()?),
-            None => None,
-        };
-        (h.to_owned(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), Some(p.parse().ok()?)),
-            None => (authority.to_owned(), None),
-        }
-    };
-    (!host.is_empty()).then_some((host, port, path))
+/// Largest CA, certificate or key file read (PEM): far more than any real
+/// bundle (Mozilla's whole root store is about 200 KiB).
+pub const PEM_FILE_MAX: u64 = 4 << 20;
+
+/// Largest `-f` batch file read.
+pub const BATCH_FILE_MAX: u64 = 16 << 20;
+
+/// Longest line of a batch file.
+pub const BATCH_LINE_MAX: usize = 64 << 10;
+
+/// Largest resolv.conf read (the rest is ignored).
+const RESOLV_CONF_MAX: u64 = 1 << 20;
+
+/// Reads a whole file, refusing one larger than `max` bytes (so
+/// `/dev/zero` or a huge file fails at once instead of filling memory).
+pub fn read_bounded(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut data = Vec::new();
+    file.take(max + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB", max >> 20),
+        ));
+    }
+    Ok(data)
 }
 
 /// Reads the `-f` batch file, if any, and adds its lookups (one per line,
 /// dig's syntax; blank lines and `;`/`#` comments skipped). Without names
-/// on the command line, the batch replaces the implied root query.
+/// on the command line, the batch replaces the implied root query. The file
+/// is read a line at a time, at most [`BATCH_FILE_MAX`] bytes in all and
+/// [`BATCH_LINE_MAX`] per line.
 pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
+    use std::io::{BufRead, Read};
     let Some(path) = args.batch.clone() else {
         return Ok(());
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::Batch {
+    let fail = |reason: String| crate::error::Error::Batch {
         path: path.clone(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
+    let mut reader = std::io::BufReader::new(file.take(BATCH_FILE_MAX + 1));
     let mut queries = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
+    let mut raw = Vec::new();
+    let mut total = 0u64;
+    for n in 1.. {
+        raw.clear();
+        let got = (&mut reader)
+            .take(BATCH_LINE_MAX as u64 + 1)
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| fail(e.to_string()))?;
+        if got == 0 {
+            break;
+        }
+        total += got as u64;
+        if total > BATCH_FILE_MAX {
+            return Err(fail(format!("larger than {} MiB", BATCH_FILE_MAX >> 20)));
+        }
+        if raw.len() > BATCH_LINE_MAX {
+            return Err(fail(format!(
+                "line {n}: longer than {} KiB",
+                BATCH_LINE_MAX >> 10
+            )));
+        }
+        let line = std::str::from_utf8(&raw)
+            .map_err(|_| fail(format!("line {n}: not UTF-8 text")))?
+            .trim();
         if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
             continue;
         }
         let parsed =
-            crate::cli::parse_batch_line(args, line).map_err(|e| crate::error::Error::Batch {
-                path: path.clone(),
-                reason: format!("line {}: {e}", n + 1),
-            })?;
+            crate::cli::parse_batch_line(args, line).map_err(|e| fail(format!("line {n}: {e}")))?;
         queries.extend(parsed);
     }
     if args.implied_root {
@@ -217,7 +405,10 @@ pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
 impl Config {
     /// Builds the plan, reading `resolv_conf` (normally /etc/resolv.conf)
     /// when no server was given.
-    pub fn from_args(args: Args, resolv_conf: &std::path::Path) -> Config {
+    pub fn from_args(
+        args: Args,
+        resolv_conf: &std::path::Path,
+    ) -> Result<Config, crate::error::Error> {
         let mut display = args.display.clone();
         if display.format.is_none() && args.cli.format != Format::Text {
             display.format = Some(args.cli.format);
@@ -225,35 +416,54 @@ impl Config {
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
         if !args.cli.read.is_empty() {
-            return Config {
+            return Ok(Config {
                 mode: Mode::Read {
                     files: args.cli.read.clone(),
                     max_frame: args.cli.max_frame_size,
                 },
                 display,
                 color,
-            };
+            });
         }
         let mut warning = None;
         let mut queries = args.queries;
         let server = match &args.server {
-            Some(text) if text.starts_with("https://") => match parse_https_url(text) {
-                Some((host, url_port, path)) => {
+            Some(text) => {
+                let parsed = split_server(text).map_err(crate::error::Error::Config)?;
+                if let Some(scheme) = parsed.scheme {
+                    // The URL's scheme is the default transport: a query's
+                    // own +tcp, +tls, ... still wins.
+                    let transport = match scheme {
+                        Scheme::Udp => Transport::Udp,
+                        Scheme::Tcp => Transport::Tcp,
+                        Scheme::Tls => Transport::Tls,
+                        Scheme::Quic => Transport::Quic,
+                        Scheme::Https => Transport::Https {
+                            path: parsed
+                                .path
+                                .clone()
+                                .unwrap_or_else(|| crate::cli::DEFAULT_DOH_PATH.to_owned()),
+                            get: false,
+                        },
+                    };
                     for q in &mut queries {
                         if q.opts.transport == Transport::Udp {
-                            q.opts.transport = Transport::Https {
-                                path: path.clone(),
-                                get: false,
-                            };
+                            q.opts.transport = transport.clone();
                         }
                     }
-                    parse_server(&host, args.port.or(url_port))
                 }
-                None => parse_server(text, args.port),
-            },
-            Some(text) => parse_server(text, args.port),
+                // As in kdig, the later of `-p` and the server's own port wins.
+                let port = match (parsed.port, args.port) {
+                    (Some(own), Some(p)) => Some(if args.server_after_port { own } else { p }),
+                    (own, p) => own.or(p),
+                };
+                parse_server(&parsed.host, port)
+            }
             None => {
-                let text = std::fs::read_to_string(resolv_conf).unwrap_or_default();
+                let text = read_bounded(resolv_conf, RESOLV_CONF_MAX)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default();
                 match first_nameserver(&text, args.family, interface_index) {
                     Some(addr) => ServerSpec {
                         host: ServerHost::Addr(addr),
@@ -272,6 +482,19 @@ impl Config {
                 }
             }
         };
+        // Checked now, before any network work, so a bad setting is a usage
+        // error (exit 1) and a huge or endless TLS file is refused before
+        // the async runtime starts.
+        let mut checked = Vec::new();
+        for q in &queries {
+            if let Transport::Https { path, .. } = &q.opts.transport {
+                check_doh_path(path).map_err(crate::error::Error::Config)?;
+            }
+            if q.opts.transport.is_encrypted() && !checked.contains(&q.opts.tls) {
+                crate::query::tls::check_files(&q.opts.tls).map_err(crate::error::Error::Config)?;
+                checked.push(q.opts.tls.clone());
+            }
+        }
         if display.qr {
             // +qr shows what was negotiated too, as kdig does.
             for q in &mut queries {
@@ -291,7 +514,7 @@ impl Config {
             kind: args.cli.tap_type,
             identity: args.cli.tap_identity.clone(),
         });
-        Config {
+        Ok(Config {
             mode: Mode::Query {
                 server,
                 family: args.family,
@@ -301,7 +524,7 @@ impl Config {
             },
             display,
             color,
-        }
+        })
     }
 }
 
@@ -357,15 +580,23 @@ mod tests {
         }
     }
 
+    fn split(text: &str) -> (String, Option<u16>, Option<Scheme>, Option<String>) {
+        let t = split_server(text).unwrap();
+        (t.host, t.port, t.scheme, t.path)
+    }
+
+    fn plain(
+        host: &str,
+        port: Option<u16>,
+    ) -> (String, Option<u16>, Option<Scheme>, Option<String>) {
+        (host.into(), port, None, None)
+    }
+
     #[test]
     fn server_text() {
         let addr = |s: &str| ServerHost::Addr(s.parse().unwrap());
         assert_eq!(parse_server("::1", Some(5353)).host, addr("[::1]:0"));
         assert_eq!(parse_server("::1", Some(5353)).port, Some(5353));
-        assert_eq!(
-            parse_server("[2001:db8::1]", None).host,
-            addr("[2001:db8::1]:0")
-        );
         assert_eq!(
             parse_server("ns.example", None).host,
             ServerHost::Name("ns.example".into())
@@ -373,44 +604,165 @@ mod tests {
     }
 
     #[test]
-    fn https_urls() {
+    fn server_forms_without_a_port() {
+        assert_eq!(split("192.0.2.1"), plain("192.0.2.1", None));
+        assert_eq!(split("ns.example"), plain("ns.example", None));
+        assert_eq!(split("2001:db8::1"), plain("2001:db8::1", None));
+        assert_eq!(split("[2001:db8::1]"), plain("2001:db8::1", None));
+        assert_eq!(split("fe80::1%eth0"), plain("fe80::1%eth0", None));
+    }
+
+    #[test]
+    fn server_forms_with_a_port() {
+        assert_eq!(split("192.0.2.1#5353"), plain("192.0.2.1", Some(5353)));
+        assert_eq!(split("ns.example#53"), plain("ns.example", Some(53)));
+        assert_eq!(split("192.0.2.1@5353"), plain("192.0.2.1", Some(5353)));
+        assert_eq!(split("192.0.2.1:5353"), plain("192.0.2.1", Some(5353)));
+        assert_eq!(split("ns.example:853"), plain("ns.example", Some(853)));
+        assert_eq!(split("[::1]:5353"), plain("::1", Some(5353)));
+        assert_eq!(split("[::1]#5353"), plain("::1", Some(5353)));
+        assert_eq!(split("::1#5353"), plain("::1", Some(5353)));
+        assert_eq!(split("fe80::1%eth0#53"), plain("fe80::1%eth0", Some(53)));
+    }
+
+    #[test]
+    fn bad_server_forms_are_refused_with_the_text_intact() {
+        for bad in [
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "host#",
+            "host#99999",
+            "h:x",
+            "#53",
+            "[]:53",
+        ] {
+            let err = split_server(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn server_urls() {
+        let url = |s: &str| split_server(s).unwrap();
+        let t = url("udp://192.0.2.1");
         assert_eq!(
-            parse_https_url("https://dns.example/q"),
-            Some(("dns.example".into(), None, "/q".into()))
+            (t.host.as_str(), t.port, t.scheme),
+            ("192.0.2.1", None, Some(Scheme::Udp))
         );
+        let t = url("tcp://[::1]:5353");
         assert_eq!(
-            parse_https_url("https://127.0.0.1:8443"),
-            Some(("127.0.0.1".into(), Some(8443), "/dns-query".into()))
+            (t.host.as_str(), t.port, t.scheme),
+            ("::1", Some(5353), Some(Scheme::Tcp))
         );
+        let t = url("tls://dns.example:853/");
         assert_eq!(
-            parse_https_url("https://[::1]:443/dns"),
-            Some(("::1".into(), Some(443), "/dns".into()))
+            (t.host.as_str(), t.port, t.scheme),
+            ("dns.example", Some(853), Some(Scheme::Tls))
         );
-        assert_eq!(parse_https_url("https://:1/"), None);
-        assert_eq!(parse_https_url("http://x/"), None);
-        let args = crate::cli::parse(["qtap", "@https://127.0.0.1:8443/q", "x.example"]).unwrap();
-        let c = Config::from_args(args, std::path::Path::new("/nonexistent"));
-        match c.mode {
+        let t = url("quic://dns.example");
+        assert_eq!((t.scheme, t.path), (Some(Scheme::Quic), None));
+        let t = url("https://dns.example/q?x=1");
+        assert_eq!(
+            (t.host.as_str(), t.port, t.scheme, t.path.as_deref()),
+            ("dns.example", None, Some(Scheme::Https), Some("/q?x=1"))
+        );
+        let t = url("HTTPS://127.0.0.1:8443");
+        assert_eq!(
+            (t.port, t.path.as_deref()),
+            (Some(8443), Some("/dns-query"))
+        );
+        let t = url("https://[::1]:443/dns");
+        assert_eq!((t.host.as_str(), t.port), ("::1", Some(443)));
+    }
+
+    #[test]
+    fn bad_server_urls_are_refused() {
+        let err = split_server("https://user@evil.example/dns-query").unwrap_err();
+        assert!(err.contains("user name"), "{err}");
+        assert!(split_server("https://a:b@evil.example/").is_err());
+        assert!(split_server("http://x/")
+            .unwrap_err()
+            .contains("unknown scheme"));
+        assert!(split_server("https://:1/").is_err());
+        assert!(split_server("tls://x/path")
+            .unwrap_err()
+            .contains("only https://"));
+        assert!(split_server("https://x:99999/").is_err());
+    }
+
+    #[test]
+    fn doh_paths_with_control_characters_are_refused() {
+        assert!(check_doh_path("/dns-query?x=1").is_ok());
+        for bad in ["/a\r\nHost: evil", "/a b", "/a\tb", "/\u{7f}", "dns-query"] {
+            assert!(check_doh_path(bad).is_err(), "{bad:?}");
+        }
+        let args = crate::cli::parse(["qtap", "+https=/x\r\nEvil: 1", "x.example"]).unwrap();
+        let err = Config::from_args(args, std::path::Path::new("/nonexistent")).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exits::USAGE);
+    }
+
+    fn query_mode(argv: &[&str]) -> (ServerSpec, Vec<QuerySpec>) {
+        let args = crate::cli::parse(argv.iter().copied()).unwrap();
+        match Config::from_args(args, std::path::Path::new("/nonexistent"))
+            .unwrap()
+            .mode
+        {
             Mode::Query {
                 server, queries, ..
-            } => {
-                assert_eq!(server.port, Some(8443));
-                assert_eq!(
-                    queries[0].opts.transport,
-                    Transport::Https {
-                        path: "/q".into(),
-                        get: false
-                    }
-                );
-            }
+            } => (server, queries),
             Mode::Read { .. } => panic!("query mode expected"),
         }
     }
 
     #[test]
+    fn url_schemes_set_the_transport_unless_a_query_chose_one() {
+        let (server, queries) = query_mode(&["qtap", "@https://127.0.0.1:8443/q", "x.example"]);
+        assert_eq!(server.port, Some(8443));
+        assert_eq!(
+            queries[0].opts.transport,
+            Transport::Https {
+                path: "/q".into(),
+                get: false
+            }
+        );
+        let (server, queries) =
+            query_mode(&["qtap", "@tls://[::1]", "x.example", "y.example", "+tcp"]);
+        assert_eq!(server.host, ServerHost::Addr("[::1]:0".parse().unwrap()));
+        assert_eq!(server.port, None);
+        assert_eq!(queries[0].opts.transport, Transport::Tls);
+        assert_eq!(queries[1].opts.transport, Transport::Tcp);
+        let (_, queries) = query_mode(&["qtap", "@quic://127.0.0.1", "x.example"]);
+        assert_eq!(queries[0].opts.transport, Transport::Quic);
+    }
+
+    #[test]
+    fn the_later_of_p_and_the_server_port_wins_as_in_kdig() {
+        let (s, _) = query_mode(&["qtap", "@127.0.0.1#5301", "-p", "5302", "x.example"]);
+        assert_eq!(s.port, Some(5302));
+        let (s, _) = query_mode(&["qtap", "-p", "5302", "@127.0.0.1#5301", "x.example"]);
+        assert_eq!(s.port, Some(5301));
+        let (s, _) = query_mode(&["qtap", "-p", "5302", "@127.0.0.1", "x.example"]);
+        assert_eq!(s.port, Some(5302));
+        let (s, _) = query_mode(&["qtap", "@[::1]:5301", "x.example"]);
+        assert_eq!(
+            (s.host, s.port),
+            (ServerHost::Addr("[::1]:0".parse().unwrap()), Some(5301))
+        );
+    }
+
+    #[test]
+    fn tls_files_are_read_with_a_size_cap() {
+        let args = crate::cli::parse(["qtap", "+tls", "+tls-ca=/dev/zero", "x.example"]).unwrap();
+        let err = Config::from_args(args, std::path::Path::new("/nonexistent")).unwrap_err();
+        assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exits::USAGE);
+    }
+
+    #[test]
     fn missing_resolv_conf_falls_back_with_a_warning() {
         let args = crate::cli::parse(["qtap", "example.com"]).unwrap();
-        let c = Config::from_args(args, std::path::Path::new("/nonexistent/resolv.conf"));
+        let c = Config::from_args(args, std::path::Path::new("/nonexistent/resolv.conf")).unwrap();
         match c.mode {
             Mode::Query {
                 server, warning, ..

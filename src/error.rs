@@ -7,7 +7,7 @@
 //! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
 //! | 9    | no reply from the server |
 //! | 10   | internal error (cannot write the trace, the output, ...) |
-//! | 130, 143 | interrupted by SIGINT / SIGTERM (the trace is still closed properly) |
+//! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
 
 use std::path::PathBuf;
 
@@ -25,8 +25,12 @@ pub mod exits {
     pub const NO_REPLY: u8 = 9;
     /// Internal error.
     pub const INTERNAL: u8 = 10;
+    /// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
+    pub const SIGHUP: u8 = 129;
     /// Interrupted by SIGINT (128 + 2).
     pub const SIGINT: u8 = 130;
+    /// Interrupted by SIGQUIT (128 + 3).
+    pub const SIGQUIT: u8 = 131;
     /// Interrupted by SIGTERM (128 + 15).
     pub const SIGTERM: u8 = 143;
 }
@@ -37,6 +41,10 @@ pub enum Error {
     /// Bad command line.
     #[error("{0}")]
     Usage(#[from] CliError),
+    /// A setting that only the environment can check is wrong: a server
+    /// that cannot be parsed, a TLS file that cannot be read (exit 1).
+    #[error("{0}")]
+    Config(String),
     /// The `-f` batch file could not be read or has a bad line.
     #[error("batch file {path}: {reason}")]
     Batch {
@@ -71,7 +79,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exits::USAGE,
+            Error::Usage(_) | Error::Config(_) => exits::USAGE,
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
             Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
@@ -79,11 +87,12 @@ impl Error {
         }
     }
 
-    /// True when the error is a closed output pipe, which ends quietly.
+    /// True when the error is a closed text output pipe (`qtap ... | head`),
+    /// which ends quietly. A closed pipe under the trace (`--tap -`) is not
+    /// one: the trace is cut, and that is an error.
     pub fn is_broken_pipe(&self) -> bool {
         match self {
             Error::Output(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
-            Error::Tap { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
             _ => false,
         }
     }

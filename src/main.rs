@@ -8,11 +8,7 @@ use qtap::error::{exits, Error};
 fn main() -> ExitCode {
     // A file size limit (`ulimit -f`) must surface as a write error that
     // qtap reports, not as a signal that kills it mid-trace.
-    // SAFETY: setting a signal's disposition to SIG_IGN is async-signal-safe
-    // and done before any other thread exists.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
+    qtap::sys::ignore_sigxfsz();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
@@ -43,6 +39,6 @@ fn run(out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
         return Ok(exits::OK);
     }
     qtap::config::load_batch(&mut args)?;
-    let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"));
+    let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"))?;
     qtap::app::run(config, out, err)
 }

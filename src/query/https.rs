@@ -1,10 +1,12 @@
 //! DNS over HTTPS (RFC 8484): one query as an HTTP/2 request (POST with an
 //! `application/dns-message` body, or GET with a base64url `dns=`
-//! parameter), or as HTTP/1.1 when the server's ALPN chose it.
+//! parameter), or as HTTP/1.1 (hyper's client connection) when the
+//! server's ALPN chose it. Status, media type and every server-chosen text
+//! are checked or escaped here.
 
 use base64::Engine as _;
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The media type of RFC 8484 §6.
 pub const DNS_MESSAGE: &str = "application/dns-message";
@@ -36,10 +38,40 @@ impl Request<'_> {
     }
 }
 
-fn status_error(status: u16, reason: &str) -> String {
-    format!("HTTP status {status} {reason}")
-        .trim_end()
-        .to_owned()
+/// Checks the status and the media type of a response. `reason` is the
+/// HTTP/1.1 reason phrase when the server sent one of its own; like every
+/// server-chosen text it is escaped before it is shown.
+fn check_response(
+    status: http::StatusCode,
+    reason: Option<&[u8]>,
+    headers: &http::HeaderMap,
+) -> Result<(), String> {
+    if status != http::StatusCode::OK {
+        let reason = match reason {
+            Some(r) if !r.is_empty() => crate::render::escaped(r),
+            _ => status.canonical_reason().unwrap_or("").to_owned(),
+        };
+        return Err(format!("HTTP status {} {reason}", status.as_u16())
+            .trim_end()
+            .to_owned());
+    }
+    // A missing type is let through; a wrong one (a captive portal's HTML
+    // page, a JSON API) is not a DNS message.
+    if let Some(value) = headers.get(http::header::CONTENT_TYPE) {
+        let media = value
+            .as_bytes()
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        if !media.eq_ignore_ascii_case(DNS_MESSAGE.as_bytes()) {
+            return Err(format!(
+                "the HTTP response is not a DNS message (Content-Type: {}; a captive portal or a wrong URL?)",
+                crate::render::escaped(value.as_bytes())
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One exchange over an HTTP/2 connection. Returns the DNS message.
@@ -77,7 +109,7 @@ pub async fn h2_exchange(
     let response = response
         .await
         .map_err(|e| format!("HTTP/2 response failed: {e}"))?;
-    let status = response.status();
+    check_response(response.status(), None, response.headers())?;
     let mut body = response.into_body();
     let mut data = Vec::new();
     while let Some(chunk) = body.data().await {
@@ -88,128 +120,84 @@ pub async fn h2_exchange(
             return Err("HTTP response body larger than a DNS message".into());
         }
     }
-    if status != http::StatusCode::OK {
-        return Err(status_error(
-            status.as_u16(),
-            status.canonical_reason().unwrap_or(""),
-        ));
-    }
     Ok(data)
 }
 
-/// One exchange as HTTP/1.1 over `stream` (the connection is closed after).
-pub async fn http1_exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
+/// Largest response head (status line and headers) accepted over HTTP/1.1.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// A one-line text for an HTTP/1.1 failure, with its cause (an I/O error).
+fn h1_error(e: &hyper::Error) -> String {
+    let mut text = format!("HTTP/1.1 exchange failed: {e}");
+    if let Some(cause) = std::error::Error::source(e) {
+        text.push_str(&format!(": {cause}"));
+    }
+    crate::render::escaped(text.as_bytes())
+}
+
+/// One exchange as HTTP/1.1 over `stream` (RFC 9112), by hyper's client
+/// connection: the body ends where its Content-Length or chunked framing
+/// says, not at the end of the stream, interim `1xx` responses are
+/// skipped, and conflicting lengths are refused. The connection is not
+/// reused.
+pub async fn http1_exchange<S>(
+    stream: S,
     req: &Request<'_>,
     query: &[u8],
-) -> Result<Vec<u8>, String> {
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nHost: {}\r\nAccept: {DNS_MESSAGE}\r\nConnection: close\r\n",
-        if req.get { "GET" } else { "POST" },
-        req.target(query),
-        req.authority
-    );
-    if !req.get {
-        head.push_str(&format!(
-            "Content-Type: {DNS_MESSAGE}\r\nContent-Length: {}\r\n",
-            query.len()
-        ));
-    }
-    head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    if !req.get {
-        out.extend_from_slice(query);
-    }
-    let io = |e: std::io::Error| format!("HTTP/1.1 exchange failed: {e}");
-    stream.write_all(&out).await.map_err(io)?;
-    stream.flush().await.map_err(io)?;
-    let mut raw = Vec::new();
-    let limit = (MAX_BODY + 16 * 1024) as u64;
-    stream
-        .take(limit + 1)
-        .read_to_end(&mut raw)
+) -> Result<Vec<u8>, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    use http_body_util::BodyExt as _;
+    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEAD.max(8192))
+        .handshake::<_, http_body_util::Full<Bytes>>(hyper_util::rt::TokioIo::new(stream))
         .await
-        .map_err(io)?;
-    if raw.len() as u64 > limit {
-        return Err("HTTP response larger than a DNS message".into());
-    }
-    parse_http1_response(&raw)
+        .map_err(|e| h1_error(&e))?;
+    // The connection runs beside the request; it is dropped (aborted) once
+    // the answer is in, whatever the server does with its end.
+    let task = AbortOnDrop(tokio::spawn(conn));
+    let mut builder = http::Request::builder()
+        .method(if req.get { "GET" } else { "POST" })
+        .uri(req.target(query))
+        .header(http::header::HOST, req.authority)
+        .header(http::header::ACCEPT, DNS_MESSAGE)
+        .header(http::header::CONNECTION, "close");
+    let body = if req.get {
+        Bytes::new()
+    } else {
+        builder = builder.header(http::header::CONTENT_TYPE, DNS_MESSAGE);
+        Bytes::copy_from_slice(query)
+    };
+    let request = builder
+        .body(http_body_util::Full::new(body))
+        .map_err(|e| format!("bad HTTP request: {e}"))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| h1_error(&e))?;
+    let reason = response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes().to_vec());
+    check_response(response.status(), reason.as_deref(), response.headers())?;
+    let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| match e.downcast_ref::<hyper::Error>() {
+            Some(h) => h1_error(h),
+            None => "HTTP response body larger than a DNS message".to_owned(),
+        })?;
+    drop(task);
+    Ok(body.to_bytes().to_vec())
 }
 
-/// Parses a complete HTTP/1.1 response: status line, headers, and a body
-/// delimited by Content-Length, chunked encoding or the end of the stream.
-pub fn parse_http1_response(raw: &[u8]) -> Result<Vec<u8>, String> {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("HTTP response ended inside its header")?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "HTTP header is not text")?;
-    let body = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(format!(
-            "not an HTTP/1 response: {:?}",
-            status_line.escape_default().to_string()
-        ));
-    }
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or("bad HTTP status line")?;
-    let reason = parts.next().unwrap_or("");
-    if status != 200 {
-        return Err(status_error(status, reason));
-    }
-    let mut length = None;
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse::<usize>().map_err(|_| "bad Content-Length")?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().contains("chunked")
-        {
-            chunked = true;
-        }
-    }
-    if chunked {
-        return dechunk(body);
-    }
-    match length {
-        Some(n) if n > body.len() => {
-            Err(format!("HTTP body cut short: {} of {n} bytes", body.len()))
-        }
-        Some(n) => Ok(body[..n].to_vec()),
-        None => Ok(body.to_vec()),
-    }
-}
+/// Aborts a spawned task when dropped, on every path out of a function.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("bad chunked body")?;
-        let size_text = std::str::from_utf8(&body[..eol]).map_err(|_| "bad chunk size")?;
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| "bad chunk size")?;
-        body = &body[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = body.get(..size).ok_or("chunked body cut short")?;
-        out.extend_from_slice(chunk);
-        if out.len() > MAX_BODY {
-            return Err("HTTP response body larger than a DNS message".into());
-        }
-        body = body.get(size + 2..).ok_or("chunked body cut short")?;
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -229,22 +217,40 @@ mod tests {
         assert_eq!(post.target(&[1, 2]), "/dns-query");
     }
 
+    fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
     #[test]
-    fn http1_responses() {
-        let ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nContent-Length: 3\r\n\r\nabcEXTRA";
-        assert_eq!(parse_http1_response(ok).unwrap(), b"abc");
-        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n";
-        assert_eq!(parse_http1_response(chunked).unwrap(), b"abc");
-        let eof = b"HTTP/1.0 200 OK\r\n\r\nxyz";
-        assert_eq!(parse_http1_response(eof).unwrap(), b"xyz");
-        let err = parse_http1_response(b"HTTP/1.1 404 Not Found\r\n\r\n").unwrap_err();
+    fn responses_need_status_200_and_the_dns_media_type() {
+        let ok = headers(&[("content-type", "Application/DNS-Message; x=y")]);
+        assert!(check_response(http::StatusCode::OK, None, &ok).is_ok());
+        assert!(check_response(http::StatusCode::OK, None, &headers(&[])).is_ok());
+        let html = headers(&[("content-type", "text/html")]);
+        let err = check_response(http::StatusCode::OK, None, &html).unwrap_err();
+        assert!(
+            err.contains("not a DNS message (Content-Type: text/html"),
+            "{err}"
+        );
+        let err = check_response(http::StatusCode::NOT_FOUND, None, &ok).unwrap_err();
         assert_eq!(err, "HTTP status 404 Not Found");
-        assert!(parse_http1_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab").is_err());
-        assert!(parse_http1_response(b"garbage").is_err());
-        assert!(parse_http1_response(b"SSH-2.0\r\n\r\n").is_err());
-        assert!(parse_http1_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    }
+
+    #[test]
+    fn reason_phrases_are_escaped() {
+        let err = check_response(
+            http::StatusCode::FORBIDDEN,
+            Some(b"\x1b[2J\x1b]0;pwned\x07 no"),
+            &headers(&[]),
         )
-        .is_err());
+        .unwrap_err();
+        assert_eq!(err, "HTTP status 403 \\027[2J\\027]0;pwned\\007 no");
     }
 }

@@ -872,13 +872,11 @@ async fn exchange(
                 }
             }
         }
-        Conn::Stream { mut stream, .. } => {
+        Conn::Stream { stream, .. } => {
             sink.record(ex.query_record())?;
-            let got = tokio::time::timeout_at(
-                deadline,
-                https::http1_exchange(&mut stream, &request, query),
-            )
-            .await;
+            let got =
+                tokio::time::timeout_at(deadline, https::http1_exchange(stream, &request, query))
+                    .await;
             let result = finish_response(got, query, &ex, target, sink)?;
             Ok((result, None))
         }

@@ -58,13 +58,88 @@ pub async fn connect(
     })
 }
 
-fn connection_error(e: &quinn::ConnectionError) -> String {
+/// The name of a DoQ application error code (RFC 9250 §4.3).
+fn doq_error_name(code: u64) -> &'static str {
+    match code {
+        0x0 => "DOQ_NO_ERROR",
+        0x1 => "DOQ_INTERNAL_ERROR",
+        0x2 => "DOQ_PROTOCOL_ERROR",
+        0x3 => "DOQ_REQUEST_CANCELLED",
+        0x4 => "DOQ_EXCESSIVE_LOAD",
+        0x5 => "DOQ_UNSPECIFIED_ERROR",
+        _ => "unknown DoQ error",
+    }
+}
+
+/// The server's close reason, escaped (it is free text from the peer).
+fn reason_text(reason: &[u8]) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", crate::render::escaped(reason))
+    }
+}
+
+/// A one-line text for a connection error. Every text the server chose
+/// (CONNECTION_CLOSE reasons) is escaped.
+pub fn connection_error(e: &quinn::ConnectionError) -> String {
+    use quinn::ConnectionError as E;
     match e {
-        quinn::ConnectionError::TransportError(t) => {
-            format!("QUIC handshake failed: {t}")
+        E::TransportError(t) => {
+            format!(
+                "QUIC handshake failed: {}",
+                crate::render::escaped(t.to_string().as_bytes())
+            )
         }
-        quinn::ConnectionError::TimedOut => "QUIC connection timed out".into(),
-        other => format!("QUIC connection failed: {other}"),
+        E::ConnectionClosed(c) => format!(
+            "the server closed the QUIC connection ({}){}",
+            crate::render::escaped(c.error_code.to_string().as_bytes()),
+            reason_text(&c.reason)
+        ),
+        E::ApplicationClosed(c) => {
+            let code = c.error_code.into_inner();
+            format!(
+                "the server closed the QUIC connection ({} {code:#x}){}",
+                doq_error_name(code),
+                reason_text(&c.reason)
+            )
+        }
+        E::TimedOut => "QUIC connection timed out".into(),
+        E::Reset => "the server reset the QUIC connection".into(),
+        E::VersionMismatch => "the server supports no QUIC version qtap offers".into(),
+        E::LocallyClosed => "QUIC connection closed".into(),
+        E::CidsExhausted => "QUIC connection failed: connection IDs exhausted".into(),
+    }
+}
+
+fn read_error(e: &quinn::ReadToEndError) -> String {
+    use quinn::{ReadError, ReadToEndError};
+    match e {
+        ReadToEndError::TooLong => "QUIC response longer than a DNS message".into(),
+        ReadToEndError::Read(ReadError::ConnectionLost(c)) => connection_error(c),
+        ReadToEndError::Read(ReadError::Reset(code)) => {
+            let code = code.into_inner();
+            format!(
+                "the server reset the QUIC stream ({} {code:#x})",
+                doq_error_name(code)
+            )
+        }
+        ReadToEndError::Read(other) => format!("QUIC receive failed: {other}"),
+    }
+}
+
+fn write_error(e: &quinn::WriteError) -> String {
+    use quinn::WriteError;
+    match e {
+        WriteError::ConnectionLost(c) => connection_error(c),
+        WriteError::Stopped(code) => {
+            let code = code.into_inner();
+            format!(
+                "the server stopped the QUIC stream ({} {code:#x})",
+                doq_error_name(code)
+            )
+        }
+        other => format!("QUIC send failed: {other}"),
     }
 }
 
@@ -80,15 +155,10 @@ impl QuicConn {
         let mut framed = Vec::with_capacity(query.len() + 2);
         framed.extend_from_slice(&len.to_be_bytes());
         framed.extend_from_slice(query);
-        send.write_all(&framed)
-            .await
-            .map_err(|e| format!("QUIC send failed: {e}"))?;
+        send.write_all(&framed).await.map_err(|e| write_error(&e))?;
         send.finish()
             .map_err(|e| format!("QUIC send failed: {e}"))?;
-        let data = recv
-            .read_to_end(65_537)
-            .await
-            .map_err(|e| format!("QUIC receive failed: {e}"))?;
+        let data = recv.read_to_end(65_537).await.map_err(|e| read_error(&e))?;
         let (prefix, msg) = data
             .split_at_checked(2)
             .ok_or("QUIC stream ended before a response")?;
@@ -111,7 +181,7 @@ impl QuicConn {
             .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
         {
             if let Some(p) = data.protocol {
-                lines.push(format!(";; TLS ALPN: {}", String::from_utf8_lossy(&p)));
+                lines.push(format!(";; TLS ALPN: {}", crate::render::escaped(&p)));
             }
         }
         if let Some(certs) = self.conn.peer_identity().and_then(|i| {

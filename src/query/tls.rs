@@ -31,16 +31,48 @@ pub fn spki_pin(cert: &CertificateDer<'_>) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(digest.as_ref()))
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+/// Reads a PEM file with a size cap ([`crate::config::PEM_FILE_MAX`]), so
+/// `/dev/zero` or a huge file is refused at once.
+fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    crate::config::read_bounded(path, crate::config::PEM_FILE_MAX)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+}
+
+fn read_pem_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls::pki_types::pem::PemObject;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?
-        .collect();
+    let pem = read_pem(path, what)?;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&pem).collect();
     let certs = certs.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
     if certs.is_empty() {
         return Err(format!("no certificate in {}", path.display()));
     }
     Ok(certs)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let pem = read_pem(path, "key file")?;
+    // The key's content is never printed, only its path.
+    PrivateKeyDer::from_pem_slice(&pem)
+        .map_err(|_| format!("cannot read a private key from {}", path.display()))
+}
+
+/// Reads and parses the CA, certificate and key files `opts` names, so a
+/// missing, huge or malformed file is reported before any connection (and
+/// before the async runtime, where a long read would block signals).
+pub fn check_files(opts: &TlsOpts) -> Result<(), String> {
+    if let Some(Some(ca)) = &opts.ca {
+        read_pem_certs(ca, "CA file")?;
+    }
+    match (&opts.certfile, &opts.keyfile) {
+        (Some(cert), key) => {
+            read_pem_certs(cert, "certificate file")?;
+            read_key(key.as_deref().unwrap_or(cert.as_path()))?;
+        }
+        (None, Some(_)) => return Err("+tls-keyfile needs +tls-certfile".into()),
+        (None, None) => {}
+    }
+    Ok(())
 }
 
 /// The system's trust anchors, or Mozilla's when the system has none.
@@ -90,13 +122,15 @@ impl ServerCertVerifier for Verifier {
             }
         }
         match &self.webpki {
-            Some(v) => v.verify_server_cert(
-                end_entity,
-                intermediates,
-                self.verify_as.as_ref().unwrap_or(server_name),
-                ocsp,
-                now,
-            ),
+            Some(v) => v
+                .verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    self.verify_as.as_ref().unwrap_or(server_name),
+                    ocsp,
+                    now,
+                )
+                .map_err(readable),
             None => Ok(ServerCertVerified::assertion()),
         }
     }
@@ -152,7 +186,7 @@ pub fn client_config(
         let roots = match &opts.ca {
             Some(Some(path)) => {
                 let mut roots = RootCertStore::empty();
-                for cert in read_pem_certs(path)? {
+                for cert in read_pem_certs(path, "CA file")? {
                     roots
                         .add(cert)
                         .map_err(|e| format!("bad CA certificate in {}: {e}", path.display()))?;
@@ -182,12 +216,8 @@ pub fn client_config(
         .with_custom_certificate_verifier(verifier);
     let mut config = match (&opts.certfile, &opts.keyfile) {
         (Some(cert), key) => {
-            use rustls::pki_types::pem::PemObject;
-            let chain = read_pem_certs(cert)?;
-            let key_path = key.as_deref().unwrap_or(cert.as_path());
-            // The key's content is never printed, only its path.
-            let key = PrivateKeyDer::from_pem_file(key_path)
-                .map_err(|_| format!("cannot read a private key from {}", key_path.display()))?;
+            let chain = read_pem_certs(cert, "certificate file")?;
+            let key = read_key(key.as_deref().unwrap_or(cert.as_path()))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| format!("client certificate rejected: {e}"))?
@@ -224,10 +254,7 @@ pub fn describe(conn: &rustls::CommonState) -> Vec<String> {
         lines.push(format!(";; TLS cipher suite: {:?}", s.suite()));
     }
     match conn.alpn_protocol() {
-        Some(p) => lines.push(format!(
-            ";; TLS ALPN: {}",
-            String::from_utf8_lossy(p).escape_default()
-        )),
+        Some(p) => lines.push(format!(";; TLS ALPN: {}", crate::render::escaped(p))),
         None => lines.push(";; TLS ALPN: (none)".into()),
     }
     if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
@@ -238,48 +265,201 @@ pub fn describe(conn: &rustls::CommonState) -> Vec<String> {
     lines
 }
 
-/// A readable one-line text for a handshake failure.
+/// A certificate failure already put into words (see [`cert_error_text`]).
+/// The verifier hands rustls this instead of the bare error, so DoQ (where
+/// quinn reduces the error to its text) reads as well as DoT and DoH.
+#[derive(Debug)]
+struct CertProblem(String);
+
+impl std::fmt::Display for CertProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CertProblem {}
+
+/// Replaces a certificate error by its sentence; other errors pass.
+fn readable(e: rustls::Error) -> rustls::Error {
+    match e {
+        rustls::Error::InvalidCertificate(c) => {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+                Arc::new(CertProblem(cert_error_text(&c))),
+            )))
+        }
+        other => other,
+    }
+}
+
+/// A readable one-line text for a handshake failure. Anything that came
+/// from the peer (names in its certificate) is escaped.
 pub fn error_text(e: &std::io::Error) -> String {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return match inner {
-            rustls::Error::InvalidCertificate(c) => {
-                format!(
-                    "TLS certificate verification failed: {}",
-                    cert_error_text(c)
-                )
-            }
-            rustls::Error::NoApplicationProtocol => {
-                "TLS handshake failed: the server refused the ALPN protocol".into()
-            }
-            rustls::Error::General(text) => format!("TLS handshake failed: {text}"),
-            rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => {
-                "TLS handshake failed: the server refused the ALPN protocol".into()
-            }
-            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
-                "TLS handshake failed: the server requires a client certificate".into()
-            }
-            other => format!("TLS handshake failed: {other}"),
-        };
+        return tls_error_text(inner);
     }
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => "TLS handshake failed: connection closed".into(),
         std::io::ErrorKind::ConnectionReset => "TLS handshake failed: connection reset".into(),
         std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
-        _ => format!("TLS handshake failed: {e}"),
+        _ => format!("TLS handshake failed: {}", escaped(&e.to_string())),
     }
 }
 
-fn cert_error_text(e: &rustls::CertificateError) -> String {
+fn escaped(text: &str) -> String {
+    crate::render::escaped(text.as_bytes())
+}
+
+/// A sentence for a rustls error.
+pub fn tls_error_text(e: &rustls::Error) -> String {
+    use rustls::AlertDescription as A;
+    let why = match e {
+        rustls::Error::InvalidCertificate(c) => {
+            return format!(
+                "TLS certificate verification failed: {}",
+                cert_error_text(c)
+            )
+        }
+        rustls::Error::NoApplicationProtocol
+        | rustls::Error::AlertReceived(A::NoApplicationProtocol) => {
+            "the server refused the ALPN protocol".into()
+        }
+        rustls::Error::AlertReceived(A::CertificateRequired) => {
+            "the server requires a client certificate".into()
+        }
+        rustls::Error::AlertReceived(
+            A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate,
+        ) => "the server rejected the client certificate".into(),
+        rustls::Error::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity) => {
+            "the server refused the handshake (no common cipher suite or parameters)".into()
+        }
+        rustls::Error::AlertReceived(A::ProtocolVersion) => {
+            "the server supports no TLS version qtap offers (1.2, 1.3)".into()
+        }
+        rustls::Error::AlertReceived(A::UnrecognisedName) => {
+            "the server does not know the name sent as SNI".into()
+        }
+        rustls::Error::AlertReceived(a) => {
+            format!("the server sent the alert {}", escaped(&format!("{a:?}")))
+        }
+        rustls::Error::General(text) => escaped(text),
+        rustls::Error::NoCertificatesPresented => "the server sent no certificate".into(),
+        rustls::Error::InvalidMessage(m) => {
+            format!(
+                "the server sent a malformed TLS message ({})",
+                escaped(&format!("{m:?}"))
+            )
+        }
+        rustls::Error::PeerMisbehaved(m) => {
+            format!(
+                "the server broke the TLS protocol ({})",
+                escaped(&format!("{m:?}"))
+            )
+        }
+        rustls::Error::PeerIncompatible(m) => {
+            format!(
+                "the server is incompatible ({})",
+                escaped(&format!("{m:?}"))
+            )
+        }
+        rustls::Error::DecryptError => "a TLS record could not be decrypted".into(),
+        rustls::Error::PeerSentOversizedRecord => "the server sent an oversized TLS record".into(),
+        other => escaped(&other.to_string()),
+    };
+    format!("TLS handshake failed: {why}")
+}
+
+fn when(t: UnixTime) -> String {
+    let secs = i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+        || format!("{secs} (UNIX time)"),
+        |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+/// A sentence for a certificate error; names from the certificate are
+/// escaped.
+pub fn cert_error_text(e: &rustls::CertificateError) -> String {
     use rustls::CertificateError as C;
     match e {
         C::UnknownIssuer => "unknown issuer (not signed by a trusted CA)".into(),
-        C::Expired | C::ExpiredContext { .. } => "certificate expired".into(),
-        C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".into(),
-        C::NotValidForName | C::NotValidForNameContext { .. } => {
-            "certificate is not valid for the server name".into()
+        C::Expired => "certificate expired".into(),
+        C::ExpiredContext { not_after, .. } => {
+            format!("certificate expired (valid until {})", when(*not_after))
+        }
+        C::NotValidYet => "certificate not valid yet".into(),
+        C::NotValidYetContext { not_before, .. } => {
+            format!(
+                "certificate not valid yet (valid from {})",
+                when(*not_before)
+            )
+        }
+        C::NotValidForName => "certificate is not valid for the server name".into(),
+        C::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            let names: Vec<String> = presented.iter().map(|n| escaped(n)).collect();
+            let has = if names.is_empty() {
+                "it names no host".to_owned()
+            } else {
+                format!("it is for {}", names.join(", "))
+            };
+            format!(
+                "certificate is not valid for the server name {} ({has})",
+                escaped(&expected.to_str())
+            )
         }
         C::BadSignature => "bad signature".into(),
         C::Revoked => "certificate revoked".into(),
-        other => format!("{other:?}"),
+        C::BadEncoding => "the certificate is malformed".into(),
+        C::UnhandledCriticalExtension => {
+            "the certificate has a critical extension qtap does not know".into()
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "the certificate is not meant for a TLS server (extended key usage)".into()
+        }
+        C::UnknownRevocationStatus => "the certificate's revocation status is unknown".into(),
+        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "the certificate revocation list has expired".into()
+        }
+        C::Other(other) => other_cert_error_text(other.0.as_ref()),
+        #[allow(deprecated)]
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the certificate is signed with an algorithm qtap does not support".into()
+        }
+        other => format!("certificate rejected ({})", escaped(&format!("{other:?}"))),
+    }
+}
+
+fn other_cert_error_text(e: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    if let Some(done) = e.downcast_ref::<CertProblem>() {
+        return done.0.clone();
+    }
+    let Some(w) = e.downcast_ref::<webpki::Error>() else {
+        return format!("certificate rejected ({})", escaped(&e.to_string()));
+    };
+    use webpki::Error as W;
+    match w {
+        W::CaUsedAsEndEntity => {
+            "the server presented a CA certificate, not a server certificate (CA used as end entity)".into()
+        }
+        W::EndEntityUsedAsCa => "a server certificate was used as a CA in the chain".into(),
+        W::CertDistrusted => "the certificate's CA is distrusted".into(),
+        W::NameConstraintViolation => "the certificate breaks its CA's name constraints".into(),
+        W::PathLenConstraintViolated => "the certificate chain breaks a path length limit".into(),
+        W::MaximumPathDepthExceeded | W::MaximumPathBuildCallsExceeded => {
+            "the certificate chain is too long or too tangled to verify".into()
+        }
+        W::MalformedDnsIdentifier | W::MalformedNameConstraint | W::MalformedExtensions
+        | W::ExtensionValueInvalid | W::InvalidSerialNumber => {
+            "the certificate is malformed".into()
+        }
+        W::EmptyEkuExtension => {
+            "the certificate is not meant for a TLS server (empty extended key usage)".into()
+        }
+        W::SignatureAlgorithmMismatch => "the certificate's signature algorithms do not match".into(),
+        other => format!("certificate rejected ({})", escaped(&format!("{other:?}"))),
     }
 }

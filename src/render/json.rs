@@ -780,7 +780,7 @@ pub(crate) mod tests {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        assert!(s.len() % 2 == 0, "odd hex length");
+        assert!(s.len().is_multiple_of(2), "odd hex length");
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -1460,7 +1460,7 @@ pub(crate) mod tests {
         let all = |s: &str, f: fn(u8) -> bool| s.bytes().all(f);
         match pattern {
             "^([0-9A-F]{2})*$" => {
-                s.len() % 2 == 0 && all(s, |b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+                s.len().is_multiple_of(2) && all(s, |b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
             }
             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z$" => {
                 let b = s.as_bytes();

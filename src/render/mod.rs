@@ -10,6 +10,7 @@ pub mod dig;
 pub mod idn;
 pub mod json;
 pub mod opt;
+pub mod printer;
 pub mod rdata;
 pub mod text;
 pub mod when;
@@ -25,7 +26,11 @@ use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
 use self::rdata::RdataStyle;
-use self::text::{push_ip, push_u32, write_escaped};
+use self::text::{push_ip, push_u32};
+
+/// Escaping of trace and network bytes for the terminal, kept at this path
+/// for the callers outside `render`.
+pub use self::text::{escaped, write_escaped};
 
 /// What to show, from dig's `+[no]option` display flags.
 #[derive(Clone, Debug)]
@@ -105,19 +110,6 @@ impl Default for DisplayOpts {
             format: None,
             rdata: RdataStyle::default(),
         }
-    }
-}
-
-/// Whether the structured formats (JSON, JSON Lines, YAML) show `item`:
-/// queries only with `+qr`, as in the text layout; an unanswered query
-/// only without `+qr`, since with it the query was already shown when it
-/// was sent (the pairer hands every query over as [`Item::Query`] before it
-/// can be reported unanswered) and would appear twice.
-pub fn structured_shows(item: &Item, qr: bool) -> bool {
-    match item {
-        Item::Query(_) => qr,
-        Item::Unanswered(_) => !qr,
-        Item::Response { .. } => true,
     }
 }
 

@@ -283,7 +283,7 @@ fn option_value(out: &mut String, code: u16, d: &[u8], client_cookie: Option<&[u
             }
         }
         code::KEY_TAG => {
-            if d.is_empty() || d.len() % 2 != 0 {
+            if d.is_empty() || !d.len().is_multiple_of(2) {
                 return false;
             }
             for (i, p) in d.chunks_exact(2).enumerate() {

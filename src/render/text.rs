@@ -33,6 +33,15 @@ pub fn push_ip(out: &mut String, addr: IpAddr) {
     }
 }
 
+/// [`write_escaped`] into a new string: for text from the network or a file
+/// that goes into a message (HTTP reason phrases, QUIC close reasons,
+/// certificate names).
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    write_escaped(&mut out, bytes);
+    out
+}
+
 /// Appends bytes from a trace as text, escaping anything that is not
 /// printable ASCII as `\DDD` so a crafted trace cannot reach the terminal.
 pub fn write_escaped(out: &mut String, bytes: &[u8]) {

@@ -9,25 +9,10 @@
 /// Formats `sec` (seconds since the Unix epoch) as dig's WHEN line does,
 /// e.g. `Tue Nov 14 22:13:20 UTC 2023`.
 pub fn format_when(sec: u64) -> String {
-    let Ok(t) = libc::time_t::try_from(sec) else {
-        return format!("@{sec}");
-    };
-    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers
-    // are valid for the call. strftime writes at most `buf.len()` bytes
-    // (including the NUL) and returns how many it wrote, 0 on overflow.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return format!("@{sec}");
-        }
-        let mut buf = [0u8; 128];
-        let fmt = c"%a %b %d %H:%M:%S %Z %Y";
-        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
-        match std::str::from_utf8(&buf[..n]) {
-            Ok(s) if n > 0 => s.to_owned(),
-            _ => format!("@{sec}"),
-        }
-    }
+    i64::try_from(sec)
+        .ok()
+        .and_then(|t| crate::sys::strftime_local(t, c"%a %b %d %H:%M:%S %Z %Y"))
+        .unwrap_or_else(|| format!("@{sec}"))
 }
 
 /// The proleptic Gregorian (year, month, day) of a day count since

@@ -79,7 +79,7 @@ fn read_lib(path: &Path) -> Run {
         "+ignore".as_ref(),
     ];
     let args = qtap::cli::parse(argv).unwrap();
-    let config = qtap::config::Config::from_args(args, Path::new("no-such-resolv.conf"));
+    let config = qtap::config::Config::from_args(args, Path::new("no-such-resolv.conf")).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = qtap::app::run(config, &mut out, &mut err).unwrap();
     Run {

@@ -20,7 +20,7 @@ use qtap::tap::pb;
 
 use crate::{answer_a, have, qtap, read_trace};
 
-fn cert_path(name: &str) -> PathBuf {
+pub(crate) fn cert_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/certs")
         .join(name)
@@ -37,7 +37,7 @@ fn key(name: &str) -> PrivateKeyDer<'static> {
     PrivateKeyDer::from_pem_file(cert_path(&format!("{name}.key"))).unwrap()
 }
 
-fn ca_arg() -> String {
+pub(crate) fn ca_arg() -> String {
     format!("+tls-ca={}", cert_path("ca.pem").display())
 }
 
@@ -52,15 +52,15 @@ enum Mode {
 }
 
 #[derive(Clone)]
-struct ServerOpts {
-    cert: &'static str,
+pub(crate) struct ServerOpts {
+    pub(crate) cert: &'static str,
     client_auth: bool,
     alpn: Vec<Vec<u8>>,
     mode: Mode,
 }
 
 impl ServerOpts {
-    fn new(alpn: &[u8]) -> ServerOpts {
+    pub(crate) fn new(alpn: &[u8]) -> ServerOpts {
         ServerOpts {
             cert: "server",
             client_auth: false,
@@ -70,7 +70,7 @@ impl ServerOpts {
     }
 }
 
-fn server_config(o: &ServerOpts) -> rustls::ServerConfig {
+pub(crate) fn server_config(o: &ServerOpts) -> rustls::ServerConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -96,14 +96,14 @@ fn server_config(o: &ServerOpts) -> rustls::ServerConfig {
 }
 
 /// A running test server; counts handshakes and queries.
-struct Server {
-    addr: SocketAddr,
-    handshakes: Arc<AtomicUsize>,
-    gets: Arc<AtomicUsize>,
-    _rt: std::thread::JoinHandle<()>,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    pub(crate) handshakes: Arc<AtomicUsize>,
+    pub(crate) gets: Arc<AtomicUsize>,
+    pub(crate) _rt: std::thread::JoinHandle<()>,
 }
 
-fn spawn<F, Fut>(f: F) -> std::thread::JoinHandle<()>
+pub(crate) fn spawn<F, Fut>(f: F) -> std::thread::JoinHandle<()>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
@@ -118,7 +118,7 @@ where
 }
 
 /// DNS over TLS (and over plain TLS with h2 for DoH when `doh`).
-fn tls_server(o: ServerOpts, doh: bool) -> Server {
+pub(crate) fn tls_server(o: ServerOpts, doh: bool) -> Server {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
@@ -329,7 +329,7 @@ fn quic_server(o: ServerOpts) -> Server {
     }
 }
 
-fn run(server: &Server, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(server: &Server, args: &[&str]) -> (i32, String, String) {
     let out = qtap()
         .args(["@127.0.0.1", "-p", &server.addr.port().to_string()])
         .args(args)

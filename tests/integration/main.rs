@@ -9,6 +9,7 @@ mod batch;
 mod damaged;
 mod encrypted;
 mod generate;
+mod hostile_tls;
 mod interop;
 mod knot;
 mod live;
@@ -16,7 +17,9 @@ mod props;
 mod query;
 mod read;
 mod render;
+mod servers;
 mod tap;
+mod tapfile;
 
 /// The qtap binary with a scrubbed environment: UTC times, no colour.
 pub fn qtap() -> assert_cmd::Command {

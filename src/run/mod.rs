@@ -1,0 +1,5 @@
+//! Orchestration: what a run does with a validated configuration. `read`
+//! renders dnstap inputs; live queries are still in `crate::app` while it
+//! is being moved here.
+
+pub mod read;

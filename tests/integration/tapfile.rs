@@ -1,0 +1,499 @@
+//! The trace file's safety (`--tap PATH`, qtap's `tap::file`): what qtap
+//! does with whatever is already at PATH (nothing, a trace, a read-only
+//! file, hard links, a symlink, a FIFO, a device), its temporary file
+//! (random name of fixed length, mode 0600, never left behind after a
+//! signal, reported after SIGKILL), a failed run that records nothing, and
+//! a trace cut by a closed pipe (`--tap -`).
+
+use std::ffi::CString;
+use std::net::UdpSocket;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use qtap::tap::pb;
+
+use crate::{qtap, read_trace, silent_server, tiny_server};
+
+/// One answered query (`www.example A` against a tiny responder) recorded
+/// with `--tap trace`.
+fn record_to(trace: &Path) -> Output {
+    let port = tiny_server(1);
+    qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "www.example",
+            "--tap",
+        ])
+        .arg(trace)
+        .output()
+        .unwrap()
+}
+
+/// Checks a run's exit code, showing its stderr otherwise.
+fn expect_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The trace of [`record_to`]: a query and its response.
+fn check_answered(trace: &Path) {
+    let types: Vec<i32> = read_trace(trace)
+        .iter()
+        .map(|r| r.message.as_ref().expect("message").r#type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            pb::message::Type::StubQuery as i32,
+            pb::message::Type::StubResponse as i32
+        ]
+    );
+}
+
+/// qtap started with `--tap trace` against a server that never answers,
+/// returned once its query is in flight (the server has it).
+fn in_flight(trace: &Path) -> (Child, UdpSocket) {
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
+        .args(["+timeout=30", "+tries=1", "--tap"])
+        .arg(trace)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    server
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    server.recv_from(&mut buf).expect("the query arrives");
+    (child, server)
+}
+
+fn kill(child: &Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().mode() & 0o7777
+}
+
+/// This process's umask (which qtap inherits), from /proc.
+fn umask() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(line.trim(), 8).ok()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+#[test]
+fn temporary_file_is_private_and_randomly_named_until_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let (child, _server) = in_flight(&trace);
+    let during = names(dir.path());
+    assert_eq!(during.len(), 1, "{during:?}");
+    let temp = dir.path().join(&during[0]);
+    let prefix = format!(".qtap-{}-", child.id());
+    let random = during[0]
+        .strip_prefix(&prefix)
+        .and_then(|r| r.strip_suffix(".tmp"))
+        .unwrap_or_else(|| panic!("{during:?}: not {prefix}RANDOM.tmp"));
+    assert_eq!(random.len(), 16, "{random}");
+    assert!(random.bytes().all(|b| b.is_ascii_hexdigit()), "{random}");
+    assert_eq!(mode(&temp), 0o600, "private while being written");
+    kill(&child, libc::SIGTERM);
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(status.code(), Some(143));
+    assert_eq!(names(dir.path()), ["t.fstrm"]);
+    if let Some(mask) = umask() {
+        assert_eq!(mode(&trace), 0o666 & !mask, "a new file's usual mode");
+    }
+}
+
+#[test]
+fn sighup_and_sigquit_leave_a_complete_trace_and_no_temporary_file() {
+    for (signal, code) in [(libc::SIGHUP, 129), (libc::SIGQUIT, 131)] {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("t.fstrm");
+        let (child, _server) = in_flight(&trace);
+        kill(&child, signal);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "signal {signal}");
+        let records = read_trace(&trace);
+        assert_eq!(records.len(), 1, "the query frame");
+        assert_eq!(names(dir.path()), ["t.fstrm"], "no temporary file left");
+        let read = qtap().arg("--read").arg(&trace).output().unwrap();
+        expect_code(&read, 0);
+    }
+}
+
+#[test]
+fn leftovers_of_a_killed_run_are_reported_escaped_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let (mut child, _server) = in_flight(&trace);
+    kill(&child, libc::SIGKILL);
+    let _ = child.wait();
+    let left = names(dir.path());
+    assert_eq!(left.len(), 1, "SIGKILL cannot be caught: {left:?}");
+    // A leftover whose name would drive a terminal (PIDs above 2^22 are
+    // never running).
+    std::fs::write(dir.path().join(".qtap-99999999-\x1b]0;owned\x07.tmp"), b"").unwrap();
+    let out = record_to(&trace);
+    expect_code(&out, 0);
+    check_answered(&trace);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let killed = format!(
+        ";; WARNING: temporary trace file left by a qtap run that was killed: {}",
+        dir.path().join(&left[0]).display()
+    );
+    assert!(stderr.lines().any(|l| l == killed), "{stderr}");
+    assert!(
+        stderr.contains("/.qtap-99999999-\\027]0;owned\\007.tmp"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr}");
+}
+
+#[test]
+fn a_long_valid_file_name_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t".repeat(250));
+    let out = record_to(&trace);
+    expect_code(&out, 0);
+    check_answered(&trace);
+    assert_eq!(names(dir.path()).len(), 1);
+}
+
+#[test]
+fn read_only_trace_is_refused_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    std::fs::write(&trace, b"old trace").unwrap();
+    std::fs::set_permissions(&trace, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let server = silent_server();
+    server.set_nonblocking(true).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
+        .args(["+timeout=1", "+tries=1", "--tap"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    expect_code(&out, 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "qtap: cannot write trace {}: file is read-only",
+            trace.display()
+        )
+    );
+    assert_eq!(std::fs::read(&trace).unwrap(), b"old trace");
+    assert_eq!(mode(&trace), 0o444);
+    assert_eq!(names(dir.path()), ["t.fstrm"]);
+    let mut buf = [0u8; 512];
+    assert!(server.recv_from(&mut buf).is_err(), "nothing was sent");
+}
+
+#[test]
+fn replaced_trace_keeps_its_mode_and_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    std::fs::write(&trace, b"old trace").unwrap();
+    std::fs::set_permissions(&trace, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let owner = if is_root() {
+        std::os::unix::fs::chown(&trace, Some(4321), Some(4322)).unwrap();
+        (4321, 4322)
+    } else {
+        let m = std::fs::metadata(&trace).unwrap();
+        (m.uid(), m.gid())
+    };
+    let out = record_to(&trace);
+    expect_code(&out, 0);
+    check_answered(&trace);
+    let m = std::fs::metadata(&trace).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o640);
+    assert_eq!((m.uid(), m.gid()), owner);
+    assert_eq!(names(dir.path()), ["t.fstrm"]);
+}
+
+#[test]
+fn hard_linked_trace_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, other) = (dir.path().join("t.fstrm"), dir.path().join("link"));
+    std::fs::write(&trace, b"old trace").unwrap();
+    std::fs::hard_link(&trace, &other).unwrap();
+    let ino = std::fs::metadata(&trace).unwrap().ino();
+    let out = record_to(&trace);
+    expect_code(&out, 0);
+    check_answered(&other);
+    let m = std::fs::metadata(&trace).unwrap();
+    assert_eq!((m.ino(), m.nlink()), (ino, 2), "the links stay");
+    assert_eq!(names(dir.path()), ["link", "t.fstrm"]);
+}
+
+#[test]
+fn symlinked_trace_is_written_through_to_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, real) = (dir.path().join("t.fstrm"), dir.path().join("real"));
+    std::fs::write(&real, b"old trace").unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = record_to(&link);
+    expect_code(&out, 0);
+    check_answered(&real);
+    let m = std::fs::symlink_metadata(&link).unwrap();
+    assert!(m.file_type().is_symlink(), "the link stays a link");
+    assert_eq!(names(dir.path()), ["real", "t.fstrm"]);
+}
+
+#[test]
+fn fifo_gets_the_trace_written_through_also_via_a_symlink() {
+    for via_link in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+        let path = if via_link {
+            // As `--tap /dev/stdout` is, when stdout is a pipe.
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&fifo, &link).unwrap();
+            link
+        } else {
+            fifo.clone()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader_path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::read(&reader_path));
+        });
+        let out = record_to(&path);
+        expect_code(&out, 0);
+        let bytes = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the FIFO's reader got the trace")
+            .unwrap();
+        let copy = dir.path().join("copy");
+        std::fs::write(&copy, bytes).unwrap();
+        check_answered(&copy);
+        let m = std::fs::symlink_metadata(&fifo).unwrap();
+        assert!(m.file_type().is_fifo(), "still a FIFO");
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!(m.file_type().is_symlink(), via_link, "a link stays a link");
+    }
+}
+
+#[test]
+fn devices_are_written_through_and_stay_devices() {
+    if !is_root() {
+        eprintln!("skipped: making a device node needs root");
+        return;
+    }
+    // A private /dev/null (same device numbers) first: should qtap replace
+    // it, the damage stays in the temporary directory.
+    let dir = tempfile::tempdir().unwrap();
+    let null = dir.path().join("null");
+    let rdev = std::fs::metadata("/dev/null").unwrap().rdev();
+    // SAFETY: mknod on a path we own, with the numbers of /dev/null.
+    let made = unsafe {
+        libc::mknod(
+            c_path(&null).as_ptr(),
+            libc::S_IFCHR | 0o666,
+            libc::dev_t::from(rdev),
+        )
+    };
+    if made != 0 || std::fs::OpenOptions::new().write(true).open(&null).is_err() {
+        eprintln!("skipped: cannot make or open a device node here");
+        return;
+    }
+    expect_code(&record_to(&null), 0);
+    let m = std::fs::symlink_metadata(&null).unwrap();
+    assert!(m.file_type().is_char_device(), "still a device");
+    assert_eq!(m.rdev(), rdev);
+    assert_eq!(names(dir.path()), ["null"]);
+    // Only then the real one.
+    expect_code(&record_to(Path::new("/dev/null")), 0);
+    let m = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(
+        m.file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
+}
+
+#[test]
+fn a_run_that_records_nothing_leaves_the_trace_path_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old.fstrm"), dir.path().join("new.fstrm"));
+    std::fs::write(&old, b"old trace").unwrap();
+    for trace in [&old, &new] {
+        // -6 with an IPv4 server: fails before anything is sent.
+        let out = qtap()
+            .args(["-6", "@127.0.0.1", "x.example", "--tap"])
+            .arg(trace)
+            .output()
+            .unwrap();
+        expect_code(&out, 9);
+    }
+    assert_eq!(std::fs::read(&old).unwrap(), b"old trace");
+    assert!(!new.exists(), "no empty trace made");
+    assert_eq!(names(dir.path()), ["old.fstrm"]);
+}
+
+/// A pipe whose reading end is already closed, as the writing end of a
+/// child's stdout.
+fn closed_pipe() -> Stdio {
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills in two descriptors we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+#[test]
+fn trace_cut_by_a_closed_pipe_is_an_error() {
+    let port = tiny_server(1);
+    let out = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "www.example"])
+        .args(["--tap", "-"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    expect_code(&out, 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("qtap: cannot write trace -: "), "{stderr}");
+}
+
+#[test]
+fn closed_text_pipe_still_ends_quietly() {
+    let port = tiny_server(1);
+    let out = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "www.example"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn ctrl_c_still_ends_the_wait_for_a_fifo_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("t.fstrm");
+    // SAFETY: mkfifo on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example", "--tap"])
+        .arg(&fifo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let qtap reach the open (a signal before it ends the run just the same).
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, libc::SIGINT);
+    let mut ended = None;
+    for _ in 0..200 {
+        ended = child.try_wait().unwrap();
+        if ended.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(status) = ended else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("SIGINT did not end qtap waiting for a FIFO reader");
+    };
+    use std::os::unix::process::ExitStatusExt;
+    let code = status.code().or(status.signal().map(|s| 128 + s));
+    assert_eq!(code, Some(130));
+    assert_eq!(names(dir.path()), ["t.fstrm"]);
+}
+
+#[test]
+fn another_users_files_are_refused_or_written_back() {
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        eprintln!("skipped: running qtap as another user needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (mine, shared) = (dir.path().join("mine"), dir.path().join("shared"));
+    for (path, mode) in [(&mine, 0o644), (&shared, 0o666)] {
+        std::fs::write(path, b"old trace").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let as_nobody = |trace: &Path| {
+        let port = tiny_server(1);
+        Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "www.example",
+                "--tap",
+            ])
+            .arg(trace)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap()
+    };
+    // Root's 0644 file: nobody may not write it.
+    let out = as_nobody(&mine);
+    expect_code(&out, 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.ends_with(": Permission denied (os error 13)\n"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&mine).unwrap(), b"old trace");
+    // Root's 0666 file: nobody may write it but cannot give a new file
+    // root's ownership, so the trace is written into the file itself.
+    let out = as_nobody(&shared);
+    expect_code(&out, 0);
+    check_answered(&shared);
+    let m = std::fs::metadata(&shared).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o666));
+    assert_eq!(names(dir.path()), ["mine", "shared"]);
+}

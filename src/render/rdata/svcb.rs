@@ -97,7 +97,7 @@ fn param_value(out: &mut String, key: u16, val: &[u8]) -> Option<()> {
 
 /// `mandatory=`: a non-empty list of keys, increasing, without key 0.
 fn mandatory_keys(out: &mut String, val: &[u8]) -> Option<()> {
-    if val.is_empty() || val.len() % 2 != 0 {
+    if val.is_empty() || !val.len().is_multiple_of(2) {
         return None;
     }
     out.push('=');
@@ -150,7 +150,7 @@ fn alpn(out: &mut String, val: &[u8]) -> Option<()> {
 
 /// `ipv4hint=` / `ipv6hint=`: a non-empty list of `width`-byte addresses.
 fn hints(out: &mut String, val: &[u8], width: usize) -> Option<()> {
-    if val.is_empty() || val.len() % width != 0 {
+    if val.is_empty() || !val.len().is_multiple_of(width) {
         return None;
     }
     out.push('=');

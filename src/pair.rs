@@ -109,7 +109,17 @@ struct Pending {
 /// until it is detached.
 fn attached_cost(query: &Event) -> usize {
     let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
-    ENTRY_COST + len(&query.query_message) + len(&query.identity) + len(&query.version)
+    ENTRY_COST
+        + len(&query.query_message)
+        + len(&query.query_zone)
+        + len(&query.identity)
+        + len(&query.version)
+}
+
+/// What a detached query counts against the budget: its own copies.
+fn detached_cost(query: &Event) -> usize {
+    let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
+    ENTRY_COST + len(&query.query_message) + len(&query.query_zone)
 }
 
 /// One copy of each distinct identity and version held by a detached
@@ -161,8 +171,10 @@ impl Shared {
 /// Gives a waiting query its own copy of its message and the shared copy
 /// of its identity and version, so it no longer pins the reader's buffer.
 fn detach_bytes(query: &mut Event, shared: &mut Shared) {
-    if let Some(m) = query.query_message.as_mut() {
-        *m = bytes::Bytes::copy_from_slice(m);
+    for b in [&mut query.query_message, &mut query.query_zone] {
+        if let Some(b) = b.as_mut() {
+            *b = bytes::Bytes::copy_from_slice(b);
+        }
     }
     shared.share(&mut query.identity);
     shared.share(&mut query.version);
@@ -174,6 +186,7 @@ fn query_part(event: &Event) -> Event {
         identity: event.identity.clone(),
         version: event.version.clone(),
         query_message: event.query_message.clone(),
+        query_zone: event.query_zone.clone(),
         response_message: None,
         offset: event.offset,
         mtype: event.mtype,
@@ -275,7 +288,7 @@ impl Pairer {
                 if p.seq == seq && !p.shared {
                     let before = self.shared.bytes;
                     detach_bytes(&mut p.query, &mut self.shared);
-                    let cost = ENTRY_COST + p.query.query_message.as_ref().map_or(0, |m| m.len());
+                    let cost = detached_cost(&p.query);
                     self.held = self.held - p.cost + (self.shared.bytes - before) + cost;
                     p.cost = cost;
                     p.shared = true;
@@ -451,6 +464,7 @@ mod tests {
             query_time: is_query.then_some(Timestamp { sec: t, nsec: 0 }),
             response_time: (!is_query).then_some(Timestamp { sec: t, nsec: 0 }),
             query_message: is_query.then(|| msg.clone()),
+            query_zone: None,
             response_message: (!is_query).then_some(msg),
         }
     }

@@ -133,6 +133,7 @@ impl Exchange<'_> {
             query_time: Some(self.query_time),
             response_time: None,
             query_message: Some(self.query.clone()),
+            query_zone: None,
             response_message: None,
         }
     }

@@ -327,6 +327,7 @@ fn waiting_queries_with_big_identities_are_paired_and_reported_in_order() {
             query_port: Some(40_000 + i),
             response_addr: Some("127.0.0.2".parse().unwrap()),
             response_port: Some(53),
+            query_zone: None,
             query_time: if response { None } else { t },
             response_time: if response { t } else { None },
             query_message: if response { None } else { msg.clone() },

@@ -1539,7 +1539,7 @@ mod tests {
     #[test]
     fn structured_output_names_the_connection() {
         let p = payloads("knotd-auth-rwq.fstrm");
-        for format in [crate::cli::Format::Jsonl, crate::cli::Format::Yaml] {
+        for format in [crate::render::Format::Jsonl, crate::render::Format::Yaml] {
             let display = DisplayOpts {
                 format: Some(format),
                 ..DisplayOpts::default()
@@ -1548,7 +1548,7 @@ mod tests {
                 good_sender(sock, &p[..3], true);
             });
             let want = match format {
-                crate::cli::Format::Jsonl => "\"connection\":\"unix:",
+                crate::render::Format::Jsonl => "\"connection\":\"unix:",
                 _ => "connection: \"unix:",
             };
             assert_eq!(run.out.matches(want).count(), 3, "{}", run.out);

@@ -66,21 +66,28 @@ impl View {
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
         Mode::Read { files, max_frame } => {
-            if files
-                .iter()
-                .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some())
-            {
-                return crate::run::collect::run(
-                    &files,
-                    max_frame,
-                    config.display,
-                    config.color,
-                    out,
-                    err,
-                );
-            }
             crate::run::read::read_files(&files, max_frame, config.display, config.color, out, err)
         }
+        Mode::Collect {
+            inputs,
+            max_frame,
+            output,
+            socket,
+            render,
+        } => crate::run::collect::run(
+            &inputs,
+            crate::run::collect::CollectOptions {
+                max_frame,
+                render,
+                ..Default::default()
+            },
+            output,
+            &socket,
+            config.display,
+            config.color,
+            out,
+            err,
+        ),
         Mode::Query {
             server,
             family,

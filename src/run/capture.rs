@@ -141,15 +141,17 @@ impl Capture {
             current: None,
             done: std::collections::VecDeque::new(),
         };
-        c.open()?;
+        c.open(true)?;
         Ok(c)
     }
 
-    /// A name for the next file: the template expanded now; with rotation,
-    /// never one this run already wrote (a `.1`, `.2`, … is added).
-    fn next_name(&self) -> Result<PathBuf, Error> {
+    /// A name for the next file: the template expanded now. The first
+    /// file replaces what is there, as `--tap` does; a later one (a
+    /// rotation) never takes a name that exists or that this run wrote (a
+    /// `.1`, `.2`, … is added).
+    fn next_name(&self, first: bool) -> Result<PathBuf, Error> {
         let name = expand(&self.template, chrono::Local::now()).map_err(Error::Config)?;
-        if !self.rotation.is_on() {
+        if first {
             return Ok(name);
         }
         let taken = |p: &Path| self.done.iter().any(|d| d == p) || p.exists();
@@ -167,8 +169,8 @@ impl Capture {
         Ok(name)
     }
 
-    fn open(&mut self) -> Result<(), Error> {
-        let name = self.next_name()?;
+    fn open(&mut self, first: bool) -> Result<(), Error> {
+        let name = self.next_name(first)?;
         self.current = Some(File::create(&name)?);
         Ok(())
     }
@@ -212,7 +214,7 @@ impl Capture {
     /// next; the oldest files beyond `keep` go.
     pub fn rotate(&mut self) -> Result<(), Error> {
         self.close_current()?;
-        self.open()
+        self.open(false)
     }
 
     fn close_current(&mut self) -> Result<(), Error> {

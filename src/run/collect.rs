@@ -1001,9 +1001,12 @@ pub fn collect(
 /// `--read` with `unix:`/`tcp:` inputs: binds every socket (a bad one
 /// stops the run before anything is read), renders the plain files, then
 /// serves until SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     inputs: &[PathBuf],
-    max_frame: usize,
+    opts: CollectOptions,
+    output: Output,
+    socket: &SocketOpts,
     display: DisplayOpts,
     color: bool,
     out: &mut dyn Write,
@@ -1015,19 +1018,15 @@ pub fn run(
         match Endpoint::parse(input.as_os_str()) {
             Some(endpoint) => {
                 let endpoint = endpoint.map_err(Error::Config)?;
-                listeners.push(bind(&endpoint, &SocketOpts::default()).map_err(Error::Listen)?);
+                listeners.push(bind(&endpoint, socket).map_err(Error::Listen)?);
             }
             None => files.push(input.clone()),
         }
     }
-    let opts = CollectOptions {
-        max_frame,
-        ..CollectOptions::default()
-    };
     collect(
         listeners,
         &files,
-        Output::default(),
+        output,
         opts,
         display,
         color,
@@ -1035,6 +1034,45 @@ pub fn run(
         err,
         Stop::Signals,
     )
+}
+
+/// `--socket-owner USER[:GROUP]`: numbers, or names looked up in
+/// `etc`/passwd and `etc`/group (read whole, at most 4 MiB each).
+pub fn parse_owner(
+    text: &str,
+    etc: &std::path::Path,
+) -> Result<(Option<u32>, Option<u32>), String> {
+    let (user, group) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    let lookup = |name: &str, file: &str, what: &str| -> Result<Option<u32>, String> {
+        if name.is_empty() {
+            return Ok(None);
+        }
+        if let Ok(n) = name.parse::<u32>() {
+            return Ok(Some(n));
+        }
+        let path = etc.join(file);
+        let data = crate::config::read_bounded(&path, 4 << 20)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        String::from_utf8_lossy(&data)
+            .lines()
+            .find_map(|line| {
+                let cols: Vec<&str> = line.split(':').collect();
+                (cols.first() == Some(&name))
+                    .then(|| cols.get(2).and_then(|v| v.parse().ok()))
+                    .flatten()
+            })
+            .map(Some)
+            .ok_or_else(|| format!("no {what} named {name:?} in {}", path.display()))
+    };
+    let uid = lookup(user, "passwd", "user")?;
+    let gid = match group {
+        Some(g) => lookup(g, "group", "group")?,
+        None => None,
+    };
+    Ok((uid, gid))
 }
 
 #[cfg(test)]
@@ -1574,6 +1612,33 @@ mod tests {
         let e = bind(&Endpoint::Unix(path.clone()), &SocketOpts::default()).unwrap_err();
         assert!(e.contains("not a socket"), "{e}");
         assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn socket_owner_takes_numbers_and_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("passwd"),
+            "root:x:0:0::/root:/bin/sh\nbind:x:107:113::/:/bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("group"), "root:x:0:\nbind:x:113:\n").unwrap();
+        assert_eq!(
+            parse_owner("1000:1001", dir.path()),
+            Ok((Some(1000), Some(1001)))
+        );
+        assert_eq!(parse_owner("bind", dir.path()), Ok((Some(107), None)));
+        assert_eq!(
+            parse_owner("bind:bind", dir.path()),
+            Ok((Some(107), Some(113)))
+        );
+        assert_eq!(parse_owner(":bind", dir.path()), Ok((None, Some(113))));
+        assert!(parse_owner("nobody-here", dir.path())
+            .unwrap_err()
+            .contains("no user"));
+        assert!(parse_owner("0:nogroup", dir.path())
+            .unwrap_err()
+            .contains("no group"));
     }
 
     #[test]

@@ -402,33 +402,158 @@ fn port_of(dir: &Path) -> u16 {
         .unwrap()
 }
 
+/// knotd's mod-dnstap sends to qtap's socket; what qtap shows live is
+/// exactly what `qtap --read` shows of the file it saved, after SIGINT or
+/// SIGTERM, in text and in JSON Lines (but for the `connection` member,
+/// which only the live side knows).
 #[test]
-fn knotd_mod_dnstap_is_shown_live() {
+fn knotd_mod_dnstap_live_output_equals_read_of_the_saved_file() {
+    if !have("knotd") {
+        return;
+    }
+    for (signal, format) in [("TERM", "text"), ("INT", "jsonl")] {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("q.sock");
+        let saved = dir.path().join("saved.fstrm");
+        let mut collector = Collector::start(
+            dir.path(),
+            &[
+                "--read".as_ref(),
+                format!("unix:{}", sock.display()).as_ref(),
+                "--write".as_ref(),
+                saved.as_os_str(),
+                "--format".as_ref(),
+                format.as_ref(),
+                "+qr".as_ref(),
+            ],
+        );
+        let knot_dir = dir.path().join("knot");
+        std::fs::create_dir(&knot_dir).unwrap();
+        let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
+        let n = ask(port_of(&knot_dir), &NAMES);
+        let shown = |c: &Collector| match format {
+            "text" => c.stdout().matches(";; ->>HEADER<<-").count(),
+            _ => c.stdout().matches("\"QR\":true").count(),
+        };
+        wait_until("the live output", || shown(&collector) > n);
+        let status = collector.proc.stop(signal);
+        assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+        assert!(!sock.exists(), "the socket file is removed");
+        let live = collector.stdout();
+        assert!(live.contains("knot-h7"), "identity shown: {live}");
+        let err = collector.stderr();
+        assert!(err.contains("receiving dnstap (bidirectional)"), "{err}");
+        // A complete file: it ends with STOP.
+        let bytes = std::fs::read(&saved).unwrap();
+        assert!(bytes.ends_with(&[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3]));
+        let read = read_back(&saved, &["--format", format, "+qr"]);
+        let live = match format {
+            "text" => live,
+            _ => live
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    let mut v = v;
+                    let conn = v["dnstap"]
+                        .as_object_mut()
+                        .and_then(|o| o.remove("connection"));
+                    assert!(conn.is_some_and(|c| c.as_str().unwrap().starts_with("unix:")));
+                    format!("{}\n", serde_json::to_string(&v).unwrap())
+                })
+                .collect(),
+        };
+        let read = match format {
+            "text" => read,
+            _ => read
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    format!("{}\n", serde_json::to_string(&v).unwrap())
+                })
+                .collect(),
+        };
+        assert!(read.len() > 500, "{read}");
+        assert_eq!(live, read, "SIG{signal}, {format}");
+    }
+}
+
+/// `--no-output --write`: a capture daemon; SIGUSR1 starts a new file.
+#[test]
+fn capture_daemon_rotates_on_sigusr1() {
     if !have("knotd") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("q.sock");
+    let sock = dir.path().join("d.sock");
+    let caps = dir.path().join("caps");
+    std::fs::create_dir(&caps).unwrap();
     let mut collector = Collector::start(
         dir.path(),
         &[
             "--read".as_ref(),
             format!("unix:{}", sock.display()).as_ref(),
+            "--no-output".as_ref(),
+            "--write".as_ref(),
+            caps.join("cap-%Y%m%d.fstrm").as_os_str(),
         ],
     );
     let knot_dir = dir.path().join("knot");
     std::fs::create_dir(&knot_dir).unwrap();
     let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
-    let n = ask(port_of(&knot_dir), &NAMES);
-    wait_for_responses(&collector, n + 1);
+    let port = port_of(&knot_dir);
+    ask(port, &NAMES);
+    let files = || {
+        std::fs::read_dir(&caps)
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    };
+    // Wait for the frames to be in (the receiving line comes first).
+    wait_until("the sender", || {
+        collector.stderr().contains("receiving dnstap")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-USR1", &collector.proc.0.id().to_string()])
+        .status();
+    // The first file is renamed into place complete; the next is still
+    // a hidden temporary file.
+    wait_until("a rotated file", || files() >= 1);
+    ask(port, &NAMES);
+    std::thread::sleep(Duration::from_millis(1500));
     let status = collector.proc.stop("TERM");
     assert_eq!(status.code(), Some(0), "{}", collector.stderr());
-    assert!(!sock.exists(), "the socket file is removed");
-    let live = collector.stdout();
-    assert!(live.contains("knot-h7"), "identity shown: {live}");
-    assert!(live.contains("www.lab.test."), "{live}");
-    let err = collector.stderr();
-    assert!(err.contains("receiving dnstap (bidirectional)"), "{err}");
+    assert!(collector.stdout().is_empty(), "nothing shown");
+    let mut total = 0;
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&caps).unwrap() {
+        let path = e.unwrap().path();
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        let out = qtap()
+            .arg("--read")
+            .arg(&path)
+            .arg("--format")
+            .arg("jsonl")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        total += String::from_utf8(out.stdout).unwrap().lines().count();
+    }
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[1].ends_with(".fstrm.1"), "{names:?}");
+    assert!(total >= 8, "{total}");
 }
 
 fn unbound(dir: &Path, dnstap: &str) -> Proc {

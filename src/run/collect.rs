@@ -294,6 +294,9 @@ struct Shared {
     tx: mpsc::Sender<Msg>,
     budget: Arc<Semaphore>,
     connections: Arc<Semaphore>,
+    /// Set when the collector stops: connections stop reading, but every
+    /// frame already read is still handed over.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -461,7 +464,22 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             }
         };
         buf.reserve(READ_CHUNK);
-        let read = stream.read_buf(&mut buf);
+        let mut stopping = shared.stopping.clone();
+        if *stopping.borrow_and_update() {
+            return Err(stopped(&buf, consumed, skip, hs.is_streaming()));
+        }
+        let read = async {
+            tokio::select! {
+                r = stream.read_buf(&mut buf) => Some(r),
+                _ = stopping.changed() => None,
+            }
+        };
+        let read = async {
+            match read.await {
+                Some(r) => r,
+                None => Err(std::io::Error::other(STOPPING)),
+            }
+        };
         let n = match deadline {
             Some(d) => match tokio::time::timeout_at(d, read).await {
                 Ok(r) => r,
@@ -482,7 +500,13 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             },
             None => read.await,
         }
-        .map_err(|e| conn_err(consumed, format!("read error: {e}"), !buf.is_empty()))?;
+        .map_err(|e| {
+            if e.to_string() == STOPPING {
+                stopped(&buf, consumed, skip, hs.is_streaming())
+            } else {
+                conn_err(consumed, format!("read error: {e}"), !buf.is_empty())
+            }
+        })?;
         if n == 0 {
             let end = consumed + buf.len() as u64;
             if !buf.is_empty() || skip > 0 {
@@ -504,6 +528,21 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// The marker of a read cut short because the collector stops.
+const STOPPING: &str = "the collector is stopping";
+
+/// How a connection ends when the collector stops: cleanly between frames,
+/// with a lost frame in the middle of one.
+fn stopped(buf: &BytesMut, consumed: u64, skip: u64, streaming: bool) -> ConnError {
+    let partial = !buf.is_empty() || skip > 0;
+    let why = if partial {
+        "collector stopping in the middle of a frame"
+    } else {
+        STOPPING
+    };
+    conn_err(consumed, why, partial && streaming)
+}
+
 /// One connection, start to end; the outcome goes to stderr.
 async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
@@ -515,6 +554,14 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(frames) => {
             shared
                 .note(format!(";; {label}: stream stopped after {frames} frames"))
+                .await;
+        }
+        Err(e) if e.why == STOPPING => {
+            shared
+                .note(format!(
+                    ";; {label}: closed at byte {} (the collector is stopping)",
+                    e.offset
+                ))
                 .await;
         }
         Err(e) => {
@@ -635,9 +682,12 @@ fn network(
         }
     };
     runtime.block_on(async move {
+        let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+        let max_connections = opts.max_connections.max(1);
         let shared = Arc::new(Shared {
+            stopping,
             budget: Arc::new(Semaphore::new(opts.queue_bytes.max(1))),
-            connections: Arc::new(Semaphore::new(opts.max_connections.max(1))),
+            connections: Arc::new(Semaphore::new(max_connections)),
             opts,
             tx: tx.clone(),
         });
@@ -653,8 +703,9 @@ fn network(
             },
             Stop::Channel(_) => None,
         };
+        let mut accepting = Vec::new();
         for (kind, label) in listeners {
-            tokio::spawn(accept_loop(kind, label, shared.clone()));
+            accepting.push(tokio::spawn(accept_loop(kind, label, shared.clone())));
         }
         if let Some(every) = rotate_every {
             tokio::spawn(rotation_timer(every, tx.clone()));
@@ -693,6 +744,16 @@ fn network(
             () = until_stopped => {}
             () = tx.closed() => {}
         }
+        // Stop taking connections and reading; let every connection hand
+        // over the frames it has read (the renderer is still draining the
+        // queue), for a bounded time.
+        for a in accepting {
+            a.abort();
+        }
+        let _ = stop_tx.send(true);
+        let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(Duration::from_secs(5), shared.connections.acquire_many(all))
+            .await;
     });
     // Dropping the runtime ends every task; their senders go with them.
 }
@@ -1503,6 +1564,34 @@ mod tests {
             run.err
         );
         assert_eq!(run.out, read_of(&p));
+    }
+
+    #[test]
+    fn stopping_hands_over_every_frame_already_read() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        // A queue of one byte: each frame waits for the one before to be
+        // taken, so frames are still in the connection when the stop comes.
+        let opts = CollectOptions {
+            queue_bytes: 1,
+            ..test_opts()
+        };
+        let mut client = None;
+        let run = with_collector(opts, None, |sock| {
+            let mut s = UnixStream::connect(sock).unwrap();
+            let mut bytes = ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]);
+            bytes.extend(ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]));
+            for x in &p {
+                bytes.extend(data(x));
+            }
+            s.write_all(&bytes).unwrap();
+            let mut accept = vec![0u8; ctl(ControlType::Accept, &[CONTENT_TYPE_DNSTAP]).len()];
+            s.read_exact(&mut accept).unwrap();
+            // No STOP: the sender is still connected when qtap stops.
+            client = Some(s);
+        });
+        assert_eq!(run.out, read_of(&p), "{}", run.err);
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert!(run.err.contains("the collector is stopping"), "{}", run.err);
     }
 
     #[test]

@@ -196,7 +196,10 @@ impl TapSender {
     /// within the close timeout. What was not delivered is in the report.
     pub fn finish(mut self) -> SenderReport {
         drop(self.tx.take());
-        let mut report = match self.done.recv_timeout(self.close_timeout) {
+        // The thread has its own close timeout; a little more here, so its
+        // report is not lost to a race.
+        let wait = self.close_timeout + Duration::from_secs(1);
+        let mut report = match self.done.recv_timeout(wait) {
             Ok(()) => self
                 .thread
                 .take()

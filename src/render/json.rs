@@ -237,6 +237,7 @@ const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
     idn: false,
+    expand_aaaa: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -1159,8 +1160,7 @@ pub(crate) mod tests {
                 let (start, end) = (rr.rdata.start, rr.rdata.end);
                 let style = RdataStyle {
                     split: 0,
-                    unknown_format: false,
-                    idn: false,
+                    ..RdataStyle::default()
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {

@@ -147,8 +147,6 @@ pub struct UdpConn {
     sock: Socket,
     /// The local address the kernel chose.
     pub local: SocketAddr,
-    /// The server.
-    pub peer: SocketAddr,
     /// Receive buffer, kept with the socket.
     buf: Vec<u8>,
     /// When the last datagram went out.
@@ -172,7 +170,6 @@ impl UdpConn {
         Ok(UdpConn {
             sock,
             local,
-            peer,
             buf: Vec::new(),
             sent: std::cell::Cell::new(None),
             last_rtt: None,

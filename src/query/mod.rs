@@ -92,3 +92,26 @@ async fn one_reply(
     check(&reply).map_err(QueryError::NotAnAnswer)?;
     Ok(reply)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_reply_fails_on_a_wrong_reply_or_the_deadline() {
+        let later = Instant::now() + std::time::Duration::from_secs(5);
+        let wrong = |_: &[u8]| Err(Mismatch::NotAResponse { id: 7 });
+        let got = one_reply(async { Ok(vec![1]) }, later, &mut { wrong }).await;
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            "bad reply: reply id 7 has QR=0"
+        );
+        let right = |_: &[u8]| Ok(());
+        let got = one_reply(async { Ok(vec![1]) }, later, &mut { right }).await;
+        assert_eq!(got.unwrap(), [1]);
+        let now = Instant::now();
+        let never = std::future::pending::<Result<Vec<u8>, QueryError>>();
+        let got = one_reply(never, now, &mut { right }).await;
+        assert!(matches!(got, Err(QueryError::Timeout)));
+    }
+}

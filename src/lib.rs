@@ -18,6 +18,7 @@ pub mod config;
 pub mod dns;
 pub mod error;
 pub mod exit;
+pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;

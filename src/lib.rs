@@ -13,6 +13,7 @@
 #![allow(missing_docs)]
 
 pub mod app;
+pub mod civil;
 pub mod cli;
 pub mod config;
 pub mod dns;

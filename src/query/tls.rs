@@ -415,11 +415,8 @@ pub fn tls_error_text(e: &rustls::Error) -> String {
 }
 
 fn when(t: UnixTime) -> String {
-    let secs = i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
-    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
-        || format!("{secs} (UNIX time)"),
-        |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    )
+    let secs = t.as_secs();
+    crate::civil::utc_text(secs).map_or_else(|| format!("{secs} (UNIX time)"), |d| d + " UTC")
 }
 
 /// A sentence for a certificate error; names from the certificate are

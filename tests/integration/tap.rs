@@ -14,7 +14,7 @@ use qtap::tap::pb;
 use qtap::tap::reader::{Item, ReaderOptions, TapReader};
 
 use crate::support::hostile::{self, a_reply, question_end};
-use crate::support::{qtap_at, qtap_cmd, Hostile, Reply, Run, TestServer};
+use crate::support::{qtap, qtap_at, Hostile, Reply, Run, TestServer};
 
 /// The Frame Streams content type of dnstap.
 const CONTENT_TYPE: &[u8] = b"protobuf:dnstap.Dnstap";
@@ -252,7 +252,7 @@ fn ipv6_query_records_inet6_addresses() {
         return;
     };
     let trace = Trace::new();
-    Run::of(qtap_cmd().args(["@::1", "-p", &port, "www.qtap.test", "--tap", &trace.arg()]))
+    Run::of(qtap().args(["@::1", "-p", &port, "www.qtap.test", "--tap", &trace.arg()]))
         .expect_code(0);
     let records = decode(&trace.path());
     assert_eq!(records.len(), 2);
@@ -471,8 +471,7 @@ fn live_output_equals_read_output() {
         let (live_run, _) = live(&port, query, &trace);
         let live_run = live_run.expect_code(0);
         assert!(!live_run.stdout.is_empty(), "{query:?}");
-        let read_run =
-            Run::of(qtap_cmd().arg("--read").arg(trace.arg()).args(*display)).expect_code(0);
+        let read_run = Run::of(qtap().arg("--read").arg(trace.arg()).args(*display)).expect_code(0);
         assert_eq!(
             read_run.stdout, live_run.stdout,
             "{query:?}: --read differs from live output\n--- live\n{}\n--- read\n{}",
@@ -490,6 +489,6 @@ fn live_output_equals_read_output_for_an_ignored_truncation() {
     let (live_run, _) = live(&server.port(), &["big.qtap.test", "TXT", "+ignore"], &trace);
     let live_run = live_run.expect_code(0);
     assert_eq!(decode(&trace.path()).len(), 2);
-    let read_run = Run::of(qtap_cmd().arg("--read").arg(trace.arg())).expect_code(0);
+    let read_run = Run::of(qtap().arg("--read").arg(trace.arg())).expect_code(0);
     assert_eq!(read_run.stdout, live_run.stdout);
 }

@@ -11,6 +11,7 @@ mod deadlines;
 mod encrypted;
 mod generate;
 mod hostile_tls;
+mod identity;
 mod interop;
 mod knot;
 mod live;

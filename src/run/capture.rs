@@ -105,21 +105,31 @@ impl File {
     }
 }
 
-/// Expands a strftime-style template (local time) with chrono; the text
-/// as it is when it has no `%`.
-pub fn expand(template: &Path, now: chrono::DateTime<chrono::Local>) -> Result<PathBuf, String> {
-    use std::fmt::Write as _;
-    use std::os::unix::ffi::OsStrExt;
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Expands a strftime-style template in local time (the C library's
+/// strftime, as `;; WHEN:` uses); the path as it is when it has no `%`.
+pub fn expand(template: &Path, t: i64) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let bytes = template.as_os_str().as_bytes();
     if !bytes.contains(&b'%') {
         return Ok(template.to_owned());
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "a --write name with % must be UTF-8 text".to_owned())?;
-    let mut out = String::new();
-    write!(out, "{}", now.format(text))
-        .map_err(|_| format!("bad strftime pattern in --write {text:?}"))?;
-    Ok(PathBuf::from(out))
+    let c = std::ffi::CString::new(text)
+        .map_err(|_| "a --write name cannot contain a NUL byte".to_owned())?;
+    let out = crate::sys::strftime_local(t, &c)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("cannot expand the --write pattern {text:?}"))?;
+    Ok(PathBuf::from(std::ffi::OsString::from_vec(
+        out.into_bytes(),
+    )))
 }
 
 /// The `--write` capture: the current file, and what rotation needs.
@@ -150,7 +160,7 @@ impl Capture {
     /// rotation) never takes a name that exists or that this run wrote (a
     /// `.1`, `.2`, … is added).
     fn next_name(&self, first: bool) -> Result<PathBuf, Error> {
-        let name = expand(&self.template, chrono::Local::now()).map_err(Error::Config)?;
+        let name = expand(&self.template, unix_now()).map_err(Error::Config)?;
         if first {
             return Ok(name);
         }
@@ -326,7 +336,7 @@ mod tests {
             c.write(b"x").unwrap();
         }
         c.finish().unwrap();
-        let year = chrono::Local::now().format("%Y").to_string();
+        let year = crate::sys::strftime_local(unix_now(), c"%Y").unwrap();
         let names: Vec<String> = c
             .completed()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -338,13 +348,17 @@ mod tests {
     }
 
     #[test]
-    fn expand_refuses_bad_patterns() {
-        let now = chrono::Local::now();
+    fn expand_fills_in_the_time_and_refuses_nul() {
         assert_eq!(
-            expand(Path::new("plain.fstrm"), now).unwrap(),
+            expand(Path::new("plain.fstrm"), 0).unwrap(),
             PathBuf::from("plain.fstrm")
         );
-        assert!(expand(Path::new("x-%Q%.fstrm"), now).is_err());
+        // 2001-09-09 01:46:40 UTC: the date depends on TZ, the year not.
+        let got = expand(Path::new("/d/cap-%Y.fstrm"), 1_000_000_000).unwrap();
+        assert_eq!(got, PathBuf::from("/d/cap-2001.fstrm"));
+        use std::os::unix::ffi::OsStrExt;
+        let nul = std::ffi::OsStr::from_bytes(b"a%Y\0b");
+        assert!(expand(Path::new(nul), 0).is_err());
     }
 
     #[test]

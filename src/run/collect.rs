@@ -1115,7 +1115,7 @@ pub fn parse_owner(
             return Ok(Some(n));
         }
         let path = etc.join(file);
-        let data = crate::config::read_bounded(&path, 4 << 20)
+        let data = crate::fsutil::read_bounded(&path, 4 << 20)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         String::from_utf8_lossy(&data)
             .lines()

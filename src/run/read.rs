@@ -284,9 +284,9 @@ pub fn read_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::View;
     use crate::render::json::tests::{corpus_files, events_of};
     use crate::render::Format;
+    use crate::run::View;
     use crate::tap::writer::TapWriter;
     use std::path::Path;
 

@@ -139,3 +139,76 @@ pub async fn lookup(
         session,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::hold::Spill;
+
+    fn lines(rx: &mut mpsc::UnboundedReceiver<Item>) -> Vec<String> {
+        let mut got = Vec::new();
+        while let Ok(item) = rx.try_recv() {
+            match item.unwrap() {
+                Produced::Diag(l) => got.push(l),
+                Produced::Record(_) => got.push("record".into()),
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn a_lane_holds_its_output_until_its_turn_then_hands_it_over_in_order() {
+        let (turns, _) = watch::channel(Turns::default());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut sink = LaneSink::new(1, Hold::new(Spill::new(1 << 20)), turns.subscribe(), tx);
+        sink.diag("a");
+        sink.diag("b");
+        assert!(lines(&mut rx).is_empty(), "not its turn yet");
+        turns.send_modify(|t| t.head = 1);
+        sink.diag("c");
+        assert_eq!(lines(&mut rx), ["a", "b", "c"]);
+        assert!(sink.hold.is_empty());
+        sink.diag("d");
+        assert_eq!(lines(&mut rx), ["d"]);
+    }
+
+    #[test]
+    fn a_stopped_lookup_returns_what_it_recorded_and_its_session() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let target = Target {
+            addr: silent.local_addr().unwrap(),
+            host: None,
+        };
+        let args = crate::cli::parse(["qtap", "x.example", "+timeout=30", "+tries=1"]).unwrap();
+        let spec = &args.queries[0];
+        let meta = RecordMeta {
+            kind: Default::default(),
+            identity: None,
+            version: bytes::Bytes::from_static(b"qtap test"),
+        };
+        // Stopped already: the lookup sends its query, then returns at once.
+        let (turns, _) = watch::channel(Turns {
+            head: 0,
+            stop: true,
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink = LaneSink::new(1, Hold::new(Spill::new(1 << 20)), turns.subscribe(), tx);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut done =
+            runtime.block_on(lookup(spec, target, &meta, Session::default(), sink, false));
+        assert!(done.result.is_none(), "stopped");
+        assert!(
+            done.session.is_some(),
+            "a stopped lookup's session comes back"
+        );
+        assert!(
+            lines(&mut rx).is_empty(),
+            "not its turn: nothing handed over"
+        );
+        assert!(matches!(done.hold.pop(), Some(Ok(Produced::Record(_)))));
+        assert!(done.hold.pop().is_none());
+    }
+}

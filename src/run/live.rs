@@ -98,6 +98,10 @@ pub async fn run<'a>(
     let mut started = 0u64;
     let mut spare: Option<Session> = None;
     let mut code = exits::OK;
+    // One wait for the signals for the whole run (made anew at every turn
+    // of the loop, it would register with the four signals each time).
+    let signal = signals.recv();
+    tokio::pin!(signal);
     let end = 'run: loop {
         if running.len() <= refill_at {
             while running.len() < parallel {
@@ -121,7 +125,7 @@ pub async fn run<'a>(
         }
         tokio::select! {
             biased;
-            signal = signals.recv() => break End::Signal(signal),
+            code = &mut signal => break End::Signal(code),
             Some(item) = from_lanes.recv() => {
                 if let Err(e) = show(&mut output, item) {
                     break End::Failed(e);
@@ -153,7 +157,9 @@ pub async fn run<'a>(
     let mut shown = Ok(());
     while let Some(done) = running.next().await {
         shown = shown.and_then(|()| drain(&mut output, &mut from_lanes, done.hold));
-        spare = spare.or(done.session);
+        if keep {
+            spare = spare.or(done.session);
+        }
     }
     if let Some(session) = spare {
         session.close().await;

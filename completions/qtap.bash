@@ -144,7 +144,7 @@ _qtap_dig_state() {
         case "$word" in
             --read|--read=*) _qtap_state=read ;;
             --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
-            -p|-t|-c) _qtap_skip=1 ;;
+            -p|-t|-c|-f) _qtap_skip=1 ;;
             -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
             -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
             -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
@@ -170,6 +170,11 @@ _qtap_dig() {
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
     (( COMP_CWORD > 1 )) && before="${COMP_WORDS[COMP_CWORD-2]}"
     COMPREPLY=()
+    # Without `=` in COMP_WORDBREAKS the file name is part of the word.
+    if [[ $cur == +tls-ca=* || $cur == +tls-certfile=* || $cur == +tls-keyfile=* ]]; then
+        COMPREPLY=( $(compgen -f -P "${cur%%=*}=" -- "${cur#*=}") )
+        return 0
+    fi
     if [[ $cur == +* ]]; then
         COMPREPLY=( $(compgen -W "$_qtap_plus" -- "$cur") )
         if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
@@ -192,6 +197,7 @@ _qtap_dig() {
         case "$prev" in
             -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
             -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            -f) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
             -p|-x|-q) return 0 ;;
         esac
     elif [[ $cur != -* ]]; then

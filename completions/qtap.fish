@@ -163,14 +163,14 @@ function __qtap_plus_options
         '+nobesteffort' 'accepted for dig; qtap always shows what it can of a malformed reply' \
         '+showbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
         '+noshowbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
-        '+identify' 'with +short, show the server and query time after each answer' \
-        '+noidentify' 'with +short, show the server and query time after each answer' \
+        '+identify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
+        '+noidentify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
         '+ttlunits' 'show TTLs in units (1h30m) rather than seconds' \
         '+nottlunits' 'show TTLs in units (1h30m) rather than seconds' \
-        '+expandaaaa' 'show IPv6 addresses with every digit' \
-        '+noexpandaaaa' 'show IPv6 addresses with every digit' \
-        '+onesoa' 'in a zone transfer, show the first SOA record only' \
-        '+noonesoa' 'in a zone transfer, show the first SOA record only' \
+        '+expandaaaa' 'show AAAA addresses with every digit' \
+        '+noexpandaaaa' 'show AAAA addresses with every digit' \
+        '+onesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+noonesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
         '+idnout' 'show A-labels in Unicode (+idn does this and more)' \
         '+noidnout' 'show A-labels in Unicode (+idn does this and more)'
 end
@@ -191,7 +191,7 @@ function __qtap_dig_state
             case '--*=*'
             case '--*'
                 contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size; and set skip 1
-            case -p -t -c
+            case -p -t -c -f
                 set skip 1
             case -x
                 set skip 1
@@ -232,5 +232,6 @@ complete -c qtap -s t -d 'Record type' -x -a "$__qtap_types"
 complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
 complete -c qtap -s x -d 'Reverse lookup of an address' -x
 complete -c qtap -s q -d 'Name to look up' -x
+complete -c qtap -s f -d 'Batch file: one lookup per line' -r -F
 complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
 complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'

@@ -2,7 +2,7 @@
 
 autoload -U is-at-least
 
-_qtap() {
+_qtap_clap() {
     typeset -A opt_args
     typeset -a _arguments_options
     local ret=1
@@ -62,9 +62,9 @@ _qtap_commands() {
     _describe -t commands 'qtap commands' commands "$@"
 }
 
-# dig-style words, which clap's _qtap above does not know: +options (from
+# dig-style words, which clap's _qtap_clap above does not know: +options (from
 # qtap's option table), @server, and record types or classes after a name.
-_qtap_dig() {
+_qtap() {
     local cur=${words[CURRENT]} prev=${words[CURRENT-1]} word up state=start
     local -i i skip=0
     local -a plus_flags plus_values rtypes classes longval
@@ -167,14 +167,14 @@ _qtap_dig() {
         '+nobesteffort:accepted for dig; qtap always shows what it can of a malformed reply' \
         '+showbadcookie:accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
         '+noshowbadcookie:accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
-        '+identify:with +short, show the server and query time after each answer' \
-        '+noidentify:with +short, show the server and query time after each answer' \
+        '+identify:with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
+        '+noidentify:with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
         '+ttlunits:show TTLs in units (1h30m) rather than seconds' \
         '+nottlunits:show TTLs in units (1h30m) rather than seconds' \
-        '+expandaaaa:show IPv6 addresses with every digit' \
-        '+noexpandaaaa:show IPv6 addresses with every digit' \
-        '+onesoa:in a zone transfer, show the first SOA record only' \
-        '+noonesoa:in a zone transfer, show the first SOA record only' \
+        '+expandaaaa:show AAAA addresses with every digit' \
+        '+noexpandaaaa:show AAAA addresses with every digit' \
+        '+onesoa:in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+noonesoa:in a full zone transfer (AXFR), show the opening SOA record only' \
         '+idnout:show A-labels in Unicode (+idn does this and more)' \
         '+noidnout:show A-labels in Unicode (+idn does this and more)'
     )
@@ -233,7 +233,7 @@ _qtap_dig() {
             (--read|--read=*) state=read ;;
             (--*=*) ;;
             (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
-            (-p|-t|-c) skip=1 ;;
+            (-p|-t|-c|-f) skip=1 ;;
             (-x) skip=1; [[ $state != read ]] && state=typed ;;
             (-q) skip=1; [[ $state != read ]] && state=name ;;
             (-x?*) [[ $state != read ]] && state=typed ;;
@@ -256,6 +256,7 @@ _qtap_dig() {
         case $prev in
             (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
             (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
+            (-f) _files; return ;;
             (-p|-x|-q) return 1 ;;
         esac
     elif [[ $cur != -* ]]; then
@@ -264,11 +265,11 @@ _qtap_dig() {
             (typed) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
         esac
     fi
-    _qtap "$@"
+    _qtap_clap "$@"
 }
 
 if [ "$funcstack[1]" = "_qtap" ]; then
-    _qtap_dig "$@"
+    _qtap "$@"
 else
-    compdef _qtap_dig qtap
+    compdef _qtap qtap
 fi

@@ -12,11 +12,13 @@
 #![deny(unsafe_code)]
 #![allow(missing_docs)]
 
+pub mod civil;
 pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod error;
 pub mod exit;
+pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;

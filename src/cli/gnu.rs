@@ -118,7 +118,8 @@ pub struct Cli {
     /// Record every message sent and received in this dnstap file ("-" for stdout).
     ///
     /// With "-" the text goes to stderr. The file is written beside the target and renamed into
-    /// place when complete, with a STOP frame, also after a timeout, an error or Ctrl-C.
+    /// place when complete, with a STOP frame, also after a timeout, an error, SIGINT, SIGTERM,
+    /// SIGHUP or SIGQUIT; devices, FIFOs and symbolic links are written through (see TRACE FILES).
     /// qtap --read shows exactly what was shown live; kdig -G, dnstap-read and fstrm_dump read
     /// it too. See "TRACE FILES" in the man page before sharing one.
     #[arg(long, value_name = "FILE", help_heading = "Trace options")]

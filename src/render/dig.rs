@@ -7,13 +7,13 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::dns::name::write_name;
 use crate::dns::types::{self, class_name, type_name};
 use crate::dns::wire::{Header, Message, Record, Section};
 
-use super::opt::write_opt_body;
+use super::opt::{edns_problems, write_opt_body, MALFORMED_WARNING};
 use super::rdata::{write_rdata, write_unknown};
-use super::DisplayOpts;
+use super::text::push_u32;
+use super::{idn, DisplayOpts};
 
 /// dig's opcode mnemonics (BIND `opcodetext`).
 pub fn opcode_name(op: u8) -> Cow<'static, str> {
@@ -92,11 +92,6 @@ fn pad(out: &mut String, col: usize, stop: usize) -> usize {
     to
 }
 
-/// Appends a decimal number without going through `core::fmt`.
-pub fn push_u32(out: &mut String, n: u32) {
-    out.push_str(itoa::Buffer::new().format(n));
-}
-
 /// Appends a TTL in units as dig's `+ttlunits` does (BIND's
 /// `dns_ttl_totext`, short form): weeks, days, hours, minutes, seconds,
 /// leaving out zero units (`1h30m`, `1w`); zero is `0s`.
@@ -138,7 +133,7 @@ pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &Dis
     // are columns.
     let [ttl_stop, class_stop, type_stop, rdata_stop] = stops(opts);
     let start = out.len();
-    write_name(out, &rr.name);
+    idn::write_name(out, &rr.name, opts.idn);
     let mut col = out.len() - start;
     if opts.ttlid {
         col = pad(out, col, ttl_stop);
@@ -294,37 +289,7 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
                 out.push_str(" )");
             }
         }
-        Layout::Open(k) => {
-            // `\# N ( hex...)`: the length stays in front.
-            let (head, rest) = if generic {
-                if tokens.len() <= 2 {
-                    out.push_str(&text);
-                    return;
-                }
-                (tokens[..2].join(" ") + " ", &tokens[2..])
-            } else {
-                (String::new(), &tokens[..])
-            };
-            out.push_str(&head);
-            out.push_str("( ");
-            let first = k.max(1).min(rest.len());
-            out.push_str(&rest[..first].join(" "));
-            for chunk in &rest[first..] {
-                out.push_str(CONTINUATION);
-                out.push_str(chunk);
-            }
-            out.push_str(" )");
-            if rr.rtype == types::DHCID && !generic && rdata.len() >= 3 {
-                // dig's note: identifier type, digest type, digest length.
-                let _ = write!(
-                    out,
-                    " ; {} {} {}",
-                    u16::from_be_bytes([rdata[0], rdata[1]]),
-                    rdata[2],
-                    rdata.len() - 3
-                );
-            }
-        }
+        Layout::Open(k) => write_open(out, &text, &tokens, k, generic, rr.rtype, rdata),
         Layout::Rrsig if tokens.len() > 8 => {
             out.push_str(&tokens[..4].join(" "));
             out.push_str(" (");
@@ -336,31 +301,80 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
             }
             out.push_str(" )");
         }
-        Layout::Soa if tokens.len() == 7 => {
-            out.push_str(tokens[0]);
-            out.push(' ');
-            out.push_str(tokens[1]);
-            out.push_str(" (");
-            let labels = ["serial", "refresh", "retry", "expire", "minimum"];
-            for (i, (value, label)) in tokens[2..].iter().zip(labels).enumerate() {
-                out.push_str(CONTINUATION);
-                if opts.record_comments() {
-                    let _ = write!(out, "{value:<10} ; {label}");
-                    if i > 0 {
-                        let secs = value.parse().unwrap_or(0);
-                        let _ = write!(out, " ({})", duration_words(secs));
-                    }
-                } else {
-                    out.push_str(value);
-                }
-            }
-            if opts.record_comments() {
-                out.push_str(CONTINUATION);
-            }
-            out.push(')');
-        }
+        Layout::Soa if tokens.len() == 7 => write_soa(out, &tokens, opts.record_comments()),
         _ => out.push_str(&text),
     }
+}
+
+/// `+multiline` RDATA opened with a parenthesis before its `k`-th token
+/// (`\# N ( hex…)` for the generic form), one chunk per line after it.
+fn write_open(
+    out: &mut String,
+    text: &str,
+    tokens: &[&str],
+    k: usize,
+    generic: bool,
+    rtype: u16,
+    rdata: &[u8],
+) {
+    // `\# N ( hex...)`: the length stays in front.
+    let (head, rest) = if generic {
+        if tokens.len() <= 2 {
+            out.push_str(text);
+            return;
+        }
+        (tokens[..2].join(" ") + " ", &tokens[2..])
+    } else {
+        (String::new(), tokens)
+    };
+    out.push_str(&head);
+    out.push_str("( ");
+    let first = k.max(1).min(rest.len());
+    out.push_str(&rest[..first].join(" "));
+    for chunk in &rest[first..] {
+        out.push_str(CONTINUATION);
+        out.push_str(chunk);
+    }
+    out.push_str(" )");
+    if rtype == types::DHCID && !generic && rdata.len() >= 3 {
+        // dig's note: identifier type, digest type, digest length.
+        let _ = write!(
+            out,
+            " ; {} {} {}",
+            u16::from_be_bytes([rdata[0], rdata[1]]),
+            rdata[2],
+            rdata.len() - 3
+        );
+    }
+}
+
+/// `+multiline` SOA: the two names, then one timer a line, with their
+/// names and durations as comments when `comments`.
+fn write_soa(out: &mut String, tokens: &[&str], comments: bool) {
+    let [mname, rname, timers @ ..] = tokens else {
+        return;
+    };
+    out.push_str(mname);
+    out.push(' ');
+    out.push_str(rname);
+    out.push_str(" (");
+    let labels = ["serial", "refresh", "retry", "expire", "minimum"];
+    for (i, (value, label)) in timers.iter().zip(labels).enumerate() {
+        out.push_str(CONTINUATION);
+        if comments {
+            let _ = write!(out, "{value:<10} ; {label}");
+            if i > 0 {
+                let secs = value.parse().unwrap_or(0);
+                let _ = write!(out, " ({})", duration_words(secs));
+            }
+        } else {
+            out.push_str(value);
+        }
+    }
+    if comments {
+        out.push_str(CONTINUATION);
+    }
+    out.push(')');
 }
 
 fn is_key(rtype: u16) -> bool {
@@ -459,7 +473,7 @@ pub fn write_rdata_or_generic(
         rr.class,
         rr.rdata.start,
         rr.rdata.end,
-        &opts.rdata,
+        &opts.rdata_style(),
     );
     if ok.is_err() {
         write_unknown(out, msg.rdata(rr), &opts.rdata);
@@ -509,7 +523,7 @@ fn write_question_line(out: &mut String, msg: &Message<'_>, opts: &DisplayOpts) 
     for q in &msg.question {
         out.push(';');
         let start = out.len();
-        write_name(out, &q.name);
+        idn::write_name(out, &q.name, opts.idn);
         // The question has no TTL column: the name runs up to the class.
         let [_, class_stop, type_stop, _] = stops(opts);
         let col = pad(out, out.len() - start, class_stop);
@@ -603,6 +617,18 @@ pub fn write_message(
     }
 }
 
+/// Which SOA records of an answer section are shown: all of them, or, for
+/// dig's `+onesoa` zone transfers, the first of the first message only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoaShown {
+    /// Every SOA record.
+    All,
+    /// The first SOA record of the message only.
+    First,
+    /// No SOA record.
+    None,
+}
+
 /// [`write_message`] for a message the caller already parsed.
 pub fn write_parsed(
     out: &mut String,
@@ -610,6 +636,19 @@ pub fn write_parsed(
     is_response: bool,
     client_cookie: Option<&[u8]>,
     opts: &DisplayOpts,
+) {
+    write_parsed_with(out, msg, is_response, client_cookie, opts, SoaShown::All);
+}
+
+/// [`write_parsed`], showing the answer section's SOA records as `soa`
+/// says.
+pub fn write_parsed_with(
+    out: &mut String,
+    msg: &Message<'_>,
+    is_response: bool,
+    client_cookie: Option<&[u8]>,
+    opts: &DisplayOpts,
+    soa: SoaShown,
 ) {
     let bytes = msg.bytes;
     if opts.comments {
@@ -623,6 +662,14 @@ pub fn write_parsed(
             if msg.trailing == 1 { "" } else { "s" }
         );
     }
+    let edns_problems = edns_problems(msg);
+    if !edns_problems.is_empty() {
+        out.push_str(MALFORMED_WARNING);
+        out.push('\n');
+        for p in &edns_problems {
+            let _ = writeln!(out, ";; WARNING: malformed EDNS: {p}");
+        }
+    }
     if opts.comments {
         out.push('\n');
         if let Some(opt) = msg.opt() {
@@ -631,6 +678,7 @@ pub fn write_parsed(
         }
     }
     let update = msg.header.opcode() == 5;
+    let first_opt = msg.opt();
     if opts.question && !msg.question.is_empty() {
         if opts.comments {
             out.push_str(if update {
@@ -654,11 +702,23 @@ pub fn write_parsed(
             "ADDITIONAL",
         ),
     ];
+    let first_soa = msg.answer.iter().position(|r| r.rtype == types::SOA);
     for (section, shown, name, update_name) in sections {
         let records = || {
             msg.section(section)
                 .iter()
-                .filter(|r| section != Section::Additional || !is_pseudo(r))
+                .enumerate()
+                .filter(move |(i, r)| {
+                    section != Section::Answer
+                        || r.rtype != types::SOA
+                        || match soa {
+                            SoaShown::All => true,
+                            SoaShown::First => Some(*i) == first_soa,
+                            SoaShown::None => false,
+                        }
+                })
+                .map(|(_, r)| r)
+                .filter(|r| section != Section::Additional || !is_pseudo(first_opt, r))
         };
         if !shown || records().next().is_none() {
             continue;
@@ -703,9 +763,11 @@ pub fn write_parsed(
     }
 }
 
-/// OPT and TSIG records are shown as pseudosections, not as records.
-fn is_pseudo(rr: &Record) -> bool {
-    rr.rtype == types::OPT || rr.rtype == types::TSIG
+/// The OPT record (the first in the additional section; any other is
+/// malformed and listed as a record) and TSIG records are shown as
+/// pseudosections, not as records.
+fn is_pseudo(first_opt: Option<&Record>, rr: &Record) -> bool {
+    rr.rtype == types::TSIG || first_opt.is_some_and(|opt| std::ptr::eq(opt, rr))
 }
 
 /// Appends `bytes` as hex, 32 bytes per `;; ` line.
@@ -724,12 +786,16 @@ pub fn write_hex_dump(out: &mut String, bytes: &[u8]) {
 
 /// Appends dig `+short` output: the RDATA of each answer record, one per
 /// line.
-pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts) {
+///
+/// `identify` (dig's `+identify`) ends every line, as in
+/// `192.0.2.1 from server 192.0.2.53 in 3 ms.`; empty otherwise.
+pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts, identify: &str) {
     let Ok(msg) = Message::parse(bytes) else {
         return;
     };
     for rr in &msg.answer {
         write_rdata_or_generic(out, &msg, rr, opts);
+        out.push_str(identify);
         out.push('\n');
     }
 }
@@ -793,12 +859,6 @@ mod tests {
         let mut s = "x".repeat(31);
         pad_to(&mut s, 0, 24);
         assert!(s.ends_with("x\t"));
-        let mut s = String::new();
-        for n in [0, 7, 10, 86_400, u32::MAX] {
-            s.clear();
-            push_u32(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 
     #[test]

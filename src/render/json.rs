@@ -16,6 +16,7 @@
 //! is appended as it is and escaped afterwards only when it holds a
 //! character JSON must escape.
 
+use crate::civil::YEAR_10000;
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -29,6 +30,7 @@ use crate::pair::Item;
 use crate::tap::event::{Direction, Event, MessageType, Protocol, Timestamp};
 use crate::tap::pb;
 
+use super::opt::edns_problems;
 use super::rdata::{write_rdata, RdataStyle};
 
 /// Appends one JSON object (a single line, no trailing newline) for the DNS
@@ -186,6 +188,17 @@ fn write_message_members(out: &mut String, bytes: &[u8]) {
         out.push_str(",\"trailingOctets\":");
         push_u64(out, msg.trailing as u64);
     }
+    let problems = edns_problems(&msg);
+    if !problems.is_empty() {
+        out.push_str(",\"warnings\":[");
+        for (i, p) in problems.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_display(out, &format_args!("malformed EDNS: {p}"));
+        }
+        out.push(']');
+    }
 }
 
 /// One `questionRRs` object.
@@ -224,6 +237,8 @@ fn write_question_members(out: &mut String, q: &Question, prefix: &str) {
 const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
+    idn: false,
+    expand_aaaa: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -322,9 +337,8 @@ fn write_edns_members(out: &mut String, opt: &Record, rdata: &[u8]) {
         };
         let code = u16::from_be_bytes([head[0], head[1]]);
         let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-        let Some(data) = after.get(..len) else {
-            break;
-        };
+        // An option running past the RDATA is shown with what is there.
+        let data = after.get(..len).unwrap_or(after);
         if !first {
             out.push(',');
         }
@@ -338,7 +352,15 @@ fn write_edns_members(out: &mut String, opt: &Record, rdata: &[u8]) {
         }
         out.push_str(",\"hex\":\"");
         push_hex(out, data);
-        out.push_str("\"}");
+        out.push('"');
+        if data.len() < len {
+            out.push_str(",\"declaredLength\":");
+            push_u64(out, len as u64);
+            out.push('}');
+            // `rest` keeps the cut option: `error` below counts its bytes.
+            break;
+        }
+        out.push('}');
         rest = after.get(len..).unwrap_or(&[]);
     }
     out.push(']');
@@ -404,6 +426,19 @@ fn write_dnstap_members(
     if let Some(p) = event.response_port {
         out.push_str(",\"responsePort\":");
         push_u64(out, p.into());
+    }
+    if let Some(zone) = &event.query_zone {
+        match Name::from_wire(zone) {
+            Ok(name) => {
+                out.push_str(",\"queryZone\":");
+                push_name(out, &name);
+            }
+            Err(_) => {
+                out.push_str(",\"queryZoneHEX\":\"");
+                push_hex(out, zone);
+                out.push('"');
+            }
+        }
     }
     if let Some(t) = query_time {
         push_time_member(out, "queryTime", t);
@@ -488,9 +523,6 @@ fn push_addr(out: &mut String, a: IpAddr) {
     }
 }
 
-/// Seconds of 9999-12-31T23:59:59Z + 1: the last instant RFC 3339 can write.
-const RFC3339_END: u64 = 253_402_300_800;
-
 /// RFC 3339 in UTC with nine fractional digits, or None for a time past
 /// year 9999.
 pub fn rfc3339(t: Timestamp) -> Option<String> {
@@ -501,10 +533,10 @@ pub fn rfc3339(t: Timestamp) -> Option<String> {
 /// Appends [`rfc3339`]'s text (a nanosecond count past 999999999 is written
 /// as 999999999); false, appending nothing, for a time past year 9999.
 fn push_rfc3339(out: &mut String, t: Timestamp) -> bool {
-    if t.sec >= RFC3339_END {
+    if t.sec >= YEAR_10000 {
         return false;
     }
-    let (year, month, day) = super::when::civil_from_days(t.sec / 86_400);
+    let (year, month, day) = crate::civil::civil_from_days(t.sec / 86_400);
     let secs = t.sec % 86_400;
     let mut b = *b"0000-00-00T00:00:00.000000000Z";
     put_digits(&mut b[0..4], year);
@@ -532,7 +564,7 @@ fn put_digits(dst: &mut [u8], mut n: u64) {
 fn push_time_member(out: &mut String, key: &str, t: Timestamp) {
     out.push_str(",\"");
     out.push_str(key);
-    if t.sec < RFC3339_END {
+    if t.sec < YEAR_10000 {
         out.push_str("\":\"");
         push_rfc3339(out, t);
         out.push('"');
@@ -839,6 +871,7 @@ pub(crate) mod tests {
                 nsec: 513_845_982,
             }),
             query_message: Some(Bytes::from(query_bytes())),
+            query_zone: None,
             response_message: Some(Bytes::from(response_bytes())),
         }
     }
@@ -902,8 +935,11 @@ pub(crate) mod tests {
         assert_eq!(edns["udpSize"], 1232);
         assert_eq!(edns["extendedRCODE"], 1);
         assert_eq!(edns["DO"], true);
-        assert_eq!(edns["options"].as_array().unwrap().len(), 0);
+        // The option running past the RDATA is shown as far as it goes.
+        assert_eq!(edns["options"].as_array().unwrap().len(), 1);
+        assert!(edns["options"][0]["declaredLength"].as_u64().unwrap() > 1);
         assert!(edns["error"].as_str().unwrap().contains("5 bytes"));
+        assert!(v["warnings"][0].as_str().unwrap().contains("claims"));
         let q = &v["queryMessage"];
         assert_eq!(q["QR"], false);
         assert_eq!(q["EDNS"]["options"][0]["name"], "COOKIE");
@@ -983,8 +1019,8 @@ pub(crate) mod tests {
         let t = |sec, nsec| rfc3339(Timestamp { sec, nsec });
         assert_eq!(t(0, 0).unwrap(), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(t(1, 5).unwrap(), "1970-01-01T00:00:01.000000005Z");
-        assert_eq!(t(RFC3339_END - 1, 999_999_999).unwrap().len(), 30);
-        assert_eq!(t(RFC3339_END, 0), None);
+        assert_eq!(t(YEAR_10000 - 1, 999_999_999).unwrap().len(), 30);
+        assert_eq!(t(YEAR_10000, 0), None);
         let mut e = sample_event();
         e.response_time = Some(Timestamp {
             sec: u64::MAX,
@@ -1122,7 +1158,7 @@ pub(crate) mod tests {
                 let (start, end) = (rr.rdata.start, rr.rdata.end);
                 let style = RdataStyle {
                     split: 0,
-                    unknown_format: false,
+                    ..RdataStyle::default()
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {
@@ -1389,10 +1425,10 @@ pub(crate) mod tests {
     #[test]
     fn rfc3339_matches_chrono_across_the_range() {
         let days = [0, 59, 365 + 59, 10_957 + 59, 47_541 + 59, 2_932_896];
-        let seconds = (0..RFC3339_END)
+        let seconds = (0..YEAR_10000)
             .step_by(97_654_321)
             .chain(days.iter().flat_map(|d| [d * 86_400, d * 86_400 + 86_399]))
-            .chain([RFC3339_END - 1]);
+            .chain([YEAR_10000 - 1]);
         for sec in seconds {
             for nsec in [0, 1, 999_999_999, 1_500_000_000] {
                 let dt = chrono::DateTime::from_timestamp(sec as i64, nsec.min(999_999_999));

@@ -76,6 +76,15 @@ impl DisplayOpts {
     pub fn record_comments(&self) -> bool {
         self.rrcomments.unwrap_or(self.multiline)
     }
+
+    /// The RDATA style, with `+idn` applied to names inside RDATA.
+    pub fn rdata_style(&self) -> RdataStyle {
+        RdataStyle {
+            idn: self.idn,
+            expand_aaaa: self.expandaaaa,
+            ..self.rdata
+        }
+    }
 }
 
 impl Default for DisplayOpts {

@@ -227,6 +227,7 @@ mod tests {
             query_port: Some(40000),
             response_addr: Some("127.0.0.1".parse().unwrap()),
             response_port: Some(53),
+            query_zone: None,
             query_time: Some(Timestamp { sec: 1, nsec: 2 }),
             response_time: Some(Timestamp {
                 sec: 3,

@@ -17,6 +17,7 @@ mod live;
 mod props;
 mod query;
 mod read;
+mod render;
 mod servers;
 mod tap;
 mod tapfile;

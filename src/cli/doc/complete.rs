@@ -73,7 +73,7 @@ _qtap_dig_state() {
         case "$word" in
             --read|--read=*) _qtap_state=read ;;
             --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
-            -p|-t|-c) _qtap_skip=1 ;;
+            -p|-t|-c|-f) _qtap_skip=1 ;;
             -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
             -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
             -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
@@ -99,6 +99,11 @@ _qtap_dig() {
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
     (( COMP_CWORD > 1 )) && before="${COMP_WORDS[COMP_CWORD-2]}"
     COMPREPLY=()
+    # Without `=` in COMP_WORDBREAKS the file name is part of the word.
+    if [[ $cur == +tls-ca=* || $cur == +tls-certfile=* || $cur == +tls-keyfile=* ]]; then
+        COMPREPLY=( $(compgen -f -P "${cur%%=*}=" -- "${cur#*=}") )
+        return 0
+    fi
     if [[ $cur == +* ]]; then
         COMPREPLY=( $(compgen -W "$_qtap_plus" -- "$cur") )
         if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
@@ -121,6 +126,7 @@ _qtap_dig() {
         case "$prev" in
             -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
             -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            -f) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
             -p|-x|-q) return 0 ;;
         esac
     elif [[ $cur != -* ]]; then
@@ -147,13 +153,16 @@ else
 fi
 "#;
 
+/// How clap's zsh script opens its completion function.
+const ZSH_CLAP_FN: &str = "\n_qtap() {\n";
+
 /// Quotes `s` for a single-quoted zsh word.
 fn zsh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// clap's script with `_qtap_dig` before its trailer, which now calls
-/// `_qtap_dig`: the file still defines clap's `_qtap` and autoloads as
+/// clap's script, its function renamed `_qtap_clap`, then our `_qtap`
+/// before the trailer, which now calls it: the file autoloads as
 /// `_qtap` from `fpath`.
 pub(super) fn zsh_completion() -> std::io::Result<String> {
     let clap = clap_script(clap_complete::Shell::Zsh);
@@ -177,7 +186,16 @@ pub(super) fn zsh_completion() -> std::io::Result<String> {
         .filter(|(w, _)| w.ends_with('='))
         .map(described)
         .collect();
-    let mut script = clap.get(..at).unwrap_or_default().to_owned();
+    // Autoloaded from fpath, this file runs once, at the first completion,
+    // and whatever it defines as `_qtap` is what zsh calls from then on: so
+    // `_qtap` must be the dig-aware function, and clap's gets another name.
+    let clap_head = clap.get(..at).unwrap_or_default();
+    if clap_head.matches(ZSH_CLAP_FN).count() != 1 {
+        return Err(std::io::Error::other(
+            "clap_complete's zsh script no longer defines _qtap the way qtap expects",
+        ));
+    }
+    let mut script = clap_head.replace(ZSH_CLAP_FN, "\n_qtap_clap() {\n");
     script.push_str(&fill(
         ZSH_DIG,
         &[
@@ -191,9 +209,9 @@ pub(super) fn zsh_completion() -> std::io::Result<String> {
     Ok(script)
 }
 
-const ZSH_DIG: &str = r#"# dig-style words, which clap's _qtap above does not know: +options (from
+const ZSH_DIG: &str = r#"# dig-style words, which clap's _qtap_clap above does not know: +options (from
 # qtap's option table), @server, and record types or classes after a name.
-_qtap_dig() {
+_qtap() {
     local cur=${words[CURRENT]} prev=${words[CURRENT-1]} word up state=start
     local -i i skip=0
     local -a plus_flags plus_values rtypes classes longval
@@ -233,7 +251,7 @@ _qtap_dig() {
             (--read|--read=*) state=read ;;
             (--*=*) ;;
             (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
-            (-p|-t|-c) skip=1 ;;
+            (-p|-t|-c|-f) skip=1 ;;
             (-x) skip=1; [[ $state != read ]] && state=typed ;;
             (-q) skip=1; [[ $state != read ]] && state=name ;;
             (-x?*) [[ $state != read ]] && state=typed ;;
@@ -256,6 +274,7 @@ _qtap_dig() {
         case $prev in
             (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
             (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
+            (-f) _files; return ;;
             (-p|-x|-q) return 1 ;;
         esac
     elif [[ $cur != -* ]]; then
@@ -264,13 +283,13 @@ _qtap_dig() {
             (typed) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
         esac
     fi
-    _qtap "$@"
+    _qtap_clap "$@"
 }
 
 if [ "$funcstack[1]" = "_qtap" ]; then
-    _qtap_dig "$@"
+    _qtap "$@"
 else
-    compdef _qtap_dig qtap
+    compdef _qtap qtap
 fi
 "#;
 
@@ -326,7 +345,7 @@ function __qtap_dig_state
             case '--*=*'
             case '--*'
                 contains -- $word @LONGVAL@; and set skip 1
-            case -p -t -c
+            case -p -t -c -f
                 set skip 1
             case -x
                 set skip 1
@@ -367,6 +386,7 @@ complete -c qtap -s t -d 'Record type' -x -a "$__qtap_types"
 complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
 complete -c qtap -s x -d 'Reverse lookup of an address' -x
 complete -c qtap -s q -d 'Name to look up' -x
+complete -c qtap -s f -d 'Batch file: one lookup per line' -r -F
 complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
 complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'
 "#;

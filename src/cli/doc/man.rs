@@ -237,9 +237,25 @@ fn trace_files(roff: &mut Roff) {
              time. A truncated UDP answer followed by its TCP retry is recorded as both exchanges. \
              Replies that do not match the query are reported on stderr and not recorded.",
             "Dnstap.version is \"qtap VERSION\". Dnstap.identity is left out unless \
-             --tap-identity is given. The trace is written to a temporary file beside the target \
-             and renamed into place when complete, so an existing file is never half overwritten; \
-             it ends with a STOP frame even after a timeout, an error, SIGINT or SIGTERM.",
+             --tap-identity is given.",
+            "What --tap PATH does depends on what is at PATH when the run starts. Nothing, or a \
+             trace (a regular file with one link): the trace is written to a new file beside PATH \
+             named .qtap-PID-RANDOM.tmp, created exclusively (a planted file or symbolic link is \
+             never opened) with mode 0600, and renamed over PATH when complete, with a STOP \
+             frame, also after a timeout, an error, SIGINT, SIGTERM, SIGHUP or SIGQUIT. A \
+             replaced trace keeps its permission bits and owner; a new one gets 0666 & ~umask.",
+            "A regular file with several hard links, one reached through a symbolic link, or one \
+             whose owner qtap (not running as root) cannot give a new file: the trace is written \
+             to the temporary file, then copied into the existing file (not atomically), so \
+             links, mode and owner stay. A device, FIFO or socket, directly or through a symbolic \
+             link (/dev/null, /dev/stdout): written straight through, as kdig -E does; a FIFO \
+             waits for its reader. A directory, a dangling symbolic link, a file with no write \
+             permission bit (also for root) or one the user may not write: refused before \
+             anything is sent (exit status 10).",
+            "A run that records nothing (it failed before sending) leaves PATH as it was. Only \
+             SIGKILL or a crash leaves the temporary file behind; the next run into the same \
+             directory warns about such leftovers. With --tap -, a trace cut short (its reader \
+             went away) is an error (exit status 10).",
             "To share a trace, check first that it shows what you saw (qtap --read trace.fstrm \
              +qr), then attach the file itself to the bug report, with the command line and the \
              output of qtap --version. It is binary: compress it if it is large, but do not \

@@ -35,7 +35,9 @@ pub fn generate(what: Generate, out: &mut dyn Write) -> std::io::Result<()> {
 pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
     (
         "@SERVER",
-        "the server to ask: an address, a host name, or an https:// URL \
+        "the server to ask: an address or a host name, with an optional port as host#port, \
+         host:port, [v6addr]:port or [v6addr]#port; or a URL udp://, tcp://, tls://, \
+         quic://host[:port] or https://host[:port][/path], whose scheme picks the transport \
          (default: the first nameserver of /etc/resolv.conf)",
     ),
     (
@@ -52,7 +54,8 @@ pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
     ),
     (
         "-p PORT",
-        "the server port (default 53; 853 for TLS and QUIC, 443 for HTTPS)",
+        "the server port (default 53; 853 for TLS and QUIC, 443 for HTTPS); when the server \
+         names a port too, the later of the two wins, as in kdig",
     ),
     ("-4, -6", "use only IPv4 or only IPv6"),
     ("-t TYPE", "the record type, even where a name is expected"),
@@ -77,7 +80,10 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         exits::OK,
         "a response was received (NXDOMAIN included); --read rendered everything",
     ),
-    (exits::USAGE, "usage error"),
+    (
+        exits::USAGE,
+        "usage error (also a bad server, or a TLS file that cannot be read or is over 4 MiB)",
+    ),
     (
         exits::DATA_LOST,
         "a --read input could not be opened or was damaged: some data was lost",
@@ -88,8 +94,16 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
         "internal error, such as a trace that cannot be written",
     ),
     (
+        exits::SIGHUP,
+        "interrupted by SIGHUP (closed terminal); the trace is still complete",
+    ),
+    (
         exits::SIGINT,
         "interrupted by SIGINT; the trace is still complete",
+    ),
+    (
+        exits::SIGQUIT,
+        "interrupted by SIGQUIT; the trace is still complete",
     ),
     (
         exits::SIGTERM,
@@ -385,12 +399,16 @@ mod tests {
     }
 
     #[test]
-    fn zsh_script_keeps_clap_function_and_calls_the_wrapper() {
+    fn zsh_script_renames_clap_function_and_autoloads_the_dig_one() {
         let zsh = text(Generate::Zsh);
         assert!(zsh.starts_with("#compdef qtap\n"));
-        assert!(zsh.contains("\n_qtap() {"));
-        assert!(zsh.contains("compdef _qtap_dig qtap"));
-        assert!(!zsh.contains("compdef _qtap qtap"));
+        // One `_qtap`, ours, defined after clap's `_qtap_clap`, which it calls.
+        assert_eq!(zsh.matches("\n_qtap() {").count(), 1);
+        let clap_at = zsh.find("\n_qtap_clap() {").unwrap();
+        let ours_at = zsh.find("\n_qtap() {").unwrap();
+        assert!(clap_at < ours_at);
+        assert!(zsh.contains("    _qtap_clap \"$@\"\n"));
+        assert!(zsh.contains("compdef _qtap qtap"));
         assert!(zsh.contains("'+tcp:query over TCP'"));
         assert!(zsh.contains("'+nsid:ask for the server'\\''s NSID'"));
     }

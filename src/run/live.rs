@@ -10,6 +10,15 @@
 //! to wait: a lookup that ended with nothing else ready, or a slow server.
 //! A signal stops every lookup, shows what each produced, and finishes the
 //! trace.
+//!
+//! Cost, measured with callgrind against knotd on loopback (1000 lookups
+//! from `-f`), against the hand-written in-place executor this replaced:
+//! +11% user-space instructions both sequential (97.0M to 108.4M, of which
+//! 65.6M in both is `query` zeroing a 64 KiB buffer per lookup) and with
+//! `+parallel=64` (34.4M to 38.2M: about 1k instructions per lookup for
+//! moving its future into the set, 0.9k for the stop signal, the rest for
+//! the channel). Wall times on the shared test machine did not tell the
+//! two apart (`bench/query.sh`'s `-f` rows, interleaved).
 
 use std::io::Write;
 

@@ -150,7 +150,7 @@ pub async fn run<'a>(
                 match result {
                     Some(Ok(Outcome::Answered)) | None => {}
                     Some(Ok(Outcome::NoReply)) => {
-                        query::Sink::diag(&mut output, ";; no servers could be reached");
+                        output.diag(";; no servers could be reached");
                         code = exits::NO_REPLY;
                     }
                     Some(Err(e)) => break End::Failed(e),
@@ -212,7 +212,7 @@ fn finish(
         }
         End::Signal(signal_code) => {
             shown?;
-            query::Sink::diag(&mut output, ";; interrupted");
+            output.diag(";; interrupted");
             output.close()?;
             Ok(signal_code)
         }

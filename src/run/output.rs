@@ -9,7 +9,6 @@ use std::io::{IsTerminal, Write};
 
 use crate::config::TapTarget;
 use crate::error::Error;
-use crate::query::Sink;
 use crate::render::DisplayOpts;
 use crate::tap::event::Event;
 
@@ -111,8 +110,10 @@ impl<'a> Output<'a> {
     }
 }
 
-impl Sink for Output<'_> {
-    fn record(&mut self, mut event: Event) -> Result<(), Error> {
+impl Output<'_> {
+    /// Records `event` in the trace (noting where its frame starts) and
+    /// shows it.
+    pub fn record(&mut self, mut event: Event) -> Result<(), Error> {
         self.dirty = true;
         // Where the frame lands in the trace, as `--read` will report it.
         event.offset = match &mut self.trace {
@@ -123,7 +124,8 @@ impl Sink for Output<'_> {
         Ok(())
     }
 
-    fn diag(&mut self, line: &str) {
+    /// Writes a diagnostic line, after the text gathered so far.
+    pub fn diag(&mut self, line: &str) {
         self.dirty = true;
         match self.diag.as_mut() {
             Some(d) => {

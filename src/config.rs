@@ -595,6 +595,37 @@ fn resolve_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// The whole command line to a [`Config`]: parses `args` (the program name
+/// first), prints `--help`, `--version` and `--generate` output on `out`
+/// (None: nothing left to run), reads the `-f` batch file and
+/// /etc/resolv.conf.
+pub fn from_command_line(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut dyn std::io::Write,
+) -> Result<Option<Config>, crate::error::Error> {
+    let mut args = match crate::cli::parse(args) {
+        Ok(args) => args,
+        // --help and --version are "errors" to clap; they print and exit 0.
+        Err(crate::cli::CliError::Help(text)) => {
+            out.write_all(text.as_bytes())?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(what) = args.cli.generate {
+        crate::cli::doc::generate(what, out)?;
+        return Ok(None);
+    }
+    if let Some(path) = args.batch.clone() {
+        let lines = read_batch(&path)?;
+        crate::cli::add_batch(&mut args, &lines).map_err(|(n, e)| crate::error::Error::Batch {
+            path,
+            reason: format!("line {n}: {e}"),
+        })?;
+    }
+    Config::from_args(args, std::path::Path::new("/etc/resolv.conf")).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,8 +86,8 @@ impl<W: Write> TapWriter<W> {
         self.offset
     }
 
-    /// The inner writer (None once finished), e.g. to flush a buffer the
-    /// frames' own flushes leave alone.
+    /// The inner writer, for an owner that buffers below the frames and
+    /// decides itself when to write them out (None once finished).
     pub fn get_mut(&mut self) -> Option<&mut W> {
         self.inner.as_mut()
     }

@@ -235,6 +235,7 @@ mod tests {
             }),
             query_message: Some(Bytes::from_static(b"query")),
             response_message: Some(Bytes::from(response)),
+            connection: None,
         }
     }
 

@@ -5,10 +5,13 @@
 //! holds back, with `hold`), `output` (the run's text and diagnostic
 //! streams), `trace` (the `--tap` output and its flush policy), `chunked`
 //! (writing in large pieces), `signals`, `targets` (server addresses) and
-//! `view` (pairer + printer). The caller (main.rs) passes the output
+//! `view` (pairer + printer); `collect` listens on sockets for live dnstap
+//! senders and `capture` saves what they send (`--write`, rotation). The caller (main.rs) passes the output
 //! streams in; nothing here opens the terminal itself.
 
+pub mod capture;
 mod chunked;
+pub mod collect;
 mod hold;
 mod lane;
 pub mod live;
@@ -37,6 +40,26 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         Mode::Read { files, max_frame } => {
             read::read_files(&files, max_frame, config.display, config.color, out, err)
         }
+        Mode::Collect {
+            inputs,
+            max_frame,
+            output,
+            socket,
+            render,
+        } => collect::run(
+            &inputs,
+            collect::CollectOptions {
+                max_frame,
+                render,
+                ..Default::default()
+            },
+            output,
+            &socket,
+            config.display,
+            config.color,
+            out,
+            err,
+        ),
         Mode::Query {
             server,
             family,

@@ -20,6 +20,8 @@ use super::view::View;
 /// See the module documentation.
 pub struct Output<'a> {
     trace: Option<Trace<'a>>,
+    /// `--tap unix:PATH` / `tcp:ADDR:PORT`: streamed to a collector.
+    sender: Option<crate::tap::sender::TapSender>,
     view: View,
     text: Chunked<&'a mut dyn Write>,
     /// Where diagnostics go; None: into `text` (when the trace is stdout).
@@ -38,9 +40,28 @@ impl<'a> Output<'a> {
         out: &'a mut dyn Write,
         err: &'a mut dyn Write,
     ) -> Result<Output<'a>, Error> {
+        let collector = tap.and_then(|t| super::collect::Endpoint::parse(t.path.as_os_str()));
+        if let Some(endpoint) = collector {
+            // Connected (handshake done) before any query is sent.
+            let endpoint = endpoint.map_err(Error::Config)?;
+            let sender = crate::tap::sender::TapSender::connect(
+                &endpoint,
+                crate::tap::sender::SenderOptions::default(),
+            )
+            .map_err(Error::Collector)?;
+            return Ok(Output {
+                trace: None,
+                sender: Some(sender),
+                view,
+                text: Chunked::new(out, std::io::stdout().is_terminal()),
+                diag: Some(err),
+                dirty: false,
+            });
+        }
         Ok(match tap {
             Some(t) if t.path.as_os_str() == "-" => Output {
                 trace: Some(Trace::stdout(out)?),
+                sender: None,
                 view,
                 text: Chunked::new(err, true),
                 diag: None,
@@ -56,6 +77,7 @@ impl<'a> Output<'a> {
                 let eager = std::io::stdout().is_terminal();
                 Output {
                     trace,
+                    sender: None,
                     view,
                     text: Chunked::new(out, eager),
                     diag: Some(err),
@@ -101,9 +123,21 @@ impl<'a> Output<'a> {
         let shown = view
             .finish(&mut self.text)
             .and_then(|()| self.text.release());
-        let traced = match self.trace.take() {
-            Some(mut trace) => trace.finish(),
-            None => Ok(()),
+        let traced = match (self.trace.take(), self.sender.take()) {
+            (Some(mut trace), _) => trace.finish(),
+            (None, Some(sender)) => {
+                let report = sender.finish();
+                for line in &report.warnings {
+                    self.diag(line);
+                }
+                match report.dropped {
+                    0 => Ok(()),
+                    n => Err(Error::Collector(format!(
+                        "{n} dnstap frames were not delivered to the collector"
+                    ))),
+                }
+            }
+            (None, None) => Ok(()),
         };
         shown?;
         traced
@@ -116,9 +150,14 @@ impl Output<'_> {
     pub fn record(&mut self, mut event: Event) -> Result<(), Error> {
         self.dirty = true;
         // Where the frame lands in the trace, as `--read` will report it.
-        event.offset = match &mut self.trace {
-            Some(trace) => trace.record(&event)?,
-            None => None,
+        event.offset = match (&mut self.trace, &self.sender) {
+            (Some(trace), _) => trace.record(&event)?,
+            (None, Some(sender)) => {
+                use prost::Message as _;
+                sender.send(bytes::Bytes::from(event.to_pb().encode_to_vec()));
+                None
+            }
+            (None, None) => None,
         };
         self.view.push(event, &mut self.text)?;
         Ok(())

@@ -93,6 +93,7 @@ fn response_event(response: Vec<u8>) -> Event {
         query_message: None,
         query_zone: None,
         response_message: Some(Bytes::from(response)),
+        connection: None,
     }
 }
 

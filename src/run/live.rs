@@ -148,12 +148,18 @@ pub async fn run<'a>(
                 turns.send_modify(|t| t.head += 1);
                 spare = session;
                 match result {
-                    Some(Ok(Outcome::Answered)) | None => {}
-                    Some(Ok(Outcome::NoReply)) => {
-                        output.diag(";; no servers could be reached");
-                        code = exits::NO_REPLY;
-                    }
+                    None => {}
                     Some(Err(e)) => break End::Failed(e),
+                    Some(done) => {
+                        if matches!(done, Ok(Outcome::NoReply)) {
+                            output.diag(";; no servers could be reached");
+                        }
+                        // The code comes from the one table of outcomes.
+                        let c = crate::error::exit_code(&done);
+                        if c != exits::OK {
+                            code = c;
+                        }
+                    }
                 }
             }
             // Nothing else is ready: the run is about to wait.

@@ -22,6 +22,8 @@ pub mod pair;
 pub mod query;
 pub mod render;
 pub mod run;
+pub mod scrub;
+pub mod select;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;

@@ -3,3 +3,4 @@
 //! is being moved here.
 
 pub mod read;
+pub mod write;

@@ -17,6 +17,7 @@ use crate::error::{exits, Error};
 use crate::pair::Pairer;
 use crate::render::printer::{Batch, BatchDrawer, Batcher, Drawn, Printer};
 use crate::render::DisplayOpts;
+use crate::select::{Filter, Selector};
 use crate::tap::event::Event;
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 
@@ -129,8 +130,10 @@ impl Planned {
 }
 
 /// Reads, decodes, pairs and plans every file, sending batches in order.
-fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
+fn read_and_plan(files: &[PathBuf], max_frame: usize, filter: Filter, mut planned: Planned) {
     let mut pairer = Pairer::default();
+    let mut selector = Selector::new(filter);
+    let mut selected = Vec::new();
     let mut items = Vec::new();
     let mut arena = Arena::new();
     for path in files {
@@ -160,7 +163,10 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
                 Ok(Some(TapItem::Data { offset, payload })) => {
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {
-                            pairer.push(event, &mut items);
+                            selector.push(event, &mut selected);
+                            for event in selected.drain(..) {
+                                pairer.push(event, &mut items);
+                            }
                             for item in items.drain(..) {
                                 planned.batcher.push(item);
                             }
@@ -194,6 +200,7 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
                 }
                 // The queries still waiting let go of this arena.
                 pairer.detach();
+                selector.detach();
                 arena.renew();
             }
         }
@@ -239,6 +246,28 @@ pub fn read_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    read_selected(
+        files,
+        max_frame,
+        Filter::default(),
+        display,
+        color,
+        out,
+        err,
+    )
+}
+
+/// [`read_files`] showing only the exchanges `filter` selects (selection
+/// runs on the reading thread, before pairing; see [`crate::select`]).
+pub fn read_selected(
+    files: &[PathBuf],
+    max_frame: usize,
+    filter: Filter,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
     let mut printer = Printer::new(display, color, false);
     let planned = Planned {
         batcher: printer.batcher(),
@@ -259,7 +288,7 @@ pub fn read_files(
             planned.tx.senders.push(tx);
             drawn.push(done_rx);
         }
-        scope.spawn(move || read_and_plan(files, max_frame, planned));
+        scope.spawn(move || read_and_plan(files, max_frame, filter, planned));
         // Take the batches back in the turn they were sent in; the reader
         // is done when the next thread in turn has nothing more.
         for rx in drawn.iter().cycle() {

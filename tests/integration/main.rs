@@ -17,6 +17,7 @@ mod props;
 mod query;
 mod read;
 mod servers;
+mod share;
 mod tap;
 mod tapfile;
 

@@ -17,6 +17,7 @@ use crate::error::{exits, Error};
 use crate::pair::Pairer;
 use crate::render::printer::{Batch, BatchDrawer, Batcher, Drawn, Printer};
 use crate::render::DisplayOpts;
+use crate::scrub::Scrubber;
 use crate::select::{Filter, Selector};
 use crate::tap::event::Event;
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
@@ -130,7 +131,13 @@ impl Planned {
 }
 
 /// Reads, decodes, pairs and plans every file, sending batches in order.
-fn read_and_plan(files: &[PathBuf], max_frame: usize, filter: Filter, mut planned: Planned) {
+fn read_and_plan(
+    files: &[PathBuf],
+    max_frame: usize,
+    filter: Filter,
+    mut scrub: Option<Scrubber>,
+    mut planned: Planned,
+) {
     let mut pairer = Pairer::default();
     let mut selector = Selector::new(filter);
     let mut selected = Vec::new();
@@ -164,7 +171,10 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, filter: Filter, mut planne
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {
                             selector.push(event, &mut selected);
-                            for event in selected.drain(..) {
+                            for mut event in selected.drain(..) {
+                                if let Some(s) = scrub.as_mut() {
+                                    s.scrub_event(&mut event);
+                                }
                                 pairer.push(event, &mut items);
                             }
                             for item in items.drain(..) {
@@ -210,7 +220,8 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, filter: Filter, mut planne
         planned.batcher.push(item);
     }
     planned.batcher.finish();
-    planned.send(None);
+    let summary = scrub.map(|s| ReadMsg::Warning(s.summary()));
+    planned.send(summary);
 }
 
 /// Draws batches into text, in the order they come.
@@ -250,6 +261,7 @@ pub fn read_files(
         files,
         max_frame,
         Filter::default(),
+        None,
         display,
         color,
         out,
@@ -258,11 +270,15 @@ pub fn read_files(
 }
 
 /// [`read_files`] showing only the exchanges `filter` selects (selection
-/// runs on the reading thread, before pairing; see [`crate::select`]).
+/// runs on the reading thread, before pairing; see [`crate::select`]),
+/// scrubbed by `scrub` when given (after selection: the options select on
+/// the original values), with its summary on `err` at the end.
+#[allow(clippy::too_many_arguments)]
 pub fn read_selected(
     files: &[PathBuf],
     max_frame: usize,
     filter: Filter,
+    scrub: Option<Scrubber>,
     display: DisplayOpts,
     color: bool,
     out: &mut dyn Write,
@@ -288,7 +304,7 @@ pub fn read_selected(
             planned.tx.senders.push(tx);
             drawn.push(done_rx);
         }
-        scope.spawn(move || read_and_plan(files, max_frame, filter, planned));
+        scope.spawn(move || read_and_plan(files, max_frame, filter, scrub, planned));
         // Take the batches back in the turn they were sent in; the reader
         // is done when the next thread in turn has nothing more.
         for rx in drawn.iter().cycle() {

@@ -142,7 +142,8 @@ impl Scrubber {
         &self.counts
     }
 
-    /// One line for stderr: what was changed, by kind.
+    /// One line for stderr: what was changed, by kind (kinds with nothing
+    /// changed are left out, addresses excepted).
     pub fn summary(&self) -> String {
         let c = &self.counts;
         let mut s = String::from(";; scrubbed:");
@@ -158,7 +159,9 @@ impl Scrubber {
             (c.nsid, "NSIDs"),
             (c.padding, "paddings"),
         ] {
-            let _ = write!(s, " {n} {what},");
+            if n > 0 || what == "addresses" {
+                let _ = write!(s, " {n} {what},");
+            }
         }
         s.pop();
         if c.unchecked > 0 {

@@ -403,3 +403,42 @@ fn the_same_key_gives_the_same_pseudonyms() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn rendering_with_scrub_shows_no_client_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sensitive_trace(dir.path());
+    for format in [
+        None,
+        Some(qtap::cli::Format::Yaml),
+        Some(qtap::cli::Format::Json),
+    ] {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = qtap::run::read::read_selected(
+            std::slice::from_ref(&input),
+            1 << 20,
+            Filter::from_pairs([("addr", CLIENT4)], Timestamp::default()).unwrap(),
+            Some(Scrubber::random(ScrubOpts::default())),
+            DisplayOpts {
+                qr: true,
+                format,
+                ..DisplayOpts::default()
+            },
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(code, 0);
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains(";; scrubbed: 80 addresses, 40 identities removed"),
+            "{err}"
+        );
+        assert!(out.len() > 1000);
+        for (what, needle) in encodings() {
+            assert!(!find(&out, &needle), "{what} survives in {format:?}");
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub mod render;
 pub mod run;
 pub mod scrub;
 pub mod select;
+pub mod stats;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;

@@ -3,4 +3,5 @@
 //! is being moved here.
 
 pub mod read;
+pub mod stats;
 pub mod write;

@@ -442,3 +442,58 @@ fn rendering_with_scrub_shows_no_client_address() {
         }
     }
 }
+
+fn stats(inputs: &[PathBuf], filter: Filter, json: bool) -> String {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    qtap::run::stats::stats_files(inputs, 1 << 20, filter, 10, json, &mut out, &mut err).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn stats_count_what_the_peers_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sensitive_trace(dir.path());
+    let text = stats(std::slice::from_ref(&input), Filter::default(), false);
+    assert!(text.contains(";; frames: 120, DNS messages: 120"), "{text}");
+    assert!(
+        text.contains("answered queries: 40, unanswered queries: 40, unsolicited responses: 0"),
+        "{text}"
+    );
+    assert!(text.contains("www.example.com."), "{text}");
+    assert!(text.contains("2.000"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&stats(
+        std::slice::from_ref(&input),
+        Filter::default(),
+        true,
+    ))
+    .unwrap();
+    assert_eq!(v["message_types"]["CLIENT_QUERY"], 40);
+    assert_eq!(v["message_types"]["RESOLVER_QUERY"], 40);
+    assert_eq!(v["latency"][0]["p50_ns"], 2_000_000);
+    assert_eq!(v["top_clients"][0]["count"], 20);
+    // With a selection.
+    let f = Filter::from_pairs([("addr", CLIENT6)], Timestamp::default()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&stats(std::slice::from_ref(&input), f, true)).unwrap();
+    assert_eq!(v["frames"], 120, "frames read");
+    assert_eq!(v["messages"], 40, "messages selected");
+    // The corpus, against dnstap-read's count of frames.
+    let named = corpus("named-all.fstrm");
+    let v: serde_json::Value = serde_json::from_str(&stats(
+        std::slice::from_ref(&named),
+        Filter::default(),
+        true,
+    ))
+    .unwrap();
+    if have("dnstap-read") {
+        let lines = run("dnstap-read", &[named.as_os_str()]).lines().count();
+        assert_eq!(v["frames"], lines as u64);
+    }
+    let damaged = stats(
+        &[corpus("damaged-cut-midframe.fstrm")],
+        Filter::default(),
+        false,
+    );
+    assert!(!damaged.contains("damage found: 0"), "{damaged}");
+}

@@ -2,6 +2,7 @@
 //! renders dnstap inputs; live queries are still in `crate::app` while it
 //! is being moved here.
 
+pub mod hex;
 pub mod read;
 pub mod stats;
 pub mod write;

@@ -115,7 +115,7 @@ fi
 
 # dig-style words, which clap's _qtap above does not know: +options (from
 # qtap's option table), @server, and record types or classes after a name.
-_qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +subnet= +expire +noexpire +keepalive +nokeepalive +padding= +ednsopt= +ednsflags= +zflag +nozflag +multiline +nomultiline +parallel= +idn +noidn +json +nojson +yaml +noyaml +ttlid +nottlid +class +noclass +crypto +nocrypto +rrcomments +norrcomments +split= +unknownformat +nounknownformat +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen'
+_qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +subnet= +expire +noexpire +keepalive +nokeepalive +padding= +ednsopt= +ednsflags= +zflag +nozflag +multiline +nomultiline +parallel= +idn +noidn +json +nojson +yaml +noyaml +ttlid +nottlid +class +noclass +crypto +nocrypto +rrcomments +norrcomments +split= +unknownformat +nounknownformat +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen +qid= +header-only +noheader-only +opcode= +raflag +noraflag +tcflag +notcflag +ednsnegotiation +noednsnegotiation +fail +nofail +besteffort +nobesteffort +showbadcookie +noshowbadcookie +identify +noidentify +ttlunits +nottlunits +expandaaaa +noexpandaaaa +onesoa +noonesoa +idnout +noidnout'
 _qtap_types='A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV'
 _qtap_classes='IN CH HS NONE ANY'
 _qtap_longval=' --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size '
@@ -144,7 +144,7 @@ _qtap_dig_state() {
         case "$word" in
             --read|--read=*) _qtap_state=read ;;
             --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
-            -p|-t|-c) _qtap_skip=1 ;;
+            -p|-t|-c|-f) _qtap_skip=1 ;;
             -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
             -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
             -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
@@ -170,6 +170,11 @@ _qtap_dig() {
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
     (( COMP_CWORD > 1 )) && before="${COMP_WORDS[COMP_CWORD-2]}"
     COMPREPLY=()
+    # Without `=` in COMP_WORDBREAKS the file name is part of the word.
+    if [[ $cur == +tls-ca=* || $cur == +tls-certfile=* || $cur == +tls-keyfile=* ]]; then
+        COMPREPLY=( $(compgen -f -P "${cur%%=*}=" -- "${cur#*=}") )
+        return 0
+    fi
     if [[ $cur == +* ]]; then
         COMPREPLY=( $(compgen -W "$_qtap_plus" -- "$cur") )
         if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
@@ -192,6 +197,7 @@ _qtap_dig() {
         case "$prev" in
             -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
             -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
+            -f) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
             -p|-x|-q) return 0 ;;
         esac
     elif [[ $cur != -* ]]; then

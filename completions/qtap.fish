@@ -146,7 +146,33 @@ function __qtap_plus_options
         '+tlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
         '+notlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen' 'reuse one connection for all queries' \
-        '+nokeepopen' 'reuse one connection for all queries'
+        '+nokeepopen' 'reuse one connection for all queries' \
+        '+qid=' 'send this message ID instead of a random one' \
+        '+header-only' 'send a query with a header and no question' \
+        '+noheader-only' 'send a query with a header and no question' \
+        '+opcode=' 'the query\'s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15' \
+        '+raflag' 'set the RA flag in the query' \
+        '+noraflag' 'set the RA flag in the query' \
+        '+tcflag' 'set the TC flag in the query' \
+        '+notcflag' 'set the TC flag in the query' \
+        '+ednsnegotiation' 'accepted for dig; qtap never renegotiates the EDNS version (no effect)' \
+        '+noednsnegotiation' 'accepted for dig; qtap never renegotiates the EDNS version (no effect)' \
+        '+fail' 'accepted for dig; qtap asks one server, so a SERVFAIL always ends the lookup' \
+        '+nofail' 'accepted for dig; qtap asks one server, so a SERVFAIL always ends the lookup' \
+        '+besteffort' 'accepted for dig; qtap always shows what it can of a malformed reply' \
+        '+nobesteffort' 'accepted for dig; qtap always shows what it can of a malformed reply' \
+        '+showbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
+        '+noshowbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
+        '+identify' 'with +short, show the server and query time after each answer' \
+        '+noidentify' 'with +short, show the server and query time after each answer' \
+        '+ttlunits' 'show TTLs in units (1h30m) rather than seconds' \
+        '+nottlunits' 'show TTLs in units (1h30m) rather than seconds' \
+        '+expandaaaa' 'show IPv6 addresses with every digit' \
+        '+noexpandaaaa' 'show IPv6 addresses with every digit' \
+        '+onesoa' 'in a zone transfer, show the first SOA record only' \
+        '+noonesoa' 'in a zone transfer, show the first SOA record only' \
+        '+idnout' 'show A-labels in Unicode (+idn does this and more)' \
+        '+noidnout' 'show A-labels in Unicode (+idn does this and more)'
 end
 
 # What the words before the cursor leave: start, name (a name without a
@@ -165,7 +191,7 @@ function __qtap_dig_state
             case '--*=*'
             case '--*'
                 contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size; and set skip 1
-            case -p -t -c
+            case -p -t -c -f
                 set skip 1
             case -x
                 set skip 1
@@ -206,5 +232,6 @@ complete -c qtap -s t -d 'Record type' -x -a "$__qtap_types"
 complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
 complete -c qtap -s x -d 'Reverse lookup of an address' -x
 complete -c qtap -s q -d 'Name to look up' -x
+complete -c qtap -s f -d 'Batch file: one lookup per line' -r -F
 complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
 complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'

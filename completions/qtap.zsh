@@ -2,7 +2,7 @@
 
 autoload -U is-at-least
 
-_qtap() {
+_qtap_clap() {
     typeset -A opt_args
     typeset -a _arguments_options
     local ret=1
@@ -62,9 +62,9 @@ _qtap_commands() {
     _describe -t commands 'qtap commands' commands "$@"
 }
 
-# dig-style words, which clap's _qtap above does not know: +options (from
+# dig-style words, which clap's _qtap_clap above does not know: +options (from
 # qtap's option table), @server, and record types or classes after a name.
-_qtap_dig() {
+_qtap() {
     local cur=${words[CURRENT]} prev=${words[CURRENT-1]} word up state=start
     local -i i skip=0
     local -a plus_flags plus_values rtypes classes longval
@@ -152,7 +152,31 @@ _qtap_dig() {
         '+tlsinfo:show TLS version, cipher, ALPN and the server key pin' \
         '+notlsinfo:show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen:reuse one connection for all queries' \
-        '+nokeepopen:reuse one connection for all queries'
+        '+nokeepopen:reuse one connection for all queries' \
+        '+header-only:send a query with a header and no question' \
+        '+noheader-only:send a query with a header and no question' \
+        '+raflag:set the RA flag in the query' \
+        '+noraflag:set the RA flag in the query' \
+        '+tcflag:set the TC flag in the query' \
+        '+notcflag:set the TC flag in the query' \
+        '+ednsnegotiation:accepted for dig; qtap never renegotiates the EDNS version (no effect)' \
+        '+noednsnegotiation:accepted for dig; qtap never renegotiates the EDNS version (no effect)' \
+        '+fail:accepted for dig; qtap asks one server, so a SERVFAIL always ends the lookup' \
+        '+nofail:accepted for dig; qtap asks one server, so a SERVFAIL always ends the lookup' \
+        '+besteffort:accepted for dig; qtap always shows what it can of a malformed reply' \
+        '+nobesteffort:accepted for dig; qtap always shows what it can of a malformed reply' \
+        '+showbadcookie:accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
+        '+noshowbadcookie:accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
+        '+identify:with +short, show the server and query time after each answer' \
+        '+noidentify:with +short, show the server and query time after each answer' \
+        '+ttlunits:show TTLs in units (1h30m) rather than seconds' \
+        '+nottlunits:show TTLs in units (1h30m) rather than seconds' \
+        '+expandaaaa:show IPv6 addresses with every digit' \
+        '+noexpandaaaa:show IPv6 addresses with every digit' \
+        '+onesoa:in a zone transfer, show the first SOA record only' \
+        '+noonesoa:in a zone transfer, show the first SOA record only' \
+        '+idnout:show A-labels in Unicode (+idn does this and more)' \
+        '+noidnout:show A-labels in Unicode (+idn does this and more)'
     )
     plus_values=(
         '+bufsize:EDNS UDP payload size (0-65535)' \
@@ -175,7 +199,9 @@ _qtap_dig() {
         '+tls-sni:the name sent in TLS SNI' \
         '+tls-pin:accept a server key with this SPKI SHA-256 pin (base64)' \
         '+tls-certfile:client certificate chain (PEM)' \
-        '+tls-keyfile:client private key (PEM)'
+        '+tls-keyfile:client private key (PEM)' \
+        '+qid:send this message ID instead of a random one' \
+        '+opcode:the query'\''s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15'
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
@@ -207,7 +233,7 @@ _qtap_dig() {
             (--read|--read=*) state=read ;;
             (--*=*) ;;
             (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
-            (-p|-t|-c) skip=1 ;;
+            (-p|-t|-c|-f) skip=1 ;;
             (-x) skip=1; [[ $state != read ]] && state=typed ;;
             (-q) skip=1; [[ $state != read ]] && state=name ;;
             (-x?*) [[ $state != read ]] && state=typed ;;
@@ -230,6 +256,7 @@ _qtap_dig() {
         case $prev in
             (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
             (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
+            (-f) _files; return ;;
             (-p|-x|-q) return 1 ;;
         esac
     elif [[ $cur != -* ]]; then
@@ -238,11 +265,11 @@ _qtap_dig() {
             (typed) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
         esac
     fi
-    _qtap "$@"
+    _qtap_clap "$@"
 }
 
 if [ "$funcstack[1]" = "_qtap" ]; then
-    _qtap_dig "$@"
+    _qtap "$@"
 else
-    compdef _qtap_dig qtap
+    compdef _qtap qtap
 fi

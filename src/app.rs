@@ -5,6 +5,8 @@
 //! The caller (main.rs) passes the output streams in; nothing here opens
 //! the terminal itself.
 
+mod hold;
+
 use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -481,40 +483,65 @@ async fn resolve(
 }
 
 /// What one lookup produced while it ran beside others: kept until its
-/// turn comes, so output and trace stay in input order.
-#[derive(Default)]
-struct Buffered {
-    records: Vec<Event>,
-    diags: Vec<String>,
-}
+/// turn comes, so output and trace stay in input order (memory bounded by
+/// [`HOLD_BUDGET`] for all of them, see [`hold`]).
+type Buffered = hold::Hold;
+
+/// Bytes all `+parallel` lookups waiting for their turn keep in memory
+/// together; the rest waits in a temporary file.
+const HOLD_BUDGET: usize = 8 << 20;
 
 /// A [`Sink`] that only collects (shared with the task running the lookup,
 /// so what it collected survives an interruption).
 struct SharedSink(std::rc::Rc<std::cell::RefCell<Buffered>>);
 
+fn hold_error(e: &std::io::Error) -> Error {
+    Error::Internal(format!(
+        "cannot keep a +parallel lookup's output in a temporary file: {e}"
+    ))
+}
+
 impl Sink for SharedSink {
     fn record(&mut self, record: Event) -> Result<(), Error> {
-        self.0.borrow_mut().records.push(record);
-        Ok(())
+        self.0
+            .borrow_mut()
+            .push(hold::Produced::Record(record))
+            .map_err(|e| hold_error(&e))
     }
 
     fn diag(&mut self, line: &str) {
-        self.0.borrow_mut().diags.push(line.to_owned());
+        // Should the file fail, the next record says so.
+        let _ = self
+            .0
+            .borrow_mut()
+            .push(hold::Produced::Diag(line.to_owned()));
     }
 }
 
 impl LiveSink<'_> {
-    /// Hands over what a lookup collected, in order.
+    /// Hands over what a lookup collected so far, in order.
     fn drain(&mut self, buffer: &std::cell::RefCell<Buffered>) -> Result<(), Error> {
-        let Buffered { records, diags } = std::mem::take(&mut *buffer.borrow_mut());
-        for line in &diags {
-            self.diag(line);
+        loop {
+            let next = buffer.borrow_mut().pop();
+            match next {
+                None => return Ok(()),
+                Some(Err(e)) => return Err(hold_error(&e)),
+                Some(Ok(hold::Produced::Diag(line))) => self.diag(&line),
+                Some(Ok(hold::Produced::Record(record))) => self.record(record)?,
+            }
         }
-        for record in records {
-            self.record(record)?;
-        }
-        Ok(())
     }
+}
+
+/// What the lookups in flight have for the output.
+enum Turn {
+    /// The first lookup produced more (it is shown as it runs).
+    Output(std::rc::Rc<std::cell::RefCell<Buffered>>),
+    /// The first lookup finished: the rest of its output, and its outcome.
+    Done(
+        std::rc::Rc<std::cell::RefCell<Buffered>>,
+        Result<Outcome, Error>,
+    ),
 }
 
 /// A lookup's future, borrowing the run's query and labels.
@@ -614,18 +641,10 @@ impl<'q> InFlight<'q> {
         });
     }
 
-    /// Polls the woken lookups; ready with the first lookup's buffer and
-    /// outcome once it has finished.
-    #[allow(clippy::type_complexity)]
-    fn poll_first(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<
-        Option<(
-            std::rc::Rc<std::cell::RefCell<Buffered>>,
-            Result<Outcome, Error>,
-        )>,
-    > {
+    /// Polls the woken lookups; ready with the first lookup's buffer
+    /// when it has produced something, and with its outcome too once it
+    /// has finished.
+    fn poll_first(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Turn>> {
         if self.lanes.is_empty() {
             return std::task::Poll::Ready(None);
         }
@@ -669,7 +688,12 @@ impl<'q> InFlight<'q> {
             }) = self.lanes.pop_front()
             {
                 self.first += 1;
-                return std::task::Poll::Ready(Some((buffer, outcome)));
+                return std::task::Poll::Ready(Some(Turn::Done(buffer, outcome)));
+            }
+        }
+        if let Some(first) = self.lanes.front() {
+            if !first.buffer.borrow().is_empty() {
+                return std::task::Poll::Ready(Some(Turn::Output(first.buffer.clone())));
             }
         }
         std::task::Poll::Pending
@@ -690,9 +714,11 @@ impl<'q> InFlight<'q> {
 const REFILL_SHARE: usize = 2;
 
 /// `+parallel=N`: up to N lookups in flight on one thread; each one's
-/// messages are shown and recorded when its turn comes (frames carry their
-/// own times, so the trace still says when each message went and came).
-/// Their UDP queries share one socket per server ([`query::udp::MuxPool`]).
+/// messages are shown and recorded when its turn comes, the first one's as
+/// they come (frames carry their own times, so the trace still says when
+/// each message went and came).
+/// Their UDP queries share sockets per server, each carrying a limited
+/// number of exchanges ([`query::udp::MuxPool`]).
 async fn parallel_lookups(
     targets: &mut Targets<'_>,
     queries: &[crate::cli::QuerySpec],
@@ -704,6 +730,7 @@ async fn parallel_lookups(
     let mut code = exits::OK;
     let mut waiting = queries.iter();
     let pool = std::rc::Rc::new(query::udp::MuxPool::default());
+    let spill = hold::Spill::new(HOLD_BUDGET);
     let mut running = InFlight::new();
     let refill_at = parallel - (parallel / REFILL_SHARE).max(1);
     loop {
@@ -720,7 +747,7 @@ async fn parallel_lookups(
                     return Err(e);
                 }
             };
-            let buffer = std::rc::Rc::new(std::cell::RefCell::new(Buffered::default()));
+            let buffer = std::rc::Rc::new(std::cell::RefCell::new(Buffered::new(spill.clone())));
             let mut shared = SharedSink(buffer.clone());
             let mut session = query::Session::shared(pool.clone());
             running.push(
@@ -737,7 +764,11 @@ async fn parallel_lookups(
             .until(std::future::poll_fn(|cx| running.poll_first(cx)))
             .await;
         let (buffer, result) = match joined {
-            Ok(Some(done)) => done,
+            Ok(Some(Turn::Output(buffer))) => {
+                sink.drain(&buffer)?;
+                continue;
+            }
+            Ok(Some(Turn::Done(buffer, result))) => (buffer, result),
             Ok(None) => break,
             Err(signal_code) => {
                 // Keep every message already sent or received, in order.

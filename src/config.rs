@@ -8,8 +8,10 @@
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::path::PathBuf;
 
-use crate::cli::{Args, ColorChoice, Format, QuerySpec, TapType, Transport};
+use crate::cli::{Args, ColorChoice};
+use crate::query::spec::{QuerySpec, TapType, Transport};
 use crate::render::DisplayOpts;
+use crate::render::Format;
 
 /// The default DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -347,23 +349,20 @@ pub fn read_bounded(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>
     Ok(data)
 }
 
-/// Reads the `-f` batch file, if any, and adds its lookups (one per line,
-/// dig's syntax; blank lines and `;`/`#` comments skipped). Without names
-/// on the command line, the batch replaces the implied root query. The file
+/// Reads the `-f` batch file: its lookup lines (dig's syntax), each with
+/// its line number; blank lines and `;`/`#` comments are skipped. The file
 /// is read a line at a time, at most [`BATCH_FILE_MAX`] bytes in all and
-/// [`BATCH_LINE_MAX`] per line.
-pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
+/// [`BATCH_LINE_MAX`] per line. The words are parsed by the command line
+/// layer ([`crate::cli::add_batch`]).
+pub fn read_batch(path: &std::path::Path) -> Result<Vec<(usize, String)>, crate::error::Error> {
     use std::io::{BufRead, Read};
-    let Some(path) = args.batch.clone() else {
-        return Ok(());
-    };
     let fail = |reason: String| crate::error::Error::Batch {
-        path: path.clone(),
+        path: path.to_owned(),
         reason,
     };
-    let file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut reader = std::io::BufReader::new(file.take(BATCH_FILE_MAX + 1));
-    let mut queries = Vec::new();
+    let mut lines = Vec::new();
     let mut raw = Vec::new();
     let mut total = 0u64;
     for n in 1.. {
@@ -391,15 +390,9 @@ pub fn load_batch(args: &mut Args) -> Result<(), crate::error::Error> {
         if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
             continue;
         }
-        let parsed =
-            crate::cli::parse_batch_line(args, line).map_err(|e| fail(format!("line {n}: {e}")))?;
-        queries.extend(parsed);
+        lines.push((n, line.to_owned()));
     }
-    if args.implied_root {
-        args.queries.clear();
-    }
-    args.queries.extend(queries);
-    Ok(())
+    Ok(lines)
 }
 
 impl Config {

@@ -1,39 +1,13 @@
-//! The top-level error type and the one table of exit codes.
-//!
-//! | Code | Meaning |
-//! |------|---------|
-//! | 0    | a response was received (NXDOMAIN and SERVFAIL included); `--read` rendered everything |
-//! | 1    | usage error |
-//! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
-//! | 9    | no reply from the server |
-//! | 10   | internal error (cannot write the trace, the output, ...) |
-//! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
+//! The top-level error type: it wraps the module errors and maps each to
+//! its exit code ([`Error::exit_code`]); the codes themselves are the table
+//! of [`crate::exit`].
 
 use std::path::PathBuf;
 
 use crate::cli::CliError;
 
-/// dig's exit codes, plus qtap's own for damaged traces.
-pub mod exits {
-    /// A response was received.
-    pub const OK: u8 = 0;
-    /// Usage error.
-    pub const USAGE: u8 = 1;
-    /// A `--read` input was unreadable or damaged.
-    pub const DATA_LOST: u8 = 8;
-    /// No reply from any server.
-    pub const NO_REPLY: u8 = 9;
-    /// Internal error.
-    pub const INTERNAL: u8 = 10;
-    /// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
-    pub const SIGHUP: u8 = 129;
-    /// Interrupted by SIGINT (128 + 2).
-    pub const SIGINT: u8 = 130;
-    /// Interrupted by SIGQUIT (128 + 3).
-    pub const SIGQUIT: u8 = 131;
-    /// Interrupted by SIGTERM (128 + 15).
-    pub const SIGTERM: u8 = 143;
-}
+/// The exit-code table ([`crate::exit`]), under the name the callers use.
+pub use crate::exit as exits;
 
 /// Everything that can end a run early.
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod error;
-pub mod generate;
+pub mod exit;
 pub mod pair;
 pub mod query;
 pub mod render;

@@ -35,10 +35,16 @@ fn run(out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
         Err(e) => return Err(e.into()),
     };
     if let Some(what) = args.cli.generate {
-        qtap::generate::generate(what, out)?;
+        qtap::cli::doc::generate(what, out)?;
         return Ok(exits::OK);
     }
-    qtap::config::load_batch(&mut args)?;
+    if let Some(path) = args.batch.clone() {
+        let lines = qtap::config::read_batch(&path)?;
+        qtap::cli::add_batch(&mut args, &lines).map_err(|(n, e)| Error::Batch {
+            path,
+            reason: format!("line {n}: {e}"),
+        })?;
+    }
     let config = qtap::config::Config::from_args(args, std::path::Path::new("/etc/resolv.conf"))?;
     qtap::app::run(config, out, err)
 }

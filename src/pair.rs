@@ -4,7 +4,8 @@
 //! run, in the order they were recorded) into [`Item`]s for the renderer:
 //! every query as it is seen (shown with `+qr`), every response with the
 //! time of its query when that is known, and, when the stream ends or the
-//! table of outstanding queries is full, the queries that never got one.
+//! table of outstanding queries is full (by count or by bytes), the queries
+//! that never got one.
 //!
 //! A response is matched to a query of the same type family (STUB with
 //! STUB, AUTH with AUTH, ...), protocol, addresses, ports and message ID.
@@ -22,6 +23,21 @@ use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 /// Ten thousand queries in flight is far more than any capture holds, and
 /// keeps the table a few MiB at most.
 pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// How many bytes the outstanding queries may hold by default (their
+/// messages, the identities and versions they carry, and a fixed cost per
+/// entry); past that the oldest are reported as unanswered.
+///
+/// Ten thousand queries of ordinary size (a few hundred bytes each with
+/// their entry) stay far below it; it is what keeps a crafted trace of
+/// queries with 64 KiB identities or messages from holding gigabytes.
+pub const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// What one stored query costs besides its bytes: its entry in the table
+/// and in the queue, and room for its share of the identity/version table.
+const ENTRY_COST: usize = std::mem::size_of::<Pending>()
+    + 2 * std::mem::size_of::<(u64, Key)>()
+    + 2 * (std::mem::size_of::<bytes::Bytes>() + std::mem::size_of::<usize>());
 
 /// How many stored queries may share the caller's buffers before they are
 /// copied anyway (for callers that never call [`Pairer::detach`]).
@@ -85,32 +101,86 @@ struct Pending {
     answered: bool,
     /// The query asks for a zone transfer (several responses expected).
     xfr: bool,
+    /// What the entry counts against the byte budget.
+    cost: usize,
+    /// Its identity and version are counted in [`Shared`] (after
+    /// [`Pairer::detach`]), not in `cost`.
+    shared: bool,
 }
 
-/// Gives a waiting query its own copy of its bytes, in one allocation, so
-/// it no longer pins the reader's buffer.
-pub(crate) fn detach_bytes(query: &mut Event) {
-    let total = [&query.identity, &query.version, &query.query_message]
-        .iter()
-        .filter_map(|p| p.as_ref())
-        .map(|b| b.len())
-        .sum();
-    let mut buf = bytes::BytesMut::with_capacity(total);
-    let mut parts = [
-        &mut query.identity,
-        &mut query.version,
-        &mut query.query_message,
-    ];
-    for b in parts.iter().filter_map(|p| p.as_ref()) {
-        buf.extend_from_slice(b);
+/// The bytes of a waiting query's event that count against the budget
+/// until it is detached.
+fn attached_cost(query: &Event) -> usize {
+    let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
+    ENTRY_COST
+        + len(&query.query_message)
+        + len(&query.query_zone)
+        + len(&query.identity)
+        + len(&query.version)
+}
+
+/// What a detached query counts against the budget: its own copies.
+fn detached_cost(query: &Event) -> usize {
+    let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
+    ENTRY_COST + len(&query.query_message) + len(&query.query_zone)
+}
+
+/// One copy of each distinct identity and version held by a detached
+/// query, with the number of queries using it. A recorder writes the same
+/// identity and version into every frame, so thousands of waiting queries
+/// hold one copy, not thousands.
+#[derive(Debug, Default)]
+struct Shared {
+    users: HashMap<bytes::Bytes, usize, foldhash::fast::RandomState>,
+    /// Bytes of the distinct values held.
+    bytes: usize,
+}
+
+impl Shared {
+    /// Points `value` at the shared copy of its bytes, making one if there
+    /// is none yet.
+    fn share(&mut self, value: &mut Option<bytes::Bytes>) {
+        let Some(v) = value.as_mut() else {
+            return;
+        };
+        if let Some((own, users)) = self.users.get_key_value(v.as_ref()) {
+            let own = own.clone();
+            let users = *users;
+            self.users.insert(own.clone(), users + 1);
+            *v = own;
+        } else {
+            let own = bytes::Bytes::copy_from_slice(v);
+            self.bytes += own.len();
+            self.users.insert(own.clone(), 1);
+            *v = own;
+        }
     }
-    let all = buf.freeze();
-    let mut at = 0;
-    for part in parts.iter_mut().filter_map(|p| p.as_mut()) {
-        let len = part.len();
-        *part = all.slice(at..at + len);
-        at += len;
+
+    /// Lets go of one use of `value`; the last one frees the copy.
+    fn release(&mut self, value: &Option<bytes::Bytes>) {
+        let Some(v) = value.as_ref() else {
+            return;
+        };
+        if let Some(users) = self.users.get_mut(v.as_ref()) {
+            *users -= 1;
+            if *users == 0 {
+                self.users.remove(v.as_ref());
+                self.bytes -= v.len();
+            }
+        }
     }
+}
+
+/// Gives a waiting query its own copy of its message and the shared copy
+/// of its identity and version, so it no longer pins the reader's buffer.
+fn detach_bytes(query: &mut Event, shared: &mut Shared) {
+    for b in [&mut query.query_message, &mut query.query_zone] {
+        if let Some(b) = b.as_mut() {
+            *b = bytes::Bytes::copy_from_slice(b);
+        }
+    }
+    shared.share(&mut query.identity);
+    shared.share(&mut query.version);
 }
 
 /// The query half of an event, sharing its bytes.
@@ -119,6 +189,7 @@ fn query_part(event: &Event) -> Event {
         identity: event.identity.clone(),
         version: event.version.clone(),
         query_message: event.query_message.clone(),
+        query_zone: event.query_zone.clone(),
         response_message: None,
         offset: event.offset,
         mtype: event.mtype,
@@ -143,9 +214,18 @@ fn query_part(event: &Event) -> Event {
 /// compacted when stale entries outnumber live ones, so it stays within
 /// twice the table. A stored query shares the caller's buffer until
 /// [`Pairer::detach`]: most are answered before that, and never copied.
+///
+/// Two bounds keep memory flat: the number of waiting queries and the bytes
+/// they hold (`held`: each entry's cost plus the shared identities and
+/// versions). Either one full, the oldest are reported as unanswered.
 #[derive(Debug)]
 pub struct Pairer {
     capacity: usize,
+    max_bytes: usize,
+    /// Bytes counted against `max_bytes`: every entry's `cost` and
+    /// `shared.bytes`.
+    held: usize,
+    shared: Shared,
     next_seq: u64,
     /// foldhash, seeded per process: several times cheaper than SipHash
     /// on these small keys, and the table is bounded by `capacity`.
@@ -163,10 +243,21 @@ impl Default for Pairer {
 }
 
 impl Pairer {
-    /// A pairer remembering at most `capacity` outstanding queries (at least 1).
+    /// A pairer remembering at most `capacity` outstanding queries (at
+    /// least 1) holding at most [`DEFAULT_MAX_BYTES`].
     pub fn new(capacity: usize) -> Pairer {
+        Pairer::with_limits(capacity, DEFAULT_MAX_BYTES)
+    }
+
+    /// A pairer remembering at most `capacity` outstanding queries (at
+    /// least 1) holding at most `max_bytes` (but always the latest query,
+    /// even when it alone is bigger).
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Pairer {
         Pairer {
             capacity: capacity.max(1),
+            max_bytes,
+            held: 0,
+            shared: Shared::default(),
             next_seq: 0,
             pending: HashMap::default(),
             order: VecDeque::new(),
@@ -190,14 +281,41 @@ impl Pairer {
     /// Gives every query still waiting its own copy of its bytes, so that
     /// the buffer the events came in can go. The reader calls it before it
     /// starts a new buffer.
+    ///
+    /// Detaching never raises [`Pairer::held_bytes`]: an identity or
+    /// version moves from the query's cost to the shared table, or is
+    /// already there.
     pub fn detach(&mut self) {
         for (seq, key) in self.attached.drain(..) {
             if let Some(p) = self.pending.get_mut(&key) {
-                if p.seq == seq {
-                    detach_bytes(&mut p.query);
+                if p.seq == seq && !p.shared {
+                    let before = self.shared.bytes;
+                    detach_bytes(&mut p.query, &mut self.shared);
+                    let cost = detached_cost(&p.query);
+                    self.held = self.held - p.cost + (self.shared.bytes - before) + cost;
+                    p.cost = cost;
+                    p.shared = true;
                 }
             }
         }
+    }
+
+    /// The bytes the waiting queries hold, as counted against the budget.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Removes the query waiting under `key`, and its bytes from the count.
+    fn take(&mut self, key: &Key) -> Option<Pending> {
+        let p = self.pending.remove(key)?;
+        self.held -= p.cost;
+        if p.shared {
+            let before = self.shared.bytes;
+            self.shared.release(&p.query.identity);
+            self.shared.release(&p.query.version);
+            self.held -= before - self.shared.bytes;
+        }
+        Some(p)
     }
 
     fn push_query(&mut self, event: Event, out: &mut Vec<Item>) {
@@ -220,7 +338,7 @@ impl Pairer {
     fn pop_oldest(&mut self) -> Option<Pending> {
         while let Some((seq, key)) = self.order.pop_front() {
             if self.is_live(seq, &key) {
-                return self.pending.remove(&key);
+                return self.take(&key);
             }
         }
         None
@@ -229,12 +347,20 @@ impl Pairer {
     fn insert(&mut self, key: Key, query: Event, out: &mut Vec<Item>) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(old) = self.pending.remove(&key) {
+        if let Some(old) = self.take(&key) {
             if !old.answered {
                 out.push(Item::Unanswered(old.query));
             }
         }
-        while self.pending.len() >= self.capacity {
+        let cost = attached_cost(&query);
+        if self.held + cost > self.max_bytes {
+            // Queries still sharing the caller's buffers count their whole
+            // identity and version: detaching first may make room.
+            self.detach();
+        }
+        while self.pending.len() >= self.capacity
+            || (!self.pending.is_empty() && self.held + cost > self.max_bytes)
+        {
             let Some(old) = self.pop_oldest() else {
                 break;
             };
@@ -259,8 +385,11 @@ impl Pairer {
                 xfr,
                 query,
                 answered: false,
+                cost,
+                shared: false,
             },
         );
+        self.held += cost;
         self.compact();
     }
 
@@ -288,7 +417,7 @@ impl Pairer {
                     p.answered = true;
                     (p.query.query_time, true)
                 }
-                Some(_) => match self.pending.remove(&k) {
+                Some(_) => match self.take(&k) {
                     Some(p) => (p.query.query_time, true),
                     None => (None, false),
                 },
@@ -338,6 +467,7 @@ mod tests {
             query_time: is_query.then_some(Timestamp { sec: t, nsec: 0 }),
             response_time: (!is_query).then_some(Timestamp { sec: t, nsec: 0 }),
             query_message: is_query.then(|| msg.clone()),
+            query_zone: None,
             response_message: (!is_query).then_some(msg),
         }
     }
@@ -499,6 +629,105 @@ mod tests {
         // Pairing is unchanged.
         p.push(event(10, 5, 1, 4), &mut out);
         assert_eq!(kinds(&out), ["Q1", "R1@1"]);
+    }
+
+    /// The bytes the waiting queries really keep alive: every distinct
+    /// buffer (by address) among their messages, identities and versions.
+    fn real_bytes(p: &Pairer) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        let mut total = 0;
+        for q in p.pending.values().map(|p| &p.query) {
+            for b in [&q.query_message, &q.identity, &q.version]
+                .into_iter()
+                .flatten()
+            {
+                if seen.insert((b.as_ptr(), b.len())) {
+                    total += b.len();
+                }
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn the_byte_budget_reports_the_oldest_queries_as_unanswered() {
+        // 200 unanswered queries, each with its own 4 KiB identity, under a
+        // 64 KiB budget: the held bytes never pass it, and the queries
+        // evicted to stay under it are reported oldest first.
+        const BUDGET: usize = 64 * 1024;
+        let mut p = Pairer::with_limits(10_000, BUDGET);
+        let mut out = Vec::new();
+        for port in 0..200u16 {
+            let mut q = event(9, 1, port, 1);
+            q.identity = Some(Bytes::from(vec![port as u8; 4096]));
+            q.version = Some(Bytes::from_static(b"recorder 1.0"));
+            p.push(q, &mut out);
+            if port % 16 == 15 {
+                p.detach();
+            }
+            assert!(p.held_bytes() <= BUDGET, "{}", p.held_bytes());
+            assert!(real_bytes(&p) <= BUDGET, "{}", real_bytes(&p));
+        }
+        let evicted: Vec<u16> = out
+            .iter()
+            .filter_map(|i| match i {
+                Item::Unanswered(e) => e.query_port,
+                _ => None,
+            })
+            .collect();
+        assert!(evicted.len() > 150, "{}", evicted.len());
+        assert!(evicted.iter().copied().eq(0..evicted.len() as u16));
+        // The rest come out at the end, and every query exactly once.
+        out.clear();
+        p.finish(&mut out);
+        assert!(kinds(&out).iter().eq((evicted.len() as u16..200)
+            .map(|port| format!("U{port}"))
+            .collect::<Vec<_>>()
+            .iter()));
+    }
+
+    #[test]
+    fn waiting_queries_share_one_copy_of_their_identity_and_version() {
+        // 1,000 waiting queries, each with the same 8 KiB identity in its own
+        // buffer (as each frame brings it): kept once, so a 1 MiB budget
+        // holds them all (8 MB if each kept a copy).
+        const BUDGET: usize = 1024 * 1024;
+        let identity = vec![b'i'; 8192];
+        let mut p = Pairer::with_limits(10_000, BUDGET);
+        let mut out = Vec::new();
+        for port in 0..1000u16 {
+            let mut q = event(9, 1, port, 1);
+            q.identity = Some(Bytes::from(identity.clone()));
+            q.version = Some(Bytes::from(b"recorder 1.0".to_vec()));
+            p.push(q, &mut out);
+            if port % 100 == 99 {
+                p.detach();
+            }
+        }
+        assert!(p.held_bytes() <= BUDGET, "{}", p.held_bytes());
+        let first = |e: &Event| e.identity.as_ref().map(|b| b.as_ptr());
+        let ids: std::collections::HashSet<_> =
+            p.pending.values().map(|w| first(&w.query)).collect();
+        assert_eq!(ids.len(), 1);
+        assert!(real_bytes(&p) < BUDGET / 4, "{}", real_bytes(&p));
+        // Every response still finds its query; then nothing is held.
+        for port in 0..1000u16 {
+            p.push(event(10, 1, port, 2), &mut out);
+        }
+        assert!(!out.iter().any(|i| matches!(i, Item::Unanswered(_))));
+        assert_eq!(
+            out.iter()
+                .filter(|i| matches!(
+                    i,
+                    Item::Response {
+                        query_time: Some(_),
+                        ..
+                    }
+                ))
+                .count(),
+            1000
+        );
+        assert_eq!((p.held_bytes(), p.shared.users.len()), (0, 0));
     }
 
     #[test]

@@ -19,6 +19,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
+use bytes::Bytes;
+
 use crate::dns::name::Name;
 use crate::dns::wire::{first_question, Header, Message};
 use crate::pair::Key;
@@ -491,7 +493,18 @@ impl HasEvent for Event {
         self
     }
     fn detach(&mut self) {
-        crate::pair::detach_bytes(self);
+        for b in [
+            &mut self.identity,
+            &mut self.version,
+            &mut self.query_message,
+            &mut self.response_message,
+            &mut self.query_zone,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *b = Bytes::copy_from_slice(b);
+        }
     }
 }
 
@@ -708,6 +721,7 @@ mod tests {
             }),
             query_message: q.map(Bytes::from),
             response_message: r.map(Bytes::from),
+            query_zone: None,
         }
     }
 

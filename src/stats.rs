@@ -514,6 +514,7 @@ mod tests {
             }),
             query_message: q.then(|| m.clone()),
             response_message: (!q).then_some(m),
+            query_zone: None,
         }
     }
 

@@ -71,6 +71,22 @@ pub struct EdnsParams<'a> {
     pub padding: Option<u16>,
 }
 
+/// Header settings beyond the usual flags, which dig can also change
+/// (`+opcode`, `+raflag`, `+tcflag`, `+header-only`). The default is a
+/// plain QUERY with one question.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeaderBits {
+    /// OPCODE (RFC 1035 §4.1.1, 4 bits; 0 = QUERY).
+    pub opcode: u8,
+    /// Set RA in the query (`+raflag`).
+    pub ra: bool,
+    /// Set TC in the query (`+tcflag`).
+    pub tc: bool,
+    /// Send no question (`+header-only`). An IXFR query keeps its question,
+    /// which its SOA record points to.
+    pub header_only: bool,
+}
+
 /// EDNS option code for CLIENT-SUBNET (RFC 7871).
 pub const OPT_CLIENT_SUBNET: u16 = 8;
 /// EDNS option code for EXPIRE (RFC 7314).
@@ -110,6 +126,12 @@ pub fn client_subnet(addr: std::net::IpAddr, prefix: u8) -> Vec<u8> {
 
 /// Encodes the query.
 pub fn encode_query(p: &QueryParams<'_>) -> Vec<u8> {
+    encode_query_with(p, &HeaderBits::default())
+}
+
+/// Encodes the query with the header settings `h`.
+pub fn encode_query_with(p: &QueryParams<'_>, h: &HeaderBits) -> Vec<u8> {
+    let with_question = !h.header_only || p.ixfr_serial.is_some();
     let mut out = Vec::with_capacity(64 + p.name.as_wire().len());
     out.extend_from_slice(&p.id.to_be_bytes());
     let mut flags: u16 = 0;
@@ -128,15 +150,24 @@ pub fn encode_query(p: &QueryParams<'_>) -> Vec<u8> {
     if p.zflag {
         flags |= 0x0040;
     }
+    flags |= u16::from(h.opcode & 0x0f) << 11;
+    if h.tc {
+        flags |= 0x0200;
+    }
+    if h.ra {
+        flags |= 0x0080;
+    }
     out.extend_from_slice(&flags.to_be_bytes());
     let arcount: u16 = u16::from(p.edns.is_some());
     let nscount: u16 = u16::from(p.ixfr_serial.is_some());
-    for count in [1u16, 0, nscount, arcount] {
+    for count in [u16::from(with_question), 0, nscount, arcount] {
         out.extend_from_slice(&count.to_be_bytes());
     }
-    out.extend_from_slice(p.name.as_wire());
-    out.extend_from_slice(&p.qtype.to_be_bytes());
-    out.extend_from_slice(&p.qclass.to_be_bytes());
+    if with_question {
+        out.extend_from_slice(p.name.as_wire());
+        out.extend_from_slice(&p.qtype.to_be_bytes());
+        out.extend_from_slice(&p.qclass.to_be_bytes());
+    }
     if let Some(serial) = p.ixfr_serial {
         // Owner: a pointer to the question name at offset 12; "." for the
         // names, the serial, and zero timers, as dig sends it.
@@ -349,6 +380,39 @@ mod tests {
         assert_eq!(
             m.rdata(opt),
             [0, 3, 0, 0, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]
+        );
+    }
+
+    #[test]
+    fn header_bits_set_opcode_ra_tc_and_drop_the_question() {
+        let name = Name::from_text("a.b").unwrap();
+        let params = QueryParams {
+            id: 1,
+            name: &name,
+            qtype: types::A,
+            qclass: types::IN,
+            rd: true,
+            ad: false,
+            cd: false,
+            aa: false,
+            edns: None,
+            ixfr_serial: None,
+            zflag: false,
+        };
+        let bits = HeaderBits {
+            opcode: 5,
+            ra: true,
+            tc: true,
+            header_only: true,
+        };
+        let q = encode_query_with(&params, &bits);
+        // UPDATE (5) << 3 | TC | RD in the first flag byte, RA in the second.
+        assert_eq!(q, [0, 1, 0x2b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let m = Message::parse(&q).unwrap();
+        assert!(m.error.is_none() && m.question.is_empty());
+        assert_eq!(
+            encode_query_with(&params, &HeaderBits::default()),
+            encode_query(&params)
         );
     }
 }

@@ -25,6 +25,13 @@ pub enum WireError {
         /// Offset of the pointer.
         offset: usize,
     },
+    /// A name that follows more compression pointers than any legal name
+    /// needs ([`name::MAX_POINTERS`]).
+    #[error("more than {max} compression pointers in the name at byte {offset}", max = name::MAX_POINTERS)]
+    PointerChain {
+        /// Offset where the name started.
+        offset: usize,
+    },
     /// A label type other than a normal label or a pointer (RFC 6891 §5).
     #[error("unsupported label type 0x{label:02x} at byte {offset}")]
     LabelType {

@@ -3,7 +3,12 @@
 //!
 //! The same tracker decides, in live mode, when to stop reading from the
 //! connection and, when rendering, when to print dig's `;; XFR size:`
-//! trailer, so both agree. Pure.
+//! trailer, so both agree. [`Transfers`] keeps the trackers of the
+//! transfers under way in a trace, found by key in constant time. Pure.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use super::name::read_name;
 use super::types;
@@ -122,6 +127,82 @@ impl XfrTracker {
     }
 }
 
+/// The zone transfers under way, each found by its key `K` (what
+/// identifies the messages of one transfer) in constant time, and listed in
+/// the order they started. A trace may leave many transfers unfinished: a
+/// list searched for every message made reading quadratic in their number.
+#[derive(Debug)]
+pub struct Transfers<K> {
+    /// Tracker and start number, by key.
+    by_key: HashMap<K, (u64, XfrTracker), foldhash::fast::RandomState>,
+    /// Keys by start number: the order for [`Transfers::drain`].
+    order: BTreeMap<u64, K>,
+    next: u64,
+}
+
+impl<K> Default for Transfers<K> {
+    fn default() -> Self {
+        Transfers {
+            by_key: HashMap::default(),
+            order: BTreeMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Transfers<K> {
+    /// No transfer under way.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// How many transfers are under way.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether a transfer with this key is under way.
+    pub fn contains(&self, key: &K) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// The tracker of the transfer with this key.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut XfrTracker> {
+        self.by_key.get_mut(key).map(|(_, t)| t)
+    }
+
+    /// Starts tracking a transfer (replacing one with the same key, which
+    /// then counts as started now); returns its tracker.
+    pub fn start(&mut self, key: K, tracker: XfrTracker) -> &mut XfrTracker {
+        let seq = self.next;
+        self.next += 1;
+        self.order.insert(seq, key.clone());
+        match self.by_key.entry(key) {
+            Entry::Occupied(mut e) => {
+                let (old, _) = std::mem::replace(e.get_mut(), (seq, tracker));
+                self.order.remove(&old);
+                &mut e.into_mut().1
+            }
+            Entry::Vacant(e) => &mut e.insert((seq, tracker)).1,
+        }
+    }
+
+    /// Stops tracking a transfer; returns its tracker.
+    pub fn remove(&mut self, key: &K) -> Option<XfrTracker> {
+        let (seq, tracker) = self.by_key.remove(key)?;
+        self.order.remove(&seq);
+        Some(tracker)
+    }
+
+    /// Removes every transfer, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = (K, XfrTracker)> + '_ {
+        let by_key = &mut self.by_key;
+        std::mem::take(&mut self.order)
+            .into_values()
+            .filter_map(move |key| by_key.remove(&key).map(|(_, t)| (key, t)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +313,67 @@ mod tests {
         // An IXFR answered with a full zone (AXFR style).
         let full = [(SOA, 7), (A, 0), (A, 0), (SOA, 7)];
         assert_eq!(run(types::IXFR, &[message(1, &full, 0)]), [Progress::Done]);
+    }
+
+    /// A key that counts how often it is compared.
+    #[derive(Clone, Debug)]
+    struct Counted(u32);
+
+    impl std::hash::Hash for Counted {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.0.hash(state);
+        }
+    }
+
+    thread_local! {
+        static COMPARISONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    impl PartialEq for Counted {
+        fn eq(&self, other: &Self) -> bool {
+            COMPARISONS.with(|c| c.set(c.get() + 1));
+            self.0 == other.0
+        }
+    }
+    impl Eq for Counted {}
+
+    #[test]
+    fn transfers_are_found_by_key_not_by_search() {
+        // 40,000 transfers left unfinished, then one message for each in
+        // reverse order: a search of the list would compare keys about
+        // 800 million times; the index compares about once a lookup.
+        const N: u32 = 40_000;
+        let mut t = Transfers::default();
+        for i in 0..N {
+            t.start(Counted(i), XfrTracker::new(types::AXFR));
+        }
+        COMPARISONS.with(|c| c.set(0));
+        let soa = message(1, &[(SOA, 5), (A, 0)], 0);
+        let msg = Message::parse(&soa).unwrap();
+        for i in (0..N).rev() {
+            assert!(t.contains(&Counted(i)));
+            let tracker = t.get_mut(&Counted(i)).unwrap();
+            assert_eq!(tracker.feed(&msg), Progress::More);
+        }
+        assert!(!t.contains(&Counted(N)));
+        let comparisons = COMPARISONS.with(|c| c.get());
+        assert!(comparisons <= 4 * u64::from(N), "{comparisons}");
+    }
+
+    #[test]
+    fn transfers_drain_in_the_order_they_started() {
+        let mut t = Transfers::default();
+        for key in [5, 3, 9, 1, 7] {
+            t.start(key, XfrTracker::new(types::AXFR));
+        }
+        assert!(t.remove(&9).is_some());
+        assert!(t.remove(&9).is_none());
+        // Restarting a transfer moves it to the end.
+        t.start(3, XfrTracker::new(types::IXFR));
+        t.get_mut(&1).unwrap().messages = 4;
+        assert_eq!(t.len(), 4);
+        let drained: Vec<(i32, u64)> = t.drain().map(|(k, x)| (k, x.messages)).collect();
+        assert_eq!(drained, [(5, 0), (1, 4), (7, 0), (3, 0)]);
+        assert!(t.is_empty());
     }
 }

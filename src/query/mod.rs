@@ -4,12 +4,13 @@
 //! it happens. With `+keepopen` a [`Session`] keeps the connection.
 //!
 //! The sink decides what to do with records (write the trace, render them);
-//! this module never prints. Sockets live here and only here: sequential
-//! lookups keep their UDP socket after a clean exchange, `+parallel` ones
-//! share sockets ([`udp`]).
+//! this module never prints. Sockets live here and only here: each
+//! sequential UDP try has a socket of its own, `+parallel` ones share
+//! sockets ([`udp`]).
 
 pub mod https;
 pub mod quic;
+pub mod spec;
 pub mod stream;
 pub mod tls;
 pub mod udp;
@@ -22,8 +23,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::cli::{QuerySpec, TapType, Transport};
-use crate::dns::build::{encode_query, EdnsParams, QueryParams};
+use self::spec::{QuerySpec, TapType, TlsOpts, Transport};
+use crate::dns::build::{encode_query_with, EdnsParams, QueryParams};
 use crate::dns::wire::Message;
 use crate::tap::event::{Event, MessageType, Protocol, Timestamp};
 use crate::tap::pb;
@@ -132,6 +133,7 @@ impl Exchange<'_> {
             query_time: Some(self.query_time),
             response_time: None,
             query_message: Some(self.query.clone()),
+            query_zone: None,
             response_message: None,
         }
     }
@@ -163,31 +165,34 @@ fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
         Some(Some(given)) => Some(given.clone()),
         Some(None) => Some(rand::random::<[u8; 8]>().to_vec()),
     };
-    encode_query(&QueryParams {
-        id,
-        name: &spec.name,
-        qtype: spec.qtype,
-        qclass: spec.qclass,
-        rd: o.rd,
-        ad: o.ad,
-        cd: o.cd,
-        aa: o.aa,
-        ixfr_serial: spec.ixfr_serial,
-        zflag: o.zflag,
-        edns: o.edns.map(|version| EdnsParams {
-            version,
-            udp_size: o.bufsize,
-            dnssec_ok: o.dnssec,
-            nsid: o.nsid,
-            cookie: cookie.as_deref(),
-            flags: o.ednsflags,
-            subnet: o.subnet,
-            expire: o.expire,
-            keepalive: o.keepalive,
-            options: &o.ednsopts,
-            padding: o.padding,
-        }),
-    })
+    encode_query_with(
+        &QueryParams {
+            id,
+            name: &spec.name,
+            qtype: spec.qtype,
+            qclass: spec.qclass,
+            rd: o.rd,
+            ad: o.ad,
+            cd: o.cd,
+            aa: o.aa,
+            ixfr_serial: spec.ixfr_serial,
+            zflag: o.zflag,
+            edns: o.edns.map(|version| EdnsParams {
+                version,
+                udp_size: o.bufsize,
+                dnssec_ok: o.dnssec,
+                nsid: o.nsid,
+                cookie: cookie.as_deref(),
+                flags: o.ednsflags,
+                subnet: o.subnet,
+                expire: o.expire,
+                keepalive: o.keepalive,
+                options: &o.ednsopts,
+                padding: o.padding,
+            }),
+        },
+        &o.header,
+    )
 }
 
 /// Where a lookup goes.
@@ -233,15 +238,19 @@ impl Conn {
     }
 }
 
-/// What lookups keep between them: the `+keepopen` connection, the UDP
-/// socket of the last clean exchange (sequential lookups), or the run's
-/// shared UDP sockets (`+parallel`).
+/// What lookups keep between them: the `+keepopen` connection, how fast
+/// the server answered the last UDP exchange, or the run's shared UDP
+/// sockets (`+parallel`).
+///
+/// Sequential lookups never keep a UDP socket: each try goes out from a
+/// fresh one, on a port of the kernel's choosing, as dig's do (source-port
+/// randomisation, RFC 5452 §9.2, is half of what a spoofer has to guess).
 #[derive(Default)]
 pub struct Session {
-    kept: Option<(Target, Transport, crate::cli::TlsOpts, Conn)>,
-    /// The socket of the last UDP exchange, if it ended with an answer,
-    /// and that exchange's query.
-    udp: Option<(udp::UdpConn, Bytes)>,
+    kept: Option<(Target, Transport, TlsOpts, Conn)>,
+    /// The server of the last clean UDP exchange and how long its answer
+    /// took (a fast server's next answer is polled for; see [`udp`]).
+    udp_rtt: Option<(SocketAddr, Duration)>,
     /// Shared UDP sockets (lookups in flight together).
     shared: Option<std::rc::Rc<udp::MuxPool>>,
 }
@@ -250,7 +259,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("kept", &self.kept.as_ref().map(|k| (&k.0, &k.1)))
-            .field("udp", &self.udp.as_ref().map(|u| u.0.local))
+            .field("udp_rtt", &self.udp_rtt)
             .finish()
     }
 }
@@ -339,7 +348,9 @@ pub async fn lookup(
     let id = if spec.opts.transport == Transport::Quic {
         0
     } else {
-        session.pick_id(target.addr)
+        spec.opts
+            .qid
+            .unwrap_or_else(|| session.pick_id(target.addr))
     };
     let query = Bytes::from(build_query(spec, id));
     let timeout = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
@@ -407,24 +418,24 @@ impl Via {
 }
 
 /// The socket for a try: the shared one when the run has it and the ID is
-/// free there, else the one kept from the last clean exchange (with the
-/// query answered on it), else a new one.
+/// free there, else a new one.
 async fn udp_socket(
     query: &[u8],
     server: SocketAddr,
     session: &mut Session,
-) -> std::io::Result<(Via, Option<Bytes>)> {
+) -> std::io::Result<Via> {
     if let Some(pool) = session.shared.clone() {
         if let Ok(h) = crate::dns::wire::Header::parse(query) {
             if let Some(ticket) = pool.register(server, h.id).await {
-                return Ok((Via::Shared(ticket), None));
+                return Ok(Via::Shared(ticket));
             }
         }
     }
-    match session.udp.take() {
-        Some((conn, previous)) if conn.peer == server => Ok((Via::Own(conn), Some(previous))),
-        _ => Ok((Via::Own(udp::UdpConn::connect(server).await?), None)),
+    let mut conn = udp::UdpConn::connect(server).await?;
+    if let Some((_, rtt)) = session.udp_rtt.filter(|(to, _)| *to == server) {
+        conn.expect_rtt(rtt);
     }
+    Ok(Via::Own(conn))
 }
 
 /// One UDP try. Ok(None): this try failed (already reported).
@@ -436,7 +447,7 @@ async fn udp_try(
     session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Option<Vec<u8>>, crate::error::Error> {
-    let (mut via, previous) = match udp_socket(query, server, session).await {
+    let mut via = match udp_socket(query, server, session).await {
         Ok(v) => v,
         Err(e) => {
             sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
@@ -453,41 +464,30 @@ async fn udp_try(
         query_time: now(),
     };
     if let Err(e) = via.send(query).await {
-        sink.diag(&format!(";; communications error to {}: {e}", hash(server)));
+        sink.diag(&format!(
+            ";; communications error to {}: {}",
+            hash(server),
+            io_text(&e)
+        ));
         return Ok(None);
     }
     sink.record(ex.query_record())?;
     let deadline = Instant::now() + timeout;
-    let mut skipped = Vec::new();
-    // A kept socket may still get a late copy of the answer it took last:
-    // skip that quietly (a new socket would never have seen it).
+    let mut skips = Skips::new(server);
     let check = |r: &[u8]| match check_answer(query, r) {
         Ok(()) => udp::Verdict::Accept,
-        Err(_)
-            if previous
-                .as_ref()
-                .is_some_and(|p| check_answer(p, r).is_ok()) =>
-        {
-            udp::Verdict::Quiet
-        }
         Err(why) => udp::Verdict::Skip(why),
     };
     let got = via
-        .recv_matching(deadline, check, |why| skipped.push(why))
+        .recv_matching(deadline, check, |why| skips.note(sink, &why))
         .await;
-    for why in skipped {
-        sink.diag(&format!(
-            ";; Warning: ignoring reply from {}: {why}",
-            hash(server)
-        ));
-    }
+    skips.finish(sink);
     match got {
         Ok(response) => {
             let at = now();
             sink.record(ex.response_record(response.clone(), at))?;
             if let Via::Own(conn) = via {
-                // Clean: the next lookup may use this socket.
-                session.udp = Some((conn, query.clone()));
+                session.udp_rtt = conn.rtt().map(|rtt| (server, rtt));
             }
             Ok(Some(response))
         }
@@ -504,8 +504,56 @@ async fn udp_try(
                 hash(server),
                 io_text(&e)
             ));
-            // Give an ICMP error the rest of the timeout, as a later try.
+            // An ICMP error (connection refused) ends this try at once,
+            // as dig's does; the next try starts straight away.
             Ok(None)
+        }
+    }
+}
+
+/// The warnings about replies skipped during one try: the first few are
+/// said as they come, the rest only counted, and the count said when the
+/// try ends, so a server flooding wrong replies cannot flood the screen
+/// (or, with `+parallel`, the memory holding a lookup's lines).
+struct Skips {
+    server: SocketAddr,
+    said: usize,
+    more: u64,
+}
+
+/// Skipped replies reported one by one in a try; later ones are counted.
+const SKIPS_SAID: usize = 5;
+
+impl Skips {
+    fn new(server: SocketAddr) -> Skips {
+        Skips {
+            server,
+            said: 0,
+            more: 0,
+        }
+    }
+
+    /// One reply skipped, for this reason.
+    fn note(&mut self, sink: &mut dyn Sink, why: &str) {
+        if self.said < SKIPS_SAID {
+            self.said += 1;
+            sink.diag(&format!(
+                ";; Warning: ignoring reply from {}: {why}",
+                hash(self.server)
+            ));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The try is over: says how many went unsaid.
+    fn finish(self, sink: &mut dyn Sink) {
+        if self.more > 0 {
+            sink.diag(&format!(
+                ";; Warning: ignoring reply from {}: ... and {} more like it",
+                hash(self.server),
+                self.more
+            ));
         }
     }
 }
@@ -796,79 +844,19 @@ async fn exchange(
                 Ok(Ok(())) => {}
             }
             sink.record(ex.query_record())?;
-            loop {
-                let response =
-                    match tokio::time::timeout_at(deadline, stream::recv_framed(&mut stream)).await
-                    {
-                        Err(_) => return Ok((Err(timed_out()), None)),
-                        Ok(Err(e)) => return Ok((Err(Failure::retry(io_text(&e))), None)),
-                        Ok(Ok(r)) => r,
-                    };
-                match check_answer(query, &response) {
-                    Ok(()) => {
-                        let xfr = crate::dns::xfr::is_xfr(spec.qtype).then(|| {
-                            let mut t = crate::dns::xfr::XfrTracker::new(spec.qtype);
-                            let progress = Message::parse(&response)
-                                .map_or(crate::dns::xfr::Progress::Failed, |m| t.feed(&m));
-                            (t, progress)
-                        });
-                        sink.record(ex.response_record(response, now()))?;
-                        if let Some((mut tracker, mut progress)) = xfr {
-                            // The rest of the transfer: one message after another,
-                            // each with the full timeout, each recorded.
-                            let per_message =
-                                Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
-                            while progress == crate::dns::xfr::Progress::More {
-                                let next = match tokio::time::timeout(
-                                    per_message,
-                                    stream::recv_framed(&mut stream),
-                                )
-                                .await
-                                {
-                                    Err(_) => {
-                                        return Ok((
-                                            Err(Failure::fatal("transfer timed out")),
-                                            None,
-                                        ))
-                                    }
-                                    Ok(Err(e)) => {
-                                        return Ok((
-                                            Err(Failure::fatal(format!(
-                                                "transfer ended early: {}",
-                                                io_text(&e)
-                                            ))),
-                                            None,
-                                        ))
-                                    }
-                                    Ok(Ok(r)) => r,
-                                };
-                                if let Err(why) = check_answer(query, &next) {
-                                    sink.diag(&format!(
-                                        ";; Warning: ignoring reply from {}: {why}",
-                                        hash(target.addr)
-                                    ));
-                                    continue;
-                                }
-                                progress = Message::parse(&next)
-                                    .map_or(crate::dns::xfr::Progress::Failed, |m| {
-                                        tracker.feed(&m)
-                                    });
-                                sink.record(ex.response_record(next, now()))?;
-                            }
-                        }
-                        let conn = Conn::Stream {
-                            stream,
-                            local,
-                            protocol,
-                            http1: false,
-                        };
-                        return Ok((Ok(()), Some(conn)));
-                    }
-                    Err(why) => sink.diag(&format!(
-                        ";; Warning: ignoring reply from {}: {why}",
-                        hash(target.addr)
-                    )),
-                }
+            let mut skips = Skips::new(target.addr);
+            let got =
+                stream_answer(&mut stream, spec, query, &ex, deadline, &mut skips, sink).await;
+            skips.finish(sink);
+            let conn = Conn::Stream {
+                stream,
+                local,
+                protocol,
+                http1: false,
+            };
+            match got? {
+                Ok(()) => Ok((Ok(()), Some(conn))),
+                Err(f) => Ok((Err(f), None)),
             }
         }
         Conn::Stream { stream, .. } => {
@@ -895,6 +883,81 @@ async fn exchange(
             Ok((result, Some(Conn::Quic(q))))
         }
     }
+}
+
+/// One frame from a stream, by `deadline`. Checked before reading too: a
+/// server that sends frames faster than they are read keeps every read
+/// ready at once, and a read that never waits never sees its timer.
+async fn recv_by(
+    stream: &mut Box<dyn DnsStream>,
+    deadline: Instant,
+) -> Option<std::io::Result<Vec<u8>>> {
+    if Instant::now() >= deadline {
+        return None;
+    }
+    tokio::time::timeout_at(deadline, stream::recv_framed(stream))
+        .await
+        .ok()
+}
+
+/// Reads the answer to `query` from a stream (TCP, TLS), skipping other
+/// messages until `deadline`, then the rest of a zone transfer, each
+/// message within the timeout of the last accepted one. Skipped messages
+/// are not progress: they never move a deadline.
+async fn stream_answer(
+    stream: &mut Box<dyn DnsStream>,
+    spec: &QuerySpec,
+    query: &[u8],
+    ex: &Exchange<'_>,
+    deadline: Instant,
+    skips: &mut Skips,
+    sink: &mut dyn Sink,
+) -> Result<Result<(), Failure>, crate::error::Error> {
+    use crate::dns::xfr::{Progress, XfrTracker};
+    let response = loop {
+        let response = match recv_by(stream, deadline).await {
+            None => return Ok(Err(Failure::retry("timed out"))),
+            Some(Err(e)) => return Ok(Err(Failure::retry(io_text(&e)))),
+            Some(Ok(r)) => r,
+        };
+        match check_answer(query, &response) {
+            Ok(()) => break response,
+            Err(why) => skips.note(sink, &why),
+        }
+    };
+    let xfr = crate::dns::xfr::is_xfr(spec.qtype).then(|| {
+        let mut t = XfrTracker::new(spec.qtype);
+        let progress = Message::parse(&response).map_or(Progress::Failed, |m| t.feed(&m));
+        (t, progress)
+    });
+    sink.record(ex.response_record(response, now()))?;
+    let Some((mut tracker, mut progress)) = xfr else {
+        return Ok(Ok(()));
+    };
+    // The rest of the transfer: one message after another, each accepted
+    // one within the full timeout of the last, each recorded.
+    let per_message = Duration::from_secs(u64::from(spec.opts.timeout.max(1)));
+    let mut idle_until = Instant::now() + per_message;
+    while progress == Progress::More {
+        let next = match recv_by(stream, idle_until).await {
+            None => return Ok(Err(Failure::fatal("transfer timed out"))),
+            Some(Err(e)) => {
+                return Ok(Err(Failure::fatal(format!(
+                    "transfer ended early: {}",
+                    io_text(&e)
+                ))))
+            }
+            Some(Ok(r)) => r,
+        };
+        if let Err(why) = check_answer(query, &next) {
+            skips.note(sink, &why);
+            continue;
+        }
+        idle_until = Instant::now() + per_message;
+        progress = Message::parse(&next).map_or(Progress::Failed, |m| tracker.feed(&m));
+        sink.record(ex.response_record(next, now()))?;
+    }
+    Ok(Ok(()))
 }
 
 /// Checks and records a response that came as one message (HTTP, QUIC).
@@ -925,6 +988,7 @@ fn finish_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::build::encode_query;
     use crate::dns::name::Name;
 
     fn query(id: u16, name: &str) -> Vec<u8> {
@@ -973,6 +1037,121 @@ mod tests {
             Ok(())
         }
         fn diag(&mut self, _: &str) {}
+    }
+
+    /// A stream that always has another frame ready: a wrong reply, then
+    /// the next, without ever making the reader wait.
+    struct Endless {
+        frame: Vec<u8>,
+        at: usize,
+    }
+
+    impl AsyncRead for Endless {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            while buf.remaining() > 0 {
+                let byte = self.frame[self.at % self.frame.len()];
+                buf.put_slice(&[byte]);
+                self.at += 1;
+            }
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Endless {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Counts the lines said.
+    #[derive(Default)]
+    struct Count(usize);
+
+    impl Sink for Count {
+        fn record(&mut self, _: Event) -> Result<(), crate::error::Error> {
+            Ok(())
+        }
+        fn diag(&mut self, _: &str) {
+            self.0 += 1;
+        }
+    }
+
+    /// Runs `f` on a thread of its own; None when it has not ended within
+    /// 10 s (the thread is left to spin: the test fails either way).
+    fn within_10s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    #[test]
+    fn stream_deadline_holds_when_every_read_is_ready_at_once() {
+        let ended = within_10s(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let spec = crate::cli::parse(["qtap", "x.example"])
+                    .unwrap()
+                    .queries
+                    .remove(0);
+                let q = query(100, "x.example");
+                let mut wrong = as_response(query(101, "x.example"));
+                let mut frame = (wrong.len() as u16).to_be_bytes().to_vec();
+                frame.append(&mut wrong);
+                let mut stream: Box<dyn DnsStream> = Box::new(Endless { frame, at: 0 });
+                let meta = RecordMeta {
+                    kind: TapType::Stub,
+                    identity: None,
+                    version: Bytes::new(),
+                };
+                let addr: SocketAddr = "127.0.0.1:53".parse().unwrap();
+                let ex = Exchange {
+                    meta: &meta,
+                    protocol: Protocol::Tcp,
+                    http: None,
+                    local: addr,
+                    peer: addr,
+                    query: Bytes::from(q.clone()),
+                    query_time: now(),
+                };
+                let deadline = Instant::now() + Duration::from_millis(200);
+                let (mut skips, mut sink) = (Skips::new(addr), Count::default());
+                let got =
+                    stream_answer(&mut stream, &spec, &q, &ex, deadline, &mut skips, &mut sink)
+                        .await;
+                let timed_out =
+                    matches!(got, Ok(Err(Failure { ref text, .. })) if text == "timed out");
+                skips.finish(&mut sink);
+                (timed_out, sink.0)
+            })
+        });
+        let (timed_out, lines) = ended.expect("the deadline ended the exchange");
+        assert!(timed_out);
+        assert_eq!(lines, SKIPS_SAID + 1, "the first few, then one summary");
     }
 
     #[test]

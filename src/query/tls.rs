@@ -15,7 +15,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::cli::TlsOpts;
+use super::spec::TlsOpts;
 
 /// The crypto provider qtap uses everywhere (ring: no C toolchain needed).
 pub fn provider() -> Arc<CryptoProvider> {

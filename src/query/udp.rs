@@ -4,15 +4,19 @@
 //!
 //! Two ways to use a socket:
 //!
-//! - [`UdpConn`]: one socket, one exchange at a time. Sequential lookups
-//!   keep it after a clean exchange and send the next query on it (no new
-//!   socket, bind and connect per lookup); after a timeout or an error it
-//!   is dropped, so a retry goes out from a fresh port, as before.
+//! - [`UdpConn`]: one socket, one exchange. Each sequential try gets a new
+//!   one, so every query goes out from a fresh port, as dig's do (source
+//!   port randomisation, RFC 5452 §9.2); what carries over between lookups
+//!   is only how fast the server answered ([`UdpConn::expect_rtt`]).
 //! - [`UdpMux`]: one socket shared by many lookups in flight (`+parallel`).
 //!   A reader task receives every datagram and hands it to the lookup
 //!   waiting for its message ID, which still checks ID and question itself;
 //!   a datagram for no waiting ID is given to the oldest waiter to report
-//!   and skip, unless it is a late reply to an exchange already over.
+//!   and skip, unless it is a late reply to an exchange already over. A
+//!   shared socket carries at most [`PER_SOCKET`] exchanges in its life,
+//!   then makes way for a fresh one: sharing saves a socket per lookup in a
+//!   large run, rotating keeps any one port from serving a long run (a
+//!   spoofer who learns it would otherwise have only the ID to guess).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -33,9 +37,6 @@ pub enum Verdict {
     Accept,
     /// Not the answer: skip it and say why.
     Skip(String),
-    /// Not the answer, and not worth a word (a late copy of an answer
-    /// already taken): skip it quietly.
-    Quiet,
 }
 
 /// Why no acceptable reply came.
@@ -47,12 +48,20 @@ pub enum RecvError {
     Io(std::io::Error),
 }
 
-/// A socket that tells the runtime only about incoming datagrams: sending
-/// a datagram never waits (the kernel queues it or says it cannot), and a
-/// socket registered for write readiness too would wake the runtime after
-/// every send for nothing.
+/// A socket that tells the runtime only about incoming datagrams and
+/// errors: sending a datagram never waits (the kernel queues it or says it
+/// cannot), and a socket registered for write readiness too would wake the
+/// runtime after every send for nothing.
+///
+/// Errors matter: an ICMP port unreachable makes the socket report an error
+/// (EPOLLERR) without becoming readable, and the next receive returns
+/// "connection refused". A wait for readability alone never ends on it, and
+/// the try would wait out its whole timeout.
 #[derive(Debug)]
 struct Socket(AsyncFd<std::net::UdpSocket>);
+
+/// What a receive waits for: a datagram, or an error to read.
+const RECV_READY: Interest = Interest::READABLE.add(Interest::ERROR);
 
 /// How long to wait before sending again when the socket's send buffer is
 /// full (which a DNS client's few datagrams hardly ever fill).
@@ -74,7 +83,7 @@ impl Socket {
         // A local exception to the crate's deny(unsafe_code): the call is
         // tokio's own, on the socket this function just made.
         #[allow(unsafe_code)]
-        let fd = unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) }?;
+        let fd = unsafe { AsyncFd::register_with_interest(sock, RECV_READY) }?;
         Ok((Socket(fd), local))
     }
 
@@ -126,26 +135,19 @@ impl Socket {
     /// receive is stale: it is cleared rather than tried again (a wasted
     /// system call per exchange otherwise).
     async fn wait_readable(&self) -> std::io::Result<()> {
-        let mut stale_checked = false;
-        std::future::poll_fn(|cx| loop {
-            match self.0.poll_read_ready(cx) {
-                Poll::Ready(Ok(mut ready)) => {
-                    if stale_checked {
-                        return Poll::Ready(Ok(()));
-                    }
-                    // Ready at once, with no turn of the event loop since
-                    // the receive: noted before it.
-                    ready.clear_ready();
-                    stale_checked = true;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    stale_checked = true;
-                    return Poll::Pending;
-                }
-            }
-        })
-        .await
+        let first = self.0.ready(RECV_READY);
+        tokio::pin!(first);
+        let at_once =
+            std::future::poll_fn(|cx| Poll::Ready(std::future::Future::poll(first.as_mut(), cx)))
+                .await;
+        match at_once {
+            // Ready at once, with no turn of the event loop since the
+            // receive: noted before it (which also read any error).
+            Poll::Ready(Ok(mut ready)) => ready.clear_ready(),
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return first.await.map(drop),
+        }
+        self.0.ready(RECV_READY).await.map(drop)
     }
 }
 
@@ -188,6 +190,17 @@ impl UdpConn {
         })
     }
 
+    /// How long the last answer on this socket took.
+    pub fn rtt(&self) -> Option<std::time::Duration> {
+        self.last_rtt
+    }
+
+    /// Expects the server to answer about as fast as it did last time, on
+    /// another socket (a fast server's answer is then polled for).
+    pub fn expect_rtt(&mut self, rtt: std::time::Duration) {
+        self.last_rtt = Some(rtt);
+    }
+
     /// Sends one datagram.
     pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
         self.sock.send(msg).await?;
@@ -213,7 +226,6 @@ impl UdpConn {
                 skipped(why);
                 None
             }
-            Verdict::Quiet => None,
         };
         let poll_until = match (sent, self.last_rtt) {
             (Some(at), Some(rtt)) if rtt <= POLL_FOR => Some(at + (rtt * 2).min(POLL_FOR)),
@@ -341,6 +353,13 @@ impl UdpMux {
         self.state.borrow().waiting.len()
     }
 
+    /// Whether this socket takes new exchanges: it is sound, and has
+    /// carried fewer than [`PER_SOCKET`].
+    pub fn has_room(&self) -> bool {
+        let st = self.state.borrow();
+        !st.broken && st.next_seq < PER_SOCKET as u64
+    }
+
     /// Whether `id` is free for a new exchange on this socket.
     pub fn is_free(&self, id: u16) -> bool {
         let st = self.state.borrow();
@@ -384,30 +403,37 @@ impl UdpMux {
             match self.sock.recv(&mut buf, false).await {
                 Ok(n) => self.dispatch(&buf[..n]),
                 Err(e) => {
-                    // An ICMP error concerns the server, so every lookup
-                    // waiting for it; other errors end this socket's use.
-                    let transient = matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionRefused
-                            | std::io::ErrorKind::ConnectionReset
-                            | std::io::ErrorKind::Interrupted
-                    );
-                    let mut st = self.state.borrow_mut();
-                    if !transient {
-                        st.broken = true;
-                    }
-                    let waiting: Vec<Rc<Waiter>> = st.waiting.values().cloned().collect();
-                    drop(st);
-                    for w in waiting {
-                        // A copy of the error for each lookup it concerns.
-                        w.push(Err(crate::error::copy_io_error(&e)));
-                    }
-                    if !transient {
+                    if !self.fail_waiting(&e, None) {
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// Hands a socket error to the lookups waiting (but `except`'s). An
+    /// ICMP error concerns the server this socket is connected to, so every
+    /// lookup waiting for it, and each ends its try (and may try again);
+    /// other errors end this socket's use. True when the socket is still
+    /// usable.
+    fn fail_waiting(&self, e: &std::io::Error, except: Option<u16>) -> bool {
+        let transient = is_icmp(e) || e.kind() == std::io::ErrorKind::Interrupted;
+        let mut st = self.state.borrow_mut();
+        if !transient {
+            st.broken = true;
+        }
+        let waiting: Vec<Rc<Waiter>> = st
+            .waiting
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .map(|(_, w)| w.clone())
+            .collect();
+        drop(st);
+        for w in waiting {
+            // A copy of the error for each lookup it concerns.
+            w.push(Err(crate::error::copy_io_error(e)));
+        }
+        transient
     }
 
     /// Hands a datagram to the lookup waiting for its ID.
@@ -434,7 +460,12 @@ impl UdpMux {
     /// the thread lets others run first: many lookups start at once, and
     /// a server on the same CPU would otherwise get no turn to read its
     /// queries before its socket overflows.
-    async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
+    ///
+    /// The kernel reports an ICMP error for an earlier datagram to whichever
+    /// call comes first, a send included: such an error goes to the lookups
+    /// waiting (not to `id`, whose query has not even gone out), and the
+    /// query is sent again.
+    async fn send(&self, id: u16, msg: &[u8]) -> std::io::Result<()> {
         let sent = SENT.with(|n| {
             let sent = n.get().wrapping_add(1);
             n.set(sent);
@@ -443,8 +474,23 @@ impl UdpMux {
         if sent.is_multiple_of(BURST) {
             std::thread::yield_now();
         }
-        self.sock.send(msg).await
+        match self.sock.send(msg).await {
+            Err(e) if is_icmp(&e) => {
+                self.fail_waiting(&e, Some(id));
+                self.sock.send(msg).await
+            }
+            other => other,
+        }
     }
+}
+
+/// Whether `e` is an ICMP error the kernel reported on a connected socket
+/// (the server's port is closed, or the host unreachable).
+fn is_icmp(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Datagrams sent on shared sockets between two turns given to other
@@ -473,7 +519,7 @@ impl Ticket {
 
     /// Sends the query.
     pub async fn send(&self, msg: &[u8]) -> std::io::Result<()> {
-        self.mux.send(msg).await
+        self.mux.send(self.id, msg).await
     }
 
     /// Like [`UdpConn::recv_matching`], for the datagrams handed to this
@@ -504,7 +550,6 @@ impl Ticket {
                     return Ok(datagram);
                 }
                 Verdict::Skip(why) => skipped(why),
-                Verdict::Quiet => {}
             }
         }
     }
@@ -542,17 +587,19 @@ impl Drop for Ticket {
     }
 }
 
-/// Exchanges in flight on one shared socket at most: a socket's receive
-/// buffer (about 200 KiB by default) holds a few hundred small answers, so
-/// a run with more lookups in flight spreads them over more sockets.
-const PER_SOCKET: usize = 64;
+/// Exchanges one shared socket carries in its life, so also in flight at
+/// once at most: a socket's receive buffer (about 200 KiB by default) holds
+/// a few hundred small answers, and a port that served a whole long run
+/// would be one a spoofer need learn only once. Then the next exchanges
+/// get a fresh socket, and the spent one is closed once its last exchange
+/// is over. (Per query, this costs a 64th of a socket.)
+pub const PER_SOCKET: usize = 64;
 
 /// The shared sockets of a run, per server address, with their reader
 /// tasks (stopped when this is dropped). Needs a [`tokio::task::LocalSet`].
 #[derive(Debug, Default)]
 pub struct MuxPool {
-    muxes: RefCell<Vec<Rc<UdpMux>>>,
-    readers: RefCell<Vec<tokio::task::JoinHandle<()>>>,
+    muxes: RefCell<Vec<(Rc<UdpMux>, tokio::task::JoinHandle<()>)>>,
 }
 
 impl MuxPool {
@@ -567,19 +614,17 @@ impl MuxPool {
             // There is room, but the ID is taken there.
             return None;
         }
+        self.close_spent();
         let mux = Rc::new(UdpMux::connect(peer).await.ok()?);
         let ticket = mux.register(id);
         let reader = tokio::task::spawn_local(mux.clone().read_loop());
-        self.readers.borrow_mut().push(reader);
-        self.muxes.borrow_mut().push(mux);
+        self.muxes.borrow_mut().push((mux, reader));
         ticket
     }
 
     fn register_existing(&self, peer: SocketAddr, id: u16) -> Option<Ticket> {
         let muxes = self.muxes.borrow();
-        let mux = muxes
-            .iter()
-            .find(|m| m.peer == peer && m.in_flight() < PER_SOCKET)?;
+        let (mux, _) = muxes.iter().find(|(m, _)| m.peer == peer && m.has_room())?;
         mux.register(id)
     }
 
@@ -587,7 +632,18 @@ impl MuxPool {
         self.muxes
             .borrow()
             .iter()
-            .any(|m| m.peer == peer && m.in_flight() < PER_SOCKET)
+            .any(|(m, _)| m.peer == peer && m.has_room())
+    }
+
+    /// Closes the sockets that take no new exchanges and have none left.
+    fn close_spent(&self) {
+        self.muxes.borrow_mut().retain(|(m, reader)| {
+            let spent = !m.has_room() && m.in_flight() == 0;
+            if spent {
+                reader.abort();
+            }
+            !spent
+        });
     }
 
     /// Whether `id` is free on every shared socket to `peer`.
@@ -595,15 +651,20 @@ impl MuxPool {
         self.muxes
             .borrow()
             .iter()
-            .filter(|m| m.peer == peer)
-            .all(|m| m.is_free(id))
+            .filter(|(m, _)| m.peer == peer)
+            .all(|(m, _)| m.is_free(id))
+    }
+
+    /// Shared sockets open.
+    pub fn sockets(&self) -> usize {
+        self.muxes.borrow().len()
     }
 }
 
 impl Drop for MuxPool {
     fn drop(&mut self) {
-        for r in self.readers.borrow().iter() {
-            r.abort();
+        for (_, reader) in self.muxes.borrow().iter() {
+            reader.abort();
         }
     }
 }
@@ -745,6 +806,26 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_socket_serves_a_limited_number_of_exchanges_then_closes() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            // One exchange after another, never two at once.
+            let first = pool.register(peer, 0).await.unwrap();
+            let port = first.local();
+            drop(first);
+            for id in 1..PER_SOCKET as u16 {
+                let t = pool.register(peer, id).await.unwrap();
+                assert_eq!(t.local(), port, "exchange {id} shares the socket");
+            }
+            let next = pool.register(peer, 1000).await.unwrap();
+            assert_ne!(next.local(), port, "a fresh port after {PER_SOCKET}");
+            assert_eq!(pool.sockets(), 1, "the spent socket is closed");
+        });
+    }
+
+    #[test]
     fn full_shared_sockets_make_room_on_another() {
         local(async {
             let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -786,7 +867,7 @@ mod tests {
     }
 
     #[test]
-    fn own_socket_skips_quietly_and_reports_the_rest() {
+    fn own_socket_reports_every_reply_it_skips() {
         local(async {
             let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             let mut conn = UdpConn::connect(server.local_addr().unwrap())
@@ -805,7 +886,7 @@ mod tests {
                 .recv_matching(
                     deadline,
                     |d| match marker(d) {
-                        40 => Verdict::Quiet,
+                        40 => Verdict::Skip("stale".into()),
                         60 => Verdict::Skip("wrong".into()),
                         _ => Verdict::Accept,
                     },
@@ -814,7 +895,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 50);
-            assert_eq!(skipped, ["wrong"]);
+            assert_eq!(skipped, ["stale", "wrong"]);
         });
     }
 
@@ -838,7 +919,7 @@ mod tests {
                     .recv_matching(
                         deadline,
                         |d| match marker(d) {
-                            40 => Verdict::Quiet,
+                            40 => Verdict::Skip("stale".into()),
                             60 => Verdict::Skip("wrong".into()),
                             _ => Verdict::Accept,
                         },
@@ -847,7 +928,7 @@ mod tests {
                     .await
                     .unwrap();
                 assert_eq!(marker(&got), 50 + round);
-                assert_eq!(skipped, ["wrong"]);
+                assert_eq!(skipped, ["stale", "wrong"]);
             }
             assert!(conn.last_rtt.is_some());
         });

@@ -7,13 +7,13 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::dns::name::write_name;
 use crate::dns::types::{self, class_name, type_name};
 use crate::dns::wire::{Header, Message, Record, Section};
 
-use super::opt::write_opt_body;
+use super::opt::{edns_problems, write_opt_body, MALFORMED_WARNING};
 use super::rdata::{write_rdata, write_unknown};
-use super::DisplayOpts;
+use super::text::push_u32;
+use super::{idn, DisplayOpts};
 
 /// dig's opcode mnemonics (BIND `opcodetext`).
 pub fn opcode_name(op: u8) -> Cow<'static, str> {
@@ -92,9 +92,26 @@ fn pad(out: &mut String, col: usize, stop: usize) -> usize {
     to
 }
 
-/// Appends a decimal number without going through `core::fmt`.
-pub fn push_u32(out: &mut String, n: u32) {
-    out.push_str(itoa::Buffer::new().format(n));
+/// Appends a TTL in units as dig's `+ttlunits` does (BIND's
+/// `dns_ttl_totext`, short form): weeks, days, hours, minutes, seconds,
+/// leaving out zero units (`1h30m`, `1w`); zero is `0s`.
+pub fn push_ttl_units(out: &mut String, ttl: u32) {
+    let parts = [
+        (ttl / 604_800, 'w'),
+        (ttl / 86_400 % 7, 'd'),
+        (ttl / 3600 % 24, 'h'),
+        (ttl / 60 % 60, 'm'),
+        (ttl % 60, 's'),
+    ];
+    for (n, unit) in parts {
+        if n != 0 {
+            push_u32(out, n);
+            out.push(unit);
+        }
+    }
+    if ttl == 0 {
+        out.push_str("0s");
+    }
 }
 
 /// Column stops for TTL/class/type/rdata: dig moves the later columns left
@@ -116,12 +133,16 @@ pub fn write_record(out: &mut String, msg: &Message<'_>, rr: &Record, opts: &Dis
     // are columns.
     let [ttl_stop, class_stop, type_stop, rdata_stop] = stops(opts);
     let start = out.len();
-    write_name(out, &rr.name);
+    idn::write_name(out, &rr.name, opts.idn);
     let mut col = out.len() - start;
     if opts.ttlid {
         col = pad(out, col, ttl_stop);
         let before = out.len();
-        push_u32(out, rr.ttl);
+        if opts.ttlunits {
+            push_ttl_units(out, rr.ttl);
+        } else {
+            push_u32(out, rr.ttl);
+        }
         col += out.len() - before;
     }
     if opts.class {
@@ -268,37 +289,7 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
                 out.push_str(" )");
             }
         }
-        Layout::Open(k) => {
-            // `\# N ( hex...)`: the length stays in front.
-            let (head, rest) = if generic {
-                if tokens.len() <= 2 {
-                    out.push_str(&text);
-                    return;
-                }
-                (tokens[..2].join(" ") + " ", &tokens[2..])
-            } else {
-                (String::new(), &tokens[..])
-            };
-            out.push_str(&head);
-            out.push_str("( ");
-            let first = k.max(1).min(rest.len());
-            out.push_str(&rest[..first].join(" "));
-            for chunk in &rest[first..] {
-                out.push_str(CONTINUATION);
-                out.push_str(chunk);
-            }
-            out.push_str(" )");
-            if rr.rtype == types::DHCID && !generic && rdata.len() >= 3 {
-                // dig's note: identifier type, digest type, digest length.
-                let _ = write!(
-                    out,
-                    " ; {} {} {}",
-                    u16::from_be_bytes([rdata[0], rdata[1]]),
-                    rdata[2],
-                    rdata.len() - 3
-                );
-            }
-        }
+        Layout::Open(k) => write_open(out, &text, &tokens, k, generic, rr.rtype, rdata),
         Layout::Rrsig if tokens.len() > 8 => {
             out.push_str(&tokens[..4].join(" "));
             out.push_str(" (");
@@ -310,31 +301,80 @@ fn write_multiline_rdata(out: &mut String, msg: &Message<'_>, rr: &Record, opts:
             }
             out.push_str(" )");
         }
-        Layout::Soa if tokens.len() == 7 => {
-            out.push_str(tokens[0]);
-            out.push(' ');
-            out.push_str(tokens[1]);
-            out.push_str(" (");
-            let labels = ["serial", "refresh", "retry", "expire", "minimum"];
-            for (i, (value, label)) in tokens[2..].iter().zip(labels).enumerate() {
-                out.push_str(CONTINUATION);
-                if opts.record_comments() {
-                    let _ = write!(out, "{value:<10} ; {label}");
-                    if i > 0 {
-                        let secs = value.parse().unwrap_or(0);
-                        let _ = write!(out, " ({})", duration_words(secs));
-                    }
-                } else {
-                    out.push_str(value);
-                }
-            }
-            if opts.record_comments() {
-                out.push_str(CONTINUATION);
-            }
-            out.push(')');
-        }
+        Layout::Soa if tokens.len() == 7 => write_soa(out, &tokens, opts.record_comments()),
         _ => out.push_str(&text),
     }
+}
+
+/// `+multiline` RDATA opened with a parenthesis before its `k`-th token
+/// (`\# N ( hex…)` for the generic form), one chunk per line after it.
+fn write_open(
+    out: &mut String,
+    text: &str,
+    tokens: &[&str],
+    k: usize,
+    generic: bool,
+    rtype: u16,
+    rdata: &[u8],
+) {
+    // `\# N ( hex...)`: the length stays in front.
+    let (head, rest) = if generic {
+        if tokens.len() <= 2 {
+            out.push_str(text);
+            return;
+        }
+        (tokens[..2].join(" ") + " ", &tokens[2..])
+    } else {
+        (String::new(), tokens)
+    };
+    out.push_str(&head);
+    out.push_str("( ");
+    let first = k.max(1).min(rest.len());
+    out.push_str(&rest[..first].join(" "));
+    for chunk in &rest[first..] {
+        out.push_str(CONTINUATION);
+        out.push_str(chunk);
+    }
+    out.push_str(" )");
+    if rtype == types::DHCID && !generic && rdata.len() >= 3 {
+        // dig's note: identifier type, digest type, digest length.
+        let _ = write!(
+            out,
+            " ; {} {} {}",
+            u16::from_be_bytes([rdata[0], rdata[1]]),
+            rdata[2],
+            rdata.len() - 3
+        );
+    }
+}
+
+/// `+multiline` SOA: the two names, then one timer a line, with their
+/// names and durations as comments when `comments`.
+fn write_soa(out: &mut String, tokens: &[&str], comments: bool) {
+    let [mname, rname, timers @ ..] = tokens else {
+        return;
+    };
+    out.push_str(mname);
+    out.push(' ');
+    out.push_str(rname);
+    out.push_str(" (");
+    let labels = ["serial", "refresh", "retry", "expire", "minimum"];
+    for (i, (value, label)) in timers.iter().zip(labels).enumerate() {
+        out.push_str(CONTINUATION);
+        if comments {
+            let _ = write!(out, "{value:<10} ; {label}");
+            if i > 0 {
+                let secs = value.parse().unwrap_or(0);
+                let _ = write!(out, " ({})", duration_words(secs));
+            }
+        } else {
+            out.push_str(value);
+        }
+    }
+    if comments {
+        out.push_str(CONTINUATION);
+    }
+    out.push(')');
 }
 
 fn is_key(rtype: u16) -> bool {
@@ -433,7 +473,7 @@ pub fn write_rdata_or_generic(
         rr.class,
         rr.rdata.start,
         rr.rdata.end,
-        &opts.rdata,
+        &opts.rdata_style(),
     );
     if ok.is_err() {
         write_unknown(out, msg.rdata(rr), &opts.rdata);
@@ -483,7 +523,7 @@ fn write_question_line(out: &mut String, msg: &Message<'_>, opts: &DisplayOpts) 
     for q in &msg.question {
         out.push(';');
         let start = out.len();
-        write_name(out, &q.name);
+        idn::write_name(out, &q.name, opts.idn);
         // The question has no TTL column: the name runs up to the class.
         let [_, class_stop, type_stop, _] = stops(opts);
         let col = pad(out, out.len() - start, class_stop);
@@ -597,6 +637,14 @@ pub fn write_parsed(
             if msg.trailing == 1 { "" } else { "s" }
         );
     }
+    let edns_problems = edns_problems(msg);
+    if !edns_problems.is_empty() {
+        out.push_str(MALFORMED_WARNING);
+        out.push('\n');
+        for p in &edns_problems {
+            let _ = writeln!(out, ";; WARNING: malformed EDNS: {p}");
+        }
+    }
     if opts.comments {
         out.push('\n');
         if let Some(opt) = msg.opt() {
@@ -605,6 +653,7 @@ pub fn write_parsed(
         }
     }
     let update = msg.header.opcode() == 5;
+    let first_opt = msg.opt();
     if opts.question && !msg.question.is_empty() {
         if opts.comments {
             out.push_str(if update {
@@ -632,7 +681,7 @@ pub fn write_parsed(
         let records = || {
             msg.section(section)
                 .iter()
-                .filter(|r| section != Section::Additional || !is_pseudo(r))
+                .filter(|r| section != Section::Additional || !is_pseudo(first_opt, r))
         };
         if !shown || records().next().is_none() {
             continue;
@@ -677,9 +726,11 @@ pub fn write_parsed(
     }
 }
 
-/// OPT and TSIG records are shown as pseudosections, not as records.
-fn is_pseudo(rr: &Record) -> bool {
-    rr.rtype == types::OPT || rr.rtype == types::TSIG
+/// The OPT record (the first in the additional section; any other is
+/// malformed and listed as a record) and TSIG records are shown as
+/// pseudosections, not as records.
+fn is_pseudo(first_opt: Option<&Record>, rr: &Record) -> bool {
+    rr.rtype == types::TSIG || first_opt.is_some_and(|opt| std::ptr::eq(opt, rr))
 }
 
 /// Appends `bytes` as hex, 32 bytes per `;; ` line.
@@ -734,6 +785,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ttl_units_leave_out_zero_units() {
+        let units = |ttl| {
+            let mut s = String::new();
+            push_ttl_units(&mut s, ttl);
+            s
+        };
+        assert_eq!(units(0), "0s");
+        assert_eq!(units(59), "59s");
+        assert_eq!(units(5400), "1h30m");
+        assert_eq!(units(604_800), "1w");
+        assert_eq!(units(694_861), "1w1d1h1m1s");
+        assert_eq!(units(u32::MAX), "7101w3d6h28m15s");
+    }
+
+    #[test]
     fn pad_to_uses_tabs_then_a_single_space_when_full() {
         let mut s = String::from("example.com.");
         pad_to(&mut s, 0, 24);
@@ -752,12 +818,6 @@ mod tests {
         let mut s = "x".repeat(31);
         pad_to(&mut s, 0, 24);
         assert!(s.ends_with("x\t"));
-        let mut s = String::new();
-        for n in [0, 7, 10, 86_400, u32::MAX] {
-            s.clear();
-            push_u32(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::pair::Item;
 use crate::tap::event::{Direction, Event, MessageType, Protocol, Timestamp};
 use crate::tap::pb;
 
+use super::opt::edns_problems;
 use super::rdata::{write_rdata, RdataStyle};
 
 /// Appends one JSON object (a single line, no trailing newline) for the DNS
@@ -186,6 +187,17 @@ fn write_message_members(out: &mut String, bytes: &[u8]) {
         out.push_str(",\"trailingOctets\":");
         push_u64(out, msg.trailing as u64);
     }
+    let problems = edns_problems(&msg);
+    if !problems.is_empty() {
+        out.push_str(",\"warnings\":[");
+        for (i, p) in problems.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_display(out, &format_args!("malformed EDNS: {p}"));
+        }
+        out.push(']');
+    }
 }
 
 /// One `questionRRs` object.
@@ -224,6 +236,7 @@ fn write_question_members(out: &mut String, q: &Question, prefix: &str) {
 const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
+    idn: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -322,9 +335,8 @@ fn write_edns_members(out: &mut String, opt: &Record, rdata: &[u8]) {
         };
         let code = u16::from_be_bytes([head[0], head[1]]);
         let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-        let Some(data) = after.get(..len) else {
-            break;
-        };
+        // An option running past the RDATA is shown with what is there.
+        let data = after.get(..len).unwrap_or(after);
         if !first {
             out.push(',');
         }
@@ -338,7 +350,15 @@ fn write_edns_members(out: &mut String, opt: &Record, rdata: &[u8]) {
         }
         out.push_str(",\"hex\":\"");
         push_hex(out, data);
-        out.push_str("\"}");
+        out.push('"');
+        if data.len() < len {
+            out.push_str(",\"declaredLength\":");
+            push_u64(out, len as u64);
+            out.push('}');
+            // `rest` keeps the cut option: `error` below counts its bytes.
+            break;
+        }
+        out.push('}');
         rest = after.get(len..).unwrap_or(&[]);
     }
     out.push(']');
@@ -404,6 +424,19 @@ fn write_dnstap_members(
     if let Some(p) = event.response_port {
         out.push_str(",\"responsePort\":");
         push_u64(out, p.into());
+    }
+    if let Some(zone) = &event.query_zone {
+        match Name::from_wire(zone) {
+            Ok(name) => {
+                out.push_str(",\"queryZone\":");
+                push_name(out, &name);
+            }
+            Err(_) => {
+                out.push_str(",\"queryZoneHEX\":\"");
+                push_hex(out, zone);
+                out.push('"');
+            }
+        }
     }
     if let Some(t) = query_time {
         push_time_member(out, "queryTime", t);
@@ -839,6 +872,7 @@ pub(crate) mod tests {
                 nsec: 513_845_982,
             }),
             query_message: Some(Bytes::from(query_bytes())),
+            query_zone: None,
             response_message: Some(Bytes::from(response_bytes())),
         }
     }
@@ -902,8 +936,11 @@ pub(crate) mod tests {
         assert_eq!(edns["udpSize"], 1232);
         assert_eq!(edns["extendedRCODE"], 1);
         assert_eq!(edns["DO"], true);
-        assert_eq!(edns["options"].as_array().unwrap().len(), 0);
+        // The option running past the RDATA is shown as far as it goes.
+        assert_eq!(edns["options"].as_array().unwrap().len(), 1);
+        assert!(edns["options"][0]["declaredLength"].as_u64().unwrap() > 1);
         assert!(edns["error"].as_str().unwrap().contains("5 bytes"));
+        assert!(v["warnings"][0].as_str().unwrap().contains("claims"));
         let q = &v["queryMessage"];
         assert_eq!(q["QR"], false);
         assert_eq!(q["EDNS"]["options"][0]["name"], "COOKIE");
@@ -1123,6 +1160,7 @@ pub(crate) mod tests {
                 let style = RdataStyle {
                     split: 0,
                     unknown_format: false,
+                    idn: false,
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {

@@ -10,95 +10,28 @@ pub mod dig;
 pub mod idn;
 pub mod json;
 pub mod opt;
+pub mod options;
 pub mod printer;
 pub mod rdata;
+pub mod text;
 pub mod when;
 pub mod yaml;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::dns::name::write_name;
 use crate::dns::types::{class_name, type_name};
 use crate::dns::wire::{first_qtype, first_question, Header, Message};
-use crate::dns::xfr::{is_xfr, Progress, XfrTracker};
+use crate::dns::xfr::{is_xfr, Progress, Transfers, XfrTracker};
 use crate::pair::Item;
 use crate::tap::event::{Direction, Event, Protocol, Timestamp};
 
-use self::rdata::RdataStyle;
+pub use self::options::{DisplayOpts, Format};
+use self::text::{push_ip, push_u32};
 
-/// What to show, from dig's `+[no]option` display flags.
-#[derive(Clone, Debug)]
-pub struct DisplayOpts {
-    /// `+cmd`: the banner line before each exchange.
-    pub cmd: bool,
-    /// `+comments`: headings, header lines, blank lines.
-    pub comments: bool,
-    /// `+question`.
-    pub question: bool,
-    /// `+answer`.
-    pub answer: bool,
-    /// `+authority`.
-    pub authority: bool,
-    /// `+additional`.
-    pub additional: bool,
-    /// `+stats`: the trailer (query time, server, when, size).
-    pub stats: bool,
-    /// `+qr`: show queries as well.
-    pub qr: bool,
-    /// `+short`: answer RDATA only.
-    pub short: bool,
-    /// `+ttlid`: the TTL column.
-    pub ttlid: bool,
-    /// `+class`: the class column.
-    pub class: bool,
-    /// `+crypto`: key and signature material (else `[key id = N]`, `[omitted]`).
-    pub crypto: bool,
-    /// `+[no]rrcomments` as given: per-record comments (key role,
-    /// algorithm and id; SOA timers). None: on with `+multiline` only.
-    pub rrcomments: Option<bool>,
-    /// `+multiline`: long records in parentheses over several lines.
-    pub multiline: bool,
-    /// `+idn`: names typed in Unicode become A-labels; A-labels are shown
-    /// in Unicode.
-    pub idn: bool,
-    /// `+json` / `+yaml`: a structured format chosen with a `+option`
-    /// (`--format` decides otherwise).
-    pub format: Option<crate::cli::Format>,
-    /// RDATA formatting.
-    pub rdata: RdataStyle,
-}
-
-impl DisplayOpts {
-    /// Whether records get dig's comments.
-    pub fn record_comments(&self) -> bool {
-        self.rrcomments.unwrap_or(self.multiline)
-    }
-}
-
-impl Default for DisplayOpts {
-    fn default() -> Self {
-        DisplayOpts {
-            cmd: true,
-            comments: true,
-            question: true,
-            answer: true,
-            authority: true,
-            additional: true,
-            stats: true,
-            qr: false,
-            short: false,
-            ttlid: true,
-            class: true,
-            crypto: true,
-            rrcomments: None,
-            multiline: false,
-            idn: false,
-            format: None,
-            rdata: RdataStyle::default(),
-        }
-    }
-}
+/// Escaping of trace and network bytes for the terminal, kept at this path
+/// for the callers outside `render`.
+pub use self::text::{escaped, write_escaped};
 
 /// Renders items one after the other: a [`Planner`] decides, in order,
 /// what each item shows (the state: the first banner, a pending TCP retry,
@@ -195,7 +128,7 @@ pub struct Planner {
     /// shown) or not (then the answer itself, as with +ignore).
     pending_tc: Option<Item>,
     /// Zone transfers under way, by connection and message ID.
-    xfrs: Vec<(XfrKey, XfrTracker)>,
+    xfrs: Transfers<XfrKey>,
     /// Lays out the transfer messages.
     drawer: Drawer,
 }
@@ -230,7 +163,7 @@ impl Planner {
             first: true,
             after_retry_notice: false,
             pending_tc: None,
-            xfrs: Vec::new(),
+            xfrs: Transfers::default(),
         }
     }
 
@@ -259,7 +192,7 @@ impl Planner {
         if let Some(pending) = self.pending_tc.take() {
             self.plan_now(pending, false, steps);
         }
-        for (_, t) in self.xfrs.drain(..) {
+        for (_, t) in self.xfrs.drain() {
             steps.push(Step::Text(format!(
                 ";; WARNING: transfer incomplete: {} records (messages {}, bytes {})\n\n",
                 t.records, t.messages, t.bytes
@@ -313,12 +246,7 @@ impl Planner {
             return false;
         };
         if let Ok(header) = Header::parse(response) {
-            if !self.xfrs.is_empty()
-                && self
-                    .xfrs
-                    .iter()
-                    .any(|(k, _)| *k == xfr_key(event, header.id))
-            {
+            if !self.xfrs.is_empty() && self.xfrs.contains(&xfr_key(event, header.id)) {
                 return true;
             }
         }
@@ -381,8 +309,8 @@ impl Planner {
         query_seen: bool,
     ) -> bool {
         let key = xfr_key(event, msg.header.id);
-        let index = match self.xfrs.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
+        let tracker = match self.xfrs.get_mut(&key) {
+            Some(t) => t,
             None => {
                 let Some(qtype) = msg.first_question().map(|q| q.qtype).filter(|t| is_xfr(*t))
                 else {
@@ -397,14 +325,13 @@ impl Planner {
                         self.drawer.write_query_block(out, event, query);
                     }
                 }
-                self.xfrs.push((key, XfrTracker::new(qtype)));
-                self.xfrs.len() - 1
+                self.xfrs.start(key, XfrTracker::new(qtype))
             }
         };
-        let progress = self.xfrs[index].1.feed(msg);
+        let progress = tracker.feed(msg);
         let tracker = match progress {
             Progress::More => None,
-            Progress::Done | Progress::Failed => Some(self.xfrs.remove(index).1),
+            Progress::Done | Progress::Failed => self.xfrs.remove(&key),
         };
         if progress == Progress::Failed && msg.rcode() != 0 {
             out.push_str("; Transfer failed.\n");
@@ -474,7 +401,7 @@ impl Drawer {
                     query_time,
                     query_seen,
                 } => self.draw_response(out, event, *query_time, *query_seen, *retried, *banner),
-                Item::Unanswered(event) => draw_unanswered(out, event),
+                Item::Unanswered(event) => draw_unanswered(out, event, self.opts.idn),
             },
         }
     }
@@ -503,7 +430,7 @@ impl Drawer {
             out.push_str(&event.mtype.name());
             out.push(' ');
         }
-        write_args(out, event);
+        write_args(out, event, self.opts.idn);
         out.push('\n');
         if first {
             out.push_str(";; global options: +cmd\n");
@@ -607,17 +534,17 @@ impl Drawer {
 
 fn write_query_size(out: &mut String, len: usize) {
     out.push_str(";; QUERY SIZE: ");
-    dig::push_u32(out, u32::try_from(len).unwrap_or(u32::MAX));
+    push_u32(out, u32::try_from(len).unwrap_or(u32::MAX));
     out.push_str("\n\n");
 }
 
-fn draw_unanswered(out: &mut String, event: &Event) {
+fn draw_unanswered(out: &mut String, event: &Event, idn: bool) {
     out.push_str(";; no response recorded for query");
     if let Some(q) = event.query_message.as_deref() {
         if let Ok(msg) = Message::parse(q) {
             if let Some(question) = msg.first_question() {
                 out.push(' ');
-                write_name(out, &question.name);
+                idn::write_name(out, &question.name, idn);
                 let _ = write!(
                     out,
                     " {} {}",
@@ -687,33 +614,15 @@ fn write_server(out: &mut String, addr: IpAddr, port: Option<u16>) {
     let _ = write!(out, "{addr}#{}", port.map_or(0, u32::from));
 }
 
-/// Appends an address as `Display` writes it, IPv4 without the
-/// formatting machinery (a banner per exchange shows one).
-pub fn push_ip(out: &mut String, addr: IpAddr) {
-    match addr {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                dig::push_u32(out, u32::from(octet));
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
 /// `@server [-p port] name type [class] [+tcp]`, rebuilt from the record.
-fn write_args(out: &mut String, event: &Event) {
+fn write_args(out: &mut String, event: &Event, idn: bool) {
     if let Some(addr) = event.response_addr {
         out.push('@');
         push_ip(out, addr);
         out.push(' ');
         if let Some(port) = event.response_port.filter(|p| *p != 53) {
             out.push_str("-p ");
-            dig::push_u32(out, u32::from(port));
+            push_u32(out, u32::from(port));
             out.push(' ');
         }
     }
@@ -724,7 +633,7 @@ fn write_args(out: &mut String, event: &Event) {
         .and_then(first_question);
     match question {
         Some(q) => {
-            write_name(out, &q.name);
+            idn::write_name(out, &q.name, idn);
             let _ = write!(out, " {}", type_name(q.qtype));
             if q.qclass != 1 {
                 let _ = write!(out, " {}", class_name(q.qclass));
@@ -788,7 +697,7 @@ fn write_trailer(
     } else {
         ";; MSG SIZE  rcvd: "
     });
-    dig::push_u32(out, u32::try_from(size).unwrap_or(u32::MAX));
+    push_u32(out, u32::try_from(size).unwrap_or(u32::MAX));
     out.push_str("\n\n");
 }
 
@@ -804,7 +713,7 @@ fn write_trailer_lines(
             out.push_str(";; Query time: ");
             let ms = ns / 1_000_000;
             match u32::try_from(ms) {
-                Ok(ms) => dig::push_u32(out, ms),
+                Ok(ms) => push_u32(out, ms),
                 Err(_) => {
                     let _ = write!(out, "{ms}");
                 }
@@ -817,49 +726,5 @@ fn write_trailer_lines(
     }
     if let Some(t) = event.response_time.or(event.query_time) {
         out.push_str(cache.when(t.sec));
-    }
-}
-
-/// [`write_escaped`] into a new string: for text from the network or a file
-/// that goes into a message (HTTP reason phrases, QUIC close reasons,
-/// certificate names).
-pub fn escaped(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    write_escaped(&mut out, bytes);
-    out
-}
-
-/// Appends bytes from a trace as text, escaping anything that is not
-/// printable ASCII as `\DDD` so a crafted trace cannot reach the terminal.
-pub fn write_escaped(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "\\{b:03}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_ip_writes_what_display_writes() {
-        let texts = [
-            "0.0.0.0",
-            "192.0.2.255",
-            "10.200.3.40",
-            "::1",
-            "2001:db8::53",
-            "::ffff:1.2.3.4",
-        ];
-        for text in texts {
-            let addr: IpAddr = text.parse().unwrap();
-            let mut out = String::new();
-            push_ip(&mut out, addr);
-            assert_eq!(out, addr.to_string());
-        }
     }
 }

@@ -5,9 +5,90 @@
 //! It does not print the `;; OPT PSEUDOSECTION:` heading, does not parse the
 //! message (the caller passes the OPT record's fields) and never fails:
 //! malformed option data is shown as hex plus text, like dig's fallback.
+//!
+//! It also finds malformed EDNS ([`edns_problems`]) for every format to
+//! warn about: dig 9.18 reports a misplaced, second or non-root OPT record
+//! as `;; Warning: Message parser reports malformed message packet.` (a
+//! recoverable FORMERR) and refuses a message whose option runs past the
+//! OPT RDATA (`;; Got bad packet: unexpected end of input` and a hex dump).
+//! qtap prints dig's warning line, says what is wrong, and still shows
+//! everything that is there, since a debugging tool that hides the bad
+//! part hides what its user is looking for.
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::dns::types;
+use crate::dns::wire::{Message, Section};
+
+use super::text::push_u32;
+
+/// dig 9.18's line for a message with a recoverable format error.
+pub const MALFORMED_WARNING: &str = ";; Warning: Message parser reports malformed message packet.";
+
+/// What is wrong with a message's EDNS (RFC 6891 §6.1.1: at most one OPT
+/// record, in the additional section, owned by the root; options that fill
+/// its RDATA exactly), one sentence each; empty when nothing is.
+pub fn edns_problems(msg: &Message<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (section, name) in [
+        (Section::Answer, "ANSWER"),
+        (Section::Authority, "AUTHORITY"),
+    ] {
+        let n = msg
+            .section(section)
+            .iter()
+            .filter(|r| r.rtype == types::OPT)
+            .count();
+        if n > 0 {
+            problems.push(format!("OPT record in the {name} section"));
+        }
+    }
+    let count = msg
+        .additional
+        .iter()
+        .filter(|r| r.rtype == types::OPT)
+        .count();
+    if count > 1 {
+        problems.push(format!(
+            "{count} OPT records; the first is decoded, the others are listed as records"
+        ));
+    }
+    if let Some(opt) = msg.opt() {
+        if !opt.name.is_root() {
+            problems.push(format!("OPT record owned by {}, not the root", opt.name));
+        }
+        if let Some(p) = option_overrun(msg.rdata(opt)) {
+            problems.push(p);
+        }
+    }
+    problems
+}
+
+/// The first option of an OPT RDATA that runs past its end, described.
+fn option_overrun(options: &[u8]) -> Option<String> {
+    let mut rest = options;
+    while !rest.is_empty() {
+        let Some((head, tail)) = rest.split_at_checked(4) else {
+            return Some(format!(
+                "{} bytes after the last option, too few for an option header",
+                rest.len()
+            ));
+        };
+        let code = u16::from_be_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+        match tail.split_at_checked(len) {
+            Some((_, next)) => rest = next,
+            None => {
+                return Some(format!(
+                    "option {code} claims {len} bytes, {} left in the OPT record",
+                    tail.len()
+                ))
+            }
+        }
+    }
+    None
+}
 
 /// EDNS option codes (IANA "DNS EDNS0 Option Codes").
 pub mod code {
@@ -86,7 +167,7 @@ pub fn write_opt_body(
     let version = (ttl >> 16) & 0xff;
     let flags = (ttl & 0xffff) as u16;
     out.push_str("; EDNS: version: ");
-    super::dig::push_u32(out, version);
+    push_u32(out, version);
     out.push_str(", flags:");
     if flags & FLAG_DO != 0 {
         out.push_str(" do");
@@ -99,7 +180,7 @@ pub fn write_opt_body(
         let _ = write!(out, "; MBZ: 0x{mbz:04x}, udp: {udp}");
     } else {
         out.push_str("; udp: ");
-        super::dig::push_u32(out, u32::from(udp));
+        push_u32(out, u32::from(udp));
     }
     out.push('\n');
 

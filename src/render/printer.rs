@@ -1,7 +1,8 @@
 //! The one printer: every output format (dig text, `+short`, JSON, JSON
 //! Lines, YAML) with its framing (JSON's `[`, commas and `]`), the `+qr`
-//! filter, the `+idn` pass and colour. Live queries and every `--read`
-//! thread go through it, so the same trace gives the same output.
+//! filter and colour (`+idn` is applied where names are rendered). Live
+//! queries and every `--read` thread go through it, so the same trace gives
+//! the same output.
 //!
 //! `--read` splits the work over threads: a [`Batcher`] (the ordered half:
 //! text planning, or the `+qr` filter) runs on the reading thread, a
@@ -29,7 +30,7 @@ enum Structured {
 impl Structured {
     /// The structured format the display options ask for, if any.
     fn of(display: &DisplayOpts) -> Option<Structured> {
-        use crate::cli::Format;
+        use super::Format;
         match display.format {
             Some(Format::Json) => Some(Structured::Json),
             Some(Format::Jsonl) => Some(Structured::Jsonl),
@@ -71,10 +72,17 @@ impl Structured {
     }
 }
 
-/// Whether a structured output shows this item: queries with `+qr` only, as
-/// in the text layout; answers and unanswered queries always.
+/// Whether a structured output shows this item: queries only with `+qr`,
+/// as in the text layout; an unanswered query only without `+qr`, since
+/// with it the query was already shown when it was sent (the pairer hands
+/// every query over as [`Item::Query`] before it can be reported
+/// unanswered) and would appear twice; answers always.
 fn shown(qr: bool, item: &Item) -> bool {
-    qr || !matches!(item, Item::Query(_))
+    match item {
+        Item::Query(_) => qr,
+        Item::Unanswered(_) => !qr,
+        Item::Response { .. } => true,
+    }
 }
 
 /// Renders items and writes the text: the one path from a paired record
@@ -82,8 +90,6 @@ fn shown(qr: bool, item: &Item) -> bool {
 #[derive(Debug)]
 pub struct Printer {
     renderer: Renderer,
-    /// `+idn`: show A-labels in Unicode.
-    idn: bool,
     /// Structured output instead of dig text.
     structured: Option<Structured>,
     /// Objects written so far (JSON arrays need commas).
@@ -105,7 +111,6 @@ impl Printer {
         // Structured formats are never coloured.
         let color = color && structured.is_none();
         Printer {
-            idn: display.idn,
             structured,
             objects: 0,
             renderer: Renderer::new(display),
@@ -172,7 +177,7 @@ impl Printer {
     pub fn show_drawn(&mut self, drawn: Drawn, out: &mut dyn Write) -> std::io::Result<()> {
         match drawn {
             Drawn::Text(text) => {
-                if self.buf.is_empty() && !self.idn && self.palette.is_none() {
+                if self.buf.is_empty() && self.palette.is_none() {
                     // Plain text in a large piece: straight out, no copy.
                     return out.write_all(text.as_bytes());
                 }
@@ -196,11 +201,6 @@ impl Printer {
     }
 
     fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.idn && self.structured.is_none() && !self.buf.is_empty() {
-            let mut shown = String::with_capacity(self.buf.len());
-            crate::render::idn::to_unicode(&mut shown, &self.buf);
-            self.buf = shown;
-        }
         if !self.buf.is_empty() {
             match &self.palette {
                 Some(p) => {

@@ -82,6 +82,7 @@ pub fn item_of(message: Vec<u8>) -> Item {
         response_time: None,
         query_message: (!is_response).then(|| bytes.clone()),
         response_message: is_response.then_some(bytes),
+        query_zone: None,
     };
     if is_response {
         Item::Response {
@@ -184,7 +185,7 @@ pub fn wire_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Format;
+    use crate::render::Format;
 
     /// www.example.com A response with one answer.
     const RESPONSE: &str = "12348180000100010000000003777777076578616d706c6503636f6d0000010001c00c000100010000012c0004c0000201";

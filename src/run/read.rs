@@ -51,8 +51,15 @@ enum DrawnMsg {
 /// hand-over, small enough to keep memory flat.
 const ITEMS_PER_BATCH: usize = 512;
 
+/// Frame bytes per message between the threads: a batch ends at
+/// [`ITEMS_PER_BATCH`] items or at this many bytes of frames, whichever
+/// comes first. Ordinary frames (a few hundred bytes) never reach it;
+/// 512 frames near the 1 MiB frame limit would hold 512 MiB per batch.
+const BYTES_PER_BATCH: usize = 1 << 20;
+
 /// Batches in flight per channel: with one channel to and one from each
-/// drawing thread, memory stays a few MiB whatever the file size.
+/// drawing thread, memory stays a few MiB whatever the file size (a batch
+/// holds at most about [`BYTES_PER_BATCH`] of frames).
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Batches go to the drawing threads in turn and come back in the same
@@ -143,6 +150,8 @@ fn read_and_plan(
     let mut selected = Vec::new();
     let mut items = Vec::new();
     let mut arena = Arena::new();
+    // Frame bytes in the batch being built.
+    let mut batch_bytes = 0;
     for path in files {
         let name = path.display();
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
@@ -168,6 +177,7 @@ fn read_and_plan(
             let warning = match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    batch_bytes += payload.len();
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {
                             selector.push(event, &mut selected);
@@ -204,10 +214,11 @@ fn read_and_plan(
                     return;
                 }
             }
-            if planned.batcher.len() >= ITEMS_PER_BATCH {
+            if planned.batcher.len() >= ITEMS_PER_BATCH || batch_bytes >= BYTES_PER_BATCH {
                 if !planned.send(None) {
                     return;
                 }
+                batch_bytes = 0;
                 // The queries still waiting let go of this arena.
                 pairer.detach();
                 selector.detach();
@@ -330,8 +341,9 @@ pub fn read_selected(
 mod tests {
     use super::*;
     use crate::app::View;
-    use crate::cli::Format;
+    use crate::pair::Item;
     use crate::render::json::tests::{corpus_files, events_of};
+    use crate::render::Format;
     use crate::tap::writer::TapWriter;
     use std::path::Path;
 
@@ -380,6 +392,63 @@ mod tests {
         .unwrap();
         assert_eq!(code, exits::OK, "{}", String::from_utf8_lossy(&err));
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_batch_between_threads_holds_a_bounded_number_of_frame_bytes() {
+        // 60 records with a 200 KiB identity each: batches end by bytes
+        // long before 512 items (one batch would hold 12 MB). A batch may
+        // pass the limit by the frame that crosses it and by the queries
+        // the pairer reports unanswered then (counted in earlier batches).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big-frames.fstrm");
+        let mut writer = TapWriter::new(File::create(&path).unwrap()).unwrap();
+        let events = events_of(&corpus_files()[0]);
+        for e in events.iter().cycle().take(60) {
+            let mut e = e.clone();
+            e.identity = Some(Bytes::from(vec![b'i'; 200 * 1024]));
+            writer.write(&e.to_pb()).unwrap();
+        }
+        writer.finish().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        let display = DisplayOpts {
+            format: Some(Format::Json),
+            qr: true,
+            ..DisplayOpts::default()
+        };
+        let planned = Planned {
+            batcher: Printer::new(display, false, false).batcher(),
+            tx: RoundRobin {
+                senders: vec![tx],
+                next: 0,
+            },
+        };
+        let files = [path];
+        let mut batches = Vec::new();
+        std::thread::scope(|scope| {
+            scope.spawn(|| read_and_plan(&files, 1 << 20, Filter::default(), None, planned));
+            for msg in rx {
+                if let ReadMsg::Batch(Batch::Items(items)) = msg {
+                    let bytes: usize = items
+                        .iter()
+                        .map(|i| match i {
+                            Item::Query(e)
+                            | Item::Unanswered(e)
+                            | Item::Response { event: e, .. } => {
+                                e.identity.as_ref().map_or(0, |b| b.len())
+                            }
+                        })
+                        .sum();
+                    batches.push((items.len(), bytes));
+                }
+            }
+        });
+        // Every record, and the queries reported unanswered at the end.
+        assert!(batches.iter().map(|b| b.0).sum::<usize>() >= 60);
+        assert!(
+            batches.iter().all(|b| b.1 <= 2 * BYTES_PER_BATCH),
+            "{batches:?}"
+        );
     }
 
     #[test]

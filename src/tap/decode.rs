@@ -79,6 +79,8 @@ pub struct RawMessage {
     pub query_time_nsec: Option<u32>,
     /// `query_message`.
     pub query_message: Option<Span>,
+    /// `query_zone`: the zone a resolver's query was sent for (wire form).
+    pub query_zone: Option<Span>,
     /// `response_time_sec`.
     pub response_time_sec: Option<u64>,
     /// `response_time_nsec`.
@@ -354,7 +356,7 @@ fn message_in_order(c: &mut Cursor<'_>) -> Option<RawMessage> {
         m.query_message = Some(span(c)?);
     }
     if c.next_is(11 << 3 | LEN) {
-        span(c)?;
+        m.query_zone = Some(span(c)?);
     }
     if c.next_is(12 << 3 | VARINT) {
         m.response_time_sec = Some(c.varint().ok()?);
@@ -426,9 +428,7 @@ fn decode_message(c: &mut Cursor<'_>, m: &mut RawMessage, depth: u32) -> Result<
             8 => m.query_time_sec = Some(c.varint_field(tag, wire)?),
             9 => m.query_time_nsec = Some(c.fixed32_field(tag, wire)?),
             10 => m.query_message = Some(c.len_field(tag, wire)?),
-            11 => {
-                c.len_field(tag, wire)?;
-            }
+            11 => m.query_zone = Some(c.len_field(tag, wire)?),
             12 => m.response_time_sec = Some(c.varint_field(tag, wire)?),
             13 => m.response_time_nsec = Some(c.fixed32_field(tag, wire)?),
             14 => m.response_message = Some(c.len_field(tag, wire)?),

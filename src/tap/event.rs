@@ -183,6 +183,9 @@ pub struct Event {
     pub response_time: Option<Timestamp>,
     /// `query_message`, verbatim.
     pub query_message: Option<Bytes>,
+    /// `query_zone`: the zone a resolver's query was sent for, in wire
+    /// form, verbatim.
+    pub query_zone: Option<Bytes>,
     /// `response_message`, verbatim.
     pub response_message: Option<Bytes>,
 }
@@ -236,6 +239,7 @@ impl Event {
             query_time: time_from(m.query_time_sec, m.query_time_nsec),
             response_time: time_from(m.response_time_sec, m.response_time_nsec),
             query_message: slice(m.query_message),
+            query_zone: slice(m.query_zone),
             response_message: slice(m.response_message),
         })
     }
@@ -260,6 +264,7 @@ impl Event {
             query_time: time_from(m.query_time_sec, m.query_time_nsec),
             response_time: time_from(m.response_time_sec, m.response_time_nsec),
             query_message: m.query_message,
+            query_zone: m.query_zone,
             response_message: m.response_message,
         })
     }
@@ -278,7 +283,7 @@ impl Event {
             query_time_sec: self.query_time.map(|t| t.sec),
             query_time_nsec: self.query_time.map(|t| t.nsec),
             query_message: self.query_message.clone(),
-            query_zone: None,
+            query_zone: self.query_zone.clone(),
             response_time_sec: self.response_time.map(|t| t.sec),
             response_time_nsec: self.response_time.map(|t| t.nsec),
             response_message: self.response_message.clone(),
@@ -332,6 +337,7 @@ mod tests {
                 nsec: 999_999_999,
             }),
             query_message: Some(Bytes::from_static(b"\x00\x01query")),
+            query_zone: None,
             response_message: Some(Bytes::from_static(b"\x00\x01response")),
         }
     }

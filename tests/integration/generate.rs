@@ -104,7 +104,9 @@ fn bash_completes_plus_options_and_record_types() {
         spec.contains("-F _qtap_dig") && spec.trim_end().ends_with(" qtap"),
         "{spec}"
     );
-    assert_eq!(offered, ["+tcp"]);
+    let mut offered = offered;
+    offered.sort();
+    assert_eq!(offered, ["+tcflag", "+tcp"]);
 
     // Flags have a no form, value options an `=`; nothing unrelated.
     let (_, offered) = bash_complete(&["qtap", "x.example", "+no"]);
@@ -135,6 +137,32 @@ fn bash_completes_plus_options_and_record_types() {
 }
 
 #[test]
+fn bash_completes_files_after_f_and_tls_file_options_and_never_a_lone_dash() {
+    if !crate::have("bash") {
+        return;
+    }
+    // The tests run in the repository: Cargo.toml is a file there.
+    let (_, offered) = bash_complete(&["qtap", "-f", "Cargo.t"]);
+    assert_eq!(offered, ["Cargo.toml"]);
+    // With `=` a word break (bash's default) and without.
+    let (_, offered) = bash_complete(&["qtap", "+tls-ca", "=", "Cargo.t"]);
+    assert_eq!(offered, ["Cargo.toml"]);
+    let (_, offered) = bash_complete(&["qtap", "+tls-certfile=Cargo.t"]);
+    assert_eq!(offered, ["+tls-certfile=Cargo.toml"]);
+    // After -f's value, dig words again.
+    let (_, offered) = bash_complete(&["qtap", "-f", "b.txt", "example.com", "AA"]);
+    assert_eq!(offered, ["AAAA"]);
+    for words in [
+        &["qtap", "-"][..],
+        &["qtap", "x.example", "-"],
+        &["qtap", ""],
+    ] {
+        let (_, offered) = bash_complete(words);
+        assert!(!offered.iter().any(|w| w == "-"), "{words:?}: {offered:?}");
+    }
+}
+
+#[test]
 fn fish_completes_plus_options_and_record_types() {
     if !crate::have("fish") {
         return;
@@ -161,7 +189,8 @@ fn fish_completes_plus_options_and_record_types() {
             .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
             .collect()
     };
-    assert_eq!(complete("qtap +tc"), ["+tcp"]);
+    assert_eq!(complete("qtap +tc"), ["+tcflag", "+tcp"]);
+    assert!(complete("qtap -f Cargo.t").contains(&"Cargo.toml".to_owned()));
     assert_eq!(complete("qtap example.com AA"), ["AAAA"]);
     assert!(complete("qtap example.com AAAA ").contains(&"IN".to_owned()));
 }
@@ -178,6 +207,45 @@ fn zsh_script_is_valid_zsh() {
         .unwrap();
     assert!(
         out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// zsh autoloads the script as `_qtap` from `fpath` at the first TAB and
+/// calls `_qtap` from then on: every completion of a session, not only the
+/// first, must reach the dig-aware function. The completion system's
+/// helpers are stubbed to say who called them.
+#[test]
+fn zsh_completes_dig_words_at_every_tab_of_a_session() {
+    if !crate::have("zsh") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("completions/qtap.zsh"),
+        dir.path().join("_qtap"),
+    )
+    .unwrap();
+    let program = r#"
+        fpath=("$QTAP_FPATH" $fpath); autoload -Uz _qtap
+        _describe() { print -r -- "dig $2" }
+        _arguments() { print -r -- "clap" }
+        _files() { print -r -- "files" }
+        compdef() { : }
+        words=(qtap +mul); CURRENT=2; _qtap
+        words=(qtap +mul); CURRENT=2; _qtap
+        words=(qtap -f b); CURRENT=3; _qtap
+        words=(qtap --col); CURRENT=2; _qtap
+    "#;
+    let out = Command::new("zsh")
+        .args(["-f", "-c", program])
+        .env("QTAP_FPATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dig dig-options\ndig dig-options\nfiles\nclap\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -7,6 +7,7 @@ mod support;
 
 mod batch;
 mod damaged;
+mod deadlines;
 mod encrypted;
 mod generate;
 mod hostile_tls;
@@ -16,6 +17,7 @@ mod live;
 mod props;
 mod query;
 mod read;
+mod render;
 mod servers;
 mod share;
 mod tap;

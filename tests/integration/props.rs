@@ -196,6 +196,7 @@ prop_compose! {
             query_time,
             response_time,
             query_message,
+            query_zone: None,
             response_message,
         }
     }

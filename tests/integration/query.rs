@@ -888,3 +888,80 @@ fn tls_reset_mid_handshake_is_a_clear_error() {
         out.stderr
     );
 }
+
+/// dig 9.18's header options reach the wire: a fixed ID (+qid), the
+/// OPCODE, RA and TC bits, and a query without a question (+header-only).
+#[test]
+fn qid_opcode_flags_and_header_only_shape_the_query() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let log = std::sync::Arc::clone(&seen);
+    let server = Hostile::udp(move |q| {
+        log.lock().unwrap().push(q.to_vec());
+        // The query itself as the response: QR set, TC cleared.
+        let mut reply = q.to_vec();
+        reply[2] = (reply[2] | 0x80) & !0x02;
+        vec![Reply::Send(reply)]
+    });
+    Run::of(qtap_at(&server.port()).args([
+        "x.example",
+        "+qid=4660",
+        "+opcode=notify",
+        "+raflag",
+        "+tcflag",
+        "+header-only",
+        "+noedns",
+    ]))
+    .expect_code(0);
+    let seen = seen.lock().unwrap();
+    // ID 4660; NOTIFY (4) << 3 | TC | RD; RA | AD; no question, no records.
+    assert_eq!(
+        seen.as_slice(),
+        [vec![0x12, 0x34, 0x23, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0]]
+    );
+}
+
+/// `+ttlunits` shows the TTL column in dig's units; `+nottlunits` (the
+/// default) in seconds.
+#[test]
+fn ttlunits_shows_ttls_in_units() {
+    let server = Hostile::udp(|q| {
+        vec![Reply::Send(hostile::add_a(
+            echo_question(q),
+            5400,
+            Ipv4Addr::new(192, 0, 2, 1),
+        ))]
+    });
+    let run = Run::of(qtap_at(&server.port()).args(["x.example", "+ttlunits"])).expect_code(0);
+    assert_eq!(
+        run.section(0, "ANSWER"),
+        ["x.example.\t\t1h30m\tIN\tA\t192.0.2.1"]
+    );
+    let run = Run::of(qtap_at(&server.port()).args(["x.example"])).expect_code(0);
+    assert_eq!(
+        run.section(0, "ANSWER"),
+        ["x.example.\t\t5400\tIN\tA\t192.0.2.1"]
+    );
+}
+
+/// A trace file name that is not UTF-8 is written under exactly that name
+/// (it used to be rewritten with U+FFFD, so another file was written).
+#[test]
+fn tap_writes_a_non_utf8_file_name_as_given() {
+    use std::os::unix::ffi::OsStrExt;
+    let server = Hostile::udp(|q| vec![Reply::Send(a_reply(q, Ipv4Addr::new(192, 0, 2, 1)))]);
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"t\xff.fstrm");
+    let path = dir.path().join(name);
+    Run::of(
+        qtap_at(&server.port())
+            .arg("x.example")
+            .arg("--tap")
+            .arg(&path),
+    )
+    .expect_code(0);
+    let names: Vec<std::ffi::OsString> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [name]);
+}

@@ -275,3 +275,92 @@ fn as_many_frames_as_dnstap_read_sees() {
         assert_eq!(frames, peer_frames, "{name}");
     }
 }
+
+#[test]
+fn waiting_queries_with_big_identities_are_paired_and_reported_in_order() {
+    // 600 queries carrying the same 60 KiB identity (36 MB of identities,
+    // more than the pairer's byte budget if each query kept its own copy),
+    // then the responses to the even ones (without a query time of their
+    // own): every response finds its query's time and the odd queries are
+    // reported unanswered, in order.
+    use qtap::dns::build::{encode_query, QueryParams};
+    use qtap::dns::name::Name;
+    use qtap::tap::event::{Event, MessageType, Protocol, Timestamp};
+    use qtap::tap::writer::TapWriter;
+    let identity = bytes::Bytes::from(vec![b'n'; 60 * 1024]);
+    let event = |i: u16, response: bool| {
+        let name = Name::from_text(&format!("q{i}.example")).unwrap();
+        let mut msg = encode_query(&QueryParams {
+            id: i,
+            name: &name,
+            qtype: 1,
+            qclass: 1,
+            rd: true,
+            ad: false,
+            cd: false,
+            aa: false,
+            edns: None,
+            ixfr_serial: None,
+            zflag: false,
+        });
+        if response {
+            msg[2] |= 0x80;
+        }
+        let msg = Some(bytes::Bytes::from(msg));
+        let t = Some(Timestamp {
+            sec: 1_700_000_000 + u64::from(i),
+            nsec: 0,
+        });
+        Event {
+            offset: None,
+            identity: Some(identity.clone()),
+            version: Some(bytes::Bytes::from_static(b"test")),
+            mtype: if response {
+                MessageType::STUB_RESPONSE
+            } else {
+                MessageType::STUB_QUERY
+            },
+            family: Some(1),
+            protocol: Some(Protocol::Udp),
+            http_protocol: None,
+            query_addr: Some("127.0.0.1".parse().unwrap()),
+            query_port: Some(40_000 + i),
+            response_addr: Some("127.0.0.2".parse().unwrap()),
+            response_port: Some(53),
+            query_zone: None,
+            query_time: if response { None } else { t },
+            response_time: if response { t } else { None },
+            query_message: if response { None } else { msg.clone() },
+            response_message: if response { msg } else { None },
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big-identities.fstrm");
+    let mut writer = TapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    for i in 0..600 {
+        writer.write(&event(i, false).to_pb()).unwrap();
+    }
+    for i in (0..600).step_by(2) {
+        writer.write(&event(i, true).to_pb()).unwrap();
+    }
+    writer.finish().unwrap();
+    let out = qtap().arg("--read").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.matches(";; Query time: ").count(), 300);
+    let unanswered: Vec<&str> = stdout
+        .split(";; no response recorded for query")
+        .skip(1)
+        .map(|block| {
+            block
+                .split_whitespace()
+                .find(|w| w.starts_with('q'))
+                .unwrap_or("")
+        })
+        .collect();
+    let expected: Vec<String> = (1..600)
+        .step_by(2)
+        .map(|i| format!("q{i}.example."))
+        .collect();
+    assert_eq!(unanswered, expected);
+}

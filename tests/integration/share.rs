@@ -202,6 +202,7 @@ fn sensitive_trace(dir: &Path) -> PathBuf {
                 (family, prefix, addr),
             ))),
             response_message: None,
+            query_zone: None,
         };
         // Upstream: the resolver asks with the client's subnet.
         let upstream = Event {
@@ -308,7 +309,7 @@ fn no_client_address_survives_scrubbing_in_any_encoding() {
         &input,
         DisplayOpts {
             qr: true,
-            format: Some(qtap::cli::Format::Yaml),
+            format: Some(qtap::render::Format::Yaml),
             ..DisplayOpts::default()
         },
     ) + &render(&input, DisplayOpts::default());
@@ -342,12 +343,12 @@ fn no_client_address_survives_scrubbing_in_any_encoding() {
         DisplayOpts::default(),
         DisplayOpts {
             qr: true,
-            format: Some(qtap::cli::Format::Json),
+            format: Some(qtap::render::Format::Json),
             ..DisplayOpts::default()
         },
         DisplayOpts {
             qr: true,
-            format: Some(qtap::cli::Format::Yaml),
+            format: Some(qtap::render::Format::Yaml),
             ..DisplayOpts::default()
         },
     ] {
@@ -410,8 +411,8 @@ fn rendering_with_scrub_shows_no_client_address() {
     let input = sensitive_trace(dir.path());
     for format in [
         None,
-        Some(qtap::cli::Format::Yaml),
-        Some(qtap::cli::Format::Json),
+        Some(qtap::render::Format::Yaml),
+        Some(qtap::render::Format::Json),
     ] {
         let mut out = Vec::new();
         let mut err = Vec::new();

@@ -42,6 +42,15 @@ pub enum Reply {
         /// Pause between bytes.
         delay: Duration,
     },
+    /// Send this message (framed on TCP) again and again, `gap` apart (no
+    /// pause when zero), until the client goes away or the responder stops.
+    /// Later steps are skipped.
+    Flood {
+        /// The DNS message (without length prefix).
+        bytes: Vec<u8>,
+        /// Pause between copies.
+        gap: Duration,
+    },
 }
 
 /// A script: given the query's wire bytes, the steps to answer it with.
@@ -194,6 +203,10 @@ fn run_udp(socket: &UdpSocket, behaviour: &Behaviour, queries: &AtomicUsize, sto
                     let _ = socket.send_to(&bytes, peer);
                 }
                 Reply::CloseTcp | Reply::TcpPrefixThenClose(_) => {}
+                Reply::Flood { bytes, gap } => {
+                    flood(&bytes, gap, stop, |b| socket.send_to(b, peer).is_ok());
+                    break;
+                }
             }
         }
     }
@@ -225,6 +238,11 @@ fn run_tcp(mut stream: TcpStream, behaviour: &Behaviour, queries: &AtomicUsize, 
                     let _ = stream.write_all(&len.to_be_bytes());
                     false
                 }
+                Reply::Flood { bytes, gap } => {
+                    let frame = framed(&bytes);
+                    flood(&frame, gap, stop, |b| stream.write_all(b).is_ok());
+                    false
+                }
                 Reply::Drip { bytes, delay } => framed(&bytes).iter().all(|b| {
                     std::thread::sleep(delay);
                     stream.write_all(&[*b]).is_ok() && stream.flush().is_ok()
@@ -235,6 +253,15 @@ fn run_tcp(mut stream: TcpStream, behaviour: &Behaviour, queries: &AtomicUsize, 
                 let _ = stream.shutdown(Shutdown::Both);
                 return;
             }
+        }
+    }
+}
+
+/// Sends `bytes` with `send` until it fails or the responder stops.
+fn flood(bytes: &[u8], gap: Duration, stop: &AtomicBool, mut send: impl FnMut(&[u8]) -> bool) {
+    while !stop.load(Ordering::SeqCst) && send(bytes) {
+        if !gap.is_zero() {
+            std::thread::sleep(gap);
         }
     }
 }
@@ -405,6 +432,27 @@ pub fn add_a(mut msg: Vec<u8>, ttl: u32, addr: Ipv4Addr) -> Vec<u8> {
     msg.extend_from_slice(&ttl.to_be_bytes());
     msg.extend_from_slice(&[0, 4]);
     msg.extend_from_slice(&addr.octets());
+    if let Some(count) = msg.get_mut(6..8) {
+        let n = u16::from_be_bytes([count[0], count[1]]).saturating_add(1);
+        count.copy_from_slice(&n.to_be_bytes());
+    }
+    msg
+}
+
+/// `msg` with an answer `<question name> ttl IN SOA ns. admin. serial 1 1 1 1`
+/// appended (owner is a compression pointer to the question) and ANCOUNT
+/// incremented: the first (or last) message of a zone transfer.
+pub fn add_soa(mut msg: Vec<u8>, serial: u32) -> Vec<u8> {
+    let mut rdata = encode_name("ns");
+    rdata.extend(encode_name("admin"));
+    rdata.extend_from_slice(&serial.to_be_bytes());
+    for _ in 0..4 {
+        rdata.extend_from_slice(&1u32.to_be_bytes());
+    }
+    msg.extend_from_slice(&[0xC0, 12, 0, 6, 0, 1]);
+    msg.extend_from_slice(&300u32.to_be_bytes());
+    msg.extend_from_slice(&u16::try_from(rdata.len()).unwrap_or(0).to_be_bytes());
+    msg.extend(rdata);
     if let Some(count) = msg.get_mut(6..8) {
         let n = u16::from_be_bytes([count[0], count[1]]).saturating_add(1);
         count.copy_from_slice(&n.to_be_bytes());

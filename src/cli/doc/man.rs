@@ -1,0 +1,373 @@
+//! The man page: clap_mangen's title, name and options sections, with
+//! qtap's own synopsis, description, dig's words, DIG OPTIONS (from the
+//! option table), trace files, examples, exit status and environment.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use roff::{bold, italic, roman, Inline, Roff};
+
+use super::super::plus::{PlusKind, PlusOption, TABLE};
+use super::{DIG_ARGUMENTS, ENVIRONMENT, EXIT_STATUS};
+
+/// The clap command with its defaults filled in (`num_args` is only known
+/// after `build`).
+fn built_command() -> clap::Command {
+    let mut cmd = crate::cli::command();
+    cmd.build();
+    cmd
+}
+
+/// `*bold*`, `<italic>` and plain text, for the synopsis.
+pub(super) fn markup(text: &str) -> Vec<Inline> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let Some(i) = rest.find(['*', '<']) else {
+            out.push(roman(rest));
+            break;
+        };
+        let (plain, tail) = rest.split_at(i);
+        if !plain.is_empty() {
+            out.push(roman(plain));
+        }
+        let (open, body) = tail.split_at(1);
+        let end = if open == "*" { '*' } else { '>' };
+        match body.find(end) {
+            Some(j) => {
+                let inner = body.get(..j).unwrap_or_default();
+                out.push(if open == "*" {
+                    bold(inner)
+                } else {
+                    italic(inner)
+                });
+                rest = body.get(j + 1..).unwrap_or_default();
+            }
+            None => {
+                out.push(roman(tail));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn section(roff: &mut Roff, title: &str, paragraphs: &[&str]) {
+    roff.control("SH", [title]);
+    for (i, p) in paragraphs.iter().enumerate() {
+        if i > 0 {
+            roff.control("PP", []);
+        }
+        roff.text([roman(*p)]);
+    }
+}
+
+fn tagged(roff: &mut Roff, tag: Vec<Inline>, text: &str) {
+    roff.control("TP", []);
+    roff.text(tag);
+    roff.text([roman(text)]);
+}
+
+/// An indented, unfilled block of command lines.
+fn commands(roff: &mut Roff, lines: &[&str]) {
+    roff.control("RS", ["4"]);
+    roff.control("nf", []);
+    for line in lines {
+        roff.text([roman(*line)]);
+    }
+    roff.control("fi", []);
+    roff.control("RE", []);
+}
+
+/// The tag of a `+option` in the man page: `+[no]name[=VALUE]` with the
+/// parts to type in bold.
+fn plus_tag(option: &PlusOption) -> Vec<Inline> {
+    let (name, kind) = (option.name, option.kind);
+    let mut tag = vec![bold("+")];
+    if kind != PlusKind::Value {
+        tag.push(roman("[no]"));
+    }
+    tag.push(bold(name));
+    match kind {
+        PlusKind::Flag => {}
+        PlusKind::Value => {
+            tag.push(bold("="));
+            tag.push(italic(option.value_name));
+        }
+        PlusKind::FlagOrValue => {
+            tag.push(roman("[="));
+            tag.push(italic(option.value_name));
+            tag.push(roman("]"));
+        }
+    }
+    tag
+}
+
+/// The synopsis line of the long options, from the clap definition.
+fn long_synopsis() -> String {
+    let cmd = built_command();
+    let mut line = String::from("*qtap*");
+    for arg in cmd.get_arguments() {
+        let Some(long) = arg.get_long() else {
+            continue;
+        };
+        if arg.is_hide_set() || matches!(long, "help" | "version" | "read") {
+            continue;
+        }
+        let value = arg
+            .get_value_names()
+            .and_then(|v| v.first())
+            .map(|v| v.to_lowercase());
+        let takes = arg.get_num_args().is_some_and(|n| n.takes_values());
+        let _ = match (takes, value) {
+            (true, Some(v)) if arg.is_require_equals_set() => {
+                write!(line, " [*--{long}*[=<{v}>]]")
+            }
+            (true, Some(v)) => write!(line, " [*--{long}* <{v}>]"),
+            _ => write!(line, " [*--{long}*]"),
+        };
+    }
+    line.push_str(" [<name> [<type>] [<class>]]...");
+    line
+}
+
+pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
+    // Options hidden from `-h` (hide_short_help) would lose their only
+    // help text in clap_mangen; the man page is the long form of everything.
+    let cmd = crate::cli::command().mut_args(|a| a.hide_short_help(false));
+    let man = clap_mangen::Man::new(cmd).date("2026-11-22");
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]);
+    for line in [
+        "*qtap* [*@*<server>] [*-p* <port>] [*-4*|*-6*] [*-t* <type>] [*-c* <class>] [*-x* <addr>] \
+         [*-q* <name>] [<name> [<type>] [<class>] [*+*<option>...]]...",
+        &long_synopsis(),
+        "*qtap* *--read* <file>... [*+*<option>...] [*--format* *text*|*short*] [*--color* <when>]",
+        "*qtap* *-h*|*--help*|*-V*|*--version*",
+    ] {
+        // .SY/.YS: a synopsis with a hanging indent (groff, mandoc).
+        let body = line.strip_prefix("*qtap* ").unwrap_or(line);
+        roff.control("SY", ["qtap"]);
+        roff.text(markup(body));
+        roff.control("YS", []);
+    }
+    description(&mut roff);
+    dig_sections(&mut roff);
+    roff.to_writer(out)?;
+    man.render_options_section(out)?;
+    let mut roff = Roff::new();
+    trace_files(&mut roff);
+    examples(&mut roff);
+    closing_sections(&mut roff);
+    roff.to_writer(out)
+}
+
+/// DESCRIPTION.
+fn description(roff: &mut Roff) {
+    section(
+        roff,
+        "DESCRIPTION",
+        &[
+            "qtap is a DNS debugging tool in the spirit of dig and kdig. It sends DNS queries and \
+             prints the answers in dig 9.18's text layout. With --tap it records every message it \
+             sends and receives as a dnstap trace: a Frame Streams file with content type \
+             protobuf:dnstap.Dnstap, holding the verbatim wire bytes, the addresses, ports and \
+             transport, and timestamps to the nanosecond. With --read it renders any dnstap file, \
+             written by qtap, kdig, Knot, Unbound or BIND, in the same layout. The output of a live \
+             run and the --read output of its trace are identical, byte for byte: live mode \
+             renders the very records it writes.",
+            "Words are read as dig reads them, in any order: @server names the server, a word \
+             that is a record type or class sets the type or class of the current lookup, and any \
+             other word starts a new lookup, so one run can make several lookups. Options starting \
+             with + are dig's query and display options: those before the first name apply to \
+             every lookup, those after a name to that lookup only, and display options to the \
+             whole run. GNU long options (--tcp, --tap FILE, ...) may appear anywhere.",
+            "Defaults follow dig 9.18: the first nameserver of /etc/resolv.conf, UDP with a TCP \
+             retry when the answer is truncated, EDNS0 with a UDP size of 1232, a client COOKIE, \
+             RD and AD set, a 5 second timeout and 3 tries. DNS over TLS, HTTPS and QUIC verify \
+             the server certificate against the system roots; there is never a silent plaintext \
+             fallback.",
+        ],
+    );
+}
+
+/// DIG-STYLE ARGUMENTS and DIG OPTIONS (from the option table).
+fn dig_sections(roff: &mut Roff) {
+    roff.control("SH", ["DIG-STYLE ARGUMENTS"]);
+    for (word, text) in DIG_ARGUMENTS {
+        let tag = match word.split_once(' ') {
+            Some((flag, value)) => vec![bold(flag), roman(" "), italic(value)],
+            None if word.starts_with('-') => vec![bold(*word)],
+            None => match word.strip_prefix('@') {
+                Some(v) => vec![bold("@"), italic(v)],
+                None => vec![italic(*word)],
+            },
+        };
+        tagged(roff, tag, text);
+    }
+    roff.control("SH", ["DIG OPTIONS"]);
+    roff.text([roman(
+        "Each option can be written +name or, to turn it off, +noname. Options taking a value \
+         are written +name=value. As in dig, a name may be shortened to any prefix that belongs \
+         to one option only (+mul for +multiline, +nostat for +nostats); a prefix of several \
+         options is an error that lists them, and dig's options that qtap lacks are named as \
+         such.",
+    )]);
+    for option in TABLE {
+        tagged(roff, plus_tag(option), option.help);
+    }
+}
+
+/// TRACE FILES: what a trace holds and how to share one.
+fn trace_files(roff: &mut Roff) {
+    section(
+        roff,
+        "TRACE FILES",
+        &[
+            "A trace is a Frame Streams file (content type protobuf:dnstap.Dnstap): a START \
+             control frame, one data frame per DNS message, and a STOP frame. Each message qtap \
+             sends is a STUB_QUERY frame and each response it accepts a STUB_RESPONSE frame \
+             (TOOL_QUERY and TOOL_RESPONSE with --tap-type tool, as kdig writes). A frame holds \
+             the socket family and protocol (UDP, TCP, DOT, DOH with its HTTP version, or DOQ), \
+             the local address and port of the real socket, the server's address and port, the \
+             wall-clock times of query and response in nanoseconds, and the verbatim DNS message; \
+             response frames also hold the query and its time, so one frame gives the round-trip \
+             time. A truncated UDP answer followed by its TCP retry is recorded as both exchanges. \
+             Replies that do not match the query are reported on stderr and not recorded.",
+            "Dnstap.version is \"qtap VERSION\". Dnstap.identity is left out unless \
+             --tap-identity is given.",
+            "What --tap PATH does depends on what is at PATH when the run starts. Nothing, or a \
+             trace (a regular file with one link): the trace is written to a new file beside PATH \
+             named .qtap-PID-RANDOM.tmp, created exclusively (a planted file or symbolic link is \
+             never opened) with mode 0600, and renamed over PATH when complete, with a STOP \
+             frame, also after a timeout, an error, SIGINT, SIGTERM, SIGHUP or SIGQUIT. A \
+             replaced trace keeps its permission bits and owner; a new one gets 0666 & ~umask.",
+            "A regular file with several hard links, one reached through a symbolic link, or one \
+             whose owner qtap (not running as root) cannot give a new file: the trace is written \
+             to the temporary file, then copied into the existing file (not atomically), so \
+             links, mode and owner stay. A device, FIFO or socket, directly or through a symbolic \
+             link (/dev/null, /dev/stdout): written straight through, as kdig -E does; a FIFO \
+             waits for its reader. A directory, a dangling symbolic link, a file with no write \
+             permission bit (also for root) or one the user may not write: refused before \
+             anything is sent (exit status 10).",
+            "A run that records nothing (it failed before sending) leaves PATH as it was. Only \
+             SIGKILL or a crash leaves the temporary file behind; the next run into the same \
+             directory warns about such leftovers. With --tap -, a trace cut short (its reader \
+             went away) is an error (exit status 10).",
+            "To share a trace, check first that it shows what you saw (qtap --read trace.fstrm \
+             +qr), then attach the file itself to the bug report, with the command line and the \
+             output of qtap --version. It is binary: compress it if it is large, but do not \
+             convert it. The receiver needs no qtap: kdig -G, dnstap-read, fstrm_dump and the Go \
+             dnstap tool read it too.",
+            "Privacy: a trace holds your own address and port (which may be a private network \
+             address), the server's address, every name you looked up and every answer, the \
+             times of your queries to the nanosecond, and the EDNS client COOKIE, which can link \
+             your queries together. It holds no TLS keys or certificates, and no host name \
+             unless you set --tap-identity. qtap does not edit traces: to share less, record a \
+             fresh trace of only the lookups that show the problem, with +nocookie if the cookie \
+             does not matter.",
+        ],
+    );
+}
+
+/// EXAMPLES.
+fn examples(roff: &mut Roff) {
+    roff.control("SH", ["EXAMPLES"]);
+    let examples: &[(&str, &[&str])] = &[
+        (
+            "Look up the AAAA records of example.com with the resolver of /etc/resolv.conf; \
+             then several lookups in one run, answers only; then a reverse lookup:",
+            &[
+                "qtap example.com AAAA",
+                "qtap a.example A b.example MX +short",
+                "qtap -x 192.0.2.1",
+            ],
+        ),
+        (
+            "Ask a given server on a given port, without recursion, and record the exchange:",
+            &["qtap @192.0.2.53 -p 5353 example.com SOA +norec --tap trace.fstrm"],
+        ),
+        (
+            "Show the trace again, exactly as it was shown live; with the queries; as answers \
+             only; and a trace written by another tool:",
+            &[
+                "qtap --read trace.fstrm",
+                "qtap --read trace.fstrm +qr",
+                "qtap --read trace.fstrm +short",
+                "qtap --read knotd.dnstap",
+            ],
+        ),
+        (
+            "Each transport: UDP (the default, with a TCP retry when truncated), TCP, DNS over \
+             TLS, DNS over HTTPS (POST, the URL form, and GET) and DNS over QUIC:",
+            &[
+                "qtap @192.0.2.53 example.com",
+                "qtap @192.0.2.53 example.com +tcp",
+                "qtap @9.9.9.9 example.com +tls",
+                "qtap @dns.example example.com +https",
+                "qtap @https://dns.example/dns-query example.com",
+                "qtap @dns.example example.com +https-get",
+                "qtap @dns.example example.com +quic",
+            ],
+        ),
+        (
+            "DNS over TLS to a test server with its own CA, showing the negotiated TLS \
+             parameters; and accepting a server by its key pin alone:",
+            &[
+                "qtap @127.0.0.1 www.test +tls +tls-ca=ca.pem +tls-hostname=dns.test +tlsinfo",
+                "qtap @192.0.2.53 example.com +tls +tls-pin=BASE64",
+            ],
+        ),
+        (
+            "Structured output: one RFC 8427 JSON object per DNS message with its dnstap context              and the exact bytes (a JSON array, or JSON Lines), and YAML in the layout of the Go              dnstap tool; live or from a trace:",
+            &[
+                "qtap example.com --format json",
+                "qtap --read trace.fstrm --format jsonl +qr",
+                "qtap --read trace.fstrm +yaml",
+            ],
+        ),
+        (
+            "A zone transfer, recorded message by message; dig's multi-line layout:",
+            &[
+                "qtap @192.0.2.53 example.com AXFR --tap axfr.fstrm",
+                "qtap @192.0.2.53 example.com DNSKEY +multiline",
+            ],
+        ),
+    ];
+    for (text, lines) in examples {
+        roff.control("PP", []);
+        roff.text([roman(*text)]);
+        commands(roff, lines);
+    }
+}
+
+/// EXIT STATUS, ENVIRONMENT, FILES and SEE ALSO.
+fn closing_sections(roff: &mut Roff) {
+    roff.control("SH", ["EXIT STATUS"]);
+    for (code, text) in EXIT_STATUS {
+        tagged(roff, vec![bold(code.to_string())], text);
+    }
+    roff.control("SH", ["ENVIRONMENT"]);
+    for (var, text) in ENVIRONMENT {
+        tagged(roff, vec![bold(*var)], text);
+    }
+    roff.control("SH", ["FILES"]);
+    tagged(
+        roff,
+        vec![bold("/etc/resolv.conf")],
+        "the default server is its first nameserver (127.0.0.1, with a warning, when there is none)",
+    );
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([
+        bold("dig"),
+        roman("(1), "),
+        bold("kdig"),
+        roman("(1), "),
+        bold("dnstap-read"),
+        roman("(1), "),
+        bold("fstrm_dump"),
+        roman("(1); the dnstap schema at https://dnstap.info"),
+    ]);
+}

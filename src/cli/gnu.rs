@@ -1,0 +1,249 @@
+//! The GNU long options (`--tcp`, `--tap FILE`, `--read`, ...), declared
+//! for clap, and the query defaults they set. dig's own words are read by
+//! `words` and `plus`; clap never sees them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use super::CliError;
+use crate::query::spec::{QueryOpts, TapType, Transport, DEFAULT_DOH_PATH};
+use crate::render::Format;
+
+/// GNU-style options. dig-style words are collected separately.
+///
+/// `-h` shows the first line of each help text and only the common
+/// options; `--help` shows the long texts, every option and (from
+/// [`super::doc::help_footer`]) every `+option` of [`super::plus::TABLE`].
+#[derive(Parser, Debug, Default, Clone)]
+#[command(
+    name = "qtap",
+    version,
+    about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file",
+    long_about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file.\n\n\
+                  qtap reads its arguments as dig does: @server, names, types, classes, +options and \
+                  dig's -p -4 -6 -t -c -x -q flags, in any order, several lookups per run. It prints \
+                  the answers in dig's layout. --tap FILE also records every message sent and received \
+                  as a dnstap trace; --read FILE renders any dnstap trace (qtap's, kdig's, Knot's, \
+                  Unbound's or BIND's) in the same layout, byte for byte as it was shown live.",
+    override_usage = "qtap [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] \
+                      [name] [type] [class] [+option...] [--tap FILE]\n       \
+                      qtap --read FILE... [+option...]"
+)]
+pub struct Cli {
+    /// Query over TCP (+tcp).
+    #[arg(long, help_heading = "Transport options")]
+    pub tcp: bool,
+    /// Query over DNS-over-TLS, port 853 (+tls).
+    ///
+    /// RFC 7858, ALPN "dot". The server certificate is verified against the system's roots
+    /// (see the TLS options); there is never a silent plaintext fallback.
+    #[arg(long, help_heading = "Transport options")]
+    pub tls: bool,
+    /// Query over DNS-over-HTTPS, port 443 (+https).
+    ///
+    /// RFC 8484: POST to PATH (default /dns-query), HTTP/2 with an HTTP/1.1 fallback (same as
+    /// +https[=PATH]). @https://host/path sets the server and the path at once.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_DOH_PATH, require_equals = true, help_heading = "Transport options")]
+    pub https: Option<String>,
+    /// DNS-over-HTTPS with GET instead of POST (+https-get).
+    #[arg(long, hide_short_help = true, help_heading = "Transport options")]
+    pub https_get: bool,
+    /// Query over DNS-over-QUIC, port 853 (+quic).
+    ///
+    /// RFC 9250, ALPN "doq", message ID 0.
+    #[arg(long, help_heading = "Transport options")]
+    pub quic: bool,
+    /// Verify the server certificate against this CA file (PEM) instead of the system roots.
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_ca: Option<PathBuf>,
+    /// The name the server certificate must carry (default: the server's name or address).
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_hostname: Option<String>,
+    /// The name to send in the TLS SNI extension.
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_sni: Option<String>,
+    /// Accept the server if its key has this SPKI SHA-256 pin (base64; may repeat).
+    ///
+    /// RFC 7858 §4.2. A pin alone is enough to accept the server; with --tls-ca both must hold.
+    #[arg(
+        long,
+        value_name = "BASE64",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_pin: Vec<String>,
+    /// Client certificate chain (PEM).
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_certfile: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS options"
+    )]
+    pub tls_keyfile: Option<PathBuf>,
+    /// Accept any server certificate (insecure; announced with a warning).
+    #[arg(long, hide_short_help = true, help_heading = "TLS options")]
+    pub tls_insecure: bool,
+    /// Show the negotiated TLS version, cipher suite, ALPN and the server key pin.
+    ///
+    /// Shown on stderr (same as +tlsinfo; also implied by +qr).
+    #[arg(long, hide_short_help = true, help_heading = "TLS options")]
+    pub tls_info: bool,
+    /// Reuse one connection for all queries of the run (+keepopen).
+    #[arg(long, hide_short_help = true, help_heading = "Transport options")]
+    pub keepopen: bool,
+    /// Record every message sent and received in this dnstap file ("-" for stdout).
+    ///
+    /// With "-" the text goes to stderr. The file is written beside the target and renamed into
+    /// place when complete, with a STOP frame, also after a timeout, an error, SIGINT, SIGTERM,
+    /// SIGHUP or SIGQUIT; devices, FIFOs and symbolic links are written through (see TRACE FILES).
+    /// qtap --read shows exactly what was shown live; kdig -G, dnstap-read and fstrm_dump read
+    /// it too. See "TRACE FILES" in the man page before sharing one.
+    #[arg(long, value_name = "FILE", help_heading = "Trace options")]
+    pub tap: Option<PathBuf>,
+    /// dnstap message types to record: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig).
+    #[arg(long, value_enum, default_value_t = TapType::Stub, value_name = "TYPE", hide_short_help = true, help_heading = "Trace options")]
+    pub tap_type: TapType,
+    /// Set Dnstap.identity in recorded frames (left out by default, since traces get shared).
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "Trace options"
+    )]
+    pub tap_identity: Option<String>,
+    /// Render dnstap files instead of querying ("-" for stdin).
+    ///
+    /// Any Frame Streams file of protobuf:dnstap.Dnstap, from qtap, kdig, Knot, Unbound or BIND,
+    /// every message type. Responses are paired with their queries; +qr shows the queries too.
+    /// Damaged input is reported with its byte offset and the rest is still shown (exit
+    /// status 8).
+    #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Trace options")]
+    pub read: Vec<PathBuf>,
+    /// Seconds to wait for each reply (+timeout).
+    #[arg(long, value_name = "SECS", help_heading = "Transport options")]
+    pub timeout: Option<u32>,
+    /// Number of UDP tries (+tries).
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "Transport options"
+    )]
+    pub tries: Option<u32>,
+    /// Output format: text (dig's layout) or short (+short).
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output options")]
+    pub format: Format,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output options")]
+    pub color: ColorChoice,
+    /// Write the man page or a shell completion script to stdout.
+    #[arg(long, hide = true, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+    /// Largest data frame accepted by --read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, hide_short_help = true, help_heading = "Trace options")]
+    pub max_frame_size: usize,
+}
+
+/// What `--generate` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generate {
+    /// The roff man page (man/qtap.1).
+    Man,
+    /// bash completion (completions/qtap.bash).
+    Bash,
+    /// zsh completion (completions/qtap.zsh).
+    Zsh,
+    /// fish completion (completions/qtap.fish).
+    Fish,
+}
+
+/// `--color`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The long options whose value may be the next word (`--tap FILE`, not
+/// `--https[=PATH]`), read from the clap definition.
+pub(super) fn long_options_with_value(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_arguments()
+        .filter(|a| a.get_action().takes_values() && !a.is_require_equals_set())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect()
+}
+
+/// Query defaults from the GNU long options.
+pub(super) fn cli_defaults(c: &Cli) -> Result<QueryOpts, CliError> {
+    let mut defaults = QueryOpts::default();
+    if c.tcp {
+        defaults.transport = Transport::Tcp;
+    }
+    if c.tls {
+        defaults.transport = Transport::Tls;
+    }
+    if let Some(path) = &c.https {
+        defaults.transport = Transport::Https {
+            path: path.clone(),
+            get: c.https_get,
+        };
+    } else if c.https_get {
+        defaults.transport = Transport::Https {
+            path: DEFAULT_DOH_PATH.into(),
+            get: true,
+        };
+    }
+    if c.quic {
+        defaults.transport = Transport::Quic;
+    }
+    if let Some(ca) = &c.tls_ca {
+        defaults.tls.ca = Some(Some(ca.clone()));
+    }
+    defaults.tls.hostname = c.tls_hostname.clone();
+    defaults.tls.sni = c.tls_sni.clone();
+    for pin in &c.tls_pin {
+        super::plus::check_pin("--tls-pin", pin)?;
+    }
+    defaults.tls.pins = c.tls_pin.clone();
+    defaults.tls.certfile = c.tls_certfile.clone();
+    defaults.tls.keyfile = c.tls_keyfile.clone();
+    defaults.tls.insecure = c.tls_insecure;
+    defaults.tls.info = c.tls_info;
+    defaults.keepopen = c.keepopen;
+    if let Some(t) = c.timeout {
+        defaults.timeout = t.max(1);
+    }
+    if let Some(t) = c.tries {
+        defaults.tries = t.max(1);
+    }
+    Ok(defaults)
+}

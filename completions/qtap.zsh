@@ -41,6 +41,23 @@ never\:"Never colour"))' \
 bash\:"bash completion (completions/qtap.bash)"
 zsh\:"zsh completion (completions/qtap.zsh)"
 fish\:"fish completion (completions/qtap.fish)"))' \
+'*--qname=[Select exchanges about NAME or any name below it (label by label, any case; may repeat)]:NAME:_default' \
+'*--qname-regex=[Select exchanges whose query name, as shown (e.g. www.example.com.), matches RE]:RE:_default' \
+'*--qtype=[Select exchanges whose question has this type (A, AAAA, TYPE65, ...)]:TYPE:_default' \
+'*--rcode=[Select exchanges answered with this rcode (NXDOMAIN, SERVFAIL, 3, ...)]:RCODE:_default' \
+'*--msg-type=[Select by dnstap message type (CLIENT_QUERY, ...) or family (auth, resolver, client, forwarder, stub, tool, update)]:TYPE:_default' \
+'*--addr=[Select exchanges with this address, or one in this prefix, on either side]:ADDR[/LEN]:_default' \
+'*--port=[Select exchanges with this port on either side]:N:_default' \
+'*--proto=[Select by transport\: udp, tcp, dot, doh or doq]:PROTO:_default' \
+'*--since=[Select messages recorded at or after TIME (RFC 3339, or relative\: -10m, -2h)]:TIME:_default' \
+'*--until=[Select messages recorded at or before TIME (RFC 3339, or relative\: -10m, -2h)]:TIME:_default' \
+'*--slower-than=[Select exchanges whose response took longer than DURATION (250ms, 1.5s, ...)]:DURATION:_default' \
+'*--identity=[Select frames with this dnstap identity]:NAME:_default' \
+'--write=[With --read\: save the selected frames as a dnstap file ("-" for stdout) instead of rendering them]:OUT:_files' \
+'--scrub-key=[Key for --scrub'\''s address pseudonyms\: a file of 32 bytes or 64 hex digits (default\: a random key for this run only)]:FILE:_files' \
+'--top=[Rows in the top lists of --stats]:N:_default' \
+'*--hex=[Render DNS messages given as hex or base64 ("-"\: one per line from stdin)]:HEX:_default' \
+'--wire=[Render the DNS message in FILE (raw bytes; "-" for stdin)]:FILE:_files' \
 '--max-frame-size=[Largest data frame accepted by --read, in bytes]:BYTES:_default' \
 '--tcp[Query over TCP (+tcp)]' \
 '--tls[Query over DNS-over-TLS, port 853 (+tls)]' \
@@ -49,6 +66,11 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--tls-insecure[Accept any server certificate (insecure; announced with a warning)]' \
 '--tls-info[Show the negotiated TLS version, cipher suite, ALPN and the server key pin]' \
 '--keepopen[Reuse one connection for all queries of the run (+keepopen)]' \
+'--tc[Select exchanges with a truncated (TC) message]' \
+'--do[Select exchanges with the DNSSEC OK (DO) bit set]' \
+'--scrub[Make the trace safe to share\: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")]' \
+'--scrub-ports[With --scrub\: replace ports too (a keyed permutation)]' \
+'--stats[With --read\: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -205,7 +227,7 @@ _qtap() {
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
-    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size)
     if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
         compset -P '*='
         _files

@@ -65,9 +65,44 @@ impl View {
 /// Runs the whole program. Returns the exit code.
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
-        Mode::Read { files, max_frame } => {
-            crate::run::read::read_files(&files, max_frame, config.display, config.color, out, err)
-        }
+        Mode::Read {
+            files,
+            max_frame,
+            filter,
+            scrub,
+            output,
+        } => match output {
+            crate::config::ReadOutput::Render => crate::run::read::read_selected(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                config.display,
+                config.color,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Write(dest) => crate::run::write::write_files(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                &dest,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Stats { top, json } => {
+                crate::run::stats::stats_files(&files, max_frame, filter, top, json, out, err)
+            }
+        },
+        Mode::Hex(args) => crate::run::hex::hex_args(
+            &args,
+            &mut std::io::stdin().lock(),
+            config.display,
+            config.color,
+            out,
+        ),
+        Mode::Wire(path) => crate::run::hex::wire_file(&path, config.display, config.color, out),
         Mode::Query {
             server,
             family,

@@ -86,7 +86,65 @@ pub enum Mode {
         files: Vec<PathBuf>,
         /// Largest data frame to accept.
         max_frame: usize,
+        /// The selection options.
+        filter: crate::select::Filter,
+        /// `--scrub`, with its key.
+        scrub: Option<ScrubSpec>,
+        /// What to make of the selected frames.
+        output: ReadOutput,
     },
+    /// `--hex`: render DNS messages given as text (`-`: from stdin).
+    Hex(Vec<String>),
+    /// `--wire FILE`: render the DNS message in FILE.
+    Wire(PathBuf),
+}
+
+/// What `--read` makes of the frames it selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadOutput {
+    /// Render them (the default).
+    Render,
+    /// `--write OUT`: save them as a dnstap file.
+    Write(PathBuf),
+    /// `--stats`: a summary, `top` rows in the top lists, JSON or text.
+    Stats {
+        /// Rows in the top lists.
+        top: usize,
+        /// `--format json`.
+        json: bool,
+    },
+}
+
+/// `--scrub` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrubSpec {
+    /// The key from `--scrub-key` (None: random for this run).
+    pub key: Option<[u8; 32]>,
+    /// `--scrub-ports`.
+    pub ports: bool,
+}
+
+impl ScrubSpec {
+    /// The scrubber for a run.
+    pub fn scrubber(&self) -> crate::scrub::Scrubber {
+        let opts = crate::scrub::ScrubOpts { ports: self.ports };
+        match &self.key {
+            Some(k) => crate::scrub::Scrubber::new(k, opts),
+            None => crate::scrub::Scrubber::random(opts),
+        }
+    }
+}
+
+/// Reads `--scrub-key FILE`.
+fn read_scrub_key(path: &std::path::Path) -> Result<[u8; 32], crate::error::Error> {
+    use std::io::Read;
+    let name = || crate::render::escaped(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1024).read_to_end(&mut bytes))
+        .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))?;
+    crate::scrub::key_from_bytes(&bytes)
+        .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))
 }
 
 /// The validated run plan.
@@ -408,11 +466,108 @@ impl Config {
         }
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
-        if !args.cli.read.is_empty() {
+        let c = &args.cli;
+        let selection = c.selection();
+        let reading_only = [
+            (
+                !selection.is_empty(),
+                "selection options (--qname, --qtype, ...)",
+            ),
+            (c.write.is_some(), "--write"),
+            (c.stats, "--stats"),
+        ];
+        if !c.hex.is_empty() || c.wire.is_some() {
+            if !c.read.is_empty() || (!c.hex.is_empty() && c.wire.is_some()) {
+                return Err(crate::error::Error::Config(
+                    "--hex, --wire and --read cannot be combined".into(),
+                ));
+            }
+            if let Some((_, what)) = reading_only.iter().find(|(given, _)| *given) {
+                return Err(crate::error::Error::Config(format!(
+                    "{what}: only with --read FILE (\"-\" for stdin)"
+                )));
+            }
+            let mode = match &c.wire {
+                Some(w) => Mode::Wire(w.clone()),
+                None => Mode::Hex(c.hex.clone()),
+            };
+            return Ok(Config {
+                mode,
+                display,
+                color,
+            });
+        }
+        if c.read.is_empty() {
+            let scrub_only = [
+                (c.scrub, "--scrub"),
+                (c.scrub_key.is_some(), "--scrub-key"),
+                (c.scrub_ports, "--scrub-ports"),
+            ];
+            if let Some((_, what)) = reading_only
+                .iter()
+                .chain(scrub_only.iter())
+                .find(|(given, _)| *given)
+            {
+                return Err(crate::error::Error::Config(format!(
+                    "{what}: only with --read FILE (\"-\" for stdin)"
+                )));
+            }
+        }
+        if !c.read.is_empty() {
+            let now = {
+                let d = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                crate::tap::event::Timestamp {
+                    sec: d.as_secs(),
+                    nsec: d.subsec_nanos(),
+                }
+            };
+            let filter = crate::select::Filter::from_pairs(
+                selection.iter().map(|(n, v)| (*n, v.as_str())),
+                now,
+            )
+            .map_err(|e| crate::error::Error::Config(e.to_string()))?;
+            if (c.scrub_key.is_some() || c.scrub_ports) && !c.scrub {
+                return Err(crate::error::Error::Config(
+                    "--scrub-key and --scrub-ports go with --scrub".into(),
+                ));
+            }
+            let scrub = if c.scrub {
+                Some(ScrubSpec {
+                    key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
+                    ports: c.scrub_ports,
+                })
+            } else {
+                None
+            };
+            let output = match (&c.write, c.stats) {
+                (Some(_), true) => {
+                    return Err(crate::error::Error::Config(
+                        "--write and --stats cannot be combined".into(),
+                    ))
+                }
+                (Some(w), false) => ReadOutput::Write(w.clone()),
+                (None, true) => {
+                    if scrub.is_some() {
+                        return Err(crate::error::Error::Config(
+                            "--scrub goes with --write or rendering, not --stats".into(),
+                        ));
+                    }
+                    ReadOutput::Stats {
+                        top: c.top,
+                        json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                    }
+                }
+                (None, false) => ReadOutput::Render,
+            };
             return Ok(Config {
                 mode: Mode::Read {
-                    files: args.cli.read.clone(),
-                    max_frame: args.cli.max_frame_size,
+                    files: c.read.clone(),
+                    max_frame: c.max_frame_size,
+                    filter,
+                    scrub,
+                    output,
                 },
                 display,
                 color,
@@ -704,7 +859,7 @@ mod tests {
             Mode::Query {
                 server, queries, ..
             } => (server, queries),
-            Mode::Read { .. } => panic!("query mode expected"),
+            _ => panic!("query mode expected"),
         }
     }
 
@@ -766,7 +921,7 @@ mod tests {
                 );
                 assert!(warning.unwrap().contains("127.0.0.1"));
             }
-            Mode::Read { .. } => panic!("query mode expected"),
+            _ => panic!("query mode expected"),
         }
     }
 }

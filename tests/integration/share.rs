@@ -498,3 +498,115 @@ fn stats_count_what_the_peers_count() {
     );
     assert!(!damaged.contains("damage found: 0"), "{damaged}");
 }
+
+#[test]
+fn cli_bad_selection_values_give_one_line_and_exit_1() {
+    let named = corpus("named-all.fstrm");
+    for (opt, value) in [
+        ("--qtype", "NOPE"),
+        ("--rcode", "WHAT"),
+        ("--addr", "10.0.0.0/40"),
+        ("--since", "yesterday"),
+        ("--slower-than", "fast"),
+        ("--qname-regex", "(a"),
+        ("--proto", "sctp"),
+    ] {
+        let out = crate::qtap()
+            .arg("--read")
+            .arg(&named)
+            .args([opt, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{opt} {value}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with(&format!("qtap: {opt} ")), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    for args in [
+        &["--stats"][..],
+        &["--write", "x"],
+        &["--qname", "a"],
+        &["--scrub"],
+    ] {
+        let out = crate::qtap().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+    }
+}
+
+#[test]
+fn cli_select_write_scrub_stats_and_hex_from_files_and_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sensitive_trace(dir.path());
+    let out = dir.path().join("cut.fstrm");
+    // Selection and --write, reading stdin.
+    let a = crate::qtap()
+        .args(["--read", "-", "--addr", CLIENT6, "--scrub", "--write"])
+        .arg(&out)
+        .pipe_stdin(&input)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(a.status.code(), Some(0));
+    let err = String::from_utf8(a.stderr).unwrap();
+    assert!(err.contains(";; scrubbed: 80 addresses"), "{err}");
+    assert_eq!(payloads(&out).len(), 40);
+    let bytes = std::fs::read(&out).unwrap();
+    for (what, needle) in encodings() {
+        assert!(!find(&bytes, &needle), "{what}");
+    }
+    // --write - to a pipe, read back by qtap from stdin.
+    let piped = crate::qtap()
+        .arg("--read")
+        .arg(&input)
+        .args([
+            "--qtype",
+            "A",
+            "--msg-type",
+            "client_response",
+            "--write",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(piped.status.code(), Some(0));
+    let shown = crate::qtap()
+        .args(["--read", "-", "+short"])
+        .write_stdin(piped.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(shown.stdout).unwrap(),
+        "192.0.2.1\n".repeat(40)
+    );
+    // --stats as JSON.
+    let s = crate::qtap()
+        .arg("--read")
+        .arg(&input)
+        .args(["--stats", "--format", "json", "--top", "1"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(v["frames"], 120);
+    assert_eq!(v["top_qnames"].as_array().unwrap().len(), 1);
+    // --hex, one message per line from stdin.
+    let h = crate::qtap()
+        .args(["--hex", "-", "+short"])
+        .write_stdin(
+            "# a comment\n12348180000100010000000003777777076578616d706c6503636f6d0000010001c00c000100010000012c0004c0000201\n",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(h.stdout).unwrap(), "192.0.2.1\n");
+    let bad = crate::qtap().args(["--hex", "zz"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let wire = dir.path().join("m.bin");
+    std::fs::write(
+        &wire,
+        [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 5, 0, 0, 0, 0, 3, b'w'],
+    )
+    .unwrap();
+    let w = crate::qtap().arg("--wire").arg(&wire).output().unwrap();
+    assert_eq!(w.status.code(), Some(0));
+    assert!(String::from_utf8(w.stdout).unwrap().contains("id: 4660"));
+}

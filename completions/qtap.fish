@@ -54,6 +54,7 @@ complete -c qtap -l do -d 'Select exchanges with the DNSSEC OK (DO) bit set'
 complete -c qtap -l scrub -d 'Make the trace safe to share: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")'
 complete -c qtap -l scrub-ports -d 'With --scrub: replace ports too (a keyed permutation)'
 complete -c qtap -l stats -d 'With --read: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines'
+complete -c qtap -l rrsets -d 'With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB\'s text layout, or with --format jsonl/json the common output format as JSON Lines)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
 

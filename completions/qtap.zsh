@@ -71,6 +71,7 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--scrub[Make the trace safe to share\: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")]' \
 '--scrub-ports[With --scrub\: replace ports too (a keyed permutation)]' \
 '--stats[With --read\: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines]' \
+'--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \

@@ -91,6 +91,9 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 out,
                 err,
             ),
+            crate::config::ReadOutput::Rrsets { json } => {
+                crate::run::stats::rrsets_files(&files, max_frame, filter, json, out, err)
+            }
             crate::config::ReadOutput::Stats { top, json } => {
                 crate::run::stats::stats_files(&files, max_frame, filter, top, json, out, err)
             }

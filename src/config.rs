@@ -106,6 +106,11 @@ pub enum ReadOutput {
     Render,
     /// `--write OUT`: save them as a dnstap file.
     Write(PathBuf),
+    /// `--rrsets`: the passive-DNS view, JSON Lines or text.
+    Rrsets {
+        /// `--format json`/`jsonl`.
+        json: bool,
+    },
     /// `--stats`: a summary, `top` rows in the top lists, JSON or text.
     Stats {
         /// Rows in the top lists.
@@ -475,6 +480,7 @@ impl Config {
             ),
             (c.write.is_some(), "--write"),
             (c.stats, "--stats"),
+            (c.rrsets, "--rrsets"),
         ];
         if !c.hex.is_empty() || c.wire.is_some() {
             if !c.read.is_empty() || (!c.hex.is_empty() && c.wire.is_some()) {
@@ -541,6 +547,36 @@ impl Config {
             } else {
                 None
             };
+            if [c.write.is_some(), c.stats, c.rrsets]
+                .iter()
+                .filter(|b| **b)
+                .count()
+                > 1
+            {
+                return Err(crate::error::Error::Config(
+                    "--write, --stats and --rrsets cannot be combined".into(),
+                ));
+            }
+            if c.rrsets {
+                if scrub.is_some() {
+                    return Err(crate::error::Error::Config(
+                        "--scrub goes with --write or rendering, not --rrsets".into(),
+                    ));
+                }
+                return Ok(Config {
+                    mode: Mode::Read {
+                        files: c.read.clone(),
+                        max_frame: c.max_frame_size,
+                        filter,
+                        scrub,
+                        output: ReadOutput::Rrsets {
+                            json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                        },
+                    },
+                    display,
+                    color,
+                });
+            }
             let output = match (&c.write, c.stats) {
                 (Some(_), true) => {
                     return Err(crate::error::Error::Config(

@@ -21,6 +21,7 @@ pub mod exit;
 pub mod pair;
 pub mod query;
 pub mod render;
+pub mod rrsets;
 pub mod run;
 pub mod scrub;
 pub mod select;

@@ -282,6 +282,15 @@ pub struct Cli {
     /// latency percentiles); --format json for machines.
     #[arg(long, help_heading = "Sharing options")]
     pub stats: bool,
+    /// With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB's text
+    /// layout, or with --format jsonl/json the common output format as JSON Lines).
+    ///
+    /// Each RRset with its bailiwick (dnstap's query_zone, else the zone of the SOA or NS
+    /// records of the response's authority section, else the question; said which), first and
+    /// last seen and count; records outside the bailiwick are flagged. At most 1,000,000
+    /// RRsets are kept; more are counted on stderr.
+    #[arg(long, help_heading = "Sharing options")]
+    pub rrsets: bool,
     /// Rows in the top lists of --stats.
     #[arg(
         long,

@@ -129,3 +129,31 @@ pub fn stats_files(
     out.write_all(text.as_bytes())?;
     Ok(if lost { exits::DATA_LOST } else { exits::OK })
 }
+
+/// `--rrsets` over `files`: the passive-DNS view, DNSDB text or JSON
+/// Lines (`json`). Exit code 8 when data was lost.
+pub fn rrsets_files(
+    files: &[PathBuf],
+    max_frame: usize,
+    filter: Filter,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let mut stats = Stats::default();
+    let mut sets = crate::rrsets::RrSets::new();
+    let lost = for_each_selected(files, max_frame, filter, &mut stats, err, |e, _| {
+        sets.push(&e);
+    });
+    let text = if json { sets.json_lines() } else { sets.text() };
+    out.write_all(text.as_bytes())?;
+    if sets.left_out > 0 {
+        let _ = writeln!(
+            err,
+            ";; WARNING: {} RRsets past the first {} were not kept",
+            sets.left_out,
+            crate::rrsets::RRSETS_MAX
+        );
+    }
+    Ok(if lost { exits::DATA_LOST } else { exits::OK })
+}

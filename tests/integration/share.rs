@@ -610,3 +610,42 @@ fn cli_select_write_scrub_stats_and_hex_from_files_and_stdin() {
     assert_eq!(w.status.code(), Some(0));
     assert!(String::from_utf8(w.stdout).unwrap().contains("id: 4660"));
 }
+
+#[test]
+fn rrsets_cli_text_and_json_lines() {
+    let named = corpus("named-all.fstrm");
+    let text = crate::qtap()
+        .arg("--read")
+        .arg(&named)
+        .arg("--rrsets")
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(0));
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.starts_with(";; bailiwick: "), "{text}");
+    assert!(text.contains(";; first seen: 2026-"), "{text}");
+    assert!(text.contains(";; bailiwick from: query_zone"), "{text}");
+    let lines = crate::qtap()
+        .arg("--read")
+        .arg(&named)
+        .args(["--rrsets", "--format", "jsonl", "--qtype", "PTR"])
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(lines.stdout).unwrap();
+    assert!(!lines.is_empty());
+    for l in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        for field in [
+            "rrname",
+            "rrtype",
+            "bailiwick",
+            "rdata",
+            "time_first",
+            "time_last",
+            "count",
+        ] {
+            assert!(!v[field].is_null(), "{field} in {l}");
+        }
+    }
+    assert!(lines.contains("\"rrtype\":\"PTR\""), "{lines}");
+}

@@ -310,7 +310,10 @@ fn sharing(roff: &mut Roff) {
              qtype and opcode; answered and unanswered queries and unsolicited responses; damage; \
              the top --top N query names and clients; latency percentiles p50, p90, p99, p99.9 \
              and max per server and transport with a histogram), --format json for machines. \
-             --hex HEX... and --wire FILE render DNS messages given by hand.",
+             --rrsets lists the unique RRsets of the responses, passive-DNS style, with bailiwick, \
+             first and last seen and count (DNSDB's layout, or the common output format as JSON \
+             Lines with --format jsonl); records outside the bailiwick are flagged. --hex HEX... \
+             and --wire FILE render DNS messages given by hand.",
         ],
     );
 }

@@ -3,6 +3,7 @@
 //! is being moved here.
 
 pub mod hex;
+pub mod progress;
 pub mod read;
 pub mod stats;
 pub mod write;

@@ -30,11 +30,15 @@ pub fn for_each_selected(
     let mut lost = false;
     for path in files {
         let name = crate::render::escaped(path.as_os_str().as_bytes());
+        let mut len = None;
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
             match File::open(path) {
-                Ok(f) => Box::new(f),
+                Ok(f) => {
+                    len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    Box::new(f)
+                }
                 Err(e) => {
                     let _ = writeln!(err, "qtap: cannot open {name}: {e}");
                     stats.damage("input that could not be opened");
@@ -49,10 +53,12 @@ pub fn for_each_selected(
                 max_data: max_frame,
             },
         );
+        let mut progress = super::progress::Progress::new(len, &name);
         loop {
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    progress.frame(reader.position());
                     stats.frame();
                     match Event::from_payload(Some(offset), payload) {
                         Ok(event) => {

@@ -126,11 +126,15 @@ pub fn write_frames<W: Write>(
     };
     for path in files {
         let name = crate::render::escaped(path.as_os_str().as_bytes());
+        let mut len = None;
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
             match File::open(path) {
-                Ok(f) => Box::new(f),
+                Ok(f) => {
+                    len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    Box::new(f)
+                }
                 Err(e) => {
                     let _ = writeln!(err, "qtap: cannot open {name}: {e}");
                     stage.report.lost = true;
@@ -144,10 +148,12 @@ pub fn write_frames<W: Write>(
                 max_data: max_frame,
             },
         );
+        let mut progress = super::progress::Progress::new(len, &name);
         loop {
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    progress.frame(reader.position());
                     stage.report.read += 1;
                     // Its own copy: a waiting query must not pin the
                     // reader's buffer.

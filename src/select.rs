@@ -592,6 +592,10 @@ impl<T: HasEvent> Selector<T> {
                     self.passed.insert(key.clone(), (seq, xfr));
                     out.push(item);
                 } else {
+                    // A waiting query gets its own bytes: it must not pin
+                    // the reader's buffer (queries are small).
+                    let mut item = item;
+                    item.detach();
                     self.waiting
                         .insert(key.clone(), Waiting { seq, mask, item });
                 }

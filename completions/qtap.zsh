@@ -70,6 +70,7 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--do[Select exchanges with the DNSSEC OK (DO) bit set]' \
 '--scrub[Make the trace safe to share\: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")]' \
 '--scrub-ports[With --scrub\: replace ports too (a keyed permutation)]' \
+'--scrub-names[With --scrub\: replace each label of question and owner names by a keyed hash of the same length (names inside RDATA stay)]' \
 '--stats[With --read\: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines]' \
 '--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
 '-h[Print help (see more with '\''--help'\'')]' \

@@ -127,12 +127,17 @@ pub struct ScrubSpec {
     pub key: Option<[u8; 32]>,
     /// `--scrub-ports`.
     pub ports: bool,
+    /// `--scrub-names`.
+    pub names: bool,
 }
 
 impl ScrubSpec {
     /// The scrubber for a run.
     pub fn scrubber(&self) -> crate::scrub::Scrubber {
-        let opts = crate::scrub::ScrubOpts { ports: self.ports };
+        let opts = crate::scrub::ScrubOpts {
+            ports: self.ports,
+            names: self.names,
+        };
         match &self.key {
             Some(k) => crate::scrub::Scrubber::new(k, opts),
             None => crate::scrub::Scrubber::random(opts),
@@ -508,6 +513,7 @@ impl Config {
                 (c.scrub, "--scrub"),
                 (c.scrub_key.is_some(), "--scrub-key"),
                 (c.scrub_ports, "--scrub-ports"),
+                (c.scrub_names, "--scrub-names"),
             ];
             if let Some((_, what)) = reading_only
                 .iter()
@@ -534,15 +540,16 @@ impl Config {
                 now,
             )
             .map_err(|e| crate::error::Error::Config(e.to_string()))?;
-            if (c.scrub_key.is_some() || c.scrub_ports) && !c.scrub {
+            if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
                 return Err(crate::error::Error::Config(
-                    "--scrub-key and --scrub-ports go with --scrub".into(),
+                    "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
                 ));
             }
             let scrub = if c.scrub {
                 Some(ScrubSpec {
                     key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
                     ports: c.scrub_ports,
+                    names: c.scrub_names,
                 })
             } else {
                 None

@@ -278,6 +278,10 @@ pub struct Cli {
     /// With --scrub: replace ports too (a keyed permutation).
     #[arg(long, hide_short_help = true, help_heading = "Sharing options")]
     pub scrub_ports: bool,
+    /// With --scrub: replace each label of question and owner names by a keyed hash of the same
+    /// length (names inside RDATA stay).
+    #[arg(long, hide_short_help = true, help_heading = "Sharing options")]
+    pub scrub_names: bool,
     /// With --read: a summary instead of the messages (counts, pairs, top names and clients,
     /// latency percentiles); --format json for machines.
     #[arg(long, help_heading = "Sharing options")]

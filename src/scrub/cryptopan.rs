@@ -42,6 +42,15 @@ impl CryptoPan {
         self.prf_byte(block) >> 7
     }
 
+    /// AES(block) under this key.
+    pub fn prf_block(&self, block: [u8; 16]) -> [u8; 16] {
+        let mut b = GenericArray::from(block);
+        self.aes.encrypt_block(&mut b);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&b);
+        out
+    }
+
     /// The first byte of AES(block) under this key (for other keyed
     /// pseudonyms of the same run, such as ports).
     pub fn prf_byte(&self, block: [u8; 16]) -> u8 {

@@ -68,6 +68,8 @@ pub struct Counts {
     pub nsid: u64,
     /// PADDING options zeroed.
     pub padding: u64,
+    /// Labels of names hashed.
+    pub labels: u64,
     /// Messages that could not be parsed as far as their OPT record.
     pub unchecked: u64,
 }
@@ -77,6 +79,8 @@ pub struct Counts {
 pub struct ScrubOpts {
     /// Replace ports as well.
     pub ports: bool,
+    /// Hash the labels of question and owner names (`--scrub-names`).
+    pub names: bool,
 }
 
 /// Why a record could not be scrubbed (it is then left out).
@@ -116,6 +120,8 @@ pub struct Scrubber {
     ports: Option<Box<[u32; 65536]>>,
     cache: HashMap<IpAddr, IpAddr, foldhash::fast::RandomState>,
     counts: Counts,
+    /// `--scrub-names`.
+    names: bool,
 }
 
 impl Scrubber {
@@ -128,6 +134,7 @@ impl Scrubber {
             ports,
             cache: HashMap::default(),
             counts: Counts::default(),
+            names: opts.names,
         }
     }
 
@@ -158,6 +165,7 @@ impl Scrubber {
             (c.cookies, "cookies"),
             (c.nsid, "NSIDs"),
             (c.padding, "paddings"),
+            (c.labels, "name labels hashed"),
         ] {
             if n > 0 || what == "addresses" {
                 let _ = write!(s, " {n} {what},");
@@ -321,6 +329,72 @@ impl Scrubber {
             };
             self.scrub_options(rdata);
         }
+        if self.names {
+            let mut done = std::collections::HashSet::new();
+            for pos in name_positions(bytes) {
+                self.hash_name_at(bytes, pos, &mut done);
+            }
+        }
+    }
+
+    /// Replaces each label of the name at `pos` (following compression
+    /// pointers) by its keyed hash of the same length, once per label.
+    fn hash_name_at(
+        &mut self,
+        bytes: &mut [u8],
+        mut pos: usize,
+        done: &mut std::collections::HashSet<usize>,
+    ) {
+        // A name has at most 127 labels; pointer loops end here too.
+        for _ in 0..256 {
+            let Some(&len) = bytes.get(pos) else {
+                return;
+            };
+            match len {
+                0 => return,
+                l if l & 0xc0 == 0xc0 => {
+                    let Some(&low) = bytes.get(pos + 1) else {
+                        return;
+                    };
+                    pos = usize::from(u16::from_be_bytes([l & 0x3f, low]));
+                }
+                l if l & 0xc0 != 0 => return,
+                l => {
+                    let range = pos + 1..pos + 1 + usize::from(l);
+                    if done.insert(pos) {
+                        if let Some(label) = bytes.get_mut(range) {
+                            self.hash_label(label);
+                            self.counts.labels += 1;
+                        }
+                    }
+                    pos += 1 + usize::from(l);
+                }
+            }
+        }
+    }
+
+    /// A keyed pseudonym of a label, same length, lowercase letters and
+    /// digits; labels equal but for case get the same one.
+    fn hash_label(&self, label: &mut [u8]) {
+        const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        // A CBC-MAC of the lowercased label under the scrub key...
+        let mut state = [0u8; 16];
+        state[0] = b'L';
+        state[1] = label.len() as u8;
+        let lower: Vec<u8> = label.iter().map(u8::to_ascii_lowercase).collect();
+        for chunk in lower.chunks(16) {
+            for (s, b) in state.iter_mut().zip(chunk) {
+                *s ^= b;
+            }
+            state = self.pan.prf_block(state);
+        }
+        // ...expanded one character per block.
+        for (i, b) in label.iter_mut().enumerate() {
+            let mut block = state;
+            block[15] ^= i as u8;
+            block[14] ^= 0x5a;
+            *b = ALPHABET[usize::from(self.pan.prf_byte(block)) % 36];
+        }
     }
 
     fn scrub_options(&mut self, rdata: &mut [u8]) {
@@ -405,6 +479,46 @@ impl Scrubber {
     }
 }
 
+/// Where the question names and record owner names of a message start
+/// (a message that parsed without error).
+fn name_positions(bytes: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Ok(h) = crate::dns::wire::Header::parse(bytes) else {
+        return out;
+    };
+    let skip = |mut pos: usize| -> Option<usize> {
+        loop {
+            let len = *bytes.get(pos)?;
+            match len {
+                0 => return Some(pos + 1),
+                l if l & 0xc0 == 0xc0 => return Some(pos + 2),
+                l if l & 0xc0 != 0 => return None,
+                l => pos += 1 + usize::from(l),
+            }
+        }
+    };
+    let mut pos = crate::dns::wire::HEADER_LEN;
+    for _ in 0..h.qdcount {
+        out.push(pos);
+        match skip(pos) {
+            Some(p) => pos = p + 4,
+            None => return out,
+        }
+    }
+    let records = u32::from(h.ancount) + u32::from(h.nscount) + u32::from(h.arcount);
+    for _ in 0..records {
+        out.push(pos);
+        let Some(p) = skip(pos) else {
+            return out;
+        };
+        let Some(f) = bytes.get(p + 8..p + 10) else {
+            return out;
+        };
+        pos = p + 10 + usize::from(u16::from_be_bytes([f[0], f[1]]));
+    }
+    out
+}
+
 /// A keyed permutation of the 65536 ports: a four-round Feistel network
 /// over the two bytes whose round function is AES under the scrub key, on
 /// blocks that start with `port` (distinct from every block Crypto-PAn
@@ -427,7 +541,13 @@ mod tests {
     use super::*;
 
     fn scrubber() -> Scrubber {
-        Scrubber::new(&[9; 32], ScrubOpts { ports: true })
+        Scrubber::new(
+            &[9; 32],
+            ScrubOpts {
+                ports: true,
+                names: false,
+            },
+        )
     }
 
     #[test]
@@ -483,6 +603,59 @@ mod tests {
         assert_eq!(&m[m.len() - 2..], &[0x55, 0x66], "unknown options stay");
         let c = s.counts();
         assert_eq!((c.ecs, c.cookies, c.nsid, c.padding), (1, 1, 1, 1));
+    }
+
+    /// A PTR query for 198.51.100.77 and its answer, the owner compressed.
+    fn ptr_response() -> Vec<u8> {
+        let mut m = vec![0, 7, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x0277\x03100\x0251\x03198\x07in-addr\x04arpa\x00\x00\x0c\x00\x01");
+        m.extend_from_slice(&[0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 6]);
+        m.extend_from_slice(b"\x04host\x00");
+        m
+    }
+
+    #[test]
+    fn names_are_hashed_label_by_label_when_asked() {
+        let original = ptr_response();
+        let mut plain = original.clone();
+        scrubber().scrub_message(&mut plain);
+        assert_eq!(plain, original, "names stay by default");
+        let mut s = Scrubber::new(
+            &[9; 32],
+            ScrubOpts {
+                ports: false,
+                names: true,
+            },
+        );
+        let mut m = original.clone();
+        s.scrub_message(&mut m);
+        assert_eq!(m.len(), original.len());
+        for gone in [&b"in-addr"[..], b"arpa", b"198", b"100"] {
+            assert!(m.windows(gone.len()).all(|w| w != gone), "{gone:?}");
+        }
+        let msg = Message::parse(&m).unwrap();
+        assert!(msg.error.is_none());
+        // The owner is the question's name, through the pointer.
+        assert_eq!(msg.section(Section::Answer)[0].name, msg.question[0].name);
+        assert_eq!(msg.question[0].name.label_count(), 6);
+        // RDATA names stay; the same label gets the same hash, any case.
+        assert!(m.windows(4).any(|w| w == b"host"));
+        let mut upper = original.clone();
+        assert_eq!(&upper[35..39], b"arpa");
+        upper[35..39].copy_from_slice(b"ARPA");
+        let mut again = Scrubber::new(
+            &[9; 32],
+            ScrubOpts {
+                ports: false,
+                names: true,
+            },
+        );
+        again.scrub_message(&mut upper);
+        assert_eq!(upper, m);
+        assert_eq!(s.counts().labels, 6);
+        // Pointer loops end.
+        let mut looped = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+        s.scrub_message(&mut looped);
     }
 
     #[test]

@@ -324,7 +324,10 @@ fn no_client_address_survives_scrubbing_in_any_encoding() {
         }
     }
     let out = dir.path().join("scrubbed.fstrm");
-    let scrub = Scrubber::random(ScrubOpts { ports: true });
+    let scrub = Scrubber::random(ScrubOpts {
+        ports: true,
+        names: false,
+    });
     let (code, err) = write(
         std::slice::from_ref(&input),
         Filter::default(),
@@ -648,4 +651,31 @@ fn rrsets_cli_text_and_json_lines() {
         }
     }
     assert!(lines.contains("\"rrtype\":\"PTR\""), "{lines}");
+}
+
+#[test]
+fn scrub_names_hides_reverse_names() {
+    let named = corpus("named-all.fstrm");
+    let run = |extra: &[&str]| {
+        let out = crate::qtap()
+            .arg("--read")
+            .arg(&named)
+            .args(["--qtype", "PTR", "--format", "yaml", "+qr"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run(&["--scrub"]).contains("in-addr.arpa."));
+    let hashed = run(&["--scrub", "--scrub-names"]);
+    assert!(!hashed.contains("in-addr"), "{hashed}");
+    assert!(hashed.contains("PTR"), "{hashed}");
+    let bad = crate::qtap()
+        .arg("--read")
+        .arg(&named)
+        .arg("--scrub-names")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
 }

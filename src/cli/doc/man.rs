@@ -297,10 +297,13 @@ fn sharing(roff: &mut Roff) {
              options, with the same mapping, cut to their source prefix; ports, with \
              --scrub-ports, by a keyed permutation. Removed: Dnstap.identity, Dnstap.version, \
              Dnstap.extra and Message.policy. Zeroed in place (same length, so messages still \
-             parse and pair): the data of COOKIE, NSID and PADDING options. A summary on stderr \
-             counts each kind.",
-            "Not removed: query names and every record of the messages (a PTR query for a client's \
-             address, or an answer holding one, still shows it), query_zone, times to the \
+             parse and pair): the data of COOKIE, NSID and PADDING options. With --scrub-names, \
+             each label of the question and owner names becomes a keyed hash of the same length \
+             (the same label, in any case, always the same hash). A summary on stderr counts \
+             each kind.",
+            "Not removed: query names (without --scrub-names), names inside RDATA and the rest of \
+             every record (a PTR query for a client's address shows it without --scrub-names; an \
+             answer holding one always does), query_zone, times to the \
              nanosecond, message IDs, transports, sizes, EDNS options other than those above, and \
              which addresses share a prefix (by design). A message that cannot be parsed \
              as far as its OPT record is kept as it is and counted on stderr. Crypto-PAn \

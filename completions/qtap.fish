@@ -12,7 +12,7 @@ complete -c qtap -l tap-identity -d 'Set Dnstap.identity in recorded frames (lef
 complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for stdin)' -r -F
 complete -c qtap -l timeout -d 'Seconds to wait for each reply (+timeout)' -r
 complete -c qtap -l tries -d 'Number of UDP tries (+tries)' -r
-complete -c qtap -l format -d 'Output format: text (dig\'s layout) or short (+short)' -r -f -a "text\t'dig\'s text layout'
+complete -c qtap -l format -d 'Output format: text (dig\'s layout), short (+short), json (an array of RFC 8427 objects), jsonl (one object a line) or yaml (the Go dnstap tool\'s layout); live or with --read' -r -f -a "text\t'dig\'s text layout'
 short\t'Answer RDATA only (same as +short)'
 json\t'A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context'
 jsonl\t'The same objects as JSON Lines, one per line'
@@ -187,14 +187,14 @@ function __qtap_plus_options
         '+nobesteffort' 'accepted for dig; qtap always shows what it can of a malformed reply' \
         '+showbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
         '+noshowbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
-        '+identify' 'with +short, show the server and query time after each answer' \
-        '+noidentify' 'with +short, show the server and query time after each answer' \
+        '+identify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
+        '+noidentify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
         '+ttlunits' 'show TTLs in units (1h30m) rather than seconds' \
         '+nottlunits' 'show TTLs in units (1h30m) rather than seconds' \
-        '+expandaaaa' 'show IPv6 addresses with every digit' \
-        '+noexpandaaaa' 'show IPv6 addresses with every digit' \
-        '+onesoa' 'in a zone transfer, show the first SOA record only' \
-        '+noonesoa' 'in a zone transfer, show the first SOA record only' \
+        '+expandaaaa' 'show AAAA addresses with every digit' \
+        '+noexpandaaaa' 'show AAAA addresses with every digit' \
+        '+onesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+noonesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
         '+idnout' 'show A-labels in Unicode (+idn does this and more)' \
         '+noidnout' 'show A-labels in Unicode (+idn does this and more)'
 end

@@ -388,10 +388,6 @@ pub fn parse_server(host: &str, port: Option<u16>) -> ServerSpec {
     ServerSpec { host, port }
 }
 
-/// Largest CA, certificate or key file read (PEM): far more than any real
-/// bundle (Mozilla's whole root store is about 200 KiB).
-pub const PEM_FILE_MAX: u64 = 4 << 20;
-
 /// Largest `-f` batch file read.
 pub const BATCH_FILE_MAX: u64 = 16 << 20;
 
@@ -400,22 +396,6 @@ pub const BATCH_LINE_MAX: usize = 64 << 10;
 
 /// Largest resolv.conf read (the rest is ignored).
 const RESOLV_CONF_MAX: u64 = 1 << 20;
-
-/// Reads a whole file, refusing one larger than `max` bytes (so
-/// `/dev/zero` or a huge file fails at once instead of filling memory).
-pub fn read_bounded(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut data = Vec::new();
-    file.take(max + 1).read_to_end(&mut data)?;
-    if data.len() as u64 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {} MiB", max >> 20),
-        ));
-    }
-    Ok(data)
-}
 
 /// Reads the `-f` batch file: its lookup lines (dig's syntax), each with
 /// its line number; blank lines and `;`/`#` comments are skipped. The file
@@ -651,7 +631,7 @@ impl Config {
                 parse_server(&parsed.host, port)
             }
             None => {
-                let text = read_bounded(resolv_conf, RESOLV_CONF_MAX)
+                let text = crate::fsutil::read_bounded(resolv_conf, RESOLV_CONF_MAX)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .unwrap_or_default();
@@ -731,6 +711,37 @@ fn resolve_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
+}
+
+/// The whole command line to a [`Config`]: parses `args` (the program name
+/// first), prints `--help`, `--version` and `--generate` output on `out`
+/// (None: nothing left to run), reads the `-f` batch file and
+/// /etc/resolv.conf.
+pub fn from_command_line(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut dyn std::io::Write,
+) -> Result<Option<Config>, crate::error::Error> {
+    let mut args = match crate::cli::parse(args) {
+        Ok(args) => args,
+        // --help and --version are "errors" to clap; they print and exit 0.
+        Err(crate::cli::CliError::Help(text)) => {
+            out.write_all(text.as_bytes())?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(what) = args.cli.generate {
+        crate::cli::doc::generate(what, out)?;
+        return Ok(None);
+    }
+    if let Some(path) = args.batch.clone() {
+        let lines = read_batch(&path)?;
+        crate::cli::add_batch(&mut args, &lines).map_err(|(n, e)| crate::error::Error::Batch {
+            path,
+            reason: format!("line {n}: {e}"),
+        })?;
+    }
+    Config::from_args(args, std::path::Path::new("/etc/resolv.conf")).map(Some)
 }
 
 #[cfg(test)]

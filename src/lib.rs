@@ -12,12 +12,13 @@
 #![deny(unsafe_code)]
 #![allow(missing_docs)]
 
-pub mod app;
+pub mod civil;
 pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod error;
 pub mod exit;
+pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;
@@ -29,3 +30,5 @@ pub mod stats;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -224,9 +224,9 @@ impl RrSets {
     /// DNSDB's text layout.
     pub fn text(&self) -> String {
         let time = |t: u64| {
-            chrono::DateTime::from_timestamp(i64::try_from(t).unwrap_or(0), 0)
-                .map(|d| d.format("%Y-%m-%d %H:%M:%S -0000").to_string())
-                .unwrap_or_default()
+            crate::civil::utc_text(t)
+                .map(|d| format!("{d} -0000"))
+                .unwrap_or_else(|| t.to_string())
         };
         let mut o = String::new();
         for (k, s) in self.sorted() {

@@ -233,12 +233,81 @@ pub fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, String> {
             nsec: (t % 1_000_000_000) as u32,
         });
     }
-    let dt = chrono::DateTime::parse_from_rfc3339(text)
-        .map_err(|e| format!("not an RFC 3339 time nor a relative one such as -10m: {e}"))?;
-    let sec = u64::try_from(dt.timestamp()).map_err(|_| "before 1970".to_string())?;
-    Ok(Timestamp {
-        sec,
-        nsec: dt.timestamp_subsec_nanos().min(999_999_999),
+    parse_rfc3339(text).ok_or_else(|| {
+        "not an RFC 3339 time (2026-12-02T20:52:00Z) nor a relative one such as -10m".into()
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`), or None before 1970.
+fn days_from_civil(y: i64, m: i64, d: i64) -> Option<u64> {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    u64::try_from(era * 146_097 + doe - 719_468).ok()
+}
+
+/// Parses an RFC 3339 date-time (`2026-12-02T20:52:00Z`,
+/// `2026-12-02 21:52:00.25+01:00`); None if malformed or before 1970.
+fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        if !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut pos = 19;
+    let mut nsec: u32 = 0;
+    if b.get(pos) == Some(&b'.') {
+        let start = pos + 1;
+        let mut end = start;
+        while b.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        if end == start {
+            return None;
+        }
+        let digits = &text[start..end.min(start + 9)];
+        nsec = digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32);
+        pos = end;
+    }
+    let offset: i64 = match b.get(pos)? {
+        b'Z' | b'z' if pos + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if pos + 6 == b.len() && b[pos + 3] == b':' => {
+            let (h, m) = (num(pos + 1..pos + 3)?, num(pos + 4..pos + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let o = h * 3600 + m * 60;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    let days = i64::try_from(days_from_civil(year, month, day)?).ok()?;
+    let t = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
+    Some(Timestamp {
+        sec: u64::try_from(t).ok()?,
+        nsec,
     })
 }
 

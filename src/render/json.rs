@@ -16,6 +16,7 @@
 //! is appended as it is and escaped afterwards only when it holds a
 //! character JSON must escape.
 
+use crate::civil::YEAR_10000;
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -237,6 +238,7 @@ const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
     idn: false,
+    expand_aaaa: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -521,9 +523,6 @@ fn push_addr(out: &mut String, a: IpAddr) {
     }
 }
 
-/// Seconds of 9999-12-31T23:59:59Z + 1: the last instant RFC 3339 can write.
-const RFC3339_END: u64 = 253_402_300_800;
-
 /// RFC 3339 in UTC with nine fractional digits, or None for a time past
 /// year 9999.
 pub fn rfc3339(t: Timestamp) -> Option<String> {
@@ -534,10 +533,10 @@ pub fn rfc3339(t: Timestamp) -> Option<String> {
 /// Appends [`rfc3339`]'s text (a nanosecond count past 999999999 is written
 /// as 999999999); false, appending nothing, for a time past year 9999.
 fn push_rfc3339(out: &mut String, t: Timestamp) -> bool {
-    if t.sec >= RFC3339_END {
+    if t.sec >= YEAR_10000 {
         return false;
     }
-    let (year, month, day) = super::when::civil_from_days(t.sec / 86_400);
+    let (year, month, day) = crate::civil::civil_from_days(t.sec / 86_400);
     let secs = t.sec % 86_400;
     let mut b = *b"0000-00-00T00:00:00.000000000Z";
     put_digits(&mut b[0..4], year);
@@ -565,7 +564,7 @@ fn put_digits(dst: &mut [u8], mut n: u64) {
 fn push_time_member(out: &mut String, key: &str, t: Timestamp) {
     out.push_str(",\"");
     out.push_str(key);
-    if t.sec < RFC3339_END {
+    if t.sec < YEAR_10000 {
         out.push_str("\":\"");
         push_rfc3339(out, t);
         out.push('"');
@@ -730,62 +729,14 @@ fn push_ascii(out: &mut String, bytes: &[u8]) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::dns::types::{class_name, type_name};
-    use crate::pair::Pairer;
-    use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
+    use crate::testutil::{corpus_files, events_of, items_of, unhex};
     use bytes::Bytes;
     use serde_json::{Map, Value};
     use std::collections::BTreeSet;
     use std::path::PathBuf;
-
-    /// The corpus files (every `.fstrm` under tests/fixtures/corpus).
-    pub(crate) fn corpus_files() -> Vec<PathBuf> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "fstrm"))
-            .collect();
-        files.sort();
-        assert!(files.len() >= 10, "corpus missing in {}", dir.display());
-        files
-    }
-
-    /// Every event of a file (up to a fatal error, as `--read` does).
-    pub(crate) fn events_of(path: &std::path::Path) -> Vec<Event> {
-        let bytes = std::fs::read(path).unwrap();
-        let mut reader = TapReader::new(&bytes[..], ReaderOptions::default());
-        let mut events = Vec::new();
-        while let Ok(Some(item)) = reader.next_item() {
-            if let TapItem::Data { offset, payload } = item {
-                if let Ok(e) = Event::from_payload(Some(offset), payload) {
-                    events.push(e);
-                }
-            }
-        }
-        events
-    }
-
-    /// The paired items of a file.
-    pub(crate) fn items_of(path: &std::path::Path) -> Vec<Item> {
-        let mut pairer = Pairer::default();
-        let mut items = Vec::new();
-        for e in events_of(path) {
-            pairer.push(e, &mut items);
-        }
-        pairer.finish(&mut items);
-        items
-    }
-
-    fn unhex(s: &str) -> Vec<u8> {
-        assert!(s.len().is_multiple_of(2), "odd hex length");
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn json_of(item: &Item) -> Value {
         let mut out = String::new();
@@ -1020,8 +971,8 @@ pub(crate) mod tests {
         let t = |sec, nsec| rfc3339(Timestamp { sec, nsec });
         assert_eq!(t(0, 0).unwrap(), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(t(1, 5).unwrap(), "1970-01-01T00:00:01.000000005Z");
-        assert_eq!(t(RFC3339_END - 1, 999_999_999).unwrap().len(), 30);
-        assert_eq!(t(RFC3339_END, 0), None);
+        assert_eq!(t(YEAR_10000 - 1, 999_999_999).unwrap().len(), 30);
+        assert_eq!(t(YEAR_10000, 0), None);
         let mut e = sample_event();
         e.response_time = Some(Timestamp {
             sec: u64::MAX,
@@ -1159,8 +1110,7 @@ pub(crate) mod tests {
                 let (start, end) = (rr.rdata.start, rr.rdata.end);
                 let style = RdataStyle {
                     split: 0,
-                    unknown_format: false,
-                    idn: false,
+                    ..RdataStyle::default()
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {
@@ -1427,10 +1377,10 @@ pub(crate) mod tests {
     #[test]
     fn rfc3339_matches_chrono_across_the_range() {
         let days = [0, 59, 365 + 59, 10_957 + 59, 47_541 + 59, 2_932_896];
-        let seconds = (0..RFC3339_END)
+        let seconds = (0..YEAR_10000)
             .step_by(97_654_321)
             .chain(days.iter().flat_map(|d| [d * 86_400, d * 86_400 + 86_399]))
-            .chain([RFC3339_END - 1]);
+            .chain([YEAR_10000 - 1]);
         for sec in seconds {
             for nsec in [0, 1, 999_999_999, 1_500_000_000] {
                 let dt = chrono::DateTime::from_timestamp(sec as i64, nsec.min(999_999_999));

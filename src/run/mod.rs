@@ -1,9 +1,109 @@
-//! Orchestration: what a run does with a validated configuration. `read`
-//! renders dnstap inputs; live queries are still in `crate::app` while it
-//! is being moved here.
+//! Orchestration: what a run does with a validated [`Config`]. This module
+//! is the dispatch on the mode; `read` renders dnstap inputs (the threaded
+//! `--read` pipeline), `live` runs the lookups (one loop, sequential being
+//! `+parallel=1`) and the rest serves it: `lane` (one lookup and what it
+//! holds back, with `hold`), `output` (the run's text and diagnostic
+//! streams), `trace` (the `--tap` output and its flush policy), `chunked`
+//! (writing in large pieces), `signals`, `targets` (server addresses) and
+//! `view` (pairer + printer). The caller (main.rs) passes the output
+//! streams in; nothing here opens the terminal itself.
 
+mod chunked;
 pub mod hex;
+mod hold;
+mod lane;
+pub mod live;
+mod output;
 pub mod progress;
 pub mod read;
+mod signals;
 pub mod stats;
+mod targets;
+mod trace;
+pub mod view;
 pub mod write;
+
+use std::io::Write;
+
+use crate::config::{Config, Mode};
+use crate::error::Error;
+
+pub use view::View;
+
+/// `Dnstap.version` of qtap's records.
+pub fn version_string() -> String {
+    format!("qtap {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Runs the whole program. Returns the exit code.
+pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    match config.mode {
+        Mode::Read {
+            files,
+            max_frame,
+            filter,
+            scrub,
+            output,
+        } => match output {
+            crate::config::ReadOutput::Render => read::read_selected(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                config.display,
+                config.color,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Write(dest) => write::write_files(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                &dest,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Rrsets { json } => {
+                stats::rrsets_files(&files, max_frame, filter, json, out, err)
+            }
+            crate::config::ReadOutput::Stats { top, json } => {
+                stats::stats_files(&files, max_frame, filter, top, json, out, err)
+            }
+        },
+        Mode::Hex(args) => hex::hex_args(
+            &args,
+            &mut std::io::stdin().lock(),
+            config.display,
+            config.color,
+            out,
+        ),
+        Mode::Wire(path) => hex::wire_file(&path, config.display, config.color, out),
+        Mode::Query {
+            server,
+            family,
+            queries,
+            tap,
+            warning,
+        } => {
+            if let Some(w) = warning {
+                let _ = writeln!(err, "{w}");
+            }
+            let live = live::Live {
+                server: &server,
+                family,
+                queries: &queries,
+                tap: tap.as_ref(),
+            };
+            let view = View::new(config.display, config.color);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+            // A local set: the UDP sockets parallel lookups share run
+            // their readers as local tasks.
+            let local = tokio::task::LocalSet::new();
+            runtime.block_on(local.run_until(live::run(live, view, out, err)))
+        }
+    }
+}

@@ -236,7 +236,7 @@ pub fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::json::tests::{corpus_files, events_of};
+    use crate::testutil::{corpus_files, events_of};
 
     fn frames(bytes: &[u8]) -> Vec<Bytes> {
         TapReader::new(bytes, ReaderOptions::default())

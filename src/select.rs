@@ -1068,5 +1068,31 @@ mod tests {
             })
         );
         assert!(parse_time("1969-12-31T23:59:59Z", NOW).is_err());
+        for bad in [
+            "2026-12-02",
+            "2026-12-02T20:52:00",
+            "2026-13-02T20:52:00Z",
+            "2026-12-02T20:52:00.Z",
+            "2026-12-02T20:52:00+0100",
+            "2026-12-02X20:52:00Z",
+            "2026-12-02T20:52:00Zjunk",
+            "２026-12-02T20:52:00Z",
+        ] {
+            assert!(parse_time(bad, NOW).is_err(), "{bad}");
+        }
+        // Against chrono, across the years.
+        for sec in (0..4_000_000_000u64).step_by(7_777_777) {
+            let text = chrono::DateTime::from_timestamp(sec as i64, 123_000_000)
+                .unwrap()
+                .to_rfc3339();
+            assert_eq!(
+                parse_time(&text, NOW),
+                Ok(Timestamp {
+                    sec,
+                    nsec: 123_000_000
+                }),
+                "{text}"
+            );
+        }
     }
 }

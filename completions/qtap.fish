@@ -24,8 +24,24 @@ complete -c qtap -l generate -d 'Write the man page or a shell completion script
 bash\t'bash completion (completions/qtap.bash)'
 zsh\t'zsh completion (completions/qtap.zsh)'
 fish\t'fish completion (completions/qtap.fish)'"
+complete -c qtap -l qname -d 'Select exchanges about NAME or any name below it (label by label, any case; may repeat)' -r
+complete -c qtap -l qname-regex -d 'Select exchanges whose query name, as shown (e.g. www.example.com.), matches RE' -r
+complete -c qtap -l qtype -d 'Select exchanges whose question has this type (A, AAAA, TYPE65, ...)' -r
+complete -c qtap -l rcode -d 'Select exchanges answered with this rcode (NXDOMAIN, SERVFAIL, 3, ...)' -r
+complete -c qtap -l msg-type -d 'Select by dnstap message type (CLIENT_QUERY, ...) or family (auth, resolver, client, forwarder, stub, tool, update)' -r
+complete -c qtap -l addr -d 'Select exchanges with this address, or one in this prefix, on either side' -r
+complete -c qtap -l port -d 'Select exchanges with this port on either side' -r
+complete -c qtap -l proto -d 'Select by transport: udp, tcp, dot, doh or doq' -r
+complete -c qtap -l since -d 'Select messages recorded at or after TIME (RFC 3339, or relative: -10m, -2h)' -r
+complete -c qtap -l until -d 'Select messages recorded at or before TIME (RFC 3339, or relative: -10m, -2h)' -r
+complete -c qtap -l slower-than -d 'Select exchanges whose response took longer than DURATION (250ms, 1.5s, ...)' -r
+complete -c qtap -l identity -d 'Select frames with this dnstap identity' -r
+complete -c qtap -l write -d 'With --read: save the selected frames as a dnstap file ("-" for stdout) instead of rendering them; with a collector (--read unix:PATH or tcp:ADDR:PORT), save what it receives while showing it' -r -F
+complete -c qtap -l scrub-key -d 'Key for --scrub\'s address pseudonyms: a file of 32 bytes or 64 hex digits (default: a random key for this run only)' -r -F
+complete -c qtap -l top -d 'Rows in the top lists of --stats' -r
+complete -c qtap -l hex -d 'Render DNS messages given as hex or base64 ("-": one per line from stdin)' -r
+complete -c qtap -l wire -d 'Render the DNS message in FILE (raw bytes; "-" for stdin)' -r -F
 complete -c qtap -l max-frame-size -d 'Largest data frame accepted by --read, in bytes' -r
-complete -c qtap -l write -d 'Save what a collector (--read unix:PATH or tcp:ADDR:PORT) receives in this dnstap file' -r -F
 complete -c qtap -l rotate-size -d 'Start a new --write file once it holds this many bytes (suffixes K, M, G)' -r
 complete -c qtap -l rotate-interval -d 'Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)' -r
 complete -c qtap -l rotate-keep -d 'Keep only the last N --write files of the run; older ones are removed' -r
@@ -38,6 +54,13 @@ complete -c qtap -l quic -d 'Query over DNS-over-QUIC, port 853 (+quic)'
 complete -c qtap -l tls-insecure -d 'Accept any server certificate (insecure; announced with a warning)'
 complete -c qtap -l tls-info -d 'Show the negotiated TLS version, cipher suite, ALPN and the server key pin'
 complete -c qtap -l keepopen -d 'Reuse one connection for all queries of the run (+keepopen)'
+complete -c qtap -l tc -d 'Select exchanges with a truncated (TC) message'
+complete -c qtap -l do -d 'Select exchanges with the DNSSEC OK (DO) bit set'
+complete -c qtap -l scrub -d 'Make the trace safe to share: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")'
+complete -c qtap -l scrub-ports -d 'With --scrub: replace ports too (a keyed permutation)'
+complete -c qtap -l scrub-names -d 'With --scrub: replace each label of question and owner names by a keyed hash of the same length (names inside RDATA stay)'
+complete -c qtap -l stats -d 'With --read: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines'
+complete -c qtap -l rrsets -d 'With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB\'s text layout, or with --format jsonl/json the common output format as JSON Lines)'
 complete -c qtap -l no-output -d 'Show nothing of what a collector receives (with --write: a capture daemon)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
@@ -197,7 +220,7 @@ function __qtap_dig_state
                 set state read
             case '--*=*'
             case '--*'
-                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --write --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner; and set skip 1
+                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner; and set skip 1
             case -p -t -c -f
                 set skip 1
             case -x

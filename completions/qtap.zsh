@@ -41,8 +41,24 @@ never\:"Never colour"))' \
 bash\:"bash completion (completions/qtap.bash)"
 zsh\:"zsh completion (completions/qtap.zsh)"
 fish\:"fish completion (completions/qtap.fish)"))' \
+'*--qname=[Select exchanges about NAME or any name below it (label by label, any case; may repeat)]:NAME:_default' \
+'*--qname-regex=[Select exchanges whose query name, as shown (e.g. www.example.com.), matches RE]:RE:_default' \
+'*--qtype=[Select exchanges whose question has this type (A, AAAA, TYPE65, ...)]:TYPE:_default' \
+'*--rcode=[Select exchanges answered with this rcode (NXDOMAIN, SERVFAIL, 3, ...)]:RCODE:_default' \
+'*--msg-type=[Select by dnstap message type (CLIENT_QUERY, ...) or family (auth, resolver, client, forwarder, stub, tool, update)]:TYPE:_default' \
+'*--addr=[Select exchanges with this address, or one in this prefix, on either side]:ADDR[/LEN]:_default' \
+'*--port=[Select exchanges with this port on either side]:N:_default' \
+'*--proto=[Select by transport\: udp, tcp, dot, doh or doq]:PROTO:_default' \
+'*--since=[Select messages recorded at or after TIME (RFC 3339, or relative\: -10m, -2h)]:TIME:_default' \
+'*--until=[Select messages recorded at or before TIME (RFC 3339, or relative\: -10m, -2h)]:TIME:_default' \
+'*--slower-than=[Select exchanges whose response took longer than DURATION (250ms, 1.5s, ...)]:DURATION:_default' \
+'*--identity=[Select frames with this dnstap identity]:NAME:_default' \
+'--write=[With --read\: save the selected frames as a dnstap file ("-" for stdout) instead of rendering them; with a collector (--read unix\:PATH or tcp\:ADDR\:PORT), save what it receives while showing it]:OUT:_files' \
+'--scrub-key=[Key for --scrub'\''s address pseudonyms\: a file of 32 bytes or 64 hex digits (default\: a random key for this run only)]:FILE:_files' \
+'--top=[Rows in the top lists of --stats]:N:_default' \
+'*--hex=[Render DNS messages given as hex or base64 ("-"\: one per line from stdin)]:HEX:_default' \
+'--wire=[Render the DNS message in FILE (raw bytes; "-" for stdin)]:FILE:_files' \
 '--max-frame-size=[Largest data frame accepted by --read, in bytes]:BYTES:_default' \
-'--write=[Save what a collector (--read unix\:PATH or tcp\:ADDR\:PORT) receives in this dnstap file]:FILE:_files' \
 '--rotate-size=[Start a new --write file once it holds this many bytes (suffixes K, M, G)]:SIZE:_default' \
 '--rotate-interval=[Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)]:TIME:_default' \
 '--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
@@ -55,6 +71,13 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--tls-insecure[Accept any server certificate (insecure; announced with a warning)]' \
 '--tls-info[Show the negotiated TLS version, cipher suite, ALPN and the server key pin]' \
 '--keepopen[Reuse one connection for all queries of the run (+keepopen)]' \
+'--tc[Select exchanges with a truncated (TC) message]' \
+'--do[Select exchanges with the DNSSEC OK (DO) bit set]' \
+'--scrub[Make the trace safe to share\: pseudonymous addresses, no identity, version, ECS, cookies, NSID or padding (see "SHARING A TRACE SAFELY")]' \
+'--scrub-ports[With --scrub\: replace ports too (a keyed permutation)]' \
+'--scrub-names[With --scrub\: replace each label of question and owner names by a keyed hash of the same length (names inside RDATA stay)]' \
+'--stats[With --read\: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines]' \
+'--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
 '--no-output[Show nothing of what a collector receives (with --write\: a capture daemon)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -212,7 +235,7 @@ _qtap() {
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
-    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --write --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner)
     if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
         compset -P '*='
         _files

@@ -100,7 +100,75 @@ pub enum Mode {
         files: Vec<PathBuf>,
         /// Largest data frame to accept.
         max_frame: usize,
+        /// The selection options.
+        filter: crate::select::Filter,
+        /// `--scrub`, with its key.
+        scrub: Option<ScrubSpec>,
+        /// What to make of the selected frames.
+        output: ReadOutput,
     },
+    /// `--hex`: render DNS messages given as text (`-`: from stdin).
+    Hex(Vec<String>),
+    /// `--wire FILE`: render the DNS message in FILE.
+    Wire(PathBuf),
+}
+
+/// What `--read` makes of the frames it selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadOutput {
+    /// Render them (the default).
+    Render,
+    /// `--write OUT`: save them as a dnstap file.
+    Write(PathBuf),
+    /// `--rrsets`: the passive-DNS view, JSON Lines or text.
+    Rrsets {
+        /// `--format json`/`jsonl`.
+        json: bool,
+    },
+    /// `--stats`: a summary, `top` rows in the top lists, JSON or text.
+    Stats {
+        /// Rows in the top lists.
+        top: usize,
+        /// `--format json`.
+        json: bool,
+    },
+}
+
+/// `--scrub` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrubSpec {
+    /// The key from `--scrub-key` (None: random for this run).
+    pub key: Option<[u8; 32]>,
+    /// `--scrub-ports`.
+    pub ports: bool,
+    /// `--scrub-names`.
+    pub names: bool,
+}
+
+impl ScrubSpec {
+    /// The scrubber for a run.
+    pub fn scrubber(&self) -> crate::scrub::Scrubber {
+        let opts = crate::scrub::ScrubOpts {
+            ports: self.ports,
+            names: self.names,
+        };
+        match &self.key {
+            Some(k) => crate::scrub::Scrubber::new(k, opts),
+            None => crate::scrub::Scrubber::random(opts),
+        }
+    }
+}
+
+/// Reads `--scrub-key FILE`.
+fn read_scrub_key(path: &std::path::Path) -> Result<[u8; 32], crate::error::Error> {
+    use std::io::Read;
+    let name = || crate::render::escaped(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1024).read_to_end(&mut bytes))
+        .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))?;
+    crate::scrub::key_from_bytes(&bytes)
+        .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))
 }
 
 /// The validated run plan.
@@ -408,7 +476,6 @@ impl Config {
             .iter()
             .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some());
         let collector_option = [
-            ("--write", c.write.is_some()),
             ("--rotate-size", c.rotate_size.is_some()),
             ("--rotate-interval", c.rotate_interval.is_some()),
             ("--rotate-keep", c.rotate_keep.is_some()),
@@ -419,6 +486,20 @@ impl Config {
         .into_iter()
         .find(|(_, set)| *set);
         if listens {
+            let unsupported = [
+                (
+                    !c.selection().is_empty(),
+                    "selection options (--qname, --qtype, ...)",
+                ),
+                (c.scrub, "--scrub"),
+                (c.stats, "--stats"),
+                (c.rrsets, "--rrsets"),
+            ];
+            if let Some((_, what)) = unsupported.iter().find(|(given, _)| *given) {
+                return Err(crate::error::Error::Config(format!(
+                    "{what}: not with a collector yet (--read FILE only)"
+                )));
+            }
             for input in &c.read {
                 if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
                     return Err(crate::error::Error::Config(format!("--read: {e}")));
@@ -468,11 +549,140 @@ impl Config {
                 "{name} needs a collector: --read unix:PATH or --read tcp:ADDR:PORT"
             )));
         }
-        if !args.cli.read.is_empty() {
+        let selection = c.selection();
+        let reading_only = [
+            (
+                !selection.is_empty(),
+                "selection options (--qname, --qtype, ...)",
+            ),
+            (c.write.is_some(), "--write"),
+            (c.stats, "--stats"),
+            (c.rrsets, "--rrsets"),
+        ];
+        if !c.hex.is_empty() || c.wire.is_some() {
+            if !c.read.is_empty() || (!c.hex.is_empty() && c.wire.is_some()) {
+                return Err(crate::error::Error::Config(
+                    "--hex, --wire and --read cannot be combined".into(),
+                ));
+            }
+            if let Some((_, what)) = reading_only.iter().find(|(given, _)| *given) {
+                return Err(crate::error::Error::Config(format!(
+                    "{what}: only with --read FILE (\"-\" for stdin)"
+                )));
+            }
+            let mode = match &c.wire {
+                Some(w) => Mode::Wire(w.clone()),
+                None => Mode::Hex(c.hex.clone()),
+            };
+            return Ok(Config {
+                mode,
+                display,
+                color,
+            });
+        }
+        if c.read.is_empty() {
+            let scrub_only = [
+                (c.scrub, "--scrub"),
+                (c.scrub_key.is_some(), "--scrub-key"),
+                (c.scrub_ports, "--scrub-ports"),
+                (c.scrub_names, "--scrub-names"),
+            ];
+            if let Some((_, what)) = reading_only
+                .iter()
+                .chain(scrub_only.iter())
+                .find(|(given, _)| *given)
+            {
+                return Err(crate::error::Error::Config(format!(
+                    "{what}: only with --read FILE (\"-\" for stdin)"
+                )));
+            }
+        }
+        if !c.read.is_empty() {
+            let now = {
+                let d = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                crate::tap::event::Timestamp {
+                    sec: d.as_secs(),
+                    nsec: d.subsec_nanos(),
+                }
+            };
+            let filter = crate::select::Filter::from_pairs(
+                selection.iter().map(|(n, v)| (*n, v.as_str())),
+                now,
+            )
+            .map_err(|e| crate::error::Error::Config(e.to_string()))?;
+            if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
+                return Err(crate::error::Error::Config(
+                    "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
+                ));
+            }
+            let scrub = if c.scrub {
+                Some(ScrubSpec {
+                    key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
+                    ports: c.scrub_ports,
+                    names: c.scrub_names,
+                })
+            } else {
+                None
+            };
+            if [c.write.is_some(), c.stats, c.rrsets]
+                .iter()
+                .filter(|b| **b)
+                .count()
+                > 1
+            {
+                return Err(crate::error::Error::Config(
+                    "--write, --stats and --rrsets cannot be combined".into(),
+                ));
+            }
+            if c.rrsets {
+                if scrub.is_some() {
+                    return Err(crate::error::Error::Config(
+                        "--scrub goes with --write or rendering, not --rrsets".into(),
+                    ));
+                }
+                return Ok(Config {
+                    mode: Mode::Read {
+                        files: c.read.clone(),
+                        max_frame: c.max_frame_size,
+                        filter,
+                        scrub,
+                        output: ReadOutput::Rrsets {
+                            json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                        },
+                    },
+                    display,
+                    color,
+                });
+            }
+            let output = match (&c.write, c.stats) {
+                (Some(_), true) => {
+                    return Err(crate::error::Error::Config(
+                        "--write and --stats cannot be combined".into(),
+                    ))
+                }
+                (Some(w), false) => ReadOutput::Write(w.clone()),
+                (None, true) => {
+                    if scrub.is_some() {
+                        return Err(crate::error::Error::Config(
+                            "--scrub goes with --write or rendering, not --stats".into(),
+                        ));
+                    }
+                    ReadOutput::Stats {
+                        top: c.top,
+                        json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                    }
+                }
+                (None, false) => ReadOutput::Render,
+            };
             return Ok(Config {
                 mode: Mode::Read {
-                    files: args.cli.read.clone(),
-                    max_frame: args.cli.max_frame_size,
+                    files: c.read.clone(),
+                    max_frame: c.max_frame_size,
+                    filter,
+                    scrub,
+                    output,
                 },
                 display,
                 color,
@@ -841,9 +1051,21 @@ mod tests {
             config_of(&["qtap", "--read", "a.fstrm"]).unwrap().mode,
             Mode::Read { .. }
         ));
+        // --write of a file reading saves the selection; only the
+        // collector's own options need a collector.
+        assert!(matches!(
+            config_of(&["qtap", "--read", "a.fstrm", "--write", "x.fstrm"])
+                .unwrap()
+                .mode,
+            Mode::Read {
+                output: ReadOutput::Write(_),
+                ..
+            }
+        ));
         for bad in [
-            &["qtap", "--read", "a.fstrm", "--write", "x.fstrm"][..],
-            &["qtap", "x.example", "--no-output"],
+            &["qtap", "x.example", "--no-output"][..],
+            &["qtap", "--read", "a.fstrm", "--rotate-size", "1M"],
+            &["qtap", "--read", "unix:/tmp/x", "--qtype", "A"],
             &["qtap", "--read", "unix:/tmp/x", "--rotate-size", "1M"],
             &["qtap", "--read", "tcp:nohost", "--write", "x"],
             &["qtap", "--read", "unix:/tmp/x", "--write", "x%Y\u{0}"],

@@ -22,7 +22,11 @@ pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;
+pub mod rrsets;
 pub mod run;
+pub mod scrub;
+pub mod select;
+pub mod stats;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;

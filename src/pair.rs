@@ -62,8 +62,10 @@ pub enum Item {
     Unanswered(Event),
 }
 
+/// What ties a response to its query: type family, transport, both ends
+/// and the message ID.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-struct Key {
+pub(crate) struct Key {
     family: i32,
     protocol: Option<Protocol>,
     query_addr: Option<IpAddr>,
@@ -74,7 +76,8 @@ struct Key {
 }
 
 impl Key {
-    fn of(event: &Event, message: &[u8]) -> Option<Key> {
+    /// The key of `event`, whose DNS message (for the ID) is `message`.
+    pub(crate) fn of(event: &Event, message: &[u8]) -> Option<Key> {
         let id = message.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
         Some(Key {
             family: event.mtype.family(),

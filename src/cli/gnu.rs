@@ -169,16 +169,164 @@ pub struct Cli {
     /// Write the man page or a shell completion script to stdout.
     #[arg(long, hide = true, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+    /// Select exchanges about NAME or any name below it (label by label, any case; may repeat).
+    ///
+    /// Selection options pick exchanges for --read, --write and --stats. The same option
+    /// repeated means any of its values; different options must all hold. Each option is
+    /// tested against the query and the response of an exchange together, and a query and its
+    /// response are kept or left out together (a query kept only because of its response comes
+    /// out just before it).
+    #[arg(long, value_name = "NAME", help_heading = "Selection options")]
+    pub qname: Vec<String>,
+    /// Select exchanges whose query name, as shown (e.g. www.example.com.), matches RE.
+    ///
+    /// Rust regex syntax (linear time, size-limited); add (?i) for any case.
+    #[arg(
+        long,
+        value_name = "RE",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub qname_regex: Vec<String>,
+    /// Select exchanges whose question has this type (A, AAAA, TYPE65, ...).
+    #[arg(long, value_name = "TYPE", help_heading = "Selection options")]
+    pub qtype: Vec<String>,
+    /// Select exchanges answered with this rcode (NXDOMAIN, SERVFAIL, 3, ...).
+    #[arg(long, value_name = "RCODE", help_heading = "Selection options")]
+    pub rcode: Vec<String>,
+    /// Select by dnstap message type (CLIENT_QUERY, ...) or family (auth, resolver, client,
+    /// forwarder, stub, tool, update).
+    #[arg(
+        long,
+        value_name = "TYPE",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub msg_type: Vec<String>,
+    /// Select exchanges with this address, or one in this prefix, on either side.
+    #[arg(long, value_name = "ADDR[/LEN]", help_heading = "Selection options")]
+    pub addr: Vec<String>,
+    /// Select exchanges with this port on either side.
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub port: Vec<String>,
+    /// Select by transport: udp, tcp, dot, doh or doq.
+    #[arg(
+        long,
+        value_name = "PROTO",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub proto: Vec<String>,
+    /// Select messages recorded at or after TIME (RFC 3339, or relative: -10m, -2h).
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub since: Vec<String>,
+    /// Select messages recorded at or before TIME (RFC 3339, or relative: -10m, -2h).
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub until: Vec<String>,
+    /// Select exchanges whose response took longer than DURATION (250ms, 1.5s, ...).
+    #[arg(long, value_name = "DURATION", help_heading = "Selection options")]
+    pub slower_than: Vec<String>,
+    /// Select exchanges with a truncated (TC) message.
+    #[arg(long, hide_short_help = true, help_heading = "Selection options")]
+    pub tc: bool,
+    /// Select exchanges with the DNSSEC OK (DO) bit set.
+    #[arg(
+        long = "do",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub do_bit: bool,
+    /// Select frames with this dnstap identity.
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "Selection options"
+    )]
+    pub identity: Vec<String>,
+    /// With --read: save the selected frames as a dnstap file ("-" for stdout) instead of
+    /// rendering them; with a collector (--read unix:PATH or tcp:ADDR:PORT), save what it
+    /// receives while showing it.
+    ///
+    /// A valid Frame Streams file (START, the frames byte for byte unless --scrub, STOP), read
+    /// by kdig -G, dnstap-read, the Go dnstap tool and qtap; renamed into place complete, also
+    /// on SIGINT and SIGTERM. OUT may not be one of the inputs. For a collector, a name with %
+    /// is a strftime pattern (cap-%Y%m%d-%H%M%S.fstrm), expanded for each new file.
+    #[arg(long, value_name = "OUT", help_heading = "Sharing options")]
+    pub write: Option<PathBuf>,
+    /// Make the trace safe to share: pseudonymous addresses, no identity, version, ECS,
+    /// cookies, NSID or padding (see "SHARING A TRACE SAFELY").
+    #[arg(long, help_heading = "Sharing options")]
+    pub scrub: bool,
+    /// Key for --scrub's address pseudonyms: a file of 32 bytes or 64 hex digits (default: a
+    /// random key for this run only).
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "Sharing options"
+    )]
+    pub scrub_key: Option<PathBuf>,
+    /// With --scrub: replace ports too (a keyed permutation).
+    #[arg(long, hide_short_help = true, help_heading = "Sharing options")]
+    pub scrub_ports: bool,
+    /// With --scrub: replace each label of question and owner names by a keyed hash of the same
+    /// length (names inside RDATA stay).
+    #[arg(long, hide_short_help = true, help_heading = "Sharing options")]
+    pub scrub_names: bool,
+    /// With --read: a summary instead of the messages (counts, pairs, top names and clients,
+    /// latency percentiles); --format json for machines.
+    #[arg(long, help_heading = "Sharing options")]
+    pub stats: bool,
+    /// With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB's text
+    /// layout, or with --format jsonl/json the common output format as JSON Lines).
+    ///
+    /// Each RRset with its bailiwick (dnstap's query_zone, else the zone of the SOA or NS
+    /// records of the response's authority section, else the question; said which), first and
+    /// last seen and count; records outside the bailiwick are flagged. At most 1,000,000
+    /// RRsets are kept; more are counted on stderr.
+    #[arg(long, help_heading = "Sharing options")]
+    pub rrsets: bool,
+    /// Rows in the top lists of --stats.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        hide_short_help = true,
+        help_heading = "Sharing options"
+    )]
+    pub top: usize,
+    /// Render DNS messages given as hex or base64 ("-": one per line from stdin).
+    #[arg(long, value_name = "HEX", num_args = 1.., help_heading = "Sharing options")]
+    pub hex: Vec<String>,
+    /// Render the DNS message in FILE (raw bytes; "-" for stdin).
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "Sharing options"
+    )]
+    pub wire: Option<PathBuf>,
     /// Largest data frame accepted by --read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, hide_short_help = true, help_heading = "Trace options")]
     pub max_frame_size: usize,
-    /// Save what a collector (--read unix:PATH or tcp:ADDR:PORT) receives in this dnstap file.
-    ///
-    /// The frames verbatim, START first and STOP last; the file is renamed into place complete,
-    /// also on SIGINT and SIGTERM. A name with % is a strftime pattern
-    /// (cap-%Y%m%d-%H%M%S.fstrm), expanded for each new file.
-    #[arg(long, value_name = "FILE", help_heading = "Collector options")]
-    pub write: Option<PathBuf>,
     /// Start a new --write file once it holds this many bytes (suffixes K, M, G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true, help_heading = "Collector options")]
     pub rotate_size: Option<u64>,
@@ -261,6 +409,38 @@ fn parse_mode(text: &str) -> Result<u32, String> {
         .ok()
         .filter(|m| *m <= 0o7777)
         .ok_or_else(|| format!("{text:?} is not an octal mode (e.g. 660)"))
+}
+
+impl Cli {
+    /// The selection options given, as `(option, value)` pairs for
+    /// [`crate::select::Filter::from_pairs`].
+    pub fn selection(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let lists: [(&'static str, &Vec<String>); 12] = [
+            ("qname", &self.qname),
+            ("qname-regex", &self.qname_regex),
+            ("qtype", &self.qtype),
+            ("rcode", &self.rcode),
+            ("msg-type", &self.msg_type),
+            ("addr", &self.addr),
+            ("port", &self.port),
+            ("proto", &self.proto),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("slower-than", &self.slower_than),
+            ("identity", &self.identity),
+        ];
+        for (name, values) in lists {
+            pairs.extend(values.iter().map(|v| (name, v.clone())));
+        }
+        if self.tc {
+            pairs.push(("tc", String::new()));
+        }
+        if self.do_bit {
+            pairs.push(("do", String::new()));
+        }
+        pairs
+    }
 }
 
 /// What `--generate` writes.

@@ -187,7 +187,10 @@ fn split_argv(
     while let Some(os) = argv.next() {
         let word = os.to_string_lossy();
         if word.starts_with("--") {
-            in_read = word == "--read" || word.starts_with("--read=");
+            in_read = word == "--read"
+                || word.starts_with("--read=")
+                || word == "--hex"
+                || word.starts_with("--hex=");
             let takes_value = with_value.iter().any(|w| *w == word);
             gnu.push(os);
             if takes_value {
@@ -198,7 +201,7 @@ fn split_argv(
         } else if word == "-h" || word == "-V" {
             gnu.push(os);
         } else if in_read && !word.starts_with('+') && !word.starts_with('-') {
-            // Further files after --read FILE.
+            // Further files after --read FILE (messages after --hex HEX).
             gnu.push(os);
         } else {
             in_read = false;

@@ -12,15 +12,19 @@
 pub mod capture;
 mod chunked;
 pub mod collect;
+pub mod hex;
 mod hold;
 mod lane;
 pub mod live;
 mod output;
+pub mod progress;
 pub mod read;
 mod signals;
+pub mod stats;
 mod targets;
 mod trace;
 pub mod view;
+pub mod write;
 
 use std::io::Write;
 
@@ -37,9 +41,6 @@ pub fn version_string() -> String {
 /// Runs the whole program. Returns the exit code.
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     match config.mode {
-        Mode::Read { files, max_frame } => {
-            read::read_files(&files, max_frame, config.display, config.color, out, err)
-        }
         Mode::Collect {
             inputs,
             max_frame,
@@ -60,6 +61,47 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             out,
             err,
         ),
+        Mode::Read {
+            files,
+            max_frame,
+            filter,
+            scrub,
+            output,
+        } => match output {
+            crate::config::ReadOutput::Render => read::read_selected(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                config.display,
+                config.color,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Write(dest) => write::write_files(
+                &files,
+                max_frame,
+                filter,
+                scrub.map(|s| s.scrubber()),
+                &dest,
+                out,
+                err,
+            ),
+            crate::config::ReadOutput::Rrsets { json } => {
+                stats::rrsets_files(&files, max_frame, filter, json, out, err)
+            }
+            crate::config::ReadOutput::Stats { top, json } => {
+                stats::stats_files(&files, max_frame, filter, top, json, out, err)
+            }
+        },
+        Mode::Hex(args) => hex::hex_args(
+            &args,
+            &mut std::io::stdin().lock(),
+            config.display,
+            config.color,
+            out,
+        ),
+        Mode::Wire(path) => hex::wire_file(&path, config.display, config.color, out),
         Mode::Query {
             server,
             family,

@@ -17,6 +17,8 @@ use crate::error::{exits, Error};
 use crate::pair::Pairer;
 use crate::render::printer::{Batch, BatchDrawer, Batcher, Drawn, Printer};
 use crate::render::DisplayOpts;
+use crate::scrub::Scrubber;
+use crate::select::{Filter, Selector};
 use crate::tap::event::Event;
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 
@@ -136,8 +138,16 @@ impl Planned {
 }
 
 /// Reads, decodes, pairs and plans every file, sending batches in order.
-fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
+fn read_and_plan(
+    files: &[PathBuf],
+    max_frame: usize,
+    filter: Filter,
+    mut scrub: Option<Scrubber>,
+    mut planned: Planned,
+) {
     let mut pairer = Pairer::default();
+    let mut selector = Selector::new(filter);
+    let mut selected = Vec::new();
     let mut items = Vec::new();
     let mut arena = Arena::new();
     // Frame bytes in the batch being built.
@@ -170,7 +180,13 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
                     batch_bytes += payload.len();
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {
-                            pairer.push(event, &mut items);
+                            selector.push(event, &mut selected);
+                            for mut event in selected.drain(..) {
+                                if let Some(s) = scrub.as_mut() {
+                                    s.scrub_event(&mut event);
+                                }
+                                pairer.push(event, &mut items);
+                            }
                             for item in items.drain(..) {
                                 planned.batcher.push(item);
                             }
@@ -205,6 +221,7 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
                 batch_bytes = 0;
                 // The queries still waiting let go of this arena.
                 pairer.detach();
+                selector.detach();
                 arena.renew();
             }
         }
@@ -214,7 +231,8 @@ fn read_and_plan(files: &[PathBuf], max_frame: usize, mut planned: Planned) {
         planned.batcher.push(item);
     }
     planned.batcher.finish();
-    planned.send(None);
+    let summary = scrub.map(|s| ReadMsg::Warning(s.summary()));
+    planned.send(summary);
 }
 
 /// Draws batches into text, in the order they come.
@@ -250,6 +268,33 @@ pub fn read_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    read_selected(
+        files,
+        max_frame,
+        Filter::default(),
+        None,
+        display,
+        color,
+        out,
+        err,
+    )
+}
+
+/// [`read_files`] showing only the exchanges `filter` selects (selection
+/// runs on the reading thread, before pairing; see [`crate::select`]),
+/// scrubbed by `scrub` when given (after selection: the options select on
+/// the original values), with its summary on `err` at the end.
+#[allow(clippy::too_many_arguments)]
+pub fn read_selected(
+    files: &[PathBuf],
+    max_frame: usize,
+    filter: Filter,
+    scrub: Option<Scrubber>,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
     let mut printer = Printer::new(display, color, false);
     let planned = Planned {
         batcher: printer.batcher(),
@@ -270,7 +315,7 @@ pub fn read_files(
             planned.tx.senders.push(tx);
             drawn.push(done_rx);
         }
-        scope.spawn(move || read_and_plan(files, max_frame, planned));
+        scope.spawn(move || read_and_plan(files, max_frame, filter, scrub, planned));
         // Take the batches back in the turn they were sent in; the reader
         // is done when the next thread in turn has nothing more.
         for rx in drawn.iter().cycle() {
@@ -381,7 +426,7 @@ mod tests {
         let files = [path];
         let mut batches = Vec::new();
         std::thread::scope(|scope| {
-            scope.spawn(|| read_and_plan(&files, 1 << 20, planned));
+            scope.spawn(|| read_and_plan(&files, 1 << 20, Filter::default(), None, planned));
             for msg in rx {
                 if let ReadMsg::Batch(Batch::Items(items)) = msg {
                     let bytes: usize = items

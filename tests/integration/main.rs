@@ -21,6 +21,7 @@ mod query;
 mod read;
 mod render;
 mod servers;
+mod share;
 mod tap;
 mod tapfile;
 

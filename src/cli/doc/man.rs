@@ -160,6 +160,7 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     man.render_options_section(out)?;
     let mut roff = Roff::new();
     trace_files(&mut roff);
+    sharing(&mut roff);
     examples(&mut roff);
     closing_sections(&mut roff);
     roff.to_writer(out)
@@ -266,9 +267,57 @@ fn trace_files(roff: &mut Roff) {
              address), the server's address, every name you looked up and every answer, the \
              times of your queries to the nanosecond, and the EDNS client COOKIE, which can link \
              your queries together. It holds no TLS keys or certificates, and no host name \
-             unless you set --tap-identity. qtap does not edit traces: to share less, record a \
+             unless you set --tap-identity. To share less, record a \
              fresh trace of only the lookups that show the problem, with +nocookie if the cookie \
-             does not matter.",
+             does not matter; or cut and scrub a trace as SHARING A TRACE SAFELY says.",
+        ],
+    );
+}
+
+/// SHARING A TRACE SAFELY: selection, --write, --scrub, --stats.
+fn sharing(roff: &mut Roff) {
+    section(
+        roff,
+        "SHARING A TRACE SAFELY",
+        &[
+            "Cut: the selection options (--qname, --qname-regex, --qtype, --rcode, --msg-type, \
+             --addr, --port, --proto, --since, --until, --slower-than, --tc, --do, --identity) \
+             pick exchanges. The same option repeated means any of its values; different options \
+             must all hold. Each option is tested against the query and the response of an \
+             exchange together, and both are kept or left out together: a query kept only because \
+             of its response comes out just before it. --since and --until form one window that \
+             one message of the exchange must fall in. At most 10000 queries wait for their \
+             response; past that the oldest is dropped and its response is judged alone. \
+             --write OUT saves the selected frames, byte for byte, as a new trace (START, the \
+             frames, STOP); OUT may not be an input; - is stdout.",
+            "Scrub: --scrub, with --write or when rendering. Replaced: the query_address and \
+             response_address of every frame, by a Crypto-PAn pseudonym (prefix-preserving: \
+             addresses sharing n leading bits get pseudonyms sharing n leading bits) under a key \
+             read from --scrub-key FILE (32 bytes, or 64 hex digits) or, by default, random for \
+             the run, so two runs give different pseudonyms; the addresses of EDNS Client Subnet \
+             options, with the same mapping, cut to their source prefix; ports, with \
+             --scrub-ports, by a keyed permutation. Removed: Dnstap.identity, Dnstap.version, \
+             Dnstap.extra and Message.policy. Zeroed in place (same length, so messages still \
+             parse and pair): the data of COOKIE, NSID and PADDING options. With --scrub-names, \
+             each label of the question and owner names becomes a keyed hash of the same length \
+             (the same label, in any case, always the same hash). A summary on stderr counts \
+             each kind.",
+            "Not removed: query names (without --scrub-names), names inside RDATA and the rest of \
+             every record (a PTR query for a client's address shows it without --scrub-names; an \
+             answer holding one always does), query_zone, times to the \
+             nanosecond, message IDs, transports, sizes, EDNS options other than those above, and \
+             which addresses share a prefix (by design). A message that cannot be parsed \
+             as far as its OPT record is kept as it is and counted on stderr. Crypto-PAn \
+             pseudonyms resist casual reading, not a determined attacker who knows some of the \
+             addresses: prefixes and the traffic's shape remain.",
+            "Look: --stats summarises a trace (frames and messages by type, transport, rcode, \
+             qtype and opcode; answered and unanswered queries and unsolicited responses; damage; \
+             the top --top N query names and clients; latency percentiles p50, p90, p99, p99.9 \
+             and max per server and transport with a histogram), --format json for machines. \
+             --rrsets lists the unique RRsets of the responses, passive-DNS style, with bailiwick, \
+             first and last seen and count (DNSDB's layout, or the common output format as JSON \
+             Lines with --format jsonl); records outside the bailiwick are flagged. --hex HEX... \
+             and --wire FILE render DNS messages given by hand.",
         ],
     );
 }
@@ -341,6 +390,16 @@ fn examples(roff: &mut Roff) {
                 "qtap --read tcp:127.0.0.1:6000 --format jsonl",
                 "qtap --read unix:/run/dnstap.sock --no-output --write 'cap-%Y%m%d-%H.fstrm' --rotate-interval 1h --rotate-keep 48",
                 "qtap @192.0.2.53 example.com --tap unix:/run/collector.sock",
+            ],
+        ),
+        (
+            "Cut a trace to the NXDOMAIN answers about example.com, scrubbed, for a bug report; \
+             a summary; the slow exchanges of the last ten minutes; a message by hand:",
+            &[
+                "qtap --read big.fstrm --qname example.com --rcode NXDOMAIN --scrub --write cut.fstrm",
+                "qtap --read big.fstrm --stats --top 20",
+                "qtap --read big.fstrm --since -10m --slower-than 500ms",
+                "qtap --hex 000101000001000000000000037777770000010001",
             ],
         ),
         (

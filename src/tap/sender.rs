@@ -253,6 +253,10 @@ fn run_thread(
         };
         let mut batch = BytesMut::new();
         let mut count;
+        // Frames written on the current connection: delivered only once its
+        // FINISH comes (Frame Streams acknowledges nothing else), so they
+        // count as lost should the connection end without one.
+        let mut on_link = 0u64;
         loop {
             let Some(first) = rx.recv().await else { break };
             batch.clear();
@@ -273,17 +277,19 @@ fn run_thread(
                 continue;
             };
             if link.conn.write_all(&batch).await.is_ok() {
-                report.delivered += count;
+                on_link += count;
                 continue;
             }
-            // The collector went away: try again for a while, then give up.
+            // The collector went away with what it had not read: try again
+            // for a while, then give up.
+            report.dropped += std::mem::take(&mut on_link);
             conn = reconnect(&endpoint, &opts, label, &rx, &mut report).await;
             let resent = match conn.as_mut() {
                 Some(link) => link.conn.write_all(&batch).await.is_ok(),
                 None => false,
             };
             if resent {
-                report.delivered += count;
+                on_link += count;
             } else {
                 report.dropped += count;
                 if conn.take().is_some() {
@@ -294,10 +300,14 @@ fn run_thread(
             }
         }
         if let Some(link) = conn.as_mut() {
-            if let Err(e) = close(link, opts.close_timeout).await {
-                report
-                    .warnings
-                    .push(format!(";; WARNING: collector {label}: {e}"));
+            match close(link, opts.close_timeout).await {
+                Ok(()) => report.delivered += on_link,
+                Err(e) => {
+                    report.dropped += on_link;
+                    report
+                        .warnings
+                        .push(format!(";; WARNING: collector {label}: {e}"));
+                }
             }
         }
     });

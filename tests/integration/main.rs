@@ -21,6 +21,7 @@ mod render;
 mod servers;
 mod tap;
 mod tapfile;
+mod tsig;
 
 /// The qtap binary with a scrubbed environment: UTC times, no colour.
 pub fn qtap() -> assert_cmd::Command {

@@ -979,5 +979,71 @@ impl Verifier {
     }
 }
 
+/// dig's line for a message whose signature did not verify.
+pub fn couldnt_verify_line(err: &VerifyError) -> String {
+    format!(";; Couldn't verify signature: {}", err.dig_text())
+}
+
+/// dig's closing warning when some message did not verify.
+pub const NOT_VALIDATED_LINE: &str = ";; WARNING -- Some TSIG could not be validated";
+
+/// What the lookup driver keeps for one signed exchange: it feeds every
+/// answer message in, and shows the lines it gets back as diagnostics
+/// (stderr), as dig shows them. After the first failure the rest of a
+/// transfer is not checked again (its MAC chain is broken, and dig's
+/// line for every later message would say nothing new).
+pub struct Checker {
+    verifier: Verifier,
+    failed: bool,
+}
+
+impl Checker {
+    /// Signs `query` in place with `key` at time `now` (seconds since the
+    /// epoch) and returns the checker for its answers.
+    pub fn sign(query: &mut Vec<u8>, key: &Key, now: u64) -> Result<Checker, VerifyError> {
+        let mac = sign_query(query, key, now, DEFAULT_FUDGE)?;
+        Ok(Checker {
+            verifier: Verifier::new(key.clone(), mac),
+            failed: false,
+        })
+    }
+
+    /// Checks one answer message at time `now`; returns dig's line when it
+    /// does not verify.
+    pub fn message(&mut self, bytes: &[u8], now: u64) -> Option<String> {
+        if self.failed {
+            return None;
+        }
+        match self.verifier.check(bytes, now) {
+            Ok(_) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(couldnt_verify_line(&e))
+            }
+        }
+    }
+
+    /// After the last message: the lines still to show (an unsigned last
+    /// message, then dig's closing warning if anything failed).
+    pub fn end(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.failed {
+            if let Err(e) = self.verifier.finish() {
+                self.failed = true;
+                lines.push(couldnt_verify_line(&e));
+            }
+        }
+        if self.failed {
+            lines.push(NOT_VALIDATED_LINE.to_owned());
+        }
+        lines
+    }
+
+    /// True when some message did not verify.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -472,3 +472,86 @@ fn signing_appends_one_record_and_bumps_arcount() {
         Err(VerifyError::Malformed)
     );
 }
+
+#[test]
+fn checker_reports_once_in_dig_words_and_warns_at_the_end() {
+    let (key, qmac, bare, now) = bare_transfer();
+    let mut signed = server_sign(&key, &qmac, &bare, |_| true, now);
+    signed[1][20] ^= 1;
+    let mut c = Checker {
+        verifier: Verifier::new(key.clone(), qmac.clone()),
+        failed: false,
+    };
+    assert_eq!(c.message(&signed[0], now), None);
+    assert_eq!(
+        c.message(&signed[1], now).as_deref(),
+        Some(";; Couldn't verify signature: tsig verify failure")
+    );
+    for m in &signed[2..] {
+        assert_eq!(c.message(m, now), None);
+    }
+    assert_eq!(c.end(), vec![NOT_VALIDATED_LINE.to_owned()]);
+    // A clean transfer says nothing.
+    let signed = server_sign(&key, &qmac, &bare, |_| true, now);
+    let mut c = Checker {
+        verifier: Verifier::new(key.clone(), qmac.clone()),
+        failed: false,
+    };
+    assert!(signed.iter().all(|m| c.message(m, now).is_none()));
+    assert!(c.end().is_empty() && !c.failed());
+    // An unsigned end is reported at the end.
+    let signed = server_sign(&key, &qmac, &bare, |i| i == 0, now);
+    let mut c = Checker {
+        verifier: Verifier::new(key, qmac),
+        failed: false,
+    };
+    assert!(signed.iter().all(|m| c.message(m, now).is_none()));
+    assert_eq!(
+        c.end(),
+        vec![
+            ";; Couldn't verify signature: expected a TSIG or SIG(0)".to_owned(),
+            NOT_VALIDATED_LINE.to_owned()
+        ]
+    );
+}
+
+#[test]
+fn checker_signs_like_sign_query() {
+    let key = key_for("hmac-sha512");
+    let ex = exchange("query-hmac-sha512.txt");
+    let query = &ex[0].1;
+    let Located { start, tsig } = locate(query).unwrap().unwrap();
+    let mut q = unsigned_form(query, start, tsig.original_id).unwrap();
+    let mut c = Checker::sign(&mut q, &key, tsig.time_signed).unwrap();
+    assert_eq!(&q, query);
+    assert_eq!(c.message(&ex[1].1, tsig.time_signed), None);
+    assert!(c.end().is_empty());
+}
+
+proptest::proptest! {
+    #[test]
+    fn junk_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        let key = Key::from_arg("k.:AQID").unwrap();
+        let mut v = Verifier::new(key.clone(), vec![1; 32]);
+        let _ = v.check(&bytes, 0);
+        let _ = v.check(&bytes, u64::MAX);
+        let _ = find_tsig(&bytes);
+        let _ = Key::from_file_text(&String::from_utf8_lossy(&bytes));
+        let _ = Key::from_arg(&String::from_utf8_lossy(&bytes));
+        let mut q = bytes.clone();
+        let _ = sign_query(&mut q, &key, u64::MAX, 300);
+    }
+
+    #[test]
+    fn truncated_signed_answers_never_panic(cut in 0usize..200, flip in 0usize..200) {
+        let ex = exchange("query-hmac-sha256.txt");
+        let key = key_for("hmac-sha256");
+        let mac = find_tsig(&ex[0].1).unwrap().unwrap().mac;
+        let mut r = ex[1].1.clone();
+        if let Some(b) = r.get_mut(flip) {
+            *b ^= 0x55;
+        }
+        r.truncate(r.len().saturating_sub(cut));
+        let _ = Verifier::new(key, mac).check(&r, 0);
+    }
+}

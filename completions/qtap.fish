@@ -163,14 +163,14 @@ function __qtap_plus_options
         '+nobesteffort' 'accepted for dig; qtap always shows what it can of a malformed reply' \
         '+showbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
         '+noshowbadcookie' 'accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown' \
-        '+identify' 'with +short, show the server and query time after each answer' \
-        '+noidentify' 'with +short, show the server and query time after each answer' \
+        '+identify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
+        '+noidentify' 'with +short, show the server and query time after each answer; with +nostats, a ;; Received line instead of the statistics' \
         '+ttlunits' 'show TTLs in units (1h30m) rather than seconds' \
         '+nottlunits' 'show TTLs in units (1h30m) rather than seconds' \
-        '+expandaaaa' 'show IPv6 addresses with every digit' \
-        '+noexpandaaaa' 'show IPv6 addresses with every digit' \
-        '+onesoa' 'in a zone transfer, show the first SOA record only' \
-        '+noonesoa' 'in a zone transfer, show the first SOA record only' \
+        '+expandaaaa' 'show AAAA addresses with every digit' \
+        '+noexpandaaaa' 'show AAAA addresses with every digit' \
+        '+onesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+noonesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
         '+idnout' 'show A-labels in Unicode (+idn does this and more)' \
         '+noidnout' 'show A-labels in Unicode (+idn does this and more)'
 end

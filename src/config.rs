@@ -320,10 +320,6 @@ pub fn parse_server(host: &str, port: Option<u16>) -> ServerSpec {
     ServerSpec { host, port }
 }
 
-/// Largest CA, certificate or key file read (PEM): far more than any real
-/// bundle (Mozilla's whole root store is about 200 KiB).
-pub const PEM_FILE_MAX: u64 = 4 << 20;
-
 /// Largest `-f` batch file read.
 pub const BATCH_FILE_MAX: u64 = 16 << 20;
 
@@ -360,22 +356,6 @@ fn tsig_key(arg: &crate::cli::TsigArg) -> Result<crate::dns::tsig::Key, String> 
 
 /// Largest resolv.conf read (the rest is ignored).
 const RESOLV_CONF_MAX: u64 = 1 << 20;
-
-/// Reads a whole file, refusing one larger than `max` bytes (so
-/// `/dev/zero` or a huge file fails at once instead of filling memory).
-pub fn read_bounded(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut data = Vec::new();
-    file.take(max + 1).read_to_end(&mut data)?;
-    if data.len() as u64 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {} MiB", max >> 20),
-        ));
-    }
-    Ok(data)
-}
 
 /// Reads the `-f` batch file: its lookup lines (dig's syntax), each with
 /// its line number; blank lines and `;`/`#` comments are skipped. The file
@@ -487,7 +467,7 @@ impl Config {
                 parse_server(&parsed.host, port)
             }
             None => {
-                let text = read_bounded(resolv_conf, RESOLV_CONF_MAX)
+                let text = crate::fsutil::read_bounded(resolv_conf, RESOLV_CONF_MAX)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .unwrap_or_default();

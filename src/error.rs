@@ -1,10 +1,12 @@
 //! The top-level error type: it wraps the module errors and maps each to
-//! its exit code ([`Error::exit_code`]); the codes themselves are the table
-//! of [`crate::exit`].
+//! its exit code ([`Error::exit_code`]); [`exit_code`] does so for a
+//! lookup's whole result. The codes themselves are the table of
+//! [`crate::exit`].
 
 use std::path::PathBuf;
 
 use crate::cli::CliError;
+use crate::query::{Outcome, QueryError};
 
 /// The exit-code table ([`crate::exit`]), under the name the callers use.
 pub use crate::exit as exits;
@@ -27,9 +29,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// No server answered.
+    /// No server answered: why the last try failed.
     #[error("{0}")]
-    NoReply(String),
+    Query(#[from] QueryError),
     /// The server name could not be resolved, or no usable server was found.
     #[error("{0}")]
     Server(String),
@@ -56,7 +58,7 @@ impl Error {
             Error::Usage(_) | Error::Config(_) => exits::USAGE,
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
-            Error::NoReply(_) | Error::Server(_) => exits::NO_REPLY,
+            Error::Query(_) | Error::Server(_) => exits::NO_REPLY,
             Error::Tap { .. } | Error::Output(_) | Error::Internal(_) => exits::INTERNAL,
         }
     }
@@ -72,6 +74,16 @@ impl Error {
     }
 }
 
+/// The exit code of one lookup's result: 0 answered (whatever the
+/// RCODE), 9 no reply, else the error's own code.
+pub fn exit_code(result: &Result<Outcome, Error>) -> u8 {
+    match result {
+        Ok(Outcome::Answered) => exits::OK,
+        Ok(Outcome::NoReply) => exits::NO_REPLY,
+        Err(e) => e.exit_code(),
+    }
+}
+
 /// A copy of an I/O error, for when one failure must be reported in more
 /// than one place (`io::Error` is not `Clone`): the same OS error code, or
 /// the same kind and text.
@@ -79,5 +91,20 @@ pub fn copy_io_error(e: &std::io::Error) -> std::io::Error {
     match e.raw_os_error() {
         Some(code) => std::io::Error::from_raw_os_error(code),
         None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_result_maps_to_digs_codes() {
+        assert_eq!(exit_code(&Ok(Outcome::Answered)), exits::OK);
+        assert_eq!(exit_code(&Ok(Outcome::NoReply)), exits::NO_REPLY);
+        let timeout = Err(Error::Query(QueryError::Timeout));
+        assert_eq!(exit_code(&timeout), exits::NO_REPLY);
+        let internal = Err(Error::Internal("x".into()));
+        assert_eq!(exit_code(&internal), exits::INTERNAL);
     }
 }

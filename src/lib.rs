@@ -13,11 +13,13 @@
 #![allow(missing_docs)]
 
 pub mod app;
+pub mod civil;
 pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod error;
 pub mod exit;
+pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;

@@ -24,7 +24,12 @@ pub fn display_opts(a: u8, b: u8) -> DisplayOpts {
         rdata: RdataStyle {
             split: usize::from(b >> 3) * 4,
             unknown_format: bit(b, 2),
+            ..RdataStyle::default()
         },
+        expandaaaa: bit(a, 6),
+        identify: bit(b, 2),
+        onesoa: bit(a, 4),
+        ttlunits: bit(b, 1),
         ..DisplayOpts::default()
     }
 }

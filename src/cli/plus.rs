@@ -629,7 +629,8 @@ pub static TABLE: &[PlusOption] = &[
     ),
     flag(
         "identify",
-        "with +short, show the server and query time after each answer",
+        "with +short, show the server and query time after each answer; with +nostats, a \
+         ;; Received line instead of the statistics",
         |g, _, d| {
             d.identify = g.on;
             Ok(())
@@ -648,7 +649,7 @@ pub static TABLE: &[PlusOption] = &[
     ),
     flag(
         "expandaaaa",
-        "show IPv6 addresses with every digit",
+        "show AAAA addresses with every digit",
         |g, _, d| {
             d.expandaaaa = g.on;
             Ok(())
@@ -656,7 +657,7 @@ pub static TABLE: &[PlusOption] = &[
     ),
     flag(
         "onesoa",
-        "in a zone transfer, show the first SOA record only",
+        "in a full zone transfer (AXFR), show the opening SOA record only",
         |g, _, d| {
             d.onesoa = g.on;
             Ok(())

@@ -75,6 +75,11 @@ impl XfrTracker {
         }
     }
 
+    /// Whether this is a full transfer (AXFR), not an incremental one.
+    pub fn is_axfr(&self) -> bool {
+        !self.ixfr
+    }
+
     /// Takes the next response message.
     pub fn feed(&mut self, msg: &Message<'_>) -> Progress {
         if self.stage == Stage::Finished {

@@ -1,11 +1,18 @@
 //! DNS over QUIC (RFC 9250): each query on its own bidirectional stream,
 //! with a 2-byte length prefix, the message ID set to 0 (§4.2.1), and the
-//! stream's send side finished after the query.
+//! stream's send side finished after the query. Every failure is worded
+//! here ([`QueryError::Quic`]), close reasons from the server escaped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use quinn::crypto::rustls::QuicClientConfig;
+use tokio::time::Instant;
+
+use super::error::{Mismatch, QueryError};
+use super::DnsTransport;
+use crate::tap::event::Protocol;
 
 /// ALPN of RFC 9250 §4.1.1.
 pub const ALPN_DOQ: &[u8] = b"doq";
@@ -18,6 +25,8 @@ pub struct QuicConn {
     pub conn: quinn::Connection,
     /// The local address (the real source address, not the wildcard).
     pub local: SocketAddr,
+    /// The query [`DnsTransport::send`] was given, for the next stream.
+    query: Bytes,
 }
 
 /// The local address the kernel would use to reach `peer`.
@@ -33,6 +42,16 @@ fn route_source(peer: SocketAddr) -> std::io::Result<SocketAddr> {
 
 /// Connects and completes the QUIC handshake.
 pub async fn connect(
+    peer: SocketAddr,
+    tls: rustls::ClientConfig,
+    server_name: &str,
+) -> Result<QuicConn, QueryError> {
+    handshake(peer, tls, server_name)
+        .await
+        .map_err(QueryError::Quic)
+}
+
+async fn handshake(
     peer: SocketAddr,
     tls: rustls::ClientConfig,
     server_name: &str,
@@ -55,6 +74,7 @@ pub async fn connect(
         endpoint,
         conn,
         local,
+        query: Bytes::new(),
     })
 }
 
@@ -145,7 +165,11 @@ fn write_error(e: &quinn::WriteError) -> String {
 
 impl QuicConn {
     /// Sends one query on a new stream and reads the response.
-    pub async fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, String> {
+    async fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, QueryError> {
+        self.stream_exchange(query).await.map_err(QueryError::Quic)
+    }
+
+    async fn stream_exchange(&self, query: &[u8]) -> Result<Vec<u8>, String> {
         let (mut send, mut recv) = self
             .conn
             .open_bi()
@@ -203,5 +227,29 @@ impl QuicConn {
             self.endpoint.wait_idle(),
         )
         .await;
+    }
+}
+
+impl DnsTransport for QuicConn {
+    fn protocol(&self) -> Protocol {
+        Protocol::Doq
+    }
+
+    fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    async fn send(&mut self, query: &Bytes, _: Instant) -> Result<(), QueryError> {
+        self.query = query.clone();
+        Ok(())
+    }
+
+    async fn recv(
+        &mut self,
+        deadline: Instant,
+        check: &mut dyn FnMut(&[u8]) -> Result<(), Mismatch>,
+        _: &mut dyn FnMut(Mismatch),
+    ) -> Result<Vec<u8>, QueryError> {
+        super::one_reply(self.exchange(&self.query), deadline, check).await
     }
 }

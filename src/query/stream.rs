@@ -1,9 +1,99 @@
 //! DNS over a byte stream (RFC 1035 §4.2.2, RFC 7766 §8): each message is
-//! preceded by its length as two big-endian bytes. Generic over any async
-//! stream so TCP and TLS share it; only `write_all`/`read_exact` are used,
-//! so short reads and writes are handled.
+//! preceded by its length as two big-endian bytes. [`StreamConn`] is the
+//! transport for TCP and TLS alike, generic over the stream; only
+//! `write_all`/`read_exact` are used, so short reads and writes are
+//! handled. Also opens the TCP connection both run on.
 
+use std::net::SocketAddr;
+
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::error::{Mismatch, QueryError};
+use super::DnsTransport;
+use crate::tap::event::Protocol;
+
+/// Opens a TCP connection to `addr` (Nagle off: a query is one write);
+/// returns it with its local address.
+pub async fn tcp_connect(addr: SocketAddr) -> Result<(TcpStream, SocketAddr), QueryError> {
+    let stream = TcpStream::connect(addr).await?;
+    let local = stream.local_addr()?;
+    let _ = stream.set_nodelay(true);
+    Ok((stream, local))
+}
+
+/// A stream connection (TCP, or TLS over TCP) carrying DNS messages.
+#[derive(Debug)]
+pub struct StreamConn<S> {
+    stream: S,
+    local: SocketAddr,
+    protocol: Protocol,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> StreamConn<S> {
+    /// Wraps a connected stream; `protocol` is what the records say
+    /// (TCP or DOT).
+    pub fn new(stream: S, local: SocketAddr, protocol: Protocol) -> StreamConn<S> {
+        StreamConn {
+            stream,
+            local,
+            protocol,
+        }
+    }
+
+    /// One frame, by `deadline`. Checked before reading too: a server that
+    /// sends frames faster than they are read keeps every read ready at
+    /// once, and a read that never waits never sees its timer.
+    async fn recv_by(&mut self, deadline: Instant) -> Result<Vec<u8>, QueryError> {
+        if Instant::now() >= deadline {
+            return Err(QueryError::Timeout);
+        }
+        match tokio::time::timeout_at(deadline, recv_framed(&mut self.stream)).await {
+            Err(_) => Err(QueryError::Timeout),
+            Ok(got) => Ok(got?),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> DnsTransport for StreamConn<S> {
+    fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    fn continues(&self) -> bool {
+        true
+    }
+
+    async fn send(&mut self, query: &Bytes, deadline: Instant) -> Result<(), QueryError> {
+        match tokio::time::timeout_at(deadline, send_framed(&mut self.stream, query)).await {
+            Err(_) => Err(QueryError::Timeout),
+            Ok(sent) => Ok(sent?),
+        }
+    }
+
+    /// Skips the messages `check` refuses until one passes or `deadline`
+    /// comes: skipped messages are not progress.
+    async fn recv(
+        &mut self,
+        deadline: Instant,
+        check: &mut dyn FnMut(&[u8]) -> Result<(), Mismatch>,
+        skipped: &mut dyn FnMut(Mismatch),
+    ) -> Result<Vec<u8>, QueryError> {
+        loop {
+            let msg = self.recv_by(deadline).await?;
+            match check(&msg) {
+                Ok(()) => return Ok(msg),
+                Err(why) => skipped(why),
+            }
+        }
+    }
+}
 
 /// Writes one message with its length prefix, in a single write.
 pub async fn send_framed<S: AsyncWrite + Unpin>(stream: &mut S, msg: &[u8]) -> std::io::Result<()> {

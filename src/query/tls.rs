@@ -2,8 +2,9 @@
 //! `ClientConfig` with the ring provider, certificates verified by default
 //! against the system roots (Mozilla's as a fallback) or a given CA file,
 //! optional SPKI pinning (RFC 7858 §4.2), client certificates, and an
-//! explicit insecure mode. Also the SPKI pin of a certificate, so users can
-//! pin what they saw.
+//! explicit insecure mode; the TLS handshake over TCP that DoT and DoH
+//! run on. Also the SPKI pin of a certificate, so users can pin what they
+//! saw, and the sentences for TLS failures.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +16,9 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::error::QueryError;
 use super::spec::TlsOpts;
+use super::Target;
 
 /// The crypto provider qtap uses everywhere (ring: no C toolchain needed).
 pub fn provider() -> Arc<CryptoProvider> {
@@ -31,10 +34,14 @@ pub fn spki_pin(cert: &CertificateDer<'_>) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(digest.as_ref()))
 }
 
-/// Reads a PEM file with a size cap ([`crate::config::PEM_FILE_MAX`]), so
-/// `/dev/zero` or a huge file is refused at once.
+/// Largest CA, certificate or key file read (PEM): far more than any real
+/// bundle (Mozilla's whole root store is about 200 KiB).
+pub const PEM_FILE_MAX: u64 = 4 << 20;
+
+/// Reads a PEM file with a size cap ([`PEM_FILE_MAX`]), so `/dev/zero` or
+/// a huge file is refused at once.
 fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    crate::config::read_bounded(path, crate::config::PEM_FILE_MAX)
+    crate::fsutil::read_bounded(path, PEM_FILE_MAX)
         .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
 }
 
@@ -244,6 +251,45 @@ pub fn verify_name(
     }
 }
 
+/// The client configuration and the SNI name for one connection to
+/// `target`, offering the `alpn` protocols.
+pub fn setup(
+    opts: &TlsOpts,
+    target: &Target,
+    alpn: &[&[u8]],
+) -> Result<(ClientConfig, ServerName<'static>), QueryError> {
+    let verify_as =
+        verify_name(opts, target.host.as_deref(), target.addr.ip()).map_err(QueryError::Tls)?;
+    let sni = match &opts.sni {
+        Some(name) => ServerName::try_from(name.clone())
+            .map_err(|_| QueryError::Tls(format!("invalid SNI name {name:?}")))?,
+        None => verify_as.clone(),
+    };
+    let config = client_config(opts, alpn, (sni != verify_as).then_some(verify_as))
+        .map_err(QueryError::Tls)?;
+    Ok((config, sni))
+}
+
+/// A TLS stream over TCP.
+pub type TlsStream = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
+
+/// Connects over TCP and completes the TLS handshake; returns the stream
+/// and its local address.
+pub async fn connect(
+    opts: &TlsOpts,
+    target: &Target,
+    alpn: &[&[u8]],
+) -> Result<(TlsStream, std::net::SocketAddr), QueryError> {
+    let (config, sni) = setup(opts, target, alpn)?;
+    let (tcp, local) = super::stream::tcp_connect(target.addr).await?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = connector
+        .connect(sni, tcp)
+        .await
+        .map_err(|e| QueryError::Tls(error_text(&e)))?;
+    Ok((stream, local))
+}
+
 /// One line per fact about a finished handshake, for +tlsinfo.
 pub fn describe(conn: &rustls::CommonState) -> Vec<String> {
     let mut lines = Vec::new();
@@ -369,11 +415,8 @@ pub fn tls_error_text(e: &rustls::Error) -> String {
 }
 
 fn when(t: UnixTime) -> String {
-    let secs = i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
-    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
-        || format!("{secs} (UNIX time)"),
-        |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    )
+    let secs = t.as_secs();
+    crate::civil::utc_text(secs).map_or_else(|| format!("{secs} (UNIX time)"), |d| d + " UTC")
 }
 
 /// A sentence for a certificate error; names from the certificate are

@@ -28,25 +28,14 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::time::Instant;
 
+use bytes::Bytes;
+
+use super::error::{Mismatch, QueryError};
+use super::DnsTransport;
+use crate::tap::event::Protocol;
+
 /// The largest datagram we accept.
 const MAX_DATAGRAM: usize = 65_535;
-
-/// What a check says about a datagram.
-pub enum Verdict {
-    /// The answer.
-    Accept,
-    /// Not the answer: skip it and say why.
-    Skip(String),
-}
-
-/// Why no acceptable reply came.
-#[derive(Debug)]
-pub enum RecvError {
-    /// The deadline passed.
-    Timeout,
-    /// The socket failed (e.g. ICMP port unreachable: connection refused).
-    Io(std::io::Error),
-}
 
 /// A socket that tells the runtime only about incoming datagrams and
 /// errors: sending a datagram never waits (the kernel queues it or says it
@@ -158,8 +147,6 @@ pub struct UdpConn {
     sock: Socket,
     /// The local address the kernel chose.
     pub local: SocketAddr,
-    /// The server.
-    pub peer: SocketAddr,
     /// Receive buffer, kept with the socket.
     buf: Vec<u8>,
     /// When the last datagram went out.
@@ -183,7 +170,6 @@ impl UdpConn {
         Ok(UdpConn {
             sock,
             local,
-            peer,
             buf: Vec::new(),
             sent: std::cell::Cell::new(None),
             last_rtt: None,
@@ -213,16 +199,16 @@ impl UdpConn {
     pub async fn recv_matching(
         &mut self,
         deadline: Instant,
-        mut check: impl FnMut(&[u8]) -> Verdict,
-        mut skipped: impl FnMut(String),
-    ) -> Result<Vec<u8>, RecvError> {
+        mut check: impl FnMut(&[u8]) -> Result<(), Mismatch>,
+        mut skipped: impl FnMut(Mismatch),
+    ) -> Result<Vec<u8>, QueryError> {
         if self.buf.len() < MAX_DATAGRAM {
             self.buf = vec![0u8; MAX_DATAGRAM];
         }
         let sent = self.sent.get();
         let mut judge = |datagram: &[u8]| match check(datagram) {
-            Verdict::Accept => Some(datagram.to_vec()),
-            Verdict::Skip(why) => {
+            Ok(()) => Some(datagram.to_vec()),
+            Err(why) => {
                 skipped(why);
                 None
             }
@@ -241,7 +227,7 @@ impl UdpConn {
                         }
                     }
                     Ok(None) => std::thread::yield_now(),
-                    Err(e) => return Err(RecvError::Io(e)),
+                    Err(e) => return Err(QueryError::from(e)),
                 }
             }
         }
@@ -250,13 +236,13 @@ impl UdpConn {
             // A server that never stops sending wrong replies must not keep
             // the deadline from being noticed.
             if Instant::now() >= deadline {
-                return Err(RecvError::Timeout);
+                return Err(QueryError::Timeout);
             }
             let recv = self.sock.recv(&mut self.buf, fresh);
             fresh = false;
             let n = match tokio::time::timeout_at(deadline, recv).await {
-                Err(_) => return Err(RecvError::Timeout),
-                Ok(Err(e)) => return Err(RecvError::Io(e)),
+                Err(_) => return Err(QueryError::Timeout),
+                Ok(Err(e)) => return Err(QueryError::from(e)),
                 Ok(Ok(n)) => n,
             };
             if let Some(answer) = judge(&self.buf[..n]) {
@@ -527,29 +513,29 @@ impl Ticket {
     pub async fn recv_matching(
         &self,
         deadline: Instant,
-        mut check: impl FnMut(&[u8]) -> Verdict,
-        mut skipped: impl FnMut(String),
-    ) -> Result<Vec<u8>, RecvError> {
+        mut check: impl FnMut(&[u8]) -> Result<(), Mismatch>,
+        mut skipped: impl FnMut(Mismatch),
+    ) -> Result<Vec<u8>, QueryError> {
         loop {
             if Instant::now() >= deadline {
                 self.report_rest(&mut check, &mut skipped);
-                return Err(RecvError::Timeout);
+                return Err(QueryError::Timeout);
             }
             let next = std::future::poll_fn(|cx| self.waiter.poll_next(cx));
             let datagram = match tokio::time::timeout_at(deadline, next).await {
-                Err(_) => return Err(RecvError::Timeout),
+                Err(_) => return Err(QueryError::Timeout),
                 Ok(Err(e)) => {
                     self.report_rest(&mut check, &mut skipped);
-                    return Err(RecvError::Io(e));
+                    return Err(QueryError::from(e));
                 }
                 Ok(Ok(d)) => d,
             };
             match check(&datagram) {
-                Verdict::Accept => {
+                Ok(()) => {
                     self.report_rest(&mut check, &mut skipped);
                     return Ok(datagram);
                 }
-                Verdict::Skip(why) => skipped(why),
+                Err(why) => skipped(why),
             }
         }
     }
@@ -560,12 +546,12 @@ impl Ticket {
     /// dropped.
     fn report_rest(
         &self,
-        check: &mut impl FnMut(&[u8]) -> Verdict,
-        skipped: &mut impl FnMut(String),
+        check: &mut impl FnMut(&[u8]) -> Result<(), Mismatch>,
+        skipped: &mut impl FnMut(Mismatch),
     ) {
         let rest: Vec<_> = self.waiter.inbox.borrow_mut().drain(..).collect();
         for datagram in rest.into_iter().flatten() {
-            if let Verdict::Skip(why) = check(&datagram) {
+            if let Err(why) = check(&datagram) {
                 skipped(why);
             }
         }
@@ -669,6 +655,80 @@ impl Drop for MuxPool {
     }
 }
 
+/// The socket one UDP try goes out on: the transport the driver sees.
+#[derive(Debug)]
+pub enum UdpVia {
+    /// A socket of its own.
+    Own(UdpConn),
+    /// A shared socket, holding the message ID.
+    Shared(Ticket),
+}
+
+impl UdpVia {
+    /// The socket for a try of `query` to `server`: a shared one from
+    /// `pool` when the run has them and the query's ID is free there, else
+    /// a new one, expecting the server to answer within `rtt` as it did
+    /// last time.
+    pub async fn open(
+        query: &[u8],
+        server: SocketAddr,
+        pool: Option<&MuxPool>,
+        rtt: Option<std::time::Duration>,
+    ) -> std::io::Result<UdpVia> {
+        if let (Some(pool), [a, b, ..]) = (pool, query) {
+            if let Some(ticket) = pool.register(server, u16::from_be_bytes([*a, *b])).await {
+                return Ok(UdpVia::Shared(ticket));
+            }
+        }
+        let mut conn = UdpConn::connect(server).await?;
+        if let Some(rtt) = rtt {
+            conn.expect_rtt(rtt);
+        }
+        Ok(UdpVia::Own(conn))
+    }
+
+    /// How long the answer took on a socket of its own.
+    pub fn rtt(&self) -> Option<std::time::Duration> {
+        match self {
+            UdpVia::Own(c) => c.rtt(),
+            UdpVia::Shared(_) => None,
+        }
+    }
+}
+
+impl DnsTransport for UdpVia {
+    fn protocol(&self) -> Protocol {
+        Protocol::Udp
+    }
+
+    fn local(&self) -> SocketAddr {
+        match self {
+            UdpVia::Own(c) => c.local,
+            UdpVia::Shared(t) => t.local(),
+        }
+    }
+
+    async fn send(&mut self, query: &Bytes, _: Instant) -> Result<(), QueryError> {
+        let sent = match self {
+            UdpVia::Own(c) => c.send(query).await,
+            UdpVia::Shared(t) => t.send(query).await,
+        };
+        Ok(sent?)
+    }
+
+    async fn recv(
+        &mut self,
+        deadline: Instant,
+        check: &mut dyn FnMut(&[u8]) -> Result<(), Mismatch>,
+        skipped: &mut dyn FnMut(Mismatch),
+    ) -> Result<Vec<u8>, QueryError> {
+        match self {
+            UdpVia::Own(c) => c.recv_matching(deadline, check, skipped).await,
+            UdpVia::Shared(t) => t.recv_matching(deadline, check, skipped).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,8 +753,13 @@ mod tests {
         rt.block_on(tokio::task::LocalSet::new().run_until(f));
     }
 
-    fn accept_all(_: &[u8]) -> Verdict {
-        Verdict::Accept
+    /// A reason to skip, told apart by its text.
+    fn skip(why: &str) -> Mismatch {
+        Mismatch::BadQuery(why.into())
+    }
+
+    fn accept_all(_: &[u8]) -> Result<(), Mismatch> {
+        Ok(())
     }
 
     #[test]
@@ -727,9 +792,9 @@ mod tests {
                     deadline,
                     |d| {
                         if marker(d) == 90 {
-                            Verdict::Skip("stray".into())
+                            Err(skip("stray"))
                         } else {
-                            Verdict::Accept
+                            Ok(())
                         }
                     },
                     |why| skipped.push(why),
@@ -737,7 +802,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 10);
-            assert_eq!(skipped, ["stray"]);
+            assert_eq!(skipped, [skip("stray")]);
             // Done: the IDs are retired, and late copies dropped quietly.
             drop(first);
             drop(second);
@@ -776,15 +841,19 @@ mod tests {
                 .recv_matching(
                     deadline,
                     |d| match marker(d) {
-                        90 => Verdict::Skip("stray".into()),
-                        _ => Verdict::Accept,
+                        90 => Err(skip("stray")),
+                        _ => Ok(()),
                     },
                     |why| skipped.push(why),
                 )
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 10);
-            assert_eq!(skipped, ["stray"], "the stray is reported, the copy is not");
+            assert_eq!(
+                skipped,
+                [skip("stray")],
+                "the stray is reported, the copy is not"
+            );
         });
     }
 
@@ -797,7 +866,7 @@ mod tests {
             let ticket = pool.register(peer, 7).await.unwrap();
             let deadline = Instant::now() + std::time::Duration::from_millis(50);
             let got = ticket.recv_matching(deadline, accept_all, |_| {}).await;
-            assert!(matches!(got, Err(RecvError::Timeout)));
+            assert!(matches!(got, Err(QueryError::Timeout)));
             drop(ticket);
             // A retry with the same ID needs a socket of its own.
             assert!(pool.register(peer, 7).await.is_none());
@@ -857,9 +926,7 @@ mod tests {
             let deadline = Instant::now() + std::time::Duration::from_secs(5);
             for t in [&a, &b] {
                 match t.recv_matching(deadline, accept_all, |_| {}).await {
-                    Err(RecvError::Io(e)) => {
-                        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
-                    }
+                    Err(QueryError::ConnectionRefused) => {}
                     other => panic!("{other:?}"),
                 }
             }
@@ -886,16 +953,16 @@ mod tests {
                 .recv_matching(
                     deadline,
                     |d| match marker(d) {
-                        40 => Verdict::Skip("stale".into()),
-                        60 => Verdict::Skip("wrong".into()),
-                        _ => Verdict::Accept,
+                        40 => Err(skip("stale")),
+                        60 => Err(skip("wrong")),
+                        _ => Ok(()),
                     },
                     |why| skipped.push(why),
                 )
                 .await
                 .unwrap();
             assert_eq!(marker(&got), 50);
-            assert_eq!(skipped, ["stale", "wrong"]);
+            assert_eq!(skipped, [skip("stale"), skip("wrong")]);
         });
     }
 
@@ -919,16 +986,16 @@ mod tests {
                     .recv_matching(
                         deadline,
                         |d| match marker(d) {
-                            40 => Verdict::Skip("stale".into()),
-                            60 => Verdict::Skip("wrong".into()),
-                            _ => Verdict::Accept,
+                            40 => Err(skip("stale")),
+                            60 => Err(skip("wrong")),
+                            _ => Ok(()),
                         },
                         |why| skipped.push(why),
                     )
                     .await
                     .unwrap();
                 assert_eq!(marker(&got), 50 + round);
-                assert_eq!(skipped, ["stale", "wrong"]);
+                assert_eq!(skipped, [skip("stale"), skip("wrong")]);
             }
             assert!(conn.last_rtt.is_some());
         });

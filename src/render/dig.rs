@@ -617,6 +617,18 @@ pub fn write_message(
     }
 }
 
+/// Which SOA records of an answer section are shown: all of them, or, for
+/// dig's `+onesoa` zone transfers, the first of the first message only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoaShown {
+    /// Every SOA record.
+    All,
+    /// The first SOA record of the message only.
+    First,
+    /// No SOA record.
+    None,
+}
+
 /// [`write_message`] for a message the caller already parsed.
 pub fn write_parsed(
     out: &mut String,
@@ -624,6 +636,19 @@ pub fn write_parsed(
     is_response: bool,
     client_cookie: Option<&[u8]>,
     opts: &DisplayOpts,
+) {
+    write_parsed_with(out, msg, is_response, client_cookie, opts, SoaShown::All);
+}
+
+/// [`write_parsed`], showing the answer section's SOA records as `soa`
+/// says.
+pub fn write_parsed_with(
+    out: &mut String,
+    msg: &Message<'_>,
+    is_response: bool,
+    client_cookie: Option<&[u8]>,
+    opts: &DisplayOpts,
+    soa: SoaShown,
 ) {
     let bytes = msg.bytes;
     if opts.comments {
@@ -677,10 +702,22 @@ pub fn write_parsed(
             "ADDITIONAL",
         ),
     ];
+    let first_soa = msg.answer.iter().position(|r| r.rtype == types::SOA);
     for (section, shown, name, update_name) in sections {
         let records = || {
             msg.section(section)
                 .iter()
+                .enumerate()
+                .filter(move |(i, r)| {
+                    section != Section::Answer
+                        || r.rtype != types::SOA
+                        || match soa {
+                            SoaShown::All => true,
+                            SoaShown::First => Some(*i) == first_soa,
+                            SoaShown::None => false,
+                        }
+                })
+                .map(|(_, r)| r)
                 .filter(|r| section != Section::Additional || !is_pseudo(first_opt, r))
         };
         if !shown || records().next().is_none() {
@@ -749,12 +786,16 @@ pub fn write_hex_dump(out: &mut String, bytes: &[u8]) {
 
 /// Appends dig `+short` output: the RDATA of each answer record, one per
 /// line.
-pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts) {
+///
+/// `identify` (dig's `+identify`) ends every line, as in
+/// `192.0.2.1 from server 192.0.2.53 in 3 ms.`; empty otherwise.
+pub fn write_short(out: &mut String, bytes: &[u8], opts: &DisplayOpts, identify: &str) {
     let Ok(msg) = Message::parse(bytes) else {
         return;
     };
     for rr in &msg.answer {
         write_rdata_or_generic(out, &msg, rr, opts);
+        out.push_str(identify);
         out.push('\n');
     }
 }

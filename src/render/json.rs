@@ -16,6 +16,7 @@
 //! is appended as it is and escaped afterwards only when it holds a
 //! character JSON must escape.
 
+use crate::civil::YEAR_10000;
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -237,6 +238,7 @@ const JSON_RDATA: RdataStyle = RdataStyle {
     split: 0,
     unknown_format: false,
     idn: false,
+    expand_aaaa: false,
 };
 
 /// One resource record object: owner, type, class, TTL, the RDATA as hex,
@@ -521,9 +523,6 @@ fn push_addr(out: &mut String, a: IpAddr) {
     }
 }
 
-/// Seconds of 9999-12-31T23:59:59Z + 1: the last instant RFC 3339 can write.
-const RFC3339_END: u64 = 253_402_300_800;
-
 /// RFC 3339 in UTC with nine fractional digits, or None for a time past
 /// year 9999.
 pub fn rfc3339(t: Timestamp) -> Option<String> {
@@ -534,10 +533,10 @@ pub fn rfc3339(t: Timestamp) -> Option<String> {
 /// Appends [`rfc3339`]'s text (a nanosecond count past 999999999 is written
 /// as 999999999); false, appending nothing, for a time past year 9999.
 fn push_rfc3339(out: &mut String, t: Timestamp) -> bool {
-    if t.sec >= RFC3339_END {
+    if t.sec >= YEAR_10000 {
         return false;
     }
-    let (year, month, day) = super::when::civil_from_days(t.sec / 86_400);
+    let (year, month, day) = crate::civil::civil_from_days(t.sec / 86_400);
     let secs = t.sec % 86_400;
     let mut b = *b"0000-00-00T00:00:00.000000000Z";
     put_digits(&mut b[0..4], year);
@@ -565,7 +564,7 @@ fn put_digits(dst: &mut [u8], mut n: u64) {
 fn push_time_member(out: &mut String, key: &str, t: Timestamp) {
     out.push_str(",\"");
     out.push_str(key);
-    if t.sec < RFC3339_END {
+    if t.sec < YEAR_10000 {
         out.push_str("\":\"");
         push_rfc3339(out, t);
         out.push('"');
@@ -1020,8 +1019,8 @@ pub(crate) mod tests {
         let t = |sec, nsec| rfc3339(Timestamp { sec, nsec });
         assert_eq!(t(0, 0).unwrap(), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(t(1, 5).unwrap(), "1970-01-01T00:00:01.000000005Z");
-        assert_eq!(t(RFC3339_END - 1, 999_999_999).unwrap().len(), 30);
-        assert_eq!(t(RFC3339_END, 0), None);
+        assert_eq!(t(YEAR_10000 - 1, 999_999_999).unwrap().len(), 30);
+        assert_eq!(t(YEAR_10000, 0), None);
         let mut e = sample_event();
         e.response_time = Some(Timestamp {
             sec: u64::MAX,
@@ -1159,8 +1158,7 @@ pub(crate) mod tests {
                 let (start, end) = (rr.rdata.start, rr.rdata.end);
                 let style = RdataStyle {
                     split: 0,
-                    unknown_format: false,
-                    idn: false,
+                    ..RdataStyle::default()
                 };
                 let text_key =
                     match write_rdata(&mut text, bytes, rr.rtype, rr.class, start, end, &style) {
@@ -1427,10 +1425,10 @@ pub(crate) mod tests {
     #[test]
     fn rfc3339_matches_chrono_across_the_range() {
         let days = [0, 59, 365 + 59, 10_957 + 59, 47_541 + 59, 2_932_896];
-        let seconds = (0..RFC3339_END)
+        let seconds = (0..YEAR_10000)
             .step_by(97_654_321)
             .chain(days.iter().flat_map(|d| [d * 86_400, d * 86_400 + 86_399]))
-            .chain([RFC3339_END - 1]);
+            .chain([YEAR_10000 - 1]);
         for sec in seconds {
             for nsec in [0, 1, 999_999_999, 1_500_000_000] {
                 let dt = chrono::DateTime::from_timestamp(sec as i64, nsec.min(999_999_999));

@@ -328,6 +328,12 @@ impl Planner {
                 self.xfrs.start(key, XfrTracker::new(qtype))
             }
         };
+        // dig's +onesoa: the opening SOA of an AXFR, not the closing one.
+        let soa = match (self.opts.onesoa && tracker.is_axfr(), tracker.messages) {
+            (false, _) => dig::SoaShown::All,
+            (true, 0) => dig::SoaShown::First,
+            (true, _) => dig::SoaShown::None,
+        };
         let progress = tracker.feed(msg);
         let tracker = match progress {
             Progress::More => None,
@@ -339,17 +345,23 @@ impl Planner {
         }
         let opts = &self.opts;
         if opts.short {
-            dig::write_short(out, msg.bytes, opts);
+            dig::write_short(out, msg.bytes, opts, &identify(opts, event, query_time));
         } else {
-            dig::write_message(out, msg.bytes, true, None, &xfr_opts(opts));
+            dig::write_parsed_with(out, msg, true, None, &xfr_opts(opts), soa);
         }
-        if let (Some(t), true, false) = (tracker, opts.stats, opts.short) {
-            write_trailer_lines(out, &mut self.drawer.trailer, event, query_time);
-            let _ = writeln!(
-                out,
-                ";; XFR size: {} records (messages {}, bytes {})\n",
-                t.records, t.messages, t.bytes
-            );
+        match (tracker, opts.stats, opts.short) {
+            (Some(t), true, false) => {
+                write_trailer_lines(out, &mut self.drawer.trailer, event, query_time);
+                let _ = writeln!(
+                    out,
+                    ";; XFR size: {} records (messages {}, bytes {})\n",
+                    t.records, t.messages, t.bytes
+                );
+            }
+            (Some(t), false, false) if opts.identify => {
+                write_received(out, event, query_time, t.bytes);
+            }
+            _ => {}
         }
         true
     }
@@ -495,7 +507,8 @@ impl Drawer {
             if truncated_retry {
                 out.push_str(";; Truncated, retrying in TCP mode.\n");
             } else {
-                dig::write_short(out, response, &self.opts);
+                let identify = identify(&self.opts, event, query_time);
+                dig::write_short(out, response, &self.opts, &identify);
             }
             return;
         }
@@ -528,8 +541,47 @@ impl Drawer {
         }
         if self.opts.stats {
             write_trailer(out, &mut self.trailer, event, query_time, response.len());
+        } else if self.opts.identify {
+            write_received(out, event, query_time, response.len() as u64);
         }
     }
+}
+
+/// The query time in whole milliseconds, when both times were recorded.
+fn query_ms(event: &Event, query_time: Option<Timestamp>) -> Option<u128> {
+    let ns = event.response_time?.nanos_since(&query_time?)?;
+    Some(ns / 1_000_000)
+}
+
+/// What `+identify` adds to each `+short` line: ` from server ADDR in N
+/// ms.` (dig prints the server as typed; the record holds its address).
+fn identify(opts: &DisplayOpts, event: &Event, query_time: Option<Timestamp>) -> String {
+    let mut s = String::new();
+    if let (true, Some(addr)) = (opts.identify, event.response_addr) {
+        s.push_str(" from server ");
+        push_ip(&mut s, addr);
+        if let Some(ms) = query_ms(event, query_time) {
+            let _ = write!(s, " in {ms} ms.");
+        }
+    }
+    s
+}
+
+/// dig's `+identify` line in place of the statistics (`+nostats`):
+/// `;; Received N bytes from ADDR#PORT(ADDR) in N ms`.
+fn write_received(out: &mut String, event: &Event, query_time: Option<Timestamp>, bytes: u64) {
+    let Some(addr) = event.response_addr else {
+        return;
+    };
+    let _ = write!(out, ";; Received {bytes} bytes from ");
+    write_server(out, addr, event.response_port);
+    out.push('(');
+    push_ip(out, addr);
+    out.push(')');
+    if let Some(ms) = query_ms(event, query_time) {
+        let _ = write!(out, " in {ms} ms");
+    }
+    out.push_str("\n\n");
 }
 
 fn write_query_size(out: &mut String, len: usize) {

@@ -81,6 +81,7 @@ impl DisplayOpts {
     pub fn rdata_style(&self) -> RdataStyle {
         RdataStyle {
             idn: self.idn,
+            expand_aaaa: self.expandaaaa,
             ..self.rdata
         }
     }

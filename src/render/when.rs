@@ -15,20 +15,7 @@ pub fn format_when(sec: u64) -> String {
         .unwrap_or_else(|| format!("@{sec}"))
 }
 
-/// The proleptic Gregorian (year, month, day) of a day count since
-/// 1970-01-01 (Howard Hinnant's `civil_from_days`, for days >= 0).
-pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
+pub use crate::civil::civil_from_days;
 
 #[cfg(test)]
 mod tests {

@@ -185,15 +185,11 @@ fn write_block(out: &mut String, text: &str) {
 /// fraction without trailing zeros, none at all for a whole second. A time
 /// past year 9999 is written as a quoted Unix time instead.
 fn write_time(out: &mut String, t: Timestamp) {
-    let dt = (t.sec < 253_402_300_800)
-        .then(|| i64::try_from(t.sec).ok())
-        .flatten()
-        .and_then(|s| chrono::DateTime::from_timestamp(s, t.nsec.min(999_999_999)));
-    let Some(dt) = dt else {
+    let Some(dt) = crate::civil::utc_text(t.sec) else {
         let _ = write!(out, "\"unix {}.{:09}\"", t.sec, t.nsec);
         return;
     };
-    let _ = write!(out, "!!timestamp {}", dt.format("%Y-%m-%d %H:%M:%S"));
+    let _ = write!(out, "!!timestamp {dt}");
     if t.nsec != 0 {
         let frac = format!("{:09}", t.nsec.min(999_999_999));
         out.push('.');

@@ -482,3 +482,62 @@ fn zone_transfers_match_dig_and_are_recorded_message_by_message() {
     let read = qtap().arg("--read").arg(&trace).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&read.stdout), stdout);
 }
+
+/// dig 9.18's display options that shape records and lines, against the
+/// same knotd: `+onesoa` (a transfer's opening SOA only, over one message
+/// and several), `+expandaaaa` (every digit of an AAAA), `+identify` (the
+/// server and time after each `+short` line, or dig's `;; Received` line in
+/// place of the statistics).
+#[test]
+fn onesoa_expandaaaa_and_identify_match_dig() {
+    if !have("knotd") || !have("dig") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = String::from(
+        "$ORIGIN big.test.\n$TTL 300\n@ SOA ns hm 5 3600 900 604800 300\n@ NS ns\n\
+         ns A 192.0.2.1\nwww AAAA 2001:db8::1\nwww A 192.0.2.2\n",
+    );
+    for i in 0..400 {
+        big.push_str(&format!("h{i} TXT \"host {i} {}\"\n", "y".repeat(150)));
+    }
+    std::fs::write(dir.path().join("big.test.zone"), big).unwrap();
+    std::fs::write(
+        dir.path().join("one.test.zone"),
+        "$ORIGIN one.test.\n$TTL 300\n@ SOA ns hm 1 3600 900 604800 300\n@ NS ns\nns A 192.0.2.3\n",
+    )
+    .unwrap();
+    let zones = "acl:\n  - id: anyxfr\n    address: 127.0.0.0/8\n    action: transfer\n\
+                 zone:\n  - domain: big.test\n    file: \"big.test.zone\"\n    acl: anyxfr\n\
+                 \x20 - domain: one.test\n    file: \"one.test.zone\"\n    acl: anyxfr\n";
+    let knot = launch(dir, zones, "big.test");
+    // The times differ run to run; everything else must not.
+    let times = |text: &str| -> String {
+        normalize(text)
+            .lines()
+            .map(|l| match l.find(" in ") {
+                Some(i) if l.ends_with(" ms.") || l.ends_with(" ms") => {
+                    format!("{} in X ms", &l[..i])
+                }
+                _ => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for args in [
+        &["big.test", "AXFR", "+onesoa"][..],
+        &["one.test", "AXFR", "+onesoa", "+nostats"],
+        &["one.test", "IXFR=0", "+onesoa"],
+        &["www.big.test", "AAAA", "+expandaaaa"],
+        &["www.big.test", "AAAA", "+expandaaaa", "+short"],
+        &["www.big.test", "A", "+short", "+identify"],
+        &["www.big.test", "A", "+identify", "+nostats"],
+        &["one.test", "AXFR", "+identify", "+nostats"],
+    ] {
+        let want = times(&dig(knot.port, args));
+        let got = times(&qtap_text(knot.port, args));
+        assert_eq!(got, want, "{args:?}");
+    }
+    let all = qtap_text(knot.port, &["big.test", "AXFR", "+onesoa"]);
+    assert_eq!(all.matches("\tSOA\t").count(), 1, "{all}");
+}

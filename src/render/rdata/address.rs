@@ -24,9 +24,19 @@ pub(super) fn a(out: &mut String, rd: &mut Rd<'_>, class: u16, st: &RdataStyle) 
     Some(())
 }
 
-/// AAAA (RFC 3596).
-pub(super) fn aaaa(out: &mut String, rd: &mut Rd<'_>) -> Option<()> {
-    let _ = write!(out, "{}", rd.ipv6()?);
+/// AAAA (RFC 3596): RFC 5952 text, or every digit with `+expandaaaa`.
+pub(super) fn aaaa(out: &mut String, rd: &mut Rd<'_>, st: &RdataStyle) -> Option<()> {
+    let a = rd.ipv6()?;
+    if st.expand_aaaa {
+        for (i, group) in a.segments().iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            let _ = write!(out, "{group:04x}");
+        }
+    } else {
+        let _ = write!(out, "{a}");
+    }
     Some(())
 }
 

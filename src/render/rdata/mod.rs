@@ -51,6 +51,8 @@ pub struct RdataStyle {
     /// Show names whose labels are valid A-labels in Unicode (`+idn`; the
     /// text renderer sets it from [`crate::render::DisplayOpts::idn`]).
     pub idn: bool,
+    /// AAAA addresses with all eight groups of four digits (`+expandaaaa`).
+    pub expand_aaaa: bool,
 }
 
 impl Default for RdataStyle {
@@ -59,6 +61,7 @@ impl Default for RdataStyle {
             split: 56,
             unknown_format: false,
             idn: false,
+            expand_aaaa: false,
         }
     }
 }
@@ -208,7 +211,7 @@ fn render(
     }
     match rtype {
         types::A => address::a(out, rd, class, st),
-        types::AAAA => address::aaaa(out, rd),
+        types::AAAA => address::aaaa(out, rd, st),
         types::NS
         | types::MD
         | types::MF
@@ -434,7 +437,7 @@ mod tests {
             let style = RdataStyle {
                 split: f[0].parse().unwrap(),
                 unknown_format: false,
-                idn: false,
+                ..RdataStyle::default()
             };
             let msg = unhex(f[2]);
             let (rtype, class): (u16, u16) = (f[5].parse().unwrap(), f[6].parse().unwrap());
@@ -459,7 +462,7 @@ mod tests {
         let nosplit = RdataStyle {
             split: 0,
             unknown_format: false,
-            idn: false,
+            ..RdataStyle::default()
         };
         write_unknown(&mut s, &[0xab; 40], &nosplit);
         assert_eq!(s, format!("\\# 40 {}", "AB".repeat(40)));
@@ -491,7 +494,7 @@ mod tests {
         let st = RdataStyle {
             split: 56,
             unknown_format: true,
-            idn: false,
+            ..RdataStyle::default()
         };
         let mut s = String::new();
         write_rdata(&mut s, &[192, 0, 2, 1], types::A, 1, 0, 4, &st).unwrap();

@@ -336,7 +336,7 @@ fn tsig_key(arg: &crate::cli::TsigArg) -> Result<crate::dns::tsig::Key, String> 
         crate::cli::TsigArg::Key(key) => Ok(key.clone()),
         crate::cli::TsigArg::File(path) => {
             let shown = crate::render::text::escaped(path.as_os_str().as_encoded_bytes());
-            let bytes = read_bounded(path, KEY_FILE_MAX).map_err(|e| {
+            let bytes = crate::fsutil::read_bounded(path, KEY_FILE_MAX).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::InvalidData {
                     format!(
                         "TSIG key file {shown}: larger than {} KiB",

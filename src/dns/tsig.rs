@@ -1002,10 +1002,16 @@ impl Checker {
     /// epoch) and returns the checker for its answers.
     pub fn sign(query: &mut Vec<u8>, key: &Key, now: u64) -> Result<Checker, VerifyError> {
         let mac = sign_query(query, key, now, DEFAULT_FUDGE)?;
-        Ok(Checker {
-            verifier: Verifier::new(key.clone(), mac),
+        Ok(Checker::new(key.clone(), mac))
+    }
+
+    /// A checker for the answers to a query signed with `key` whose MAC was
+    /// `query_mac` (one per exchange: a retry starts afresh).
+    pub fn new(key: Key, query_mac: Vec<u8>) -> Checker {
+        Checker {
+            verifier: Verifier::new(key, query_mac),
             failed: false,
-        })
+        }
     }
 
     /// Checks one answer message at time `now`; returns dig's line when it

@@ -273,3 +273,218 @@ fn kdig_transfers_with_a_keymgr_key_as_qtap_reads_it() {
         assert!(transferred(&out), "{how:?}: {out:?}");
     }
 }
+
+/// qtap against the test knotd; the run, with stdout and stderr.
+fn qtap_run(port: u16, args: &[&str]) -> crate::support::Run {
+    let mut cmd = crate::support::qtap_at(&port.to_string());
+    cmd.args(args);
+    crate::support::Run::of(&mut cmd)
+}
+
+/// The TSIG lines of a text output.
+fn tsig_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.contains("\tTSIG\t")).collect()
+}
+
+#[test]
+fn qtap_y_transfer_verifies_every_message_and_reads_back_the_same() {
+    let Some(knot) = start(&[test_key()]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tap = dir.path().join("t.dnstap");
+    let t = tap.to_str().unwrap();
+    let run = qtap_run(
+        knot.port,
+        &["-y", &test_key().arg(), "tsig.test", "AXFR", "--tap", t],
+    )
+    .expect_code(0);
+    assert_eq!(run.stderr, "", "every message verified");
+    let size = run
+        .lines()
+        .into_iter()
+        .find_map(|l| l.strip_prefix(";; XFR size: "))
+        .unwrap()
+        .to_owned();
+    let messages: usize = size
+        .split("messages ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(messages > 5, "{size}");
+    // One TSIG record per message, in dig's transfer layout.
+    let tsigs = tsig_lines(&run.stdout);
+    assert_eq!(tsigs.len(), messages);
+    assert!(tsigs.iter().all(
+        |l| l.starts_with("xfr-key.example.\t0\tANY\tTSIG\thmac-sha256. ")
+            && l.ends_with(" NOERROR 0 ")
+    ));
+    let read =
+        crate::support::Run::of(crate::support::qtap_cmd().args(["--read", t])).expect_code(0);
+    assert_eq!(read.stdout, run.stdout);
+    assert_eq!(read.stderr, "");
+}
+
+#[test]
+fn qtap_k_reads_every_key_file_form_and_renders_tsig_as_dig() {
+    let Some(knot) = start(&[test_key()]) else {
+        return;
+    };
+    let k = test_key();
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "bind.key",
+            format!(
+                "key \"{}\" {{\n\talgorithm {};\n\tsecret \"{}\";\n}};\n",
+                k.name, k.alg, k.secret
+            ),
+        ),
+        (
+            "knot.key",
+            format!(
+                "# {}\nkey:\n  - id: {}\n    algorithm: {}\n    secret: {}\n",
+                k.arg(),
+                k.name,
+                k.alg,
+                k.secret
+            ),
+        ),
+        ("kdig.key", k.arg()),
+    ];
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let run = qtap_run(
+            knot.port,
+            &["-k", path.to_str().unwrap(), "tsig.test", "AXFR", "+onesoa"],
+        )
+        .expect_code(0);
+        assert_eq!(run.stderr, "", "{name}");
+        assert!(run.stdout.contains("\tSOA\t"), "{name}: {}", run.stdout);
+        assert!(!run.stdout.contains("Transfer failed"), "{name}");
+    }
+    // A signed plain query: the TSIG pseudosection, laid out as dig lays
+    // it out (time, MAC and ID differ between the two runs).
+    if !have("dig") {
+        return;
+    }
+    let mask = |text: &str| -> String {
+        crate::knot::normalize(text)
+            .lines()
+            .map(|l| match l.split_once("\tTSIG\t") {
+                Some((owner, rest)) => {
+                    let f: Vec<&str> = rest.split(' ').collect();
+                    format!(
+                        "{owner}\tTSIG\t{} T {} {} MAC ID {}",
+                        f[0],
+                        f[2],
+                        f[3],
+                        f[6..].join(" ")
+                    )
+                }
+                None => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let args = ["-y", &k.arg(), "www.tsig.test", "+tcp"];
+    let ours = qtap_run(knot.port, &args).expect_code(0);
+    assert!(ours
+        .stdout
+        .contains("\n;; TSIG PSEUDOSECTION:\nxfr-key.example.\t0\tANY\tTSIG\thmac-sha256. "));
+    let theirs = crate::knot::dig(knot.port, &args);
+    assert_eq!(mask(&ours.stdout), mask(&theirs));
+}
+
+#[test]
+fn qtap_unsigned_and_wrongly_signed_transfers_are_refused() {
+    let Some(knot) = start(&[test_key()]) else {
+        return;
+    };
+    let run = qtap_run(knot.port, &["tsig.test", "AXFR"]).expect_code(0);
+    assert!(
+        run.stdout.ends_with("; Transfer failed.\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(tsig_lines(&run.stdout).is_empty());
+    let k = test_key();
+    let wrong = format!("{}:{}:AAAA{}", k.alg, k.name, &k.secret[4..]);
+    let run = qtap_run(knot.port, &["-y", &wrong, "tsig.test", "AXFR"]).expect_code(0);
+    let tsig = tsig_lines(&run.stdout);
+    assert_eq!(tsig.len(), 1, "{}", run.stdout);
+    assert!(tsig[0].ends_with(" BADSIG 0 "), "{}", tsig[0]);
+    assert!(
+        run.stdout.ends_with("; Transfer failed.\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stderr,
+        ";; Couldn't verify signature: tsig indicates error\n\
+         ;; WARNING -- Some TSIG could not be validated\n"
+    );
+    let other = format!("{}:unknown.example.:{}", k.alg, k.secret);
+    let run = qtap_run(knot.port, &["-y", &other, "tsig.test", "AXFR"]).expect_code(0);
+    assert!(
+        tsig_lines(&run.stdout)[0].ends_with(" BADKEY 0 "),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A proxy in front of knotd that flips one bit of the MAC of the
+/// `nth` message of every answer.
+fn tampering_proxy(knot_port: u16, nth: usize) -> crate::support::Hostile {
+    crate::support::Hostile::tcp(move |query| {
+        let msgs = exchange(knot_port, query);
+        msgs.into_iter()
+            .enumerate()
+            .map(|(i, mut m)| {
+                if i == nth {
+                    let t = tsig::find_tsig(&m).unwrap().unwrap();
+                    // The MAC sits before original ID, error and other length.
+                    let at = m.len() - 6 - t.other.len() - 1;
+                    m[at] ^= 1;
+                }
+                crate::support::Reply::Send(m)
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn a_tampered_mac_is_reported_in_a_transfer_and_a_plain_answer() {
+    let Some(knot) = start(&[test_key()]) else {
+        return;
+    };
+    let k = test_key().arg();
+    let proxy = tampering_proxy(knot.port, 3);
+    let mut cmd = crate::support::qtap_at(&proxy.port());
+    cmd.args(["-y", &k, "tsig.test", "AXFR"]);
+    let run = crate::support::Run::of(&mut cmd).expect_code(0);
+    assert_eq!(
+        run.stderr,
+        ";; Couldn't verify signature: tsig verify failure\n\
+         ;; WARNING -- Some TSIG could not be validated\n"
+    );
+    // The transfer is still shown whole, as dig shows it.
+    assert!(run.stdout.contains(";; XFR size: "), "{}", run.stdout);
+    let proxy = tampering_proxy(knot.port, 0);
+    let mut cmd = crate::support::qtap_at(&proxy.port());
+    cmd.args(["-y", &k, "www.tsig.test", "+tcp"]);
+    let run = crate::support::Run::of(&mut cmd).expect_code(0);
+    assert!(run
+        .stderr
+        .starts_with(";; Couldn't verify signature: tsig verify failure\n"));
+    assert!(run.stdout.contains(";; TSIG PSEUDOSECTION:\n"));
+    // Untouched, the same proxy path verifies.
+    let proxy = tampering_proxy(knot.port, usize::MAX);
+    let mut cmd = crate::support::qtap_at(&proxy.port());
+    cmd.args(["-y", &k, "www.tsig.test", "+tcp"]);
+    let run = crate::support::Run::of(&mut cmd).expect_code(0);
+    assert_eq!(run.stderr, "");
+}

@@ -827,6 +827,19 @@ pub fn sign_query(
     time_signed: u64,
     fudge: u16,
 ) -> Result<Vec<u8>, VerifyError> {
+    let h = key.hasher()?;
+    sign_with(msg, key, time_signed, fudge, h)
+}
+
+/// Finishes the digest `h` (which may already hold a request MAC) over
+/// the message and the TSIG variables, and appends the TSIG record.
+fn sign_with(
+    msg: &mut Vec<u8>,
+    key: &Key,
+    time_signed: u64,
+    fudge: u16,
+    mut h: Hasher,
+) -> Result<Vec<u8>, VerifyError> {
     if msg.len() < HEADER_LEN {
         return Err(VerifyError::Malformed);
     }
@@ -845,7 +858,6 @@ pub fn sign_query(
         error: 0,
         other: Vec::new(),
     };
-    let mut h = key.hasher()?;
     h.update(msg);
     hash_variables(&mut h, &t, false);
     let mut mac = h.finish();
@@ -854,6 +866,23 @@ pub fn sign_query(
     msg.extend_from_slice(&encode_rr(&t));
     msg[10..12].copy_from_slice(&ar.to_be_bytes());
     Ok(mac)
+}
+
+/// Signs a response in place as a server signs the first (or only)
+/// answer to a query whose MAC was `query_mac` (RFC 8945 §4.3.2): for test
+/// responders, and the reference the verifier is checked against.
+pub fn sign_response(
+    msg: &mut Vec<u8>,
+    key: &Key,
+    query_mac: &[u8],
+    time_signed: u64,
+    fudge: u16,
+) -> Result<Vec<u8>, VerifyError> {
+    let mut h = key.hasher()?;
+    h.update(&(query_mac.len() as u16).to_be_bytes());
+    h.update(query_mac);
+    // The rest is the query's digest: message, then every TSIG variable.
+    sign_with(msg, key, time_signed, fudge, h)
 }
 
 /// What [`Verifier::check`] found in one message.

@@ -488,3 +488,71 @@ fn a_tampered_mac_is_reported_in_a_transfer_and_a_plain_answer() {
     let run = crate::support::Run::of(&mut cmd).expect_code(0);
     assert_eq!(run.stderr, "");
 }
+
+/// How the scripted responder signs its answer.
+#[derive(Clone, Copy)]
+enum Signing {
+    Right,
+    WrongSecret,
+    Unsigned,
+    LongAgo,
+}
+
+/// Without knotd: a scripted UDP responder answers with an A record,
+/// signed (or not) as `how` says, so the driver's verification is covered
+/// wherever the tests run.
+fn signing_responder(how: Signing) -> crate::support::Hostile {
+    crate::support::Hostile::udp(move |query| {
+        let key = Key::from_arg(&test_key().arg()).unwrap();
+        let Ok(Some(t)) = tsig::find_tsig(query) else {
+            return vec![];
+        };
+        let mut reply = crate::answer_a(query);
+        let (key, time) = match how {
+            Signing::Right | Signing::Unsigned => (key, now()),
+            Signing::WrongSecret => (
+                Key::new(key.name.clone(), key.algorithm, vec![7; 32]),
+                now(),
+            ),
+            Signing::LongAgo => (key, now() - 3600),
+        };
+        if !matches!(how, Signing::Unsigned) {
+            tsig::sign_response(&mut reply, &key, &t.mac, time, 300).unwrap();
+        }
+        vec![crate::support::Reply::Send(reply)]
+    })
+}
+
+#[test]
+fn scripted_answers_are_verified_in_dig_words() {
+    let cases = [
+        (Signing::Right, ""),
+        (
+            Signing::WrongSecret,
+            ";; Couldn't verify signature: tsig verify failure\n",
+        ),
+        (
+            Signing::Unsigned,
+            ";; Couldn't verify signature: expected a TSIG or SIG(0)\n",
+        ),
+        (
+            Signing::LongAgo,
+            ";; Couldn't verify signature: clocks are unsynchronized\n",
+        ),
+    ];
+    for (how, said) in cases {
+        let server = signing_responder(how);
+        let mut cmd = crate::support::qtap_at(&server.port());
+        cmd.args(["-y", &test_key().arg(), "a.example", "+tries=1"]);
+        let run = crate::support::Run::of(&mut cmd).expect_code(0);
+        let want = if said.is_empty() {
+            String::new()
+        } else {
+            format!("{said};; WARNING -- Some TSIG could not be validated\n")
+        };
+        assert_eq!(run.stderr, want, "{}", run.stdout);
+        assert!(run.stdout.contains("192.0.2.77"), "{}", run.stdout);
+        let signed = !matches!(how, Signing::Unsigned);
+        assert_eq!(run.stdout.contains(";; TSIG PSEUDOSECTION:\n"), signed);
+    }
+}

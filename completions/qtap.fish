@@ -12,7 +12,7 @@ complete -c qtap -l tap-identity -d 'Set Dnstap.identity in recorded frames (lef
 complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for stdin)' -r -F
 complete -c qtap -l timeout -d 'Seconds to wait for each reply (+timeout)' -r
 complete -c qtap -l tries -d 'Number of UDP tries (+tries)' -r
-complete -c qtap -l format -d 'Output format: text (dig\'s layout) or short (+short)' -r -f -a "text\t'dig\'s text layout'
+complete -c qtap -l format -d 'Output format: text (dig\'s layout), short (+short), json (an array of RFC 8427 objects), jsonl (one object a line) or yaml (the Go dnstap tool\'s layout); live or with --read' -r -f -a "text\t'dig\'s text layout'
 short\t'Answer RDATA only (same as +short)'
 json\t'A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context'
 jsonl\t'The same objects as JSON Lines, one per line'

@@ -29,7 +29,7 @@ tool\:"TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes"))' \
 '*--read=[Render dnstap files instead of querying ("-" for stdin)]:FILE:_files' \
 '--timeout=[Seconds to wait for each reply (+timeout)]:SECS:_default' \
 '--tries=[Number of UDP tries (+tries)]:N:_default' \
-'--format=[Output format\: text (dig'\''s layout) or short (+short)]:FORMAT:((text\:"dig'\''s text layout"
+'--format=[Output format\: text (dig'\''s layout), short (+short), json (an array of RFC 8427 objects), jsonl (one object a line) or yaml (the Go dnstap tool'\''s layout); live or with --read]:FORMAT:((text\:"dig'\''s text layout"
 short\:"Answer RDATA only (same as +short)"
 json\:"A JSON array of RFC 8427 objects, one per DNS message, with the dnstap context"
 jsonl\:"The same objects as JSON Lines, one per line"

@@ -27,3 +27,5 @@ pub mod run;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tap;
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -154,7 +154,8 @@ pub struct Cli {
         help_heading = "Transport options"
     )]
     pub tries: Option<u32>,
-    /// Output format: text (dig's layout) or short (+short).
+    /// Output format: text (dig's layout), short (+short), json (an array of RFC 8427 objects),
+    /// jsonl (one object a line) or yaml (the Go dnstap tool's layout); live or with --read.
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output options")]
     pub format: Format,
     /// When to colour the output.

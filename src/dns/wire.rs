@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn first_qtype_agrees_with_first_question_on_every_corpus_message_cut() {
-        use crate::render::json::tests::{corpus_files, events_of};
+        use crate::testutil::{corpus_files, events_of};
         let mut checked = 0;
         for path in corpus_files() {
             for e in events_of(&path) {

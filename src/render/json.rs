@@ -729,62 +729,14 @@ fn push_ascii(out: &mut String, bytes: &[u8]) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::dns::types::{class_name, type_name};
-    use crate::pair::Pairer;
-    use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
+    use crate::testutil::{corpus_files, events_of, items_of, unhex};
     use bytes::Bytes;
     use serde_json::{Map, Value};
     use std::collections::BTreeSet;
     use std::path::PathBuf;
-
-    /// The corpus files (every `.fstrm` under tests/fixtures/corpus).
-    pub(crate) fn corpus_files() -> Vec<PathBuf> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "fstrm"))
-            .collect();
-        files.sort();
-        assert!(files.len() >= 10, "corpus missing in {}", dir.display());
-        files
-    }
-
-    /// Every event of a file (up to a fatal error, as `--read` does).
-    pub(crate) fn events_of(path: &std::path::Path) -> Vec<Event> {
-        let bytes = std::fs::read(path).unwrap();
-        let mut reader = TapReader::new(&bytes[..], ReaderOptions::default());
-        let mut events = Vec::new();
-        while let Ok(Some(item)) = reader.next_item() {
-            if let TapItem::Data { offset, payload } = item {
-                if let Ok(e) = Event::from_payload(Some(offset), payload) {
-                    events.push(e);
-                }
-            }
-        }
-        events
-    }
-
-    /// The paired items of a file.
-    pub(crate) fn items_of(path: &std::path::Path) -> Vec<Item> {
-        let mut pairer = Pairer::default();
-        let mut items = Vec::new();
-        for e in events_of(path) {
-            pairer.push(e, &mut items);
-        }
-        pairer.finish(&mut items);
-        items
-    }
-
-    fn unhex(s: &str) -> Vec<u8> {
-        assert!(s.len().is_multiple_of(2), "odd hex length");
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn json_of(item: &Item) -> Value {
         let mut out = String::new();

@@ -431,11 +431,7 @@ mod tests {
     /// (tab-separated, newlines in the body written as `|`).
     const VECTORS: &str = include_str!("../../tests/fixtures/rdata/dig-opt-vectors.tsv");
 
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::unhex;
 
     fn body(udp: u16, ttl: u32, opts: &[u8], cookie: Option<&[u8]>) -> String {
         let mut s = String::new();

@@ -273,8 +273,8 @@ fn is_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::json::tests::{corpus_files, items_of};
     use crate::tap::event::{MessageType, Protocol};
+    use crate::testutil::{corpus_files, items_of};
     use bytes::Bytes;
     use std::path::Path;
 

@@ -297,9 +297,9 @@ mod tests {
     use super::*;
     use crate::app::View;
     use crate::pair::Item;
-    use crate::render::json::tests::{corpus_files, events_of};
     use crate::render::Format;
     use crate::tap::writer::TapWriter;
+    use crate::testutil::{corpus_files, events_of};
     use std::path::Path;
 
     /// A trace of every corpus record, over and over: many batches, with

@@ -288,3 +288,29 @@ fn unknown_plus_option_names_the_nearest_valid_one() {
         "qtap: invalid option: +tcpp (did you mean +tcp?)\n"
     );
 }
+
+/// Prose in the man page has no runs of spaces (a Rust string continued
+/// without `\` once put a dozen into a paragraph), and the synopsis lists
+/// every `--format` that `--read` takes.
+#[test]
+fn man_page_prose_has_no_runs_of_spaces_and_the_synopsis_lists_every_format() {
+    let man = std::fs::read_to_string(root().join("man/qtap.1")).unwrap();
+    let mut literal = false;
+    for line in man.lines() {
+        match line {
+            ".nf" => literal = true,
+            ".fi" => literal = false,
+            _ if !literal && !line.starts_with('.') => {
+                assert!(!line.contains("   "), "runs of spaces: {line:?}");
+            }
+            _ => {}
+        }
+    }
+    let read = man
+        .lines()
+        .find(|l| l.starts_with("\\fB\\-\\-read\\fR"))
+        .unwrap();
+    for format in ["text", "short", "json", "jsonl", "yaml"] {
+        assert!(read.contains(&format!("\\fB{format}\\fR")), "{read}");
+    }
+}

@@ -130,37 +130,6 @@ fn tap_to_stdout_sends_text_to_stderr() {
 }
 
 #[test]
-fn live_and_read_output_are_identical() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases: &[&[&str]] = &[
-        &["www.example"],
-        &["www.example", "+qr"],
-        &["www.example", "+short"],
-        &["www.example", "+norec", "+nocmd"],
-        &["a.example", "b.example", "AAAA", "+nostats"],
-        &["www.example", "+json", "+qr"],
-        &["a.example", "b.example", "+yaml"],
-        &["www.example", "+multiline", "+nocrypto"],
-    ];
-    for (i, case) in cases.iter().enumerate() {
-        let queries = case.iter().filter(|w| w.contains('.')).count();
-        let port = tiny_server(queries);
-        let trace = dir.path().join(format!("{i}.fstrm"));
-        let live = qtap()
-            .args(["@127.0.0.1", "-p", &port.to_string()])
-            .args(*case)
-            .arg("--tap")
-            .arg(&trace)
-            .output()
-            .unwrap();
-        assert!(live.status.success(), "{case:?}");
-        let read = crate::read_back(&trace, case);
-        assert!(!live.stdout.is_empty());
-        assert_eq!(String::from_utf8_lossy(&live.stdout), read, "{case:?}");
-    }
-}
-
-#[test]
 fn usage_errors_exit_1_with_one_line() {
     for args in [
         &["+bogus"][..],

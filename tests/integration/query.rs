@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use crate::support::hostile::{self, a_reply, echo_question, garbage_with_id};
-use crate::support::{flags_of, qtap_at, qtap_cmd, section, Hostile, Reply, Run, TestServer};
+use crate::support::{flags_of, qtap, qtap_at, section, Hostile, Reply, Run, TestServer};
 
 /// The address a well-behaved scripted reply carries.
 const GOOD: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 77);
@@ -296,8 +296,7 @@ fn ipv6_loopback_query_when_available() {
         eprintln!("skipped: no IPv6 loopback");
         return;
     };
-    let out =
-        Run::of(qtap_cmd().args(["@::1", "-p", &port, "www.qtap.test", "AAAA"])).expect_code(0);
+    let out = Run::of(qtap().args(["@::1", "-p", &port, "www.qtap.test", "AAAA"])).expect_code(0);
     assert_eq!(
         out.section(0, "ANSWER"),
         ["www.qtap.test.\t\t86400\tIN\tAAAA\t2001:db8::1"]

@@ -4,17 +4,17 @@
 //! are refused (a `user@` part in a URL, an unknown scheme, a lone '[').
 
 use crate::encrypted::{ca_arg, tls_server, ServerOpts};
-use crate::support::{qtap_cmd, Run, TestServer};
+use crate::support::{qtap, Run, TestServer};
 
 fn short(args: &[&str]) -> Run {
-    let mut cmd = qtap_cmd();
+    let mut cmd = qtap();
     cmd.args(args)
         .args(["www.qtap.test", "A", "+short", "+tries=1"]);
     Run::of(&mut cmd)
 }
 
 fn server_line(args: &[&str]) -> Run {
-    let mut cmd = qtap_cmd();
+    let mut cmd = qtap();
     cmd.args(args).args(["www.qtap.test", "A", "+tries=1"]);
     Run::of(&mut cmd)
 }
@@ -74,7 +74,7 @@ fn url_schemes_pick_the_transport() {
     );
     let dot = tls_server(ServerOpts::new(b"dot"), false);
     let tls = format!("@tls://127.0.0.1:{}", dot.addr.port());
-    let mut cmd = qtap_cmd();
+    let mut cmd = qtap();
     cmd.args([tls.as_str(), "www.enc.test", "+short", &ca_arg()]);
     let out = Run::of(&mut cmd).expect_code(0);
     assert_eq!(out.stdout, "192.0.2.77\n");

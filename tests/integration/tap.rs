@@ -14,7 +14,7 @@ use qtap::tap::pb;
 use qtap::tap::reader::{Item, ReaderOptions, TapReader};
 
 use crate::support::hostile::{self, a_reply, question_end};
-use crate::support::{qtap_at, qtap_cmd, Hostile, Reply, Run, TestServer};
+use crate::support::{qtap, qtap_at, Hostile, Reply, Run, TestServer};
 
 /// The Frame Streams content type of dnstap.
 const CONTENT_TYPE: &[u8] = b"protobuf:dnstap.Dnstap";
@@ -252,7 +252,7 @@ fn ipv6_query_records_inet6_addresses() {
         return;
     };
     let trace = Trace::new();
-    Run::of(qtap_cmd().args(["@::1", "-p", &port, "www.qtap.test", "--tap", &trace.arg()]))
+    Run::of(qtap().args(["@::1", "-p", &port, "www.qtap.test", "--tap", &trace.arg()]))
         .expect_code(0);
     let records = decode(&trace.path());
     assert_eq!(records.len(), 2);
@@ -408,88 +408,4 @@ fn tap_identity_is_written_to_every_frame() {
     for record in &records {
         assert_eq!(record.identity.as_deref(), Some(&b"probe-7"[..]));
     }
-}
-
-#[test]
-fn live_output_equals_read_output() {
-    let server = TestServer::start();
-    let port = server.port();
-    // (query arguments, display options repeated for --read)
-    let cases: &[(&[&str], &[&str])] = &[
-        (&["www.qtap.test"], &[]),
-        (&["www.qtap.test", "+tcp"], &[]),
-        (&["qtap.test", "MX", "+qr"], &["+qr"]),
-        (&["multi.qtap.test", "+short"], &["+short"]),
-        (&["www.qtap.test", "+norec"], &[]),
-        (&["nope.qtap.test"], &[]),
-        (&["big.qtap.test", "TXT"], &[]),
-        (&["big.qtap.test", "TXT", "+qr"], &["+qr"]),
-        (
-            &[
-                "www.qtap.test",
-                "A",
-                "qtap.test",
-                "NS",
-                "txt.qtap.test",
-                "TXT",
-            ],
-            &[],
-        ),
-        (&["-x", "192.0.2.1"], &[]),
-        (&["unknown.qtap.test", "TYPE65400", "+dnssec"], &[]),
-        (&["www.qtap.test", "+noedns"], &[]),
-        (
-            &["alias.qtap.test", "+nocomments", "+nostats"],
-            &["+nocomments", "+nostats"],
-        ),
-        (
-            &["_sip._udp.qtap.test", "SRV", "+noquestion", "+noadditional"],
-            &["+noquestion", "+noadditional"],
-        ),
-        (
-            &["qtap.test", "SOA", "+nocmd", "+noauthority"],
-            &["+nocmd", "+noauthority"],
-        ),
-        (
-            &["odd\\007byte.qtap.test", "+bufsize=512", "+short"],
-            &["+short"],
-        ),
-        (
-            &[
-                "_443._tcp.www.qtap.test",
-                "TLSA",
-                "www.qtap.test",
-                "AAAA",
-                "+tcp",
-                "+qr",
-            ],
-            &["+qr"],
-        ),
-    ];
-    for (query, display) in cases {
-        let trace = Trace::new();
-        let (live_run, _) = live(&port, query, &trace);
-        let live_run = live_run.expect_code(0);
-        assert!(!live_run.stdout.is_empty(), "{query:?}");
-        let read_run =
-            Run::of(qtap_cmd().arg("--read").arg(trace.arg()).args(*display)).expect_code(0);
-        assert_eq!(
-            read_run.stdout, live_run.stdout,
-            "{query:?}: --read differs from live output\n--- live\n{}\n--- read\n{}",
-            live_run.stdout, read_run.stdout
-        );
-    }
-}
-
-#[test]
-fn live_output_equals_read_output_for_an_ignored_truncation() {
-    // With +ignore the TC=1 UDP answer is final: no TCP frames follow it in
-    // the trace, and --read must show it as the answer, as live mode did.
-    let server = TestServer::start();
-    let trace = Trace::new();
-    let (live_run, _) = live(&server.port(), &["big.qtap.test", "TXT", "+ignore"], &trace);
-    let live_run = live_run.expect_code(0);
-    assert_eq!(decode(&trace.path()).len(), 2);
-    let read_run = Run::of(qtap_cmd().arg("--read").arg(trace.arg())).expect_code(0);
-    assert_eq!(read_run.stdout, live_run.stdout);
 }

@@ -321,8 +321,7 @@ fn qtap_y_transfer_verifies_every_message_and_reads_back_the_same() {
         |l| l.starts_with("xfr-key.example.\t0\tANY\tTSIG\thmac-sha256. ")
             && l.ends_with(" NOERROR 0 ")
     ));
-    let read =
-        crate::support::Run::of(crate::support::qtap_cmd().args(["--read", t])).expect_code(0);
+    let read = crate::support::Run::of(crate::qtap().args(["--read", t])).expect_code(0);
     assert_eq!(read.stdout, run.stdout);
     assert_eq!(read.stderr, "");
 }

@@ -144,7 +144,8 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
         "*qtap* [*@*<server>] [*-p* <port>] [*-4*|*-6*] [*-t* <type>] [*-c* <class>] [*-x* <addr>] \
          [*-q* <name>] [<name> [<type>] [<class>] [*+*<option>...]]...",
         &long_synopsis(),
-        "*qtap* *--read* <file>... [*+*<option>...] [*--format* *text*|*short*] [*--color* <when>]",
+        "*qtap* *--read* <file>... [*+*<option>...] [*--format* *text*|*short*|*json*|*jsonl*|*yaml*] \
+         [*--color* <when>]",
         "*qtap* *-h*|*--help*|*-V*|*--version*",
     ] {
         // .SY/.YS: a synopsis with a hanging indent (groff, mandoc).
@@ -321,7 +322,9 @@ fn examples(roff: &mut Roff) {
             ],
         ),
         (
-            "Structured output: one RFC 8427 JSON object per DNS message with its dnstap context              and the exact bytes (a JSON array, or JSON Lines), and YAML in the layout of the Go              dnstap tool; live or from a trace:",
+            "Structured output: one RFC 8427 JSON object per DNS message with its dnstap context \
+             and the exact bytes (a JSON array, or JSON Lines), and YAML in the layout of the Go \
+             dnstap tool; live or from a trace:",
             &[
                 "qtap example.com --format json",
                 "qtap --read trace.fstrm --format jsonl +qr",

@@ -312,11 +312,7 @@ mod tests {
     /// start, rdata end, dig's RDATA text (`!ERR` = dig rejected the message).
     const VECTORS: &str = include_str!("../../../tests/fixtures/rdata/dig-vectors.tsv");
 
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::unhex;
 
     fn render_hex(rtype: u16, class: u16, hex: &str) -> Result<String, WireError> {
         let rd = unhex(hex);

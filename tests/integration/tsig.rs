@@ -555,3 +555,37 @@ fn scripted_answers_are_verified_in_dig_words() {
         assert_eq!(run.stdout.contains(";; TSIG PSEUDOSECTION:\n"), signed);
     }
 }
+
+/// Signed queries and answers render the same from the trace as live, in
+/// every format, even when the answer did not verify (that verdict is a
+/// stderr diagnostic, which `--read` cannot give without the key).
+#[test]
+fn signed_exchanges_read_back_as_shown_live_in_every_format() {
+    let key = test_key().arg();
+    for how in [Signing::Right, Signing::WrongSecret] {
+        for display in [
+            &[][..],
+            &["+qr"],
+            &["+short"],
+            &["+json", "+qr"],
+            &["+yaml"],
+            &["+multiline"],
+        ] {
+            let server = signing_responder(how);
+            let dir = tempfile::tempdir().unwrap();
+            let trace = dir.path().join("t.fstrm");
+            let mut cmd = crate::support::qtap_at(&server.port());
+            cmd.args(["-y", &key, "a.example", "+tries=1"])
+                .args(display)
+                .arg("--tap")
+                .arg(&trace);
+            let live = crate::support::Run::of(&mut cmd).expect_code(0);
+            assert!(!live.stdout.is_empty());
+            assert_eq!(
+                crate::read_back(&trace, display),
+                live.stdout,
+                "{display:?}"
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Criterion micro-benchmarks of the `--read` hot path, stage by stage:
 //! Frame Streams decoding (`frame::Decoder`, then `TapReader` with its
 //! buffering), protobuf decoding into events (`Event::from_payload`),
-//! pairing and dig-text rendering (`app::View` into `io::sink()`), and the
+//! pairing and dig-text rendering (`run::View` into `io::sink()`), and the
 //! three together as `qtap --read` runs them.
 //!
 //! The input is synthetic and in memory: a stream of [`FRAMES`] frames
@@ -20,8 +20,8 @@ use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use prost::Message as _;
 
-use qtap::app::View;
 use qtap::render::DisplayOpts;
+use qtap::run::View;
 use qtap::tap::event::Event;
 use qtap::tap::frame::{Decoded, Decoder, Frame, DEFAULT_MAX_DATA_FRAME};
 use qtap::tap::pb;

@@ -9,7 +9,7 @@ complete -c qtap -l tap -d 'Record every message sent and received in this dnsta
 complete -c qtap -l tap-type -d 'dnstap message types to record: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig)' -r -f -a "stub\t'STUB_QUERY / STUB_RESPONSE'
 tool\t'TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes'"
 complete -c qtap -l tap-identity -d 'Set Dnstap.identity in recorded frames (left out by default, since traces get shared)' -r
-complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for stdin)' -r -F
+complete -c qtap -l read -d 'Render dnstap files instead of querying ("-" for stdin); unix:PATH or tcp:ADDR:PORT listens' -r -F
 complete -c qtap -l timeout -d 'Seconds to wait for each reply (+timeout)' -r
 complete -c qtap -l tries -d 'Number of UDP tries (+tries)' -r
 complete -c qtap -l format -d 'Output format: text (dig\'s layout), short (+short), json (an array of RFC 8427 objects), jsonl (one object a line) or yaml (the Go dnstap tool\'s layout); live or with --read' -r -f -a "text\t'dig\'s text layout'
@@ -25,6 +25,12 @@ bash\t'bash completion (completions/qtap.bash)'
 zsh\t'zsh completion (completions/qtap.zsh)'
 fish\t'fish completion (completions/qtap.fish)'"
 complete -c qtap -l max-frame-size -d 'Largest data frame accepted by --read, in bytes' -r
+complete -c qtap -l write -d 'Save what a collector (--read unix:PATH or tcp:ADDR:PORT) receives in this dnstap file' -r -F
+complete -c qtap -l rotate-size -d 'Start a new --write file once it holds this many bytes (suffixes K, M, G)' -r
+complete -c qtap -l rotate-interval -d 'Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)' -r
+complete -c qtap -l rotate-keep -d 'Keep only the last N --write files of the run; older ones are removed' -r
+complete -c qtap -l socket-mode -d 'Permission bits of a --read unix: socket file, in octal (e.g. 660)' -r
+complete -c qtap -l socket-owner -d 'Owner of a --read unix: socket file: USER[:GROUP], names or numbers' -r
 complete -c qtap -l tcp -d 'Query over TCP (+tcp)'
 complete -c qtap -l tls -d 'Query over DNS-over-TLS, port 853 (+tls)'
 complete -c qtap -l https-get -d 'DNS-over-HTTPS with GET instead of POST (+https-get)'
@@ -32,6 +38,7 @@ complete -c qtap -l quic -d 'Query over DNS-over-QUIC, port 853 (+quic)'
 complete -c qtap -l tls-insecure -d 'Accept any server certificate (insecure; announced with a warning)'
 complete -c qtap -l tls-info -d 'Show the negotiated TLS version, cipher suite, ALPN and the server key pin'
 complete -c qtap -l keepopen -d 'Reuse one connection for all queries of the run (+keepopen)'
+complete -c qtap -l no-output -d 'Show nothing of what a collector receives (with --write: a capture daemon)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
 
@@ -190,7 +197,7 @@ function __qtap_dig_state
                 set state read
             case '--*=*'
             case '--*'
-                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size; and set skip 1
+                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --write --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner; and set skip 1
             case -p -t -c -f -y -k
                 set skip 1
             case -x

@@ -26,7 +26,7 @@ _qtap_clap() {
 '--tap-type=[dnstap message types to record\: stub (STUB_QUERY/RESPONSE) or tool (TOOL_*, like kdig)]:TYPE:((stub\:"STUB_QUERY / STUB_RESPONSE"
 tool\:"TOOL_QUERY / TOOL_RESPONSE, as kdig -E writes"))' \
 '--tap-identity=[Set Dnstap.identity in recorded frames (left out by default, since traces get shared)]:NAME:_default' \
-'*--read=[Render dnstap files instead of querying ("-" for stdin)]:FILE:_files' \
+'*--read=[Render dnstap files instead of querying ("-" for stdin); unix\:PATH or tcp\:ADDR\:PORT listens]:FILE:_files' \
 '--timeout=[Seconds to wait for each reply (+timeout)]:SECS:_default' \
 '--tries=[Number of UDP tries (+tries)]:N:_default' \
 '--format=[Output format\: text (dig'\''s layout), short (+short), json (an array of RFC 8427 objects), jsonl (one object a line) or yaml (the Go dnstap tool'\''s layout); live or with --read]:FORMAT:((text\:"dig'\''s text layout"
@@ -42,6 +42,12 @@ bash\:"bash completion (completions/qtap.bash)"
 zsh\:"zsh completion (completions/qtap.zsh)"
 fish\:"fish completion (completions/qtap.fish)"))' \
 '--max-frame-size=[Largest data frame accepted by --read, in bytes]:BYTES:_default' \
+'--write=[Save what a collector (--read unix\:PATH or tcp\:ADDR\:PORT) receives in this dnstap file]:FILE:_files' \
+'--rotate-size=[Start a new --write file once it holds this many bytes (suffixes K, M, G)]:SIZE:_default' \
+'--rotate-interval=[Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)]:TIME:_default' \
+'--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
+'--socket-mode=[Permission bits of a --read unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
+'--socket-owner=[Owner of a --read unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
 '--tcp[Query over TCP (+tcp)]' \
 '--tls[Query over DNS-over-TLS, port 853 (+tls)]' \
 '--https-get[DNS-over-HTTPS with GET instead of POST (+https-get)]' \
@@ -49,6 +55,7 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--tls-insecure[Accept any server certificate (insecure; announced with a warning)]' \
 '--tls-info[Show the negotiated TLS version, cipher suite, ALPN and the server key pin]' \
 '--keepopen[Reuse one connection for all queries of the run (+keepopen)]' \
+'--no-output[Show nothing of what a collector receives (with --write\: a capture daemon)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -205,7 +212,7 @@ _qtap() {
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
-    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --max-frame-size --write --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner)
     if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
         compset -P '*='
         _files

@@ -80,6 +80,20 @@ pub enum Mode {
         /// A warning to show first (e.g. no resolv.conf).
         warning: Option<String>,
     },
+    /// Listen for live dnstap (`--read unix:…`/`tcp:…`), render what
+    /// arrives, save it with `--write`.
+    Collect {
+        /// The `--read` inputs: endpoints and files, in order.
+        inputs: Vec<PathBuf>,
+        /// Largest data frame to accept.
+        max_frame: usize,
+        /// `--write` and its rotation.
+        output: crate::run::collect::Output,
+        /// Mode and owner of Unix socket files.
+        socket: crate::run::collect::SocketOpts,
+        /// False with `--no-output`.
+        render: bool,
+    },
     /// Render dnstap files.
     Read {
         /// The files; `-` is standard input.
@@ -416,6 +430,72 @@ impl Config {
         }
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
+        let c = &args.cli;
+        let listens = c
+            .read
+            .iter()
+            .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some());
+        let collector_option = [
+            ("--write", c.write.is_some()),
+            ("--rotate-size", c.rotate_size.is_some()),
+            ("--rotate-interval", c.rotate_interval.is_some()),
+            ("--rotate-keep", c.rotate_keep.is_some()),
+            ("--socket-mode", c.socket_mode.is_some()),
+            ("--socket-owner", c.socket_owner.is_some()),
+            ("--no-output", c.no_output),
+        ]
+        .into_iter()
+        .find(|(_, set)| *set);
+        if listens {
+            for input in &c.read {
+                if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
+                    return Err(crate::error::Error::Config(format!("--read: {e}")));
+                }
+            }
+            let (uid, gid) = match &c.socket_owner {
+                Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
+                    .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
+                None => (None, None),
+            };
+            let rotates =
+                c.rotate_size.is_some() || c.rotate_interval.is_some() || c.rotate_keep.is_some();
+            if rotates && c.write.is_none() {
+                return Err(crate::error::Error::Config(
+                    "--rotate-size, --rotate-interval and --rotate-keep need --write".into(),
+                ));
+            }
+            if let Some(w) = &c.write {
+                crate::run::capture::expand(w, crate::run::capture::unix_now())
+                    .map_err(crate::error::Error::Config)?;
+            }
+            return Ok(Config {
+                mode: Mode::Collect {
+                    inputs: c.read.clone(),
+                    max_frame: c.max_frame_size,
+                    output: crate::run::collect::Output {
+                        write: c.write.clone(),
+                        rotation: crate::run::capture::Rotation {
+                            size: c.rotate_size,
+                            interval: c.rotate_interval,
+                            keep: c.rotate_keep.map(|k| k as usize),
+                        },
+                    },
+                    socket: crate::run::collect::SocketOpts {
+                        mode: c.socket_mode,
+                        uid,
+                        gid,
+                    },
+                    render: !c.no_output,
+                },
+                display,
+                color,
+            });
+        }
+        if let Some((name, _)) = collector_option {
+            return Err(crate::error::Error::Config(format!(
+                "{name} needs a collector: --read unix:PATH or --read tcp:ADDR:PORT"
+            )));
+        }
         if !args.cli.read.is_empty() {
             return Ok(Config {
                 mode: Mode::Read {
@@ -547,6 +627,37 @@ fn resolve_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
+}
+
+/// The whole command line to a [`Config`]: parses `args` (the program name
+/// first), prints `--help`, `--version` and `--generate` output on `out`
+/// (None: nothing left to run), reads the `-f` batch file and
+/// /etc/resolv.conf.
+pub fn from_command_line(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    out: &mut dyn std::io::Write,
+) -> Result<Option<Config>, crate::error::Error> {
+    let mut args = match crate::cli::parse(args) {
+        Ok(args) => args,
+        // --help and --version are "errors" to clap; they print and exit 0.
+        Err(crate::cli::CliError::Help(text)) => {
+            out.write_all(text.as_bytes())?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(what) = args.cli.generate {
+        crate::cli::doc::generate(what, out)?;
+        return Ok(None);
+    }
+    if let Some(path) = args.batch.clone() {
+        let lines = read_batch(&path)?;
+        crate::cli::add_batch(&mut args, &lines).map_err(|(n, e)| crate::error::Error::Batch {
+            path,
+            reason: format!("line {n}: {e}"),
+        })?;
+    }
+    Config::from_args(args, std::path::Path::new("/etc/resolv.conf")).map(Some)
 }
 
 #[cfg(test)]
@@ -709,6 +820,81 @@ mod tests {
         assert_eq!(err.exit_code(), crate::error::exits::USAGE);
     }
 
+    fn config_of(argv: &[&str]) -> Result<Config, crate::error::Error> {
+        let args = crate::cli::parse(argv.iter().copied()).unwrap();
+        Config::from_args(args, std::path::Path::new("/nonexistent"))
+    }
+
+    #[test]
+    fn socket_inputs_make_a_collector_and_its_options_need_one() {
+        let c = config_of(&[
+            "qtap",
+            "--read",
+            "unix:/tmp/x.sock",
+            "old.fstrm",
+            "tcp:[::1]:6000",
+            "--write",
+            "cap-%H.fstrm",
+            "--rotate-size",
+            "10M",
+            "--rotate-interval",
+            "1h",
+            "--rotate-keep",
+            "5",
+            "--socket-mode",
+            "660",
+            "--socket-owner",
+            "0:0",
+            "--no-output",
+        ])
+        .unwrap();
+        let Mode::Collect {
+            inputs,
+            output,
+            socket,
+            render,
+            ..
+        } = c.mode
+        else {
+            panic!("collector expected");
+        };
+        assert_eq!(inputs.len(), 3);
+        assert_eq!(output.rotation.size, Some(10 << 20));
+        assert_eq!(
+            output.rotation.interval,
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(output.rotation.keep, Some(5));
+        assert_eq!(
+            (socket.mode, socket.uid, socket.gid),
+            (Some(0o660), Some(0), Some(0))
+        );
+        assert!(!render);
+        // Plain files stay --read.
+        assert!(matches!(
+            config_of(&["qtap", "--read", "a.fstrm"]).unwrap().mode,
+            Mode::Read { .. }
+        ));
+        for bad in [
+            &["qtap", "--read", "a.fstrm", "--write", "x.fstrm"][..],
+            &["qtap", "x.example", "--no-output"],
+            &["qtap", "--read", "unix:/tmp/x", "--rotate-size", "1M"],
+            &["qtap", "--read", "tcp:nohost", "--write", "x"],
+            &["qtap", "--read", "unix:/tmp/x", "--write", "x%Y\u{0}"],
+        ] {
+            let e = config_of(bad).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exits::USAGE, "{bad:?}: {e}");
+        }
+        for bad in [
+            &["qtap", "--read", "unix:/x", "--rotate-size", "10X"][..],
+            &["qtap", "--read", "unix:/x", "--rotate-interval", "0"],
+            &["qtap", "--read", "unix:/x", "--socket-mode", "999"],
+            &["qtap", "--read", "unix:/x", "--rotate-keep", "0"],
+        ] {
+            assert!(crate::cli::parse(bad.iter().copied()).is_err(), "{bad:?}");
+        }
+    }
+
     fn query_mode(argv: &[&str]) -> (ServerSpec, Vec<QuerySpec>) {
         let args = crate::cli::parse(argv.iter().copied()).unwrap();
         match Config::from_args(args, std::path::Path::new("/nonexistent"))
@@ -718,7 +904,7 @@ mod tests {
             Mode::Query {
                 server, queries, ..
             } => (server, queries),
-            Mode::Read { .. } => panic!("query mode expected"),
+            _ => panic!("query mode expected"),
         }
     }
 
@@ -818,7 +1004,7 @@ mod tests {
                 );
                 assert!(warning.unwrap().contains("127.0.0.1"));
             }
-            Mode::Read { .. } => panic!("query mode expected"),
+            _ => panic!("query mode expected"),
         }
     }
 }

@@ -46,6 +46,13 @@ pub enum Error {
     /// Writing the output failed (a closed pipe is handled by the caller).
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// `--read unix:`/`tcp:`: a socket cannot be listened on.
+    #[error("{0}")]
+    Listen(String),
+    /// `--tap unix:`/`tcp:`: the collector is absent or refused, or frames
+    /// were lost on the way.
+    #[error("{0}")]
+    Collector(String),
     /// Anything else that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,7 +66,10 @@ impl Error {
             // dig: "couldn't open batch file" is 8 as well.
             Error::Batch { .. } => exits::DATA_LOST,
             Error::Query(_) | Error::Server(_) => exits::NO_REPLY,
-            Error::Tap { .. } | Error::Output(_) | Error::Internal(_) => exits::INTERNAL,
+            Error::Tap { .. } | Error::Output(_) | Error::Internal(_) | Error::Listen(_) => {
+                exits::INTERNAL
+            }
+            Error::Collector(_) => exits::COLLECTOR,
         }
     }
 

@@ -8,7 +8,8 @@
 //! | 1    | usage error |
 //! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
 //! | 9    | no reply from the server |
-//! | 10   | internal error (cannot write the trace, the output, ...) |
+//! | 10   | internal error (cannot write the trace, the output, listen on a socket, ...) |
+//! | 11   | `--tap unix:`/`tcp:`: the collector is absent, refuses dnstap, or frames could not be delivered |
 //! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
 
 /// A response was received.
@@ -21,6 +22,9 @@ pub const DATA_LOST: u8 = 8;
 pub const NO_REPLY: u8 = 9;
 /// Internal error.
 pub const INTERNAL: u8 = 10;
+/// `--tap unix:`/`tcp:`: the collector is absent or refuses dnstap (before
+/// any query), or frames were not delivered to it.
+pub const COLLECTOR: u8 = 11;
 /// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
 pub const SIGHUP: u8 = 129;
 /// Interrupted by SIGINT (128 + 2).

@@ -12,7 +12,6 @@
 #![deny(unsafe_code)]
 #![allow(missing_docs)]
 
-pub mod app;
 pub mod civil;
 pub mod cli;
 pub mod config;

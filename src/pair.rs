@@ -199,6 +199,7 @@ fn query_part(event: &Event) -> Event {
         response_port: event.response_port,
         query_time: event.query_time,
         response_time: event.response_time,
+        connection: event.connection.clone(),
     }
 }
 
@@ -466,6 +467,7 @@ mod tests {
             query_message: is_query.then(|| msg.clone()),
             query_zone: None,
             response_message: (!is_query).then_some(msg),
+            connection: None,
         }
     }
 

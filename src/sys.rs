@@ -92,7 +92,8 @@ pub fn strftime_local(t: i64, format: &CStr) -> Option<String> {
     if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
         return None;
     }
-    let mut buf = [0u8; 128];
+    // Room for a file name pattern (`--write`) as well as a date.
+    let mut buf = [0u8; 4096];
     // SAFETY: strftime writes at most `buf.len()` bytes (including the
     // NUL) into `buf` and returns how many it wrote, 0 on overflow;
     // `format` is NUL-terminated and `tm` was filled in above.

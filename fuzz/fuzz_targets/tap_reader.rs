@@ -8,7 +8,7 @@
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use qtap::app::View;
+use qtap::run::View;
 use qtap::tap::event::Event;
 use qtap::tap::reader::{Item, ReaderOptions, TapReader};
 

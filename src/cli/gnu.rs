@@ -118,6 +118,9 @@ pub struct Cli {
     pub keepopen: bool,
     /// Record every message sent and received in this dnstap file ("-" for stdout).
     ///
+    /// unix:PATH or tcp:ADDR:PORT streams the records to a Frame Streams collector instead
+    /// (fstrm_capture, dnstap -u/-l, qtap --read unix:...), with the bidirectional handshake;
+    /// an absent or refusing collector stops the run before any query (exit status 11).
     /// With "-" the text goes to stderr. The file is written beside the target and renamed into
     /// place when complete, with a STOP frame, also after a timeout, an error, SIGINT, SIGTERM,
     /// SIGHUP or SIGQUIT; devices, FIFOs and symbolic links are written through (see TRACE FILES).
@@ -136,12 +139,14 @@ pub struct Cli {
         help_heading = "Trace options"
     )]
     pub tap_identity: Option<String>,
-    /// Render dnstap files instead of querying ("-" for stdin).
+    /// Render dnstap files instead of querying ("-" for stdin); unix:PATH or tcp:ADDR:PORT listens.
     ///
     /// Any Frame Streams file of protobuf:dnstap.Dnstap, from qtap, kdig, Knot, Unbound or BIND,
     /// every message type. Responses are paired with their queries; +qr shows the queries too.
     /// Damaged input is reported with its byte offset and the rest is still shown (exit
-    /// status 8).
+    /// status 8). unix:PATH and tcp:ADDR:PORT make qtap a live collector: servers (Knot
+    /// mod-dnstap, Unbound, BIND, dnsdist) connect and each message is shown as it arrives,
+    /// until SIGINT or SIGTERM (exit status 0, or 8 if frames were lost); see --write.
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Trace options")]
     pub read: Vec<PathBuf>,
     /// Seconds to wait for each reply (+timeout).
@@ -168,6 +173,95 @@ pub struct Cli {
     /// Largest data frame accepted by --read, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, hide_short_help = true, help_heading = "Trace options")]
     pub max_frame_size: usize,
+    /// Save what a collector (--read unix:PATH or tcp:ADDR:PORT) receives in this dnstap file.
+    ///
+    /// The frames verbatim, START first and STOP last; the file is renamed into place complete,
+    /// also on SIGINT and SIGTERM. A name with % is a strftime pattern
+    /// (cap-%Y%m%d-%H%M%S.fstrm), expanded for each new file.
+    #[arg(long, value_name = "FILE", help_heading = "Collector options")]
+    pub write: Option<PathBuf>,
+    /// Start a new --write file once it holds this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true, help_heading = "Collector options")]
+    pub rotate_size: Option<u64>,
+    /// Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d).
+    ///
+    /// SIGUSR1 starts a new file at once.
+    #[arg(long, value_name = "TIME", value_parser = parse_interval, hide_short_help = true, help_heading = "Collector options")]
+    pub rotate_interval: Option<std::time::Duration>,
+    /// Keep only the last N --write files of the run; older ones are removed.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..),
+        hide_short_help = true,
+        help_heading = "Collector options"
+    )]
+    pub rotate_keep: Option<u32>,
+    /// Permission bits of a --read unix: socket file, in octal (e.g. 660).
+    #[arg(long, value_name = "MODE", value_parser = parse_mode, hide_short_help = true, help_heading = "Collector options")]
+    pub socket_mode: Option<u32>,
+    /// Owner of a --read unix: socket file: USER[:GROUP], names or numbers.
+    #[arg(
+        long,
+        value_name = "USER[:GROUP]",
+        hide_short_help = true,
+        help_heading = "Collector options"
+    )]
+    pub socket_owner: Option<String>,
+    /// Show nothing of what a collector receives (with --write: a capture daemon).
+    #[arg(long, hide_short_help = true, help_heading = "Collector options")]
+    pub no_output: bool,
+}
+
+/// `--rotate-size`: bytes, with an optional K, M or G (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("unknown unit in {text:?} (use K, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 1048576, 512K, 100M)"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+/// `--rotate-interval`: seconds, or a number with s, m, h or d.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return Err(format!("unknown unit in {text:?} (use s, m, h or d)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a time (e.g. 3600, 15m, 1h)"))?;
+    n.checked_mul(per)
+        .filter(|&s| s > 0)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+/// `--socket-mode`: octal permission bits.
+fn parse_mode(text: &str) -> Result<u32, String> {
+    u32::from_str_radix(text, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| format!("{text:?} is not an octal mode (e.g. 660)"))
 }
 
 /// What `--generate` writes.

@@ -132,6 +132,7 @@ impl Exchange<'_> {
             response_time: None,
             query_message: Some(self.query.clone()),
             response_message: None,
+            connection: None,
         }
     }
 

@@ -391,6 +391,9 @@ fn write_dnstap_members(
     if let Some(b) = &event.version {
         push_bytes_member(out, "version", b);
     }
+    if let Some(b) = &event.connection {
+        push_bytes_member(out, "connection", b);
+    }
     if let Some(f) = event.family {
         out.push_str(",\"socketFamily\":");
         match pb::SocketFamily::try_from(f) {
@@ -825,6 +828,7 @@ mod tests {
             query_message: Some(Bytes::from(query_bytes())),
             query_zone: None,
             response_message: Some(Bytes::from(response_bytes())),
+            connection: None,
         }
     }
 

@@ -80,6 +80,12 @@ fn write_envelope(out: &mut String, event: &Event) {
         go_quote(out, v);
         out.push('\n');
     }
+    if let Some(c) = &event.connection {
+        // qtap's collector only: which sender it came from.
+        out.push_str("connection: ");
+        go_quote(out, c);
+        out.push('\n');
+    }
     out.push_str("message:\n  type: ");
     match pb::message::Type::try_from(event.mtype.0) {
         Ok(t) => out.push_str(t.as_str_name()),
@@ -412,6 +418,7 @@ mod tests {
             query_message: Some(Bytes::from_static(&[0xab, 0xcd, 1])),
             query_zone: None,
             response_message: None,
+            connection: None,
         }
     }
 

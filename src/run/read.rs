@@ -295,9 +295,9 @@ pub fn read_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::View;
     use crate::pair::Item;
     use crate::render::Format;
+    use crate::run::View;
     use crate::tap::writer::TapWriter;
     use crate::testutil::{corpus_files, events_of};
     use std::path::Path;

@@ -188,6 +188,9 @@ pub struct Event {
     pub query_zone: Option<Bytes>,
     /// `response_message`, verbatim.
     pub response_message: Option<Bytes>,
+    /// The collector connection the record came in on (`--read unix:…`,
+    /// `tcp:…`); not a dnstap field, never written to a trace.
+    pub connection: Option<Bytes>,
 }
 
 fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
@@ -241,6 +244,7 @@ impl Event {
             query_message: slice(m.query_message),
             query_zone: slice(m.query_zone),
             response_message: slice(m.response_message),
+            connection: None,
         })
     }
 
@@ -266,6 +270,7 @@ impl Event {
             query_message: m.query_message,
             query_zone: m.query_zone,
             response_message: m.response_message,
+            connection: None,
         })
     }
 
@@ -339,6 +344,7 @@ mod tests {
             query_message: Some(Bytes::from_static(b"\x00\x01query")),
             query_zone: None,
             response_message: Some(Bytes::from_static(b"\x00\x01response")),
+            connection: None,
         }
     }
 

@@ -86,6 +86,12 @@ impl<W: Write> TapWriter<W> {
         self.offset
     }
 
+    /// The inner writer, for an owner that buffers below the frames and
+    /// decides itself when to write them out (None once finished).
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        self.inner.as_mut()
+    }
+
     /// Writes STOP, flushes, and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.write_stop()?;

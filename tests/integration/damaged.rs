@@ -69,7 +69,7 @@ fn read_bin(path: &Path) -> Run {
     }
 }
 
-/// The same as [`read_bin`], in-process through `qtap::app::run`.
+/// The same as [`read_bin`], in-process through `qtap::run::run`.
 fn read_lib(path: &Path) -> Run {
     let argv = [
         "qtap".as_ref(),
@@ -81,7 +81,7 @@ fn read_lib(path: &Path) -> Run {
     let args = qtap::cli::parse(argv).unwrap();
     let config = qtap::config::Config::from_args(args, Path::new("no-such-resolv.conf")).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = qtap::app::run(config, &mut out, &mut err).unwrap();
+    let code = qtap::run::run(config, &mut out, &mut err).unwrap();
     Run {
         code: Some(i32::from(code)),
         stdout: String::from_utf8(out).unwrap(),

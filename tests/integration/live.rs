@@ -55,6 +55,70 @@ fn sigint_and_sigterm_leave_a_complete_trace() {
     }
 }
 
+/// The run writes out what it gathered whenever it waits for the network:
+/// a pipe shows the sent query (`+qr`) and the trace file holds its frame
+/// while the server is still silent, long before the run ends.
+#[test]
+fn piped_text_and_trace_are_written_out_while_the_server_is_silent() {
+    use std::io::BufRead;
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
+        .args(["+qr", "+timeout=60", "+tries=1", "--tap"])
+        .arg(&trace)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.starts_with(";x.example.")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    // The query frame follows the START frame in the temporary file.
+    let mut grown = false;
+    while !grown && Instant::now() < deadline {
+        grown = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.metadata().map(|m| m.len() > 100).unwrap_or(false));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: plain kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert!(
+        seen.iter().any(|l| l.starts_with(";x.example.")),
+        "the sent query was not shown while the run waited: {seen:?}"
+    );
+    assert!(
+        grown,
+        "the query frame was not written while the run waited"
+    );
+    assert_eq!(read_trace(&trace).len(), 1);
+}
+
 #[test]
 fn timeout_still_writes_a_valid_trace_and_exits_9() {
     let server = silent_server();

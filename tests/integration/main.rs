@@ -6,6 +6,7 @@
 mod support;
 
 mod batch;
+mod collect;
 mod damaged;
 mod deadlines;
 mod encrypted;

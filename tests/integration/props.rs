@@ -198,6 +198,7 @@ prop_compose! {
             query_message,
             query_zone: None,
             response_message,
+            connection: None,
         }
     }
 }

@@ -332,6 +332,7 @@ fn waiting_queries_with_big_identities_are_paired_and_reported_in_order() {
             response_time: if response { t } else { None },
             query_message: if response { None } else { msg.clone() },
             response_message: if response { msg } else { None },
+            connection: None,
         }
     };
     let dir = tempfile::tempdir().unwrap();

@@ -1,11 +1,11 @@
 //! Rendering of crafted messages through the library's one path to the
-//! screen (`app::View`, as live queries and `--read` use it): `+idn` on
+//! screen (`run::View`, as live queries and `--read` use it): `+idn` on
 //! names only, and malformed EDNS shown with warnings, in text and in the
 //! structured formats.
 
 use bytes::Bytes;
-use qtap::app::View;
 use qtap::render::DisplayOpts;
+use qtap::run::View;
 use qtap::tap::event::{Event, MessageType, Protocol, Timestamp};
 
 /// One resource record for [`message`]: owner labels, type, class, TTL, RDATA.
@@ -93,6 +93,7 @@ fn response_event(response: Vec<u8>) -> Event {
         query_message: None,
         query_zone: None,
         response_message: Some(Bytes::from(response)),
+        connection: None,
     }
 }
 

@@ -332,6 +332,18 @@ fn examples(roff: &mut Roff) {
             ],
         ),
         (
+            "Live capture: stand in as the dnstap collector of a running server (Knot's \
+             mod-dnstap sink, Unbound's dnstap-socket-path or dnstap-ip, BIND's dnstap-output \
+             unix), show its traffic as it arrives and save it; a capture daemon with hourly \
+             files; and stream qtap's own records to an existing collector:",
+            &[
+                "qtap --read unix:/run/dnstap.sock --write capture.fstrm",
+                "qtap --read tcp:127.0.0.1:6000 --format jsonl",
+                "qtap --read unix:/run/dnstap.sock --no-output --write 'cap-%Y%m%d-%H.fstrm' --rotate-interval 1h --rotate-keep 48",
+                "qtap @192.0.2.53 example.com --tap unix:/run/collector.sock",
+            ],
+        ),
+        (
             "A zone transfer, recorded message by message; dig's multi-line layout:",
             &[
                 "qtap @192.0.2.53 example.com AXFR --tap axfr.fstrm",

@@ -98,12 +98,19 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     ),
     (
         exits::DATA_LOST,
-        "a --read input could not be opened or was damaged: some data was lost",
+        "a --read input could not be opened or was damaged, or a collector refused or lost \
+         frames: some data was lost",
     ),
     (exits::NO_REPLY, "no reply from the server"),
     (
         exits::INTERNAL,
-        "internal error, such as a trace that cannot be written",
+        "internal error, such as a trace that cannot be written or a socket that cannot be \
+         listened on",
+    ),
+    (
+        exits::COLLECTOR,
+        "--tap unix:/tcp:: the collector is absent or refuses dnstap (before any query is \
+         sent), or frames could not be delivered to it",
     ),
     (
         exits::SIGHUP,

@@ -4,6 +4,11 @@
 //! budget shared by all the lookups of a run, and beyond it in one unnamed
 //! temporary file, so a large zone transfer queued behind a slow lookup
 //! costs disk, not memory.
+//!
+//! The one shared mutable state of a live run is here: the budget and the
+//! file ([`Spill`], behind `Rc<RefCell>`), which every lookup's [`Hold`]
+//! draws on while it runs. Each hold itself is owned by its lookup. (A
+//! budget per lookup would let N lookups keep N budgets in memory.)
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -140,6 +145,7 @@ impl Hold {
     }
 
     /// Whether nothing is held.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.memory.is_empty() && self.on_file.is_empty()
     }
@@ -229,6 +235,7 @@ mod tests {
             }),
             query_message: Some(Bytes::from_static(b"query")),
             response_message: Some(Bytes::from(response)),
+            connection: None,
         }
     }
 

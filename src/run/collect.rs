@@ -1,0 +1,1820 @@
+//! The live collector: `--read unix:PATH` and `--read tcp:ADDR:PORT`.
+//! qtap listens, takes any number of Frame Streams senders at once (Knot's
+//! mod-dnstap, Unbound, BIND, dnsdist, another qtap), and shows every
+//! message as it arrives through the one pairer and printer `--read FILE`
+//! uses; `--write FILE` saves the frames verbatim.
+//!
+//! Two threads: the network thread runs a current-thread tokio runtime with
+//! one task per connection (the handshake of [`crate::tap::handshake`] over
+//! the codec of [`crate::tap::frame`]); the calling thread decodes, pairs,
+//! renders and writes the capture file with plain blocking I/O, so a slow
+//! terminal or disk never stalls a timer or a signal.
+//!
+//! **Backpressure, not dropping.** A connection task that has a frame waits
+//! for room in the queue (at most [`CollectOptions::queue_bytes`] of
+//! payload in flight, whatever the number of senders) before it reads
+//! more; the sender's socket buffer then fills. Every dnstap sender writes
+//! from its own I/O thread through a bounded queue that drops (and counts)
+//! when full, so a DNS server is never blocked by a slow collector, while
+//! qtap itself never loses a frame it has read. Frames qtap does refuse
+//! (oversize, undecodable, cut by a disconnect) are each named on stderr
+//! and make the exit code 8.
+//!
+//! **Bounds.** Per connection: one partial frame (at most
+//! `--max-frame-size` + 8 bytes) plus one read chunk; at most
+//! [`CollectOptions::max_connections`] connections at once. Deadlines that
+//! junk cannot extend: the handshake must reach START within
+//! [`CollectOptions::handshake_timeout`] of the connection, and a frame
+//! once begun must arrive whole within [`CollectOptions::frame_timeout`]
+//! (a sender trickling bytes is cut off); an idle sender between frames
+//! may wait forever.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::error::{exits, Error};
+use crate::pair::{Item, Pairer};
+use crate::render::printer::Printer;
+use crate::render::DisplayOpts;
+use crate::run::capture::{Capture, Rotation};
+use crate::tap::event::Event;
+use crate::tap::frame::{encode_control, Control, Decoded, Decoder, CONTENT_TYPE_DNSTAP};
+use crate::tap::handshake::{ReaderHandshake, ReaderStep};
+
+/// Where a collector listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `unix:PATH`: a Unix stream socket at PATH.
+    Unix(PathBuf),
+    /// `tcp:ADDR:PORT`: a TCP socket (`tcp:[::1]:6000` for IPv6).
+    Tcp(SocketAddr),
+}
+
+impl Endpoint {
+    /// `unix:PATH` or `tcp:ADDR:PORT`; None for anything else (a file).
+    /// Err for a `tcp:` or `unix:` form that does not parse.
+    pub fn parse(text: &std::ffi::OsStr) -> Option<Result<Endpoint, String>> {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = text.as_bytes();
+        if let Some(path) = bytes.strip_prefix(b"unix:") {
+            if path.is_empty() {
+                return Some(Err("unix: needs a socket path".to_owned()));
+            }
+            return Some(Ok(Endpoint::Unix(PathBuf::from(
+                std::ffi::OsStr::from_bytes(path),
+            ))));
+        }
+        let addr = bytes.strip_prefix(b"tcp:")?;
+        let parsed = std::str::from_utf8(addr)
+            .ok()
+            .and_then(|a| a.parse::<SocketAddr>().ok());
+        Some(parsed.map(Endpoint::Tcp).ok_or_else(|| {
+            format!(
+                "bad address {:?} (tcp:ADDR:PORT, e.g. tcp:127.0.0.1:6000 or tcp:[::1]:6000)",
+                text.to_string_lossy()
+            )
+        }))
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            Endpoint::Unix(p) => write!(
+                f,
+                "unix:{}",
+                crate::render::escaped(p.as_os_str().as_bytes())
+            ),
+            Endpoint::Tcp(a) => write!(f, "tcp:{a}"),
+        }
+    }
+}
+
+/// Mode and owner of a Unix socket file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SocketOpts {
+    /// Permission bits (e.g. 0o660); None: what the umask gives.
+    pub mode: Option<u32>,
+    /// Owner user id; None: unchanged.
+    pub uid: Option<u32>,
+    /// Owner group id; None: unchanged.
+    pub gid: Option<u32>,
+}
+
+/// A socket file qtap created: removed when dropped, if it is still the
+/// same file (a socket somebody else put there later stays).
+#[derive(Debug)]
+struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if let Ok(m) = std::fs::symlink_metadata(&self.path) {
+            if m.file_type().is_socket() && m.dev() == self.dev && m.ino() == self.ino {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// A bound listening socket, not yet serving.
+#[derive(Debug)]
+pub struct Listener {
+    kind: ListenerKind,
+    label: String,
+    socket_file: Option<SocketFile>,
+}
+
+#[derive(Debug)]
+enum ListenerKind {
+    Unix(std::os::unix::net::UnixListener),
+    Tcp(std::net::TcpListener),
+}
+
+impl Listener {
+    /// The endpoint as shown in messages, with the real port for `tcp:…:0`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// Binds `endpoint`. A Unix socket file already there is replaced only if
+/// it is a socket nobody listens on (connecting is refused); anything
+/// else (a file, a directory, a live socket) is an error and stays.
+pub fn bind(endpoint: &Endpoint, opts: &SocketOpts) -> Result<Listener, String> {
+    match endpoint {
+        Endpoint::Tcp(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| format!("cannot listen on {endpoint}: {e}"))?;
+            l.set_nonblocking(true)
+                .map_err(|e| format!("cannot listen on {endpoint}: {e}"))?;
+            let real = l.local_addr().unwrap_or(*addr);
+            Ok(Listener {
+                kind: ListenerKind::Tcp(l),
+                label: format!("tcp:{real}"),
+                socket_file: None,
+            })
+        }
+        Endpoint::Unix(path) => {
+            let fail = |why: String| format!("cannot listen on {endpoint}: {why}");
+            let l = match std::os::unix::net::UnixListener::bind(path) {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    let meta = std::fs::symlink_metadata(path).map_err(|e| fail(e.to_string()))?;
+                    if !meta.file_type().is_socket() {
+                        return Err(fail(
+                            "the path exists and is not a socket (not replacing it)".into(),
+                        ));
+                    }
+                    match std::os::unix::net::UnixStream::connect(path) {
+                        Ok(_) => return Err(fail("another process is listening there".into())),
+                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                        Err(e) => return Err(fail(format!("cannot check the old socket: {e}"))),
+                    }
+                    // A stale socket: nobody listens. Replace it.
+                    std::fs::remove_file(path).map_err(|e| fail(e.to_string()))?;
+                    std::os::unix::net::UnixListener::bind(path).map_err(|e| fail(e.to_string()))?
+                }
+                Err(e) => return Err(fail(e.to_string())),
+            };
+            l.set_nonblocking(true).map_err(|e| fail(e.to_string()))?;
+            let meta = std::fs::symlink_metadata(path).map_err(|e| fail(e.to_string()))?;
+            let socket_file = SocketFile {
+                path: path.clone(),
+                dev: meta.dev(),
+                ino: meta.ino(),
+            };
+            if let Some(mode) = opts.mode {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| fail(format!("cannot set mode {mode:o}: {e}")))?;
+            }
+            if opts.uid.is_some() || opts.gid.is_some() {
+                std::os::unix::fs::lchown(path, opts.uid, opts.gid)
+                    .map_err(|e| fail(format!("cannot set the owner: {e}")))?;
+            }
+            Ok(Listener {
+                kind: ListenerKind::Unix(l),
+                label: endpoint.to_string(),
+                socket_file: Some(socket_file),
+            })
+        }
+    }
+}
+
+/// How the collector runs.
+#[derive(Clone, Debug)]
+pub struct CollectOptions {
+    /// Largest data frame accepted (`--max-frame-size`).
+    pub max_frame: usize,
+    /// From connecting to START.
+    pub handshake_timeout: Duration,
+    /// From a frame's first byte to its last.
+    pub frame_timeout: Duration,
+    /// Connections served at once; more are refused with a warning.
+    pub max_connections: usize,
+    /// Payload bytes queued between the network and the renderer.
+    pub queue_bytes: usize,
+    /// Render what arrives (false: a capture daemon with `--write`).
+    pub render: bool,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            max_frame: crate::tap::frame::DEFAULT_MAX_DATA_FRAME,
+            handshake_timeout: Duration::from_secs(10),
+            frame_timeout: Duration::from_secs(10),
+            max_connections: 64,
+            queue_bytes: 16 << 20,
+            render: true,
+        }
+    }
+}
+
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Queued messages at most (the byte budget usually binds first).
+const QUEUE_MESSAGES: usize = 4096;
+
+/// Items rendered in one piece while the queue is busy.
+const RENDER_BATCH: usize = 512;
+
+/// From the network thread to the rendering one.
+enum Msg {
+    /// One data frame's payload.
+    Data {
+        /// Which connection it came from (its escaped label).
+        conn: Bytes,
+        /// The frame's byte offset in that connection's stream.
+        offset: u64,
+        payload: Bytes,
+        /// Its share of the queue's byte budget, released when handled.
+        _permit: OwnedSemaphorePermit,
+    },
+    /// A line for stderr (already escaped).
+    Note(String),
+    /// Frames lost (refused, cut).
+    Lost(u64),
+    /// Start a new `--write` file (timer or SIGUSR1).
+    Rotate,
+}
+
+/// How a connection ended badly: where, why, and whether a frame was lost.
+struct ConnError {
+    offset: u64,
+    why: String,
+    lost: bool,
+}
+
+fn conn_err(offset: u64, why: impl Into<String>, lost: bool) -> ConnError {
+    ConnError {
+        offset,
+        why: why.into(),
+        lost,
+    }
+}
+
+/// Shared by every connection task.
+struct Shared {
+    opts: CollectOptions,
+    tx: mpsc::Sender<Msg>,
+    budget: Arc<Semaphore>,
+    connections: Arc<Semaphore>,
+    /// Set when the collector stops: connections stop reading, but every
+    /// frame already read is still handed over.
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Shared {
+    async fn note(&self, line: String) {
+        let _ = self.tx.send(Msg::Note(line)).await;
+    }
+}
+
+/// Writes one control frame to the sender, within `deadline`.
+async fn reply<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    control: &Control,
+    deadline: Instant,
+    at: u64,
+) -> Result<(), ConnError> {
+    let mut out = BytesMut::new();
+    encode_control(control, &mut out).map_err(|e| conn_err(at, e.to_string(), false))?;
+    match tokio::time::timeout_at(deadline, stream.write_all(&out)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(conn_err(
+            at,
+            format!("cannot send {}: {e}", control.kind),
+            false,
+        )),
+        Err(_) => Err(conn_err(
+            at,
+            format!("timed out sending {}", control.kind),
+            false,
+        )),
+    }
+}
+
+/// Serves one sender until STOP, an error or EOF. Ok(frames) on a clean STOP.
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    label: &Arc<str>,
+    shared: &Shared,
+) -> Result<u64, ConnError> {
+    let opts = &shared.opts;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut decoder = Decoder::new(opts.max_frame);
+    let mut hs = ReaderHandshake::new(CONTENT_TYPE_DNSTAP);
+    // Stream offset of buf[0].
+    let mut consumed: u64 = 0;
+    // Bytes of an oversize frame still to discard.
+    let mut skip: u64 = 0;
+    let opened = Instant::now();
+    let mut frame_began: Option<Instant> = None;
+    let mut frames = 0u64;
+    let conn_bytes = Bytes::copy_from_slice(label.as_bytes());
+    loop {
+        let mut progressed = false;
+        if skip > 0 {
+            let n = skip.min(buf.len() as u64);
+            buf.advance(n as usize);
+            consumed += n;
+            skip -= n;
+            progressed = n > 0;
+        }
+        while skip == 0 {
+            let before = buf.len();
+            let at = consumed;
+            let decoded = decoder
+                .decode(&mut buf)
+                .map_err(|e| conn_err(at, e.to_string(), hs.is_streaming()))?;
+            consumed += (before - buf.len()) as u64;
+            let frame = match decoded {
+                None => break,
+                Some(Decoded::Oversize { len }) => {
+                    if !hs.is_streaming() {
+                        return Err(conn_err(
+                            at,
+                            format!("data frame of {len} bytes before START"),
+                            false,
+                        ));
+                    }
+                    shared
+                        .note(format!(
+                            ";; WARNING: {label}: frame at byte {at} of {len} bytes is over the {}-byte limit (--max-frame-size), skipped",
+                            opts.max_frame
+                        ))
+                        .await;
+                    let _ = shared.tx.send(Msg::Lost(1)).await;
+                    skip = len;
+                    progressed = true;
+                    break;
+                }
+                Some(Decoded::Frame(f)) => f,
+            };
+            progressed = true;
+            let step = hs
+                .on_frame(frame)
+                .map_err(|e| conn_err(at, e.to_string(), false))?;
+            match step {
+                ReaderStep::Reply(c) => {
+                    reply(stream, &c, opened + opts.handshake_timeout, at).await?;
+                }
+                ReaderStep::Started { bidirectional } => {
+                    let how = if bidirectional {
+                        "bidirectional"
+                    } else {
+                        "unidirectional"
+                    };
+                    shared
+                        .note(format!(";; {label}: receiving dnstap ({how})"))
+                        .await;
+                }
+                ReaderStep::Data(payload) => {
+                    let cost = payload.len().clamp(1, opts.queue_bytes.max(1));
+                    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+                    let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
+                        return Ok(frames);
+                    };
+                    let msg = Msg::Data {
+                        conn: conn_bytes.clone(),
+                        offset: at,
+                        payload,
+                        _permit: permit,
+                    };
+                    if shared.tx.send(msg).await.is_err() {
+                        return Ok(frames);
+                    }
+                    frames += 1;
+                }
+                ReaderStep::Ignored(kind) => {
+                    shared
+                        .note(format!(";; WARNING: {label}: {kind} at byte {at} ignored"))
+                        .await;
+                }
+                ReaderStep::Stopped { reply: finish } => {
+                    if let Some(c) = finish {
+                        reply(stream, &c, Instant::now() + opts.handshake_timeout, at).await?;
+                    }
+                    if !buf.is_empty() {
+                        shared
+                            .note(format!(
+                                ";; WARNING: {label}: {} bytes after STOP at byte {consumed} ignored",
+                                buf.len()
+                            ))
+                            .await;
+                    }
+                    return Ok(frames);
+                }
+            }
+        }
+        if skip > 0 && !buf.is_empty() {
+            // The rest of an oversize frame is already here.
+            continue;
+        }
+        // The deadline of what is awaited: the handshake, the frame begun,
+        // or none between frames.
+        let deadline = if buf.is_empty() && skip == 0 {
+            frame_began = None;
+            (!hs.is_streaming()).then_some(opened + opts.handshake_timeout)
+        } else {
+            if progressed || frame_began.is_none() {
+                frame_began = Some(Instant::now());
+            }
+            let frame_end = frame_began.map(|t| t + opts.frame_timeout);
+            if hs.is_streaming() {
+                frame_end
+            } else {
+                let hs_end = opened + opts.handshake_timeout;
+                Some(frame_end.map_or(hs_end, |f| f.min(hs_end)))
+            }
+        };
+        buf.reserve(READ_CHUNK);
+        let mut stopping = shared.stopping.clone();
+        if *stopping.borrow_and_update() {
+            return Err(stopped(&buf, consumed, skip, hs.is_streaming()));
+        }
+        let read = async {
+            tokio::select! {
+                r = stream.read_buf(&mut buf) => Some(r),
+                _ = stopping.changed() => None,
+            }
+        };
+        let read = async {
+            match read.await {
+                Some(r) => r,
+                None => Err(std::io::Error::other(STOPPING)),
+            }
+        };
+        let n = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, read).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let what = if !hs.is_streaming() {
+                        format!(
+                            "no START within {} s of connecting",
+                            opts.handshake_timeout.as_secs_f64()
+                        )
+                    } else {
+                        format!(
+                            "frame not complete within {} s",
+                            opts.frame_timeout.as_secs_f64()
+                        )
+                    };
+                    return Err(conn_err(consumed, what, hs.is_streaming()));
+                }
+            },
+            None => read.await,
+        }
+        .map_err(|e| {
+            if e.to_string() == STOPPING {
+                stopped(&buf, consumed, skip, hs.is_streaming())
+            } else {
+                conn_err(consumed, format!("read error: {e}"), !buf.is_empty())
+            }
+        })?;
+        if n == 0 {
+            let end = consumed + buf.len() as u64;
+            if !buf.is_empty() || skip > 0 {
+                return Err(conn_err(
+                    consumed,
+                    format!(
+                        "connection closed in the middle of a frame (stream ends at byte {end})"
+                    ),
+                    hs.is_streaming(),
+                ));
+            }
+            let why = if hs.is_streaming() {
+                "connection closed without STOP"
+            } else {
+                "connection closed before START"
+            };
+            return Err(conn_err(end, why, false));
+        }
+    }
+}
+
+/// The marker of a read cut short because the collector stops.
+const STOPPING: &str = "the collector is stopping";
+
+/// How a connection ends when the collector stops: cleanly between frames,
+/// with a lost frame in the middle of one.
+fn stopped(buf: &BytesMut, consumed: u64, skip: u64, streaming: bool) -> ConnError {
+    let partial = !buf.is_empty() || skip > 0;
+    let why = if partial {
+        "collector stopping in the middle of a frame"
+    } else {
+        STOPPING
+    };
+    conn_err(consumed, why, partial && streaming)
+}
+
+/// One connection, start to end; the outcome goes to stderr.
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    label: Arc<str>,
+    shared: Arc<Shared>,
+    _slot: OwnedSemaphorePermit,
+) {
+    match drive(&mut stream, &label, &shared).await {
+        Ok(frames) => {
+            shared
+                .note(format!(";; {label}: stream stopped after {frames} frames"))
+                .await;
+        }
+        Err(e) if e.why == STOPPING => {
+            shared
+                .note(format!(
+                    ";; {label}: closed at byte {} (the collector is stopping)",
+                    e.offset
+                ))
+                .await;
+        }
+        Err(e) => {
+            shared
+                .note(format!(
+                    ";; WARNING: {label}: {} at byte {}; connection closed",
+                    e.why, e.offset
+                ))
+                .await;
+            if e.lost {
+                let _ = shared.tx.send(Msg::Lost(1)).await;
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// A place for one more connection, or a warning and None.
+async fn slot(shared: &Arc<Shared>, what: &str) -> Option<OwnedSemaphorePermit> {
+    match shared.connections.clone().try_acquire_owned() {
+        Ok(p) => Some(p),
+        Err(_) => {
+            shared
+                .note(format!(
+                    ";; WARNING: {what}: refused, {} connections already",
+                    shared.opts.max_connections
+                ))
+                .await;
+            None
+        }
+    }
+}
+
+/// Accepts on one listener forever.
+async fn accept_loop(kind: ListenerKind, label: String, shared: Arc<Shared>) {
+    let mut n = 0u64;
+    let pause = || tokio::time::sleep(Duration::from_millis(100));
+    match kind {
+        ListenerKind::Unix(l) => {
+            let Ok(l) = tokio::net::UnixListener::from_std(l) else {
+                return;
+            };
+            loop {
+                let stream = match l.accept().await {
+                    Ok((s, _)) => s,
+                    Err(e) => {
+                        shared
+                            .note(format!(";; WARNING: {label}: accept: {e}"))
+                            .await;
+                        pause().await;
+                        continue;
+                    }
+                };
+                n += 1;
+                let pid = stream
+                    .peer_cred()
+                    .ok()
+                    .and_then(|c| c.pid())
+                    .map(|p| format!(" pid {p}"))
+                    .unwrap_or_default();
+                let conn: Arc<str> = format!("{label}#{n}{pid}").into();
+                if let Some(s) = slot(&shared, &conn).await {
+                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                }
+            }
+        }
+        ListenerKind::Tcp(l) => {
+            let Ok(l) = tokio::net::TcpListener::from_std(l) else {
+                return;
+            };
+            loop {
+                let (stream, peer) = match l.accept().await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        shared
+                            .note(format!(";; WARNING: {label}: accept: {e}"))
+                            .await;
+                        pause().await;
+                        continue;
+                    }
+                };
+                n += 1;
+                let _ = stream.set_nodelay(true);
+                let conn: Arc<str> = format!("{label}#{n} from {peer}").into();
+                if let Some(s) = slot(&shared, &conn).await {
+                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                }
+            }
+        }
+    }
+}
+
+/// What ends the collector.
+pub enum Stop {
+    /// SIGINT, SIGTERM, SIGHUP or SIGQUIT (the normal end of a capture).
+    Signals,
+    /// This channel firing or closing (tests, embedding).
+    Channel(tokio::sync::oneshot::Receiver<()>),
+}
+
+/// The network thread: serves until told to stop or the renderer is gone.
+fn network(
+    listeners: Vec<(ListenerKind, String)>,
+    opts: CollectOptions,
+    rotate_every: Option<Duration>,
+    tx: mpsc::Sender<Msg>,
+    stop: Stop,
+    ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot start the async runtime: {e}")));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+        let max_connections = opts.max_connections.max(1);
+        let shared = Arc::new(Shared {
+            stopping,
+            budget: Arc::new(Semaphore::new(opts.queue_bytes.max(1))),
+            connections: Arc::new(Semaphore::new(max_connections)),
+            opts,
+            tx: tx.clone(),
+        });
+        // Caught before anyone is told we listen, so a signal never finds
+        // the default action.
+        let signals = match &stop {
+            Stop::Signals => match StopSignals::catch() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            },
+            Stop::Channel(_) => None,
+        };
+        let mut accepting = Vec::new();
+        for (kind, label) in listeners {
+            accepting.push(tokio::spawn(accept_loop(kind, label, shared.clone())));
+        }
+        if let Some(every) = rotate_every {
+            tokio::spawn(rotation_timer(every, tx.clone()));
+        }
+        if signals.is_some() {
+            // SIGUSR1: a new --write file now (and never the default
+            // action, which would kill the capture).
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) {
+                Ok(mut usr1) => {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        while usr1.recv().await.is_some() {
+                            if tx.send(Msg::Rotate).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(format!("cannot install signal handlers: {e}")));
+                    return;
+                }
+            }
+        }
+        let _ = ready.send(Ok(()));
+        let until_stopped = async move {
+            match (stop, signals) {
+                (_, Some(mut s)) => s.wait().await,
+                (Stop::Channel(rx), None) => {
+                    let _ = rx.await;
+                }
+                (Stop::Signals, None) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = until_stopped => {}
+            () = tx.closed() => {}
+        }
+        // Stop taking connections and reading; let every connection hand
+        // over the frames it has read (the renderer is still draining the
+        // queue), for a bounded time.
+        for a in accepting {
+            a.abort();
+        }
+        let _ = stop_tx.send(true);
+        let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(Duration::from_secs(5), shared.connections.acquire_many(all))
+            .await;
+    });
+    // Dropping the runtime ends every task; their senders go with them.
+}
+
+/// Asks for a new `--write` file at every multiple of `every` on the wall
+/// clock (the time is read again each round, so the files follow the
+/// clock, not a drifting count).
+async fn rotation_timer(every: Duration, tx: mpsc::Sender<Msg>) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        tokio::time::sleep(crate::run::capture::until_boundary(now, every)).await;
+        if tx.send(Msg::Rotate).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The signals that end a capture.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn catch() -> Result<StopSignals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let on = |k| signal(k).map_err(|e| format!("cannot install signal handlers: {e}"));
+        Ok(StopSignals {
+            int: on(SignalKind::interrupt())?,
+            term: on(SignalKind::terminate())?,
+            hup: on(SignalKind::hangup())?,
+            quit: on(SignalKind::quit())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.quit.recv() => {}
+        }
+    }
+}
+
+/// What the rendering side keeps.
+struct Sink<'a> {
+    pairer: Pairer,
+    items: Vec<Item>,
+    printer: Option<Printer>,
+    capture: Option<Capture>,
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    lost: u64,
+}
+
+impl Sink<'_> {
+    /// Shows what is paired so far.
+    fn show(&mut self) -> Result<(), Error> {
+        if let Some(p) = self.printer.as_mut() {
+            p.show(self.items.drain(..), self.out)?;
+        } else {
+            self.items.clear();
+        }
+        Ok(())
+    }
+
+    /// Everything waiting goes out: the text, then the capture's bytes.
+    fn release(&mut self) -> Result<(), Error> {
+        self.show()?;
+        if let Some(c) = self.capture.as_mut() {
+            c.release()?;
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, line: &str) -> Result<(), Error> {
+        self.show()?;
+        let _ = writeln!(self.err, "{line}");
+        Ok(())
+    }
+
+    /// One frame: saved, decoded, paired.
+    fn frame(
+        &mut self,
+        source: &str,
+        connection: Option<&Bytes>,
+        offset: u64,
+        payload: Bytes,
+    ) -> Result<(), Error> {
+        let saved_at = match self.capture.as_mut() {
+            Some(c) => c.write(&payload)?,
+            None => None,
+        };
+        if self.printer.is_none() {
+            return Ok(());
+        }
+        match Event::from_payload(Some(saved_at.unwrap_or(offset)), payload) {
+            Ok(mut event) => {
+                event.connection = connection.cloned();
+                self.pairer.push(event, &mut self.items)
+            }
+            Err(e) => {
+                self.lost += 1;
+                self.note(&format!(
+                    ";; WARNING: {source}: frame at byte {offset} skipped: {e}"
+                ))?;
+            }
+        }
+        if self.items.len() >= RENDER_BATCH {
+            self.show()?;
+        }
+        Ok(())
+    }
+
+    /// Renders `files` (`--read FILE` mixed with sockets) first.
+    fn files(&mut self, files: &[PathBuf], max_frame: usize) -> Result<(), Error> {
+        use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
+        for path in files {
+            let name = path.display().to_string();
+            let input: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                match std::fs::File::open(path) {
+                    Ok(f) => Box::new(f),
+                    Err(e) => {
+                        self.lost += 1;
+                        self.note(&format!("qtap: cannot open {name}: {e}"))?;
+                        continue;
+                    }
+                }
+            };
+            let mut reader = TapReader::new(
+                std::io::BufReader::new(input),
+                ReaderOptions {
+                    max_data: max_frame,
+                },
+            );
+            loop {
+                match reader.next_item() {
+                    Ok(None) => break,
+                    Ok(Some(TapItem::Data { offset, payload })) => {
+                        self.frame(&name, None, offset, payload)?
+                    }
+                    Ok(Some(TapItem::Warning(w))) => {
+                        if matches!(
+                            w,
+                            TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
+                        ) {
+                            self.lost += 1;
+                        }
+                        self.note(&format!(";; WARNING: {name}: {w}"))?;
+                    }
+                    Err(e) => {
+                        self.lost += 1;
+                        self.note(&format!("qtap: {name}: {e}"))?;
+                        break;
+                    }
+                }
+            }
+            self.release()?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the collector's frames go besides the screen.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    /// `--write FILE`: the frames received, as a Frame Streams file (a
+    /// strftime-style template with `%`).
+    pub write: Option<PathBuf>,
+    /// When to start a new `--write` file.
+    pub rotation: Rotation,
+}
+
+/// Runs the collector on `listeners` (bound with [`bind`]), after
+/// rendering `files`, until `stop`. Returns the exit code: 0, or 8 when
+/// frames were lost.
+#[allow(clippy::too_many_arguments)]
+pub fn collect(
+    listeners: Vec<Listener>,
+    files: &[PathBuf],
+    output: Output,
+    opts: CollectOptions,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    stop: Stop,
+) -> Result<u8, Error> {
+    let capture = match &output.write {
+        Some(p) => Some(Capture::create(p, output.rotation.clone())?),
+        None => None,
+    };
+    let mut socket_files = Vec::new();
+    let mut serving = Vec::new();
+    let mut labels = Vec::new();
+    for l in listeners {
+        socket_files.extend(l.socket_file);
+        labels.push(l.label.clone());
+        serving.push((l.kind, l.label));
+    }
+    let (tx, mut rx) = mpsc::channel(QUEUE_MESSAGES);
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    let max_frame = opts.max_frame;
+    let render = opts.render;
+    let rotate_every = capture.as_ref().and(output.rotation.interval);
+    let mut sink = Sink {
+        pairer: Pairer::default(),
+        items: Vec::new(),
+        printer: render.then(|| Printer::new(display, color, true)),
+        capture,
+        out,
+        err,
+        lost: 0,
+    };
+    let result = std::thread::scope(|scope| -> Result<(), Error> {
+        let net = std::thread::Builder::new()
+            .name("qtap-net".into())
+            .spawn_scoped(scope, move || {
+                network(serving, opts, rotate_every, tx, stop, ready_tx)
+            })
+            .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Internal(e)),
+            Err(_) => return Err(Error::Internal("the network thread ended".into())),
+        }
+        for label in &labels {
+            sink.note(&format!(";; listening on {label}"))?;
+        }
+        sink.files(files, max_frame)?;
+        loop {
+            let msg = match rx.try_recv() {
+                Ok(m) => m,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    // A pause: what waits goes out now.
+                    sink.release()?;
+                    match rx.blocking_recv() {
+                        Some(m) => m,
+                        None => break,
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            };
+            match msg {
+                Msg::Data {
+                    conn,
+                    offset,
+                    payload,
+                    _permit,
+                } => {
+                    let text = std::str::from_utf8(&conn).unwrap_or("?");
+                    sink.frame(text, Some(&conn), offset, payload)?
+                }
+                Msg::Note(line) => sink.note(&line)?,
+                Msg::Lost(n) => sink.lost += n,
+                Msg::Rotate => {
+                    if let Some(c) = sink.capture.as_mut() {
+                        c.rotate()?;
+                    }
+                }
+            }
+        }
+        drop(rx);
+        let _ = net.join();
+        Ok(())
+    });
+    // Whatever happened, the capture is closed and the sockets go.
+    let Sink {
+        pairer,
+        mut items,
+        printer,
+        mut capture,
+        out,
+        err,
+        lost,
+    } = sink;
+    let shown = result.and_then(|()| {
+        pairer.finish(&mut items);
+        match printer {
+            Some(mut p) => {
+                p.show(items.drain(..), out)?;
+                p.finish(out)?;
+            }
+            None => items.clear(),
+        }
+        Ok(())
+    });
+    let saved = capture.as_mut().map_or(Ok(()), Capture::finish);
+    drop(socket_files);
+    shown?;
+    saved?;
+    if lost > 0 {
+        let _ = writeln!(err, ";; WARNING: {lost} frames lost (see above)");
+        return Ok(exits::DATA_LOST);
+    }
+    Ok(exits::OK)
+}
+
+/// `--read` with `unix:`/`tcp:` inputs: binds every socket (a bad one
+/// stops the run before anything is read), renders the plain files, then
+/// serves until SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    inputs: &[PathBuf],
+    opts: CollectOptions,
+    output: Output,
+    socket: &SocketOpts,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let mut listeners = Vec::new();
+    let mut files = Vec::new();
+    for input in inputs {
+        match Endpoint::parse(input.as_os_str()) {
+            Some(endpoint) => {
+                let endpoint = endpoint.map_err(Error::Config)?;
+                listeners.push(bind(&endpoint, socket).map_err(Error::Listen)?);
+            }
+            None => files.push(input.clone()),
+        }
+    }
+    collect(
+        listeners,
+        &files,
+        output,
+        opts,
+        display,
+        color,
+        out,
+        err,
+        Stop::Signals,
+    )
+}
+
+/// `--socket-owner USER[:GROUP]`: numbers, or names looked up in
+/// `etc`/passwd and `etc`/group (read whole, at most 4 MiB each).
+pub fn parse_owner(
+    text: &str,
+    etc: &std::path::Path,
+) -> Result<(Option<u32>, Option<u32>), String> {
+    let (user, group) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    let lookup = |name: &str, file: &str, what: &str| -> Result<Option<u32>, String> {
+        if name.is_empty() {
+            return Ok(None);
+        }
+        if let Ok(n) = name.parse::<u32>() {
+            return Ok(Some(n));
+        }
+        let path = etc.join(file);
+        let data = crate::fsutil::read_bounded(&path, 4 << 20)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        String::from_utf8_lossy(&data)
+            .lines()
+            .find_map(|line| {
+                let cols: Vec<&str> = line.split(':').collect();
+                (cols.first() == Some(&name))
+                    .then(|| cols.get(2).and_then(|v| v.parse().ok()))
+                    .flatten()
+            })
+            .map(Some)
+            .ok_or_else(|| format!("no {what} named {name:?} in {}", path.display()))
+    };
+    let uid = lookup(user, "passwd", "user")?;
+    let gid = match group {
+        Some(g) => lookup(g, "group", "group")?,
+        None => None,
+    };
+    Ok((uid, gid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tap::frame::{encode, ControlType, Frame};
+    use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
+    use crate::tap::writer::TapWriter;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    use std::path::Path;
+
+    fn corpus(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/corpus")
+            .join(name)
+    }
+
+    /// The data payloads of a corpus file.
+    fn payloads(name: &str) -> Vec<Bytes> {
+        let bytes = std::fs::read(corpus(name)).unwrap();
+        let mut reader = TapReader::new(&bytes[..], ReaderOptions::default());
+        let mut out = Vec::new();
+        while let Ok(Some(item)) = reader.next_item() {
+            if let TapItem::Data { payload, .. } = item {
+                out.push(payload);
+            }
+        }
+        assert!(out.len() > 3, "{name}");
+        out
+    }
+
+    fn ctl(kind: ControlType, cts: &[&[u8]]) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        encode(
+            &Frame::Control(Control {
+                kind,
+                content_types: cts.iter().map(|c| Bytes::copy_from_slice(c)).collect(),
+            }),
+            &mut b,
+        )
+        .unwrap();
+        b.to_vec()
+    }
+
+    fn data(payload: &[u8]) -> Vec<u8> {
+        let mut b = (payload.len() as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(payload);
+        b
+    }
+
+    /// A whole stream of `payloads`, bidirectional (READY first) or not.
+    fn stream_of(payloads: &[Bytes], bidirectional: bool) -> Vec<u8> {
+        let mut s = Vec::new();
+        if bidirectional {
+            s.extend(ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]));
+        }
+        s.extend(ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]));
+        for p in payloads {
+            s.extend(data(p));
+        }
+        s.extend(ctl(ControlType::Stop, &[]));
+        s
+    }
+
+    /// Reads everything until the peer closes (a deadline keeps a broken
+    /// test from hanging).
+    fn read_to_close(s: &mut UnixStream) -> Vec<u8> {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    }
+
+    struct Run {
+        code: u8,
+        out: String,
+        err: String,
+    }
+
+    fn test_opts() -> CollectOptions {
+        CollectOptions {
+            handshake_timeout: Duration::from_millis(400),
+            frame_timeout: Duration::from_millis(400),
+            ..CollectOptions::default()
+        }
+    }
+
+    /// Runs a collector on a Unix socket in a fresh directory, lets
+    /// `script` talk to it, then stops it.
+    fn with_collector(
+        opts: CollectOptions,
+        write: Option<PathBuf>,
+        script: impl FnOnce(&Path),
+    ) -> Run {
+        with_output(
+            opts,
+            Output {
+                write,
+                ..Output::default()
+            },
+            script,
+        )
+    }
+
+    fn with_output(opts: CollectOptions, output: Output, script: impl FnOnce(&Path)) -> Run {
+        with_display(opts, output, DisplayOpts::default(), script)
+    }
+
+    fn with_display(
+        opts: CollectOptions,
+        output: Output,
+        display: DisplayOpts,
+        script: impl FnOnce(&Path),
+    ) -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("c.sock");
+        let listener = bind(&Endpoint::Unix(sock.clone()), &SocketOpts::default()).unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let handle = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let code = collect(
+                vec![listener],
+                &[],
+                output,
+                opts,
+                display,
+                false,
+                &mut out,
+                &mut err,
+                Stop::Channel(stop_rx),
+            )
+            .unwrap();
+            (code, out, err)
+        });
+        script(&sock);
+        let _ = stop_tx.send(());
+        let (code, out, err) = handle.join().unwrap();
+        assert!(!sock.exists(), "the socket file is removed at exit");
+        Run {
+            code,
+            out: String::from_utf8(out).unwrap(),
+            err: String::from_utf8(err).unwrap(),
+        }
+    }
+
+    /// What `--read` shows for these payloads written as a file.
+    fn read_of(payloads: &[Bytes]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.fstrm");
+        let mut w = TapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+        for p in payloads {
+            w.write_payload(p).unwrap();
+        }
+        w.finish().unwrap();
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        crate::run::read::read_files(
+            &[path],
+            1 << 20,
+            DisplayOpts::default(),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Sends a whole good stream; returns what the collector sent back.
+    fn good_sender(sock: &Path, payloads: &[Bytes], bidirectional: bool) -> Vec<u8> {
+        let mut s = UnixStream::connect(sock).unwrap();
+        s.write_all(&stream_of(payloads, bidirectional)).unwrap();
+        read_to_close(&mut s)
+    }
+
+    #[test]
+    fn bidirectional_sender_gets_accept_and_finish_and_is_rendered_like_read() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let mut back = Vec::new();
+        let run = with_collector(test_opts(), None, |sock| {
+            back = good_sender(sock, &p, true);
+        });
+        let mut want = ctl(ControlType::Accept, &[CONTENT_TYPE_DNSTAP]);
+        want.extend(ctl(ControlType::Finish, &[]));
+        assert_eq!(back, want, "ACCEPT, then FINISH");
+        assert_eq!(run.out, read_of(&p));
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert!(run.err.contains("(bidirectional)"), "{}", run.err);
+        assert!(
+            run.err.contains(&format!("after {} frames", p.len())),
+            "{}",
+            run.err
+        );
+    }
+
+    #[test]
+    fn unidirectional_sender_is_taken_without_replies() {
+        let p = payloads("named-all.fstrm");
+        let mut back = Vec::new();
+        let run = with_collector(test_opts(), None, |sock| {
+            back = good_sender(sock, &p, false);
+        });
+        assert!(back.is_empty(), "no ACCEPT or FINISH: {back:?}");
+        assert_eq!(run.out, read_of(&p));
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+    }
+
+    #[test]
+    fn many_senders_at_once_each_in_arrival_order() {
+        let a = payloads("knotd-auth-rwq.fstrm");
+        let b = payloads("named-all.fstrm");
+        let run = with_collector(test_opts(), None, |sock| {
+            // Both connected and half-way at the same time.
+            let mut s1 = UnixStream::connect(sock).unwrap();
+            let mut s2 = UnixStream::connect(sock).unwrap();
+            let one = stream_of(&a, true);
+            let two = stream_of(&b, true);
+            s1.write_all(&one[..one.len() / 2]).unwrap();
+            s2.write_all(&two[..two.len() / 2]).unwrap();
+            s1.write_all(&one[one.len() / 2..]).unwrap();
+            s2.write_all(&two[two.len() / 2..]).unwrap();
+            read_to_close(&mut s1);
+            read_to_close(&mut s2);
+        });
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert_eq!(run.err.matches("stream stopped").count(), 2, "{}", run.err);
+        // Every message of both streams is there.
+        let all = read_of(&[a.clone(), b.clone()].concat());
+        let count = |t: &str| t.matches(";; ->>HEADER<<-").count();
+        assert_eq!(count(&run.out), count(&all));
+    }
+
+    /// A hostile connection (run by `hostile`) is cut with a warning naming
+    /// the peer and the offset, and a good sender, connected while the
+    /// hostile one is open, is still served in full.
+    fn hostile_case(hostile: impl FnOnce(&mut UnixStream), warning: &str, lost: bool) -> Run {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let run = with_collector(test_opts(), None, |sock| {
+            let mut bad = UnixStream::connect(sock).unwrap();
+            let good = good_sender(sock, &p, true);
+            assert!(!good.is_empty());
+            hostile(&mut bad);
+            read_to_close(&mut bad);
+        });
+        assert_eq!(run.out, read_of(&p), "the good sender is unaffected");
+        let line = run
+            .err
+            .lines()
+            .find(|l| l.contains(warning))
+            .unwrap_or_else(|| panic!("no {warning:?} in:\n{}", run.err));
+        assert!(line.starts_with(";; WARNING: unix:"), "{line}");
+        assert!(line.contains(" at byte "), "{line}");
+        assert!(line.contains("connection closed"), "{line}");
+        let want = if lost { exits::DATA_LOST } else { exits::OK };
+        assert_eq!(run.code, want, "{}", run.err);
+        run
+    }
+
+    #[test]
+    fn hostile_disconnect_mid_frame() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let run = hostile_case(
+            |s| {
+                let mut bytes = ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]);
+                bytes.extend(ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]));
+                let frame = data(&p[0]);
+                bytes.extend(&frame[..frame.len() / 2]);
+                s.write_all(&bytes).unwrap();
+                s.shutdown(std::net::Shutdown::Write).unwrap();
+            },
+            "in the middle of a frame",
+            true,
+        );
+        assert!(run.err.contains("frames lost"), "{}", run.err);
+    }
+
+    #[test]
+    fn hostile_garbage() {
+        hostile_case(
+            |s| s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap(),
+            "before START",
+            false,
+        );
+    }
+
+    #[test]
+    fn hostile_garbage_control_frame() {
+        hostile_case(
+            |s| {
+                s.write_all(&[0, 0, 0, 0, 0, 0, 0, 6, 1, 2, 3, 4, 5, 6])
+                    .unwrap()
+            },
+            "control field",
+            false,
+        );
+    }
+
+    #[test]
+    fn hostile_oversize_control_frame() {
+        hostile_case(
+            |s| {
+                let mut b = vec![0, 0, 0, 0, 0, 0, 2, 1];
+                b.extend(vec![0u8; 513]);
+                s.write_all(&b).unwrap()
+            },
+            "over the 512-byte limit",
+            false,
+        );
+    }
+
+    #[test]
+    fn hostile_oversize_data_frame_is_skipped_and_the_stream_goes_on() {
+        let p = payloads("named-all.fstrm");
+        let opts = CollectOptions {
+            max_frame: 2000,
+            ..test_opts()
+        };
+        let run = with_collector(opts, None, |sock| {
+            let mut s = UnixStream::connect(sock).unwrap();
+            let mut bytes = ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]);
+            bytes.extend(ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]));
+            bytes.extend(data(&p[0]));
+            bytes.extend(data(&vec![0x55; 5000]));
+            bytes.extend(data(&p[1]));
+            bytes.extend(ctl(ControlType::Stop, &[]));
+            s.write_all(&bytes).unwrap();
+            read_to_close(&mut s);
+        });
+        assert!(
+            run.err
+                .contains("of 5000 bytes is over the 2000-byte limit"),
+            "{}",
+            run.err
+        );
+        assert_eq!(run.out, read_of(&p[..2]));
+        assert_eq!(run.code, exits::DATA_LOST);
+    }
+
+    #[test]
+    fn hostile_wrong_content_type_is_refused_without_accept() {
+        let mut back = Vec::new();
+        let run = hostile_case(
+            |s| {
+                s.write_all(&ctl(ControlType::Ready, &[b"protobuf:other\x1b[31m"]))
+                    .unwrap();
+            },
+            "do not include protobuf:dnstap.Dnstap",
+            false,
+        );
+        assert!(!run.err.contains('\x1b'), "escaped: {}", run.err);
+        // And a unidirectional START of another type.
+        let run2 = hostile_case(
+            |s| {
+                s.write_all(&ctl(ControlType::Start, &[b"text/plain"]))
+                    .unwrap();
+            },
+            "START announces content type text/plain",
+            false,
+        );
+        back.push(run2.code);
+    }
+
+    #[test]
+    fn hostile_never_finishes_the_handshake() {
+        hostile_case(
+            |s| {
+                s.write_all(&ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]))
+                    .unwrap();
+                // ACCEPT comes; START never does.
+            },
+            "no START within",
+            false,
+        );
+        hostile_case(|_| {}, "no START within", false);
+    }
+
+    #[test]
+    fn hostile_trickle_is_cut_off() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        hostile_case(
+            |s| {
+                let mut bytes = ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]);
+                bytes.extend(data(&p[0]));
+                s.write_all(&bytes[..40]).unwrap();
+                for b in &bytes[40..] {
+                    if s.write_all(&[*b]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            },
+            "frame not complete within",
+            true,
+        );
+    }
+
+    #[test]
+    fn too_many_connections_are_refused_and_the_rest_served() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let opts = CollectOptions {
+            max_connections: 1,
+            handshake_timeout: Duration::from_secs(20),
+            ..test_opts()
+        };
+        let run = with_collector(opts, None, |sock| {
+            let mut first = UnixStream::connect(sock).unwrap();
+            first
+                .write_all(&ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]))
+                .unwrap();
+            // Once ACCEPT is back the first one holds the only place.
+            let mut accept = vec![0u8; ctl(ControlType::Accept, &[CONTENT_TYPE_DNSTAP]).len()];
+            first.read_exact(&mut accept).unwrap();
+            let mut second = UnixStream::connect(sock).unwrap();
+            assert!(read_to_close(&mut second).is_empty());
+            let mut rest = ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]);
+            for x in &p {
+                rest.extend(data(x));
+            }
+            rest.extend(ctl(ControlType::Stop, &[]));
+            first.write_all(&rest).unwrap();
+            read_to_close(&mut first);
+        });
+        assert!(
+            run.err.contains("refused, 1 connections already"),
+            "{}",
+            run.err
+        );
+        assert_eq!(run.out, read_of(&p));
+    }
+
+    #[test]
+    fn stopping_hands_over_every_frame_already_read() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        // A queue of one byte: each frame waits for the one before to be
+        // taken, so frames are still in the connection when the stop comes.
+        let opts = CollectOptions {
+            queue_bytes: 1,
+            ..test_opts()
+        };
+        let mut client = None;
+        let run = with_collector(opts, None, |sock| {
+            let mut s = UnixStream::connect(sock).unwrap();
+            let mut bytes = ctl(ControlType::Ready, &[CONTENT_TYPE_DNSTAP]);
+            bytes.extend(ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]));
+            for x in &p {
+                bytes.extend(data(x));
+            }
+            s.write_all(&bytes).unwrap();
+            let mut accept = vec![0u8; ctl(ControlType::Accept, &[CONTENT_TYPE_DNSTAP]).len()];
+            s.read_exact(&mut accept).unwrap();
+            // No STOP: the sender is still connected when qtap stops.
+            client = Some(s);
+        });
+        assert_eq!(run.out, read_of(&p), "{}", run.err);
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert!(run.err.contains("the collector is stopping"), "{}", run.err);
+    }
+
+    #[test]
+    fn write_saves_frames_verbatim_with_start_and_stop() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("saved.fstrm");
+        let run = with_collector(test_opts(), Some(saved.clone()), |sock| {
+            good_sender(sock, &p, true);
+        });
+        assert_eq!(run.code, exits::OK);
+        let bytes = std::fs::read(&saved).unwrap();
+        let mut want = ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]);
+        for x in &p {
+            want.extend(data(x));
+        }
+        want.extend(ctl(ControlType::Stop, &[]));
+        assert_eq!(bytes, want);
+        assert_eq!(run.out, read_of(&p));
+    }
+
+    #[test]
+    fn write_rotates_on_the_clock_and_every_file_is_complete() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let dir = tempfile::tempdir().unwrap();
+        let template = dir.path().join("cap-%H%M%S.fstrm");
+        let output = Output {
+            write: Some(template),
+            rotation: Rotation {
+                interval: Some(Duration::from_secs(1)),
+                ..Rotation::default()
+            },
+        };
+        let done = |d: &Path| {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter(|e| {
+                    let e = e.as_ref().unwrap();
+                    e.file_name().to_string_lossy().starts_with("cap-")
+                })
+                .count()
+        };
+        let run = with_output(test_opts(), output, |sock| {
+            good_sender(sock, &p[..10], true);
+            // The clock moves on: a file completes, a new one starts.
+            let start = std::time::Instant::now();
+            while done(dir.path()) < 1 {
+                assert!(start.elapsed() < Duration::from_secs(20));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            good_sender(sock, &p[10..], true);
+        });
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        let mut frames = 0;
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("cap-"), "no temporary file left: {name}");
+            let bytes = std::fs::read(&path).unwrap();
+            let mut r = TapReader::new(&bytes[..], ReaderOptions::default());
+            while let Some(item) = r.next_item().unwrap() {
+                match item {
+                    TapItem::Data { .. } => frames += 1,
+                    TapItem::Warning(w) => panic!("{name}: {w}"),
+                }
+            }
+        }
+        assert!(done(dir.path()) >= 2);
+        assert_eq!(frames, p.len(), "every frame in exactly one file");
+    }
+
+    #[test]
+    fn structured_output_names_the_connection() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        for format in [crate::render::Format::Jsonl, crate::render::Format::Yaml] {
+            let display = DisplayOpts {
+                format: Some(format),
+                ..DisplayOpts::default()
+            };
+            let run = with_display(test_opts(), Output::default(), display, |sock| {
+                good_sender(sock, &p[..3], true);
+            });
+            let want = match format {
+                crate::render::Format::Jsonl => "\"connection\":\"unix:",
+                _ => "connection: \"unix:",
+            };
+            assert_eq!(run.out.matches(want).count(), 3, "{}", run.out);
+            assert!(run.out.contains("c.sock#1 pid "), "{}", run.out);
+        }
+    }
+
+    #[test]
+    fn stale_socket_is_replaced_but_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        // A stale socket: bound, then its listener gone.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists());
+        let l = bind(&Endpoint::Unix(path.clone()), &SocketOpts::default()).unwrap();
+        // A live one is not taken over.
+        let e = bind(&Endpoint::Unix(path.clone()), &SocketOpts::default()).unwrap_err();
+        assert!(e.contains("another process is listening"), "{e}");
+        drop(l);
+        assert!(!path.exists(), "removed with its listener");
+        // A regular file is never removed.
+        std::fs::write(&path, b"precious").unwrap();
+        let e = bind(&Endpoint::Unix(path.clone()), &SocketOpts::default()).unwrap_err();
+        assert!(e.contains("not a socket"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn socket_owner_takes_numbers_and_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("passwd"),
+            "root:x:0:0::/root:/bin/sh\nbind:x:107:113::/:/bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("group"), "root:x:0:\nbind:x:113:\n").unwrap();
+        assert_eq!(
+            parse_owner("1000:1001", dir.path()),
+            Ok((Some(1000), Some(1001)))
+        );
+        assert_eq!(parse_owner("bind", dir.path()), Ok((Some(107), None)));
+        assert_eq!(
+            parse_owner("bind:bind", dir.path()),
+            Ok((Some(107), Some(113)))
+        );
+        assert_eq!(parse_owner(":bind", dir.path()), Ok((None, Some(113))));
+        assert!(parse_owner("nobody-here", dir.path())
+            .unwrap_err()
+            .contains("no user"));
+        assert!(parse_owner("0:nogroup", dir.path())
+            .unwrap_err()
+            .contains("no group"));
+    }
+
+    #[test]
+    fn socket_mode_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sock");
+        let opts = SocketOpts {
+            mode: Some(0o620),
+            ..SocketOpts::default()
+        };
+        let _l = bind(&Endpoint::Unix(path.clone()), &opts).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o620);
+    }
+
+    #[test]
+    fn endpoints_parse_and_plain_paths_stay_files() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            Endpoint::parse(OsStr::new("unix:/run/x.sock")),
+            Some(Ok(Endpoint::Unix("/run/x.sock".into())))
+        );
+        assert_eq!(
+            Endpoint::parse(OsStr::new("tcp:127.0.0.1:6000")),
+            Some(Ok(Endpoint::Tcp("127.0.0.1:6000".parse().unwrap())))
+        );
+        assert_eq!(
+            Endpoint::parse(OsStr::new("tcp:[::1]:6000")),
+            Some(Ok(Endpoint::Tcp("[::1]:6000".parse().unwrap())))
+        );
+        assert!(matches!(
+            Endpoint::parse(OsStr::new("tcp:nowhere")),
+            Some(Err(_))
+        ));
+        assert!(matches!(Endpoint::parse(OsStr::new("unix:")), Some(Err(_))));
+        assert_eq!(Endpoint::parse(OsStr::new("trace.fstrm")), None);
+        assert_eq!(Endpoint::parse(OsStr::new("./unix:odd")), None);
+    }
+
+    #[test]
+    fn tcp_listener_serves_too() {
+        let p = payloads("knotd-auth-rwq.fstrm");
+        let listener = bind(
+            &Endpoint::Tcp("127.0.0.1:0".parse().unwrap()),
+            &SocketOpts::default(),
+        )
+        .unwrap();
+        let addr: SocketAddr = listener
+            .label()
+            .strip_prefix("tcp:")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_ne!(addr.port(), 0);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let handle = std::thread::spawn(move || {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = collect(
+                vec![listener],
+                &[],
+                Output::default(),
+                test_opts(),
+                DisplayOpts::default(),
+                false,
+                &mut out,
+                &mut err,
+                Stop::Channel(stop_rx),
+            )
+            .unwrap();
+            (code, out, err)
+        });
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&stream_of(&p, true)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut back = Vec::new();
+        let _ = s.read_to_end(&mut back);
+        let _ = stop_tx.send(());
+        let (code, out, err) = handle.join().unwrap();
+        assert_eq!(code, exits::OK);
+        assert_eq!(String::from_utf8(out).unwrap(), read_of(&p));
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains(&format!(
+                "from 127.0.0.1:{}",
+                s.local_addr().unwrap().port()
+            )),
+            "{err}"
+        );
+    }
+}

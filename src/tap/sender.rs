@@ -1,0 +1,357 @@
+//! `--tap unix:PATH` and `--tap tcp:ADDR:PORT`: qtap's own records streamed
+//! to a Frame Streams collector (fstrm_capture, the Go `dnstap -u/-l`,
+//! another qtap, a DNS collector) with the bidirectional handshake.
+//!
+//! The [`TapSender`] owns a thread with its own small runtime, so the
+//! lookups never wait on the collector: [`TapSender::send`] only puts the
+//! frame in a bounded queue (dropping, and counting, when it is full, as
+//! every dnstap sender does rather than block the DNS work). The thread
+//! writes each burst of frames as soon as it is queued. If the collector
+//! goes away, the thread reconnects with backoff for
+//! [`SenderOptions::reconnect_for`], then gives up with a warning; frames it
+//! could not deliver are counted and reported by [`TapSender::finish`].
+//!
+//! It owns the socket side of the sender only; the handshake rules are
+//! [`super::handshake`]'s and the framing [`super::frame`]'s.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+use super::frame::{encode_control, encode_data, Decoded, Decoder, Frame, CONTENT_TYPE_DNSTAP};
+use super::handshake::{WriterHandshake, WriterStep};
+use crate::run::collect::Endpoint;
+
+/// How the sender behaves.
+#[derive(Clone, Debug)]
+pub struct SenderOptions {
+    /// Connecting and the READY/ACCEPT exchange, each time.
+    pub connect_timeout: Duration,
+    /// How long to keep trying after the collector went away.
+    pub reconnect_for: Duration,
+    /// How long [`TapSender::finish`] waits for the queue, STOP and FINISH.
+    pub close_timeout: Duration,
+    /// Frames queued at most while the collector is slow or away.
+    pub queue_frames: usize,
+}
+
+impl Default for SenderOptions {
+    fn default() -> Self {
+        SenderOptions {
+            connect_timeout: Duration::from_secs(5),
+            reconnect_for: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            queue_frames: 10_000,
+        }
+    }
+}
+
+/// What happened to the frames, for the end of the run.
+#[derive(Debug, Default)]
+pub struct SenderReport {
+    /// Frames written to a collector.
+    pub delivered: u64,
+    /// Frames that never reached one (queue full, collector gone).
+    pub dropped: u64,
+    /// Lines for stderr (already escaped).
+    pub warnings: Vec<String>,
+}
+
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+/// A connection past START, with its handshake state.
+struct Link {
+    conn: Box<dyn Conn>,
+    hs: WriterHandshake,
+}
+
+/// Connects and does READY → ACCEPT → START, within `timeout`.
+async fn open(endpoint: &Endpoint, timeout: Duration) -> Result<Link, String> {
+    let work = async {
+        let mut conn: Box<dyn Conn> = match endpoint {
+            Endpoint::Unix(p) => Box::new(
+                tokio::net::UnixStream::connect(p)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            Endpoint::Tcp(a) => {
+                let s = tokio::net::TcpStream::connect(a)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let _ = s.set_nodelay(true);
+                Box::new(s)
+            }
+        };
+        let (mut hs, ready) = WriterHandshake::new(CONTENT_TYPE_DNSTAP);
+        let mut out = BytesMut::new();
+        encode_control(&ready, &mut out).map_err(|e| e.to_string())?;
+        conn.write_all(&out).await.map_err(|e| e.to_string())?;
+        let frame = read_control(&mut conn).await?;
+        match hs.on_frame(frame).map_err(|e| format!("refused: {e}"))? {
+            WriterStep::Start(start) => {
+                out.clear();
+                encode_control(&start, &mut out).map_err(|e| e.to_string())?;
+                conn.write_all(&out).await.map_err(|e| e.to_string())?;
+                Ok(Link { conn, hs })
+            }
+            WriterStep::Finished => Err("FINISH instead of ACCEPT".to_owned()),
+        }
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| Err(format!("no ACCEPT within {} s", timeout.as_secs_f64())))
+}
+
+/// Reads one control frame from the collector (at most 512 bytes + 8).
+async fn read_control(conn: &mut Box<dyn Conn>) -> Result<Frame, String> {
+    let mut buf = BytesMut::with_capacity(600);
+    // Data frames are refused outright: a collector sends none.
+    let mut decoder = Decoder::new(0);
+    loop {
+        match decoder.decode(&mut buf).map_err(|e| e.to_string())? {
+            Some(Decoded::Frame(f)) => return Ok(f),
+            Some(Decoded::Oversize { len }) => {
+                return Err(format!("the collector sent a data frame of {len} bytes"))
+            }
+            None => {}
+        }
+        if conn.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
+            return Err("the collector closed the connection".to_owned());
+        }
+    }
+}
+
+/// Sends frames to a collector from its own thread; see the module
+/// documentation.
+pub struct TapSender {
+    tx: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    dropped: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<SenderReport>>,
+    done: std::sync::mpsc::Receiver<()>,
+    close_timeout: Duration,
+    label: String,
+}
+
+impl TapSender {
+    /// Connects to `endpoint` and completes the handshake before returning,
+    /// so a collector that is absent or refuses dnstap fails here, before
+    /// any query is sent.
+    pub fn connect(endpoint: &Endpoint, opts: SenderOptions) -> Result<TapSender, String> {
+        let label = endpoint.to_string();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(opts.queue_frames.max(1));
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let endpoint = endpoint.clone();
+        let thread_opts = opts.clone();
+        let thread_dropped = dropped.clone();
+        let thread_label = label.clone();
+        let thread = std::thread::Builder::new()
+            .name("qtap-tap".into())
+            .spawn(move || {
+                let report = run_thread(
+                    endpoint,
+                    thread_opts,
+                    rx,
+                    ready_tx,
+                    thread_dropped,
+                    &thread_label,
+                );
+                let _ = done_tx.send(());
+                report
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(TapSender {
+                tx: Some(tx),
+                dropped,
+                thread: Some(thread),
+                done: done_rx,
+                close_timeout: opts.close_timeout,
+                label,
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(format!("collector {label}: {e}"))
+            }
+            Err(_) => Err(format!("collector {label}: the sender thread ended")),
+        }
+    }
+
+    /// Queues one encoded record; never waits. A full queue drops the
+    /// frame and counts it.
+    pub fn send(&self, payload: Bytes) {
+        let Some(tx) = &self.tx else { return };
+        if tx.try_send(payload).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Ends the stream: the queue is written, STOP sent and FINISH awaited,
+    /// within the close timeout. What was not delivered is in the report.
+    pub fn finish(mut self) -> SenderReport {
+        drop(self.tx.take());
+        // The thread has its own close timeout; a little more here, so its
+        // report is not lost to a race.
+        let wait = self.close_timeout + Duration::from_secs(1);
+        let mut report = match self.done.recv_timeout(wait) {
+            Ok(()) => self
+                .thread
+                .take()
+                .and_then(|t| t.join().ok())
+                .unwrap_or_default(),
+            Err(_) => SenderReport {
+                warnings: vec![format!(
+                    ";; WARNING: collector {}: could not close the stream within {} s",
+                    self.label,
+                    self.close_timeout.as_secs_f64()
+                )],
+                ..SenderReport::default()
+            },
+        };
+        report.dropped += self.dropped.load(Ordering::Relaxed);
+        report
+    }
+}
+
+/// The sender thread: handshake (reported on `ready`), then frames until
+/// the queue closes, then STOP/FINISH.
+fn run_thread(
+    endpoint: Endpoint,
+    opts: SenderOptions,
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+    ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+    dropped: Arc<AtomicU64>,
+    label: &str,
+) -> SenderReport {
+    let mut report = SenderReport::default();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot start the async runtime: {e}")));
+            return report;
+        }
+    };
+    runtime.block_on(async {
+        let mut conn = match open(&endpoint, opts.connect_timeout).await {
+            Ok(c) => {
+                let _ = ready.send(Ok(()));
+                Some(c)
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let mut batch = BytesMut::new();
+        let mut count;
+        loop {
+            let Some(first) = rx.recv().await else { break };
+            batch.clear();
+            count = 0u64;
+            let mut next = Some(first);
+            while let Some(p) = next {
+                if encode_data(&p, &mut batch).is_ok() {
+                    count += 1;
+                }
+                next = if batch.len() < 64 * 1024 {
+                    rx.try_recv().ok()
+                } else {
+                    None
+                };
+            }
+            let Some(link) = conn.as_mut() else {
+                report.dropped += count;
+                continue;
+            };
+            if link.conn.write_all(&batch).await.is_ok() {
+                report.delivered += count;
+                continue;
+            }
+            // The collector went away: try again for a while, then give up.
+            conn = reconnect(&endpoint, &opts, label, &rx, &mut report).await;
+            let resent = match conn.as_mut() {
+                Some(link) => link.conn.write_all(&batch).await.is_ok(),
+                None => false,
+            };
+            if resent {
+                report.delivered += count;
+            } else {
+                report.dropped += count;
+                if conn.take().is_some() {
+                    report.warnings.push(format!(
+                        ";; WARNING: collector {label}: lost again after reconnecting; giving up"
+                    ));
+                }
+            }
+        }
+        if let Some(link) = conn.as_mut() {
+            if let Err(e) = close(link, opts.close_timeout).await {
+                report
+                    .warnings
+                    .push(format!(";; WARNING: collector {label}: {e}"));
+            }
+        }
+    });
+    report.dropped += dropped.swap(0, Ordering::Relaxed);
+    report
+}
+
+/// Reconnects with backoff (50 ms doubling to 1 s) for `reconnect_for`,
+/// or until the run ends (the queue is closed): the lookups never wait for
+/// a collector that is gone.
+async fn reconnect(
+    endpoint: &Endpoint,
+    opts: &SenderOptions,
+    label: &str,
+    rx: &tokio::sync::mpsc::Receiver<Bytes>,
+    report: &mut SenderReport,
+) -> Option<Link> {
+    let give_up = Instant::now() + opts.reconnect_for;
+    let mut wait = Duration::from_millis(50);
+    let mut last = String::from("the run ended first");
+    while Instant::now() < give_up && !rx.is_closed() {
+        match open(endpoint, opts.connect_timeout.min(opts.reconnect_for)).await {
+            Ok(c) => {
+                report.warnings.push(format!(
+                    ";; WARNING: collector {label}: connection lost and made again"
+                ));
+                return Some(c);
+            }
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(wait.min(give_up.saturating_duration_since(Instant::now()))).await;
+        wait = (wait * 2).min(Duration::from_secs(1));
+    }
+    report.warnings.push(format!(
+        ";; WARNING: collector {label}: connection lost, could not reconnect ({last}); later frames are not sent"
+    ));
+    None
+}
+
+/// STOP, then FINISH awaited.
+async fn close(link: &mut Link, timeout: Duration) -> Result<(), String> {
+    let Link { conn, hs } = link;
+    let work = async {
+        let stop = hs.stop();
+        let mut out = BytesMut::new();
+        encode_control(&stop, &mut out).map_err(|e| e.to_string())?;
+        conn.write_all(&out).await.map_err(|e| e.to_string())?;
+        conn.flush().await.map_err(|e| e.to_string())?;
+        let frame = read_control(conn).await?;
+        hs.on_frame(frame).map_err(|e| e.to_string())?;
+        let _ = conn.shutdown().await;
+        Ok(())
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| Err(format!("no FINISH within {} s", timeout.as_secs_f64())))
+}

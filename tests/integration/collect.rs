@@ -1,0 +1,681 @@
+//! Live dnstap over sockets: qtap as a Frame Streams collector
+//! (`--read unix:…`/`tcp:…`) fed by real servers (knotd's mod-dnstap,
+//! Unbound, BIND named), and qtap as a sender (`--tap unix:…`/`tcp:…`)
+//! read by fstrm_capture and the Go `dnstap` tool. Everything on loopback
+//! and in temporary directories; a test says "skipped" when a tool is
+//! missing (CI installs them).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{have, qtap, tiny_server};
+
+/// A child process killed (and reaped) when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    /// Sends `signal` (e.g. "INT", "TERM") and waits for the exit status.
+    fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.0.id().to_string()])
+            .status();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no exit after SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Waits until `cond` holds (a deadline keeps a broken test from hanging).
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn qtap_bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("qtap")
+}
+
+/// A qtap collector started with `args`, its stdout and stderr in files.
+struct Collector {
+    proc: Proc,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Collector {
+    fn start(dir: &Path, args: &[&std::ffi::OsStr]) -> Collector {
+        let out = dir.join("collector.out");
+        let err = dir.join("collector.err");
+        let child = Command::new(qtap_bin())
+            .args(args)
+            .env_clear()
+            .env("TZ", "UTC")
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        let c = Collector {
+            proc: Proc(child),
+            out,
+            err,
+        };
+        wait_until("the collector to listen", || {
+            c.stderr().contains(";; listening on")
+        });
+        c
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.err).unwrap_or_default()
+    }
+
+    /// The `tcp:` address it listens on (the port picked for `:0`).
+    fn tcp_addr(&self) -> String {
+        let err = self.stderr();
+        let line = err
+            .lines()
+            .find_map(|l| l.strip_prefix(";; listening on tcp:"))
+            .unwrap_or_else(|| panic!("no tcp listener in {err}"));
+        line.to_owned()
+    }
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// qtap lookups against a tiny responder, recorded to `tap`: three names,
+/// two of them in flight at once. Returns stdout.
+fn lookups(tap: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let port = tiny_server(3);
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string()])
+        .args(["a.example", "b.example", "c.example", "+parallel=2", "+qr"])
+        .args(["--tap", tap])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn read_back(path: &Path, extra: &[&str]) -> String {
+    let out = qtap().arg("--read").arg(path).args(extra).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn sender_is_accepted_by_fstrm_capture_and_reads_back_identically() {
+    if !have("fstrm_capture") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("f.sock");
+    let file = dir.path().join("captured.fstrm");
+    let mut capture = Proc(
+        Command::new("fstrm_capture")
+            .args(["-t", "protobuf:dnstap.Dnstap", "-u"])
+            .arg(&sock)
+            .arg("-w")
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("fstrm_capture's socket", || sock.exists());
+    let (code, live, err) = lookups(&format!("unix:{}", sock.display()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        live.contains("a.example.") && live.contains("c.example."),
+        "{live}"
+    );
+    // fstrm_capture writes its file out on SIGINT.
+    capture.stop("INT");
+    assert_eq!(read_back(&file, &["+qr"]), live);
+}
+
+/// The Go tool's YAML of what it received: one document per frame.
+fn go_capture(args: &[&str], tap: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("go.yaml");
+    let mut go = Proc(
+        Command::new("dnstap")
+            .args(args)
+            .arg("-y")
+            .stdout(std::fs::File::create(&yaml).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The Go tool is ready once its socket accepts.
+    wait_until("the Go dnstap tool", || match tap.split_once(':') {
+        Some(("unix", p)) => Path::new(p).exists(),
+        Some(("tcp", a)) => std::net::TcpStream::connect(a).is_ok(),
+        _ => false,
+    });
+    let (code, live, err) = lookups(tap, &["--tap-identity", "h7-test"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(live.contains("b.example."));
+    wait_until("the Go tool's output", || {
+        std::fs::read_to_string(&yaml)
+            .unwrap_or_default()
+            .matches("type: MESSAGE")
+            .count()
+            >= 6
+    });
+    go.stop("INT");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert_eq!(text.matches("type: MESSAGE").count(), 6, "{text}");
+    assert_eq!(text.matches("  type: STUB_QUERY").count(), 3, "{text}");
+    assert_eq!(text.matches("  type: STUB_RESPONSE").count(), 3, "{text}");
+    assert_eq!(text.matches("identity: \"h7-test\"").count(), 6, "{text}");
+    for name in ["a.example.", "b.example.", "c.example."] {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+}
+
+#[test]
+fn sender_is_accepted_by_go_dnstap_on_unix_and_tcp() {
+    if !have("dnstap") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("go.sock");
+    let sock_text = sock.display().to_string();
+    go_capture(&["-u", &sock_text], &format!("unix:{sock_text}"));
+    let addr = format!("127.0.0.1:{}", free_tcp_port());
+    go_capture(&["-l", &addr], &format!("tcp:{addr}"));
+}
+
+#[test]
+fn sender_without_a_collector_fails_before_any_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "a.example"])
+        .arg("--tap")
+        .arg(format!("unix:{}", dir.path().join("none.sock").display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("qtap: collector unix:"), "{err}");
+    assert!(out.stdout.is_empty());
+    server.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    assert!(server.recv_from(&mut buf).is_err(), "no query was sent");
+    // TCP, nobody listening.
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "a.example"])
+        .args(["--tap", &format!("tcp:127.0.0.1:{}", free_tcp_port())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11));
+}
+
+/// A fake collector: answers READY with ACCEPT of `content_type`, reads
+/// `keep` bytes after that, then closes (and stops listening).
+fn fake_collector(sock: &Path, content_type: &'static [u8], keep: usize) {
+    let listener = std::os::unix::net::UnixListener::bind(sock).unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        drop(listener);
+        let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+        let mut ready = [0u8; 42];
+        if s.read_exact(&mut ready).is_err() {
+            return;
+        }
+        let mut accept = vec![0, 0, 0, 0];
+        accept.extend((12 + content_type.len() as u32).to_be_bytes());
+        accept.extend(1u32.to_be_bytes());
+        accept.extend(1u32.to_be_bytes());
+        accept.extend((content_type.len() as u32).to_be_bytes());
+        accept.extend(content_type);
+        let _ = s.write_all(&accept);
+        let mut rest = vec![0u8; keep];
+        let _ = s.read_exact(&mut rest);
+    });
+}
+
+#[test]
+fn sender_refused_content_type_fails_before_any_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("r.sock");
+    fake_collector(&sock, b"protobuf:other.Thing", 0);
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let out = qtap()
+        .args(["@127.0.0.1", "-p", &port.to_string(), "a.example"])
+        .args(["--tap", &format!("unix:{}", sock.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("refused"), "{err}");
+    server.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    assert!(server.recv_from(&mut buf).is_err(), "no query was sent");
+}
+
+#[test]
+fn sender_outlives_a_collector_that_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("g.sock");
+    // START, then a little: the collector is gone mid-run.
+    fake_collector(&sock, b"protobuf:dnstap.Dnstap", 60);
+    let (code, live, err) = lookups(&format!("unix:{}", sock.display()), &[]);
+    // Every lookup finished and was shown.
+    for name in ["a.example.", "b.example.", "c.example."] {
+        assert!(live.contains(name), "{name}: {live}");
+    }
+    assert!(err.contains("collector unix:"), "{err}");
+    assert!(err.contains("not delivered"), "{err}");
+    assert_eq!(code, Some(11), "{err}");
+}
+
+fn zone_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zones/lab.test.zone")
+}
+
+fn free_udp_tcp_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Asks `port` for each name until the server answers (it may still be
+/// starting), then once more for each name. Returns how many were asked
+/// in the second round.
+fn ask(port: u16, names: &[&str]) -> usize {
+    let start = Instant::now();
+    loop {
+        let ok = qtap()
+            .args(["@127.0.0.1", "-p", &port.to_string(), names[0], "+short"])
+            .args(["+timeout=1", "+tries=1"])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if ok {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no server on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for name in names {
+        let out = qtap()
+            .args(["@127.0.0.1", "-p", &port.to_string(), name, "+short"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+    }
+    names.len()
+}
+
+/// Waits until the collector has shown `n` responses.
+fn wait_for_responses(c: &Collector, n: usize) {
+    wait_until("the live output", || {
+        c.stdout().matches(";; ->>HEADER<<-").count() >= n
+    });
+}
+
+/// The names every server test asks for (all in lab.test).
+const NAMES: [&str; 3] = ["www.lab.test", "lab.test", "nothere.lab.test"];
+
+fn knotd(dir: &Path, sink: &str) -> Proc {
+    std::fs::create_dir(dir.join("run")).unwrap();
+    std::fs::copy(zone_path(), dir.join("lab.test.zone")).unwrap();
+    let port = free_udp_tcp_port();
+    let d = dir.display();
+    let conf = format!(
+        "server:\n    rundir: \"{d}/run\"\n    listen: 127.0.0.1@{port}\n\
+         database:\n    storage: \"{d}\"\n\
+         mod-dnstap:\n  - id: tap\n    sink: \"{sink}\"\n    identity: \"knot-h7\"\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n    global-module: mod-dnstap/tap\n\
+         zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n\
+         log:\n  - target: stderr\n    any: error\n"
+    );
+    std::fs::write(dir.join("knot.conf"), conf).unwrap();
+    std::fs::write(dir.join("port"), port.to_string()).unwrap();
+    Proc(
+        Command::new("knotd")
+            .arg("-c")
+            .arg(dir.join("knot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn port_of(dir: &Path) -> u16 {
+    std::fs::read_to_string(dir.join("port"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// knotd's mod-dnstap sends to qtap's socket; what qtap shows live is
+/// exactly what `qtap --read` shows of the file it saved, after SIGINT or
+/// SIGTERM, in text and in JSON Lines (but for the `connection` member,
+/// which only the live side knows).
+#[test]
+fn knotd_mod_dnstap_live_output_equals_read_of_the_saved_file() {
+    if !have("knotd") {
+        return;
+    }
+    for (signal, format) in [("TERM", "text"), ("INT", "jsonl")] {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("q.sock");
+        let saved = dir.path().join("saved.fstrm");
+        let mut collector = Collector::start(
+            dir.path(),
+            &[
+                "--read".as_ref(),
+                format!("unix:{}", sock.display()).as_ref(),
+                "--write".as_ref(),
+                saved.as_os_str(),
+                "--format".as_ref(),
+                format.as_ref(),
+                "+qr".as_ref(),
+            ],
+        );
+        let knot_dir = dir.path().join("knot");
+        std::fs::create_dir(&knot_dir).unwrap();
+        let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
+        let n = ask(port_of(&knot_dir), &NAMES);
+        let shown = |c: &Collector| match format {
+            "text" => c.stdout().matches(";; ->>HEADER<<-").count(),
+            _ => c.stdout().matches("\"QR\":true").count(),
+        };
+        wait_until("the live output", || shown(&collector) > n);
+        let status = collector.proc.stop(signal);
+        assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+        assert!(!sock.exists(), "the socket file is removed");
+        let live = collector.stdout();
+        assert!(live.contains("knot-h7"), "identity shown: {live}");
+        let err = collector.stderr();
+        assert!(err.contains("receiving dnstap (bidirectional)"), "{err}");
+        // A complete file: it ends with STOP.
+        let bytes = std::fs::read(&saved).unwrap();
+        assert!(bytes.ends_with(&[0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3]));
+        let read = read_back(&saved, &["--format", format, "+qr"]);
+        let live = match format {
+            "text" => live,
+            _ => live
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    let mut v = v;
+                    let conn = v["dnstap"]
+                        .as_object_mut()
+                        .and_then(|o| o.remove("connection"));
+                    assert!(conn.is_some_and(|c| c.as_str().unwrap().starts_with("unix:")));
+                    format!("{}\n", serde_json::to_string(&v).unwrap())
+                })
+                .collect(),
+        };
+        let read = match format {
+            "text" => read,
+            _ => read
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    format!("{}\n", serde_json::to_string(&v).unwrap())
+                })
+                .collect(),
+        };
+        assert!(read.len() > 500, "{read}");
+        assert_eq!(live, read, "SIG{signal}, {format}");
+    }
+}
+
+/// `--no-output --write`: a capture daemon; SIGUSR1 starts a new file.
+#[test]
+fn capture_daemon_rotates_on_sigusr1() {
+    if !have("knotd") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("d.sock");
+    let caps = dir.path().join("caps");
+    std::fs::create_dir(&caps).unwrap();
+    let mut collector = Collector::start(
+        dir.path(),
+        &[
+            "--read".as_ref(),
+            format!("unix:{}", sock.display()).as_ref(),
+            "--no-output".as_ref(),
+            "--write".as_ref(),
+            caps.join("cap-%Y%m%d.fstrm").as_os_str(),
+        ],
+    );
+    let knot_dir = dir.path().join("knot");
+    std::fs::create_dir(&knot_dir).unwrap();
+    let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
+    let port = port_of(&knot_dir);
+    ask(port, &NAMES);
+    let files = || {
+        std::fs::read_dir(&caps)
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    };
+    // Wait for the frames to be in (the receiving line comes first).
+    wait_until("the sender", || {
+        collector.stderr().contains("receiving dnstap")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-USR1", &collector.proc.0.id().to_string()])
+        .status();
+    // The first file is renamed into place complete; the next is still
+    // a hidden temporary file.
+    wait_until("a rotated file", || files() >= 1);
+    ask(port, &NAMES);
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = collector.proc.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+    assert!(collector.stdout().is_empty(), "nothing shown");
+    let mut total = 0;
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&caps).unwrap() {
+        let path = e.unwrap().path();
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        let out = qtap()
+            .arg("--read")
+            .arg(&path)
+            .arg("--format")
+            .arg("jsonl")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        total += String::from_utf8(out.stdout).unwrap().lines().count();
+    }
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[1].ends_with(".fstrm.1"), "{names:?}");
+    assert!(total >= 8, "{total}");
+}
+
+fn unbound(dir: &Path, dnstap: &str) -> Proc {
+    let port = free_udp_tcp_port();
+    let d = dir.display();
+    let conf = format!(
+        "server:\n  verbosity: 0\n  interface: 127.0.0.1\n  port: {port}\n  do-daemonize: no\n\
+         \x20 use-syslog: no\n  logfile: \"\"\n  chroot: \"\"\n  username: \"\"\n  directory: \"{d}\"\n\
+         \x20 pidfile: \"{d}/unbound.pid\"\n  access-control: 127.0.0.0/8 allow\n\
+         \x20 local-zone: \"lab.test.\" static\n  local-data: \"www.lab.test. 300 IN A 192.0.2.10\"\n\
+         \x20 local-data: \"lab.test. 300 IN SOA ns.lab.test. h.lab.test. 1 2 3 4 5\"\n\
+         remote-control:\n  control-enable: no\n\
+         dnstap:\n  dnstap-enable: yes\n  dnstap-bidirectional: yes\n{dnstap}\
+         \x20 dnstap-send-identity: yes\n  dnstap-identity: \"unbound-h7\"\n  dnstap-send-version: yes\n\
+         \x20 dnstap-log-client-query-messages: yes\n  dnstap-log-client-response-messages: yes\n"
+    );
+    std::fs::write(dir.join("unbound.conf"), conf).unwrap();
+    std::fs::write(dir.join("port"), port.to_string()).unwrap();
+    Proc(
+        Command::new("unbound")
+            .arg("-d")
+            .arg("-c")
+            .arg(dir.join("unbound.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn unbound_sends_to_the_collector_over_unix_and_tcp() {
+    if !have("unbound") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("u.sock");
+    let mut collector = Collector::start(
+        dir.path(),
+        &[
+            "--read".as_ref(),
+            format!("unix:{}", sock.display()).as_ref(),
+            "tcp:127.0.0.1:0".as_ref(),
+        ],
+    );
+    let tcp = collector.tcp_addr();
+    let (ip, tcp_port) = tcp.rsplit_once(':').unwrap();
+    let mut total = 0;
+    for (sub, dnstap) in [
+        (
+            "unix",
+            format!("  dnstap-socket-path: \"{}\"\n", sock.display()),
+        ),
+        (
+            "tcp",
+            format!("  dnstap-ip: \"{ip}@{tcp_port}\"\n  dnstap-tls: no\n"),
+        ),
+    ] {
+        let udir = dir.path().join(sub);
+        std::fs::create_dir(&udir).unwrap();
+        let _unbound = unbound(&udir, &dnstap);
+        total += ask(port_of(&udir), &NAMES) + 1;
+        wait_for_responses(&collector, total);
+    }
+    let status = collector.proc.stop("INT");
+    assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+    let live = collector.stdout();
+    assert!(live.contains("unbound-h7"), "{live}");
+    assert!(live.contains("192.0.2.10"), "{live}");
+    let err = collector.stderr();
+    assert!(
+        err.contains("unix:") && err.contains("from 127.0.0.1:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn named_sends_to_the_collector() {
+    if !have("named") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("n.sock");
+    let mut collector = Collector::start(
+        dir.path(),
+        &[
+            "--read".as_ref(),
+            format!("unix:{}", sock.display()).as_ref(),
+        ],
+    );
+    let port = free_udp_tcp_port();
+    let d = dir.path().display();
+    // A small zone of its own: named refuses some of the lab zone's
+    // obsolete types.
+    std::fs::write(
+        dir.path().join("lab.test.zone"),
+        "$TTL 300\n@ SOA ns h 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.10\n",
+    )
+    .unwrap();
+    let conf = format!(
+        "options {{\n  directory \"{d}\";\n  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n\
+         \x20 pid-file \"{d}/named.pid\";\n  recursion no;\n  session-keyfile \"{d}/session.key\";\n\
+         \x20 managed-keys-directory \"{d}\";\n  dnstap {{ client; }};\n  dnstap-output unix \"{}\";\n\
+         \x20 dnstap-identity \"named-h7\";\n}};\ncontrols {{ }};\n\
+         zone \"lab.test\" {{ type primary; file \"{d}/lab.test.zone\"; }};\n",
+        sock.display()
+    );
+    std::fs::write(dir.path().join("named.conf"), conf).unwrap();
+    let _named = Proc(
+        Command::new("named")
+            .args(["-g", "-c"])
+            .arg(dir.path().join("named.conf"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("named.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let n = ask(port, &NAMES);
+    wait_for_responses(&collector, n + 1);
+    let status = collector.proc.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+    let live = collector.stdout();
+    assert!(live.contains("named-h7"), "{live}");
+    assert!(live.contains("www.lab.test."), "{live}");
+}

@@ -232,7 +232,7 @@ _qtap_dig_state() {
         case "$word" in
             --read|--read=*) _qtap_state=read ;;
             --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
-            -p|-t|-c|-f) _qtap_skip=1 ;;
+            -p|-t|-c|-f|-y|-k) _qtap_skip=1 ;;
             -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
             -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
             -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
@@ -285,8 +285,8 @@ _qtap_dig() {
         case "$prev" in
             -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
             -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
-            -f) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
-            -p|-x|-q) return 0 ;;
+            -f|-k) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
+            -p|-x|-q|-y) return 0 ;;
         esac
     elif [[ $cur != -* ]]; then
         case "$_qtap_state" in

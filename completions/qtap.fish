@@ -221,7 +221,7 @@ function __qtap_dig_state
             case '--*=*'
             case '--*'
                 contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner; and set skip 1
-            case -p -t -c -f
+            case -p -t -c -f -y -k
                 set skip 1
             case -x
                 set skip 1
@@ -263,5 +263,7 @@ complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
 complete -c qtap -s x -d 'Reverse lookup of an address' -x
 complete -c qtap -s q -d 'Name to look up' -x
 complete -c qtap -s f -d 'Batch file: one lookup per line' -r -F
+complete -c qtap -s y -d 'TSIG key: [alg:]name:secret' -x
+complete -c qtap -s k -d 'TSIG key file' -r -F
 complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
 complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'

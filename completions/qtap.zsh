@@ -263,7 +263,7 @@ _qtap() {
             (--read|--read=*) state=read ;;
             (--*=*) ;;
             (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
-            (-p|-t|-c|-f) skip=1 ;;
+            (-p|-t|-c|-f|-y|-k) skip=1 ;;
             (-x) skip=1; [[ $state != read ]] && state=typed ;;
             (-q) skip=1; [[ $state != read ]] && state=name ;;
             (-x?*) [[ $state != read ]] && state=typed ;;
@@ -286,8 +286,8 @@ _qtap() {
         case $prev in
             (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
             (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
-            (-f) _files; return ;;
-            (-p|-x|-q) return 1 ;;
+            (-f|-k) _files; return ;;
+            (-p|-x|-q|-y) return 1 ;;
         esac
     elif [[ $cur != -* ]]; then
         case $state in

@@ -408,6 +408,34 @@ pub const BATCH_FILE_MAX: u64 = 16 << 20;
 /// Longest line of a batch file.
 pub const BATCH_LINE_MAX: usize = 64 << 10;
 
+/// Largest TSIG key file read (`-k`): a key statement is a few hundred bytes.
+pub const KEY_FILE_MAX: u64 = 64 << 10;
+
+/// The key of `-y` or `-k`; a `-k` file is read with a size cap. The error
+/// names the file and what is wrong, never the secret.
+fn tsig_key(arg: &crate::cli::TsigArg) -> Result<crate::dns::tsig::Key, String> {
+    match arg {
+        crate::cli::TsigArg::Key(key) => Ok(key.clone()),
+        crate::cli::TsigArg::File(path) => {
+            let shown = crate::render::text::escaped(path.as_os_str().as_encoded_bytes());
+            let bytes = crate::fsutil::read_bounded(path, KEY_FILE_MAX).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    format!(
+                        "TSIG key file {shown}: larger than {} KiB",
+                        KEY_FILE_MAX >> 10
+                    )
+                } else {
+                    format!("TSIG key file {shown}: {e}")
+                }
+            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("TSIG key file {shown}: not UTF-8 text"))?;
+            crate::dns::tsig::Key::from_file_text(&text)
+                .map_err(|e| format!("TSIG key file {shown}: {e}"))
+        }
+    }
+}
+
 /// Largest resolv.conf read (the rest is ignored).
 const RESOLV_CONF_MAX: u64 = 1 << 20;
 
@@ -690,6 +718,12 @@ impl Config {
         }
         let mut warning = None;
         let mut queries = args.queries;
+        if let Some(tsig) = &args.tsig {
+            let key = tsig_key(tsig).map_err(crate::error::Error::Config)?;
+            for q in &mut queries {
+                q.opts.tsig = Some(key.clone());
+            }
+        }
         let server = match &args.server {
             Some(text) => {
                 let parsed = split_server(text).map_err(crate::error::Error::Config)?;
@@ -1130,6 +1164,44 @@ mod tests {
             (s.host, s.port),
             (ServerHost::Addr("[::1]:0".parse().unwrap()), Some(5301))
         );
+    }
+
+    #[test]
+    fn tsig_key_reaches_every_query_and_files_are_checked() {
+        let (_, queries) = query_mode(&["qtap", "@127.0.0.1", "-y", "k.:AQID", "a.", "b."]);
+        assert!(queries.iter().all(|q| q.opts.tsig.is_some()));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.key");
+        std::fs::write(
+            &file,
+            "key \"k.\" { algorithm hmac-md5; secret \"AQID\"; };\n",
+        )
+        .unwrap();
+        let f = file.to_str().unwrap();
+        let (_, queries) = query_mode(&["qtap", "@127.0.0.1", "-k", f, "a."]);
+        let key = queries[0].opts.tsig.clone().unwrap();
+        assert_eq!(key.algorithm, crate::dns::tsig::Algorithm::HmacMd5);
+        assert_eq!(key.secret(), &[1, 2, 3]);
+        let config = |argv: &[&str]| {
+            let args = crate::cli::parse(argv.iter().copied()).unwrap();
+            Config::from_args(args, std::path::Path::new("/nonexistent")).unwrap_err()
+        };
+        let err = config(&["qtap", "@127.0.0.1", "-k", "/dev/zero", "a."]);
+        assert!(err.to_string().contains("larger than 64 KiB"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exits::USAGE);
+        std::fs::write(
+            &file,
+            "key \"k.\" { algorithm hmac-md5; secret \"SECRET*\"; };",
+        )
+        .unwrap();
+        let err = config(&["qtap", "@127.0.0.1", "-k", f, "a."]).to_string();
+        assert!(
+            err.ends_with("k.key: the secret is not valid base64"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "{err}");
+        let err = config(&["qtap", "@127.0.0.1", "-k", "/nonexistent/k.key", "a."]);
+        assert!(err.to_string().contains("/nonexistent/k.key"), "{err}");
     }
 
     #[test]

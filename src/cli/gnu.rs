@@ -22,12 +22,13 @@ use crate::render::Format;
     about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file",
     long_about = "dig-style DNS lookups, recorded as dnstap; and a renderer for any dnstap file.\n\n\
                   qtap reads its arguments as dig does: @server, names, types, classes, +options and \
-                  dig's -p -4 -6 -t -c -x -q flags, in any order, several lookups per run. It prints \
+                  dig's -p -4 -6 -t -c -x -q -y -k flags, in any order, several lookups per run. It prints \
                   the answers in dig's layout. --tap FILE also records every message sent and received \
                   as a dnstap trace; --read FILE renders any dnstap trace (qtap's, kdig's, Knot's, \
                   Unbound's or BIND's) in the same layout, byte for byte as it was shown live.",
     override_usage = "qtap [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] \
-                      [name] [type] [class] [+option...] [--tap FILE]\n       \
+                      [-y [alg:]name:secret | -k keyfile] [name] [type] [class] [+option...] \
+                      [--tap FILE]\n       \
                       qtap --read FILE... [+option...]"
 )]
 pub struct Cli {

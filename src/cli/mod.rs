@@ -72,7 +72,7 @@ pub enum CliError {
     #[error("invalid port: {0}")]
     BadPort(String),
     /// A batch-file line that names a server or port.
-    #[error("batch line {0:?}: @server, -p, -4 and -6 belong on the command line")]
+    #[error("batch line {0:?}: @server, -p, -4, -6, -y and -k belong on the command line")]
     BatchServer(String),
     /// A query word or `--tap` together with `--read`.
     #[error("{0} cannot be used with --read (it renders files; only +options apply)")]
@@ -110,6 +110,17 @@ pub struct Args {
     pub batch: Option<PathBuf>,
     /// No name was given: the root NS query was implied.
     pub implied_root: bool,
+    /// `-y` or `-k` (the last one given): the TSIG key for every lookup.
+    pub tsig: Option<TsigArg>,
+}
+
+/// Where the TSIG key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TsigArg {
+    /// `-y [alg:]name:secret`, already parsed.
+    Key(crate::dns::tsig::Key),
+    /// `-k FILE`: read (size-bounded) and parsed by [`crate::config`].
+    File(PathBuf),
 }
 
 /// The clap command with the help footers: `-h` lists the dig words and
@@ -554,6 +565,27 @@ mod tests {
         assert!(parse_batch_line(&base, "a.example +bogus").is_err());
         let named = p(&["x.example", "-f", "b"]);
         assert!(!named.implied_root);
+    }
+
+    #[test]
+    fn tsig_words_take_a_key_or_a_file_and_the_last_wins() {
+        let a = p(&["-y", "hmac-sha1:k.example:AQID", "x.example"]);
+        let Some(TsigArg::Key(key)) = &a.tsig else {
+            panic!("{:?}", a.tsig)
+        };
+        assert_eq!(key.algorithm, crate::dns::tsig::Algorithm::HmacSha1);
+        let a = p(&["x.example", "-yk.example:AQID", "-k", "f.key"]);
+        assert_eq!(a.tsig, Some(TsigArg::File("f.key".into())));
+        let a = p(&["-kf.key", "x.example", "-y", "k.example:AQID"]);
+        assert!(matches!(a.tsig, Some(TsigArg::Key(_))));
+        let err = perr(&["-y", "hmac-sha1:k.example:not*base64", "x"]).to_string();
+        assert_eq!(err, "bad value for -y: the secret is not valid base64");
+        assert_eq!(perr(&["-y"]).to_string(), "option -y needs an argument");
+        let base = p(&["-f", "b"]);
+        assert!(matches!(
+            parse_batch_line(&base, "a.example -y k:AQID"),
+            Err(CliError::BatchServer(_))
+        ));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! dig's words: `@server`, `-p`, `-4`/`-6`, `-t`, `-c`, `-q`, `-x`, `-f`,
+//! `-y`, `-k`,
 //! free names, types and classes, in dig's order rules (a type or class
 //! after a name belongs to that lookup; `+options` before the first name
 //! are defaults, after it local). `+options` themselves are `plus`'s.
@@ -64,7 +65,11 @@ pub fn parse_batch_line(base: &Args, line: &str) -> Result<Vec<QuerySpec>, CliEr
     // is copied for every line.
     let mut scratch = Args::default();
     parse_words_with(&mut scratch, &words, base.default_opts.clone())?;
-    if scratch.server.is_some() || scratch.port.is_some() || scratch.family.is_some() {
+    if scratch.server.is_some()
+        || scratch.port.is_some()
+        || scratch.family.is_some()
+        || scratch.tsig.is_some()
+    {
         return Err(CliError::BatchServer(line.trim().to_owned()));
     }
     Ok(scratch.queries)
@@ -184,6 +189,15 @@ impl Classifier<'_> {
                 self.start(&v)?;
             }
             "-f" => self.args.batch = Some(PathBuf::from(value()?)),
+            "-y" => {
+                let v = value()?;
+                let key = crate::dns::tsig::Key::from_arg(&v).map_err(|e| CliError::BadValue {
+                    option: "-y".to_owned(),
+                    reason: e.to_string(),
+                })?;
+                self.args.tsig = Some(super::TsigArg::Key(key));
+            }
+            "-k" => self.args.tsig = Some(super::TsigArg::File(PathBuf::from(value()?))),
             "-x" => {
                 let v = value()?;
                 let addr: IpAddr = v.parse().map_err(|_| CliError::BadAddress(v.clone()))?;

@@ -1,11 +1,13 @@
 //! DNS wire format: a read-only view of messages (`wire`), names (`name`),
-//! type and class mnemonics (`types`) and query construction (`build`).
+//! type and class mnemonics (`types`), query construction (`build`) and
+//! transaction signatures (`tsig`).
 //!
 //! Nothing here does I/O. Parsing never panics: every malformed input is a
 //! [`WireError`] that names the byte offset where parsing stopped.
 
 pub mod build;
 pub mod name;
+pub mod tsig;
 pub mod types;
 pub mod wire;
 pub mod xfr;

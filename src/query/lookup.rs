@@ -283,8 +283,11 @@ struct Plan<'a> {
     spec: &'a QuerySpec,
     target: &'a Target,
     meta: &'a RecordMeta,
-    /// The query message.
+    /// The query message (signed, with `-y`/`-k`).
     query: Bytes,
+    /// With `-y`/`-k`: the key and the query's MAC, which every exchange's
+    /// answers are verified against (RFC 8945 §5.3).
+    tsig: Option<(&'a crate::dns::tsig::Key, Vec<u8>)>,
     /// Each try's (and each transfer message's) time limit.
     timeout: Duration,
     tries: u32,
@@ -307,11 +310,28 @@ pub async fn lookup(
             .qid
             .unwrap_or_else(|| session.pick_id(target.addr))
     };
+    let mut query = build_query(spec, id);
+    // Signed once, when built: every try sends the same bytes (a few
+    // seconds apart at most, well within the 300 s fudge).
+    let tsig = match &spec.opts.tsig {
+        Some(key) => {
+            let mac = crate::dns::tsig::sign_query(
+                &mut query,
+                key,
+                now().sec,
+                crate::dns::tsig::DEFAULT_FUDGE,
+            )
+            .map_err(|e| crate::error::Error::Internal(format!("cannot sign the query: {e}")))?;
+            Some((key, mac))
+        }
+        None => None,
+    };
     let plan = Plan {
         spec,
         target,
         meta,
-        query: Bytes::from(build_query(spec, id)),
+        query: Bytes::from(query),
+        tsig,
         timeout: Duration::from_secs(u64::from(spec.opts.timeout.max(1))),
         tries: spec.opts.tries.max(1),
     };
@@ -455,16 +475,47 @@ async fn exchange<T: DnsTransport>(
     sink.record(ex.query_record())?;
     let mut skips = Skips::new(ex.peer);
     let xfr = crate::dns::xfr::is_xfr(plan.spec.qtype).then_some(plan.spec.qtype);
-    let got = answers(t, &ex, xfr, by(deadline), plan.timeout, &mut skips, sink).await;
+    let mut tsig = plan
+        .tsig
+        .as_ref()
+        .map(|(key, mac)| Box::new(crate::dns::tsig::Checker::new((*key).clone(), mac.clone())));
+    let got = answers(
+        t,
+        &ex,
+        xfr,
+        by(deadline),
+        plan.timeout,
+        &mut skips,
+        tsig.as_deref_mut(),
+        sink,
+    )
+    .await;
     skips.finish(sink);
+    if let (Ok(Ok(_)), Some(checker)) = (&got, tsig.as_deref_mut()) {
+        for line in checker.end() {
+            sink.diag(&line);
+        }
+    }
     got
+}
+
+/// Verifies one accepted answer message's TSIG, saying dig's line when it
+/// does not verify. The message is shown either way, as dig shows it.
+fn verify(tsig: &mut Option<&mut crate::dns::tsig::Checker>, msg: &[u8], sink: &mut dyn Sink) {
+    if let Some(checker) = tsig.as_deref_mut() {
+        if let Some(line) = checker.message(msg, now().sec) {
+            sink.diag(&line);
+        }
+    }
 }
 
 /// Takes the answer by `deadline`, skipping other messages, and records
 /// it; then, for a zone transfer (`xfr`: its type) over a transport where
 /// more messages follow, the rest of the transfer, each accepted message
 /// within `per_message` of the last, each recorded. Skipped messages are
-/// not progress: they never move a deadline. Ok(truncated) when answered.
+/// not progress: they never move a deadline. With `tsig`, every accepted
+/// message is verified. Ok(truncated) when answered.
+#[allow(clippy::too_many_arguments)]
 async fn answers<T: DnsTransport>(
     t: &mut T,
     ex: &Exchange<'_>,
@@ -472,6 +523,7 @@ async fn answers<T: DnsTransport>(
     deadline: Instant,
     per_message: Duration,
     skips: &mut Skips,
+    mut tsig: Option<&mut crate::dns::tsig::Checker>,
     sink: &mut dyn Sink,
 ) -> Result<Result<bool, QueryError>, crate::error::Error> {
     use crate::dns::xfr::{Progress, XfrTracker};
@@ -490,6 +542,7 @@ async fn answers<T: DnsTransport>(
         let progress = Message::parse(&response).map_or(Progress::Failed, |m| tracker.feed(&m));
         (tracker, progress)
     });
+    verify(&mut tsig, &response, sink);
     sink.record(ex.response_record(response, now()))?;
     let Some((mut tracker, mut progress)) = xfr else {
         return Ok(Ok(truncated));
@@ -505,6 +558,7 @@ async fn answers<T: DnsTransport>(
         };
         idle_until = Instant::now() + per_message;
         progress = Message::parse(&next).map_or(Progress::Failed, |m| tracker.feed(&m));
+        verify(&mut tsig, &next, sink);
         sink.record(ex.response_record(next, now()))?;
     }
     Ok(Ok(truncated))
@@ -722,6 +776,7 @@ mod tests {
                     deadline,
                     Duration::from_secs(5),
                     &mut skips,
+                    None,
                     &mut sink,
                 )
                 .await;
@@ -754,6 +809,10 @@ mod tests {
         };
         let (mut session, mut sink) = (Session::default(), Discard);
         let future = lookup(&spec, &target, &meta, &mut session, &mut sink);
-        assert!(std::mem::size_of_val(&future) < 2048);
+        assert!(
+            std::mem::size_of_val(&future) < 2048,
+            "{}",
+            std::mem::size_of_val(&future)
+        );
     }
 }

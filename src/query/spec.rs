@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::dns::build::HeaderBits;
 use crate::dns::name::Name;
+use crate::dns::tsig::Key;
 
 /// Which dnstap message types live mode records.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -136,6 +137,9 @@ pub struct QueryOpts {
     pub qid: Option<u16>,
     /// `+opcode`, `+raflag`, `+tcflag`, `+header-only`.
     pub header: HeaderBits,
+    /// `-y` / `-k`: sign the query with this TSIG key and verify the
+    /// answers (RFC 8945).
+    pub tsig: Option<Key>,
 }
 
 impl Default for QueryOpts {
@@ -166,6 +170,7 @@ impl Default for QueryOpts {
             tls: TlsOpts::default(),
             qid: None,
             header: HeaderBits::default(),
+            tsig: None,
         }
     }
 }

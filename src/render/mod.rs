@@ -20,7 +20,7 @@ pub mod yaml;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::dns::types::{class_name, type_name};
+use crate::dns::types::{self, class_name, type_name};
 use crate::dns::wire::{first_qtype, first_question, Header, Message};
 use crate::dns::xfr::{is_xfr, Progress, Transfers, XfrTracker};
 use crate::pair::Item;
@@ -340,6 +340,12 @@ impl Planner {
             Progress::Done | Progress::Failed => self.xfrs.remove(&key),
         };
         if progress == Progress::Failed && msg.rcode() != 0 {
+            // A signed refusal (NOTAUTH with BADSIG, BADKEY...): dig shows
+            // the message, that is its TSIG record, before the verdict.
+            let signed = msg.additional.iter().any(|r| r.rtype == types::TSIG);
+            if signed && !self.opts.short {
+                dig::write_parsed_with(out, msg, true, None, &xfr_opts(&self.opts), soa);
+            }
             out.push_str("; Transfer failed.\n");
             return true;
         }

@@ -47,7 +47,7 @@ fn big_rrset() -> String {
 
 /// Starts knotd in `dir` with the given `acl:`/`zone:` sections on a free
 /// port and waits until it answers for `probe` SOA.
-fn launch(dir: tempfile::TempDir, zones: &str, probe: &str) -> Knot {
+pub(crate) fn launch(dir: tempfile::TempDir, zones: &str, probe: &str) -> Knot {
     std::fs::create_dir(dir.path().join("run")).unwrap();
     let port = free_port();
     let d = dir.path().display();
@@ -106,7 +106,7 @@ pub(crate) fn start_knot() -> Option<Knot> {
 }
 
 /// Drops what legitimately differs between two runs: banners, IDs, cookies, times.
-fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         if line.starts_with("; <<>>")
@@ -166,7 +166,7 @@ fn zone_queries() -> Vec<(String, String)> {
     seen
 }
 
-fn dig(port: u16, args: &[&str]) -> String {
+pub(crate) fn dig(port: u16, args: &[&str]) -> String {
     let out = Command::new("dig")
         .args(["@127.0.0.1", "-p", &port.to_string()])
         .args(args)

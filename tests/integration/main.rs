@@ -24,6 +24,7 @@ mod servers;
 mod share;
 mod tap;
 mod tapfile;
+mod tsig;
 
 // The helpers every module uses (`crate::qtap()`, `crate::have()`, ...).
 pub use support::*;

@@ -73,7 +73,7 @@ _qtap_dig_state() {
         case "$word" in
             --read|--read=*) _qtap_state=read ;;
             --*) [[ $_qtap_longval == *" $word "* ]] && _qtap_skip=1 ;;
-            -p|-t|-c|-f) _qtap_skip=1 ;;
+            -p|-t|-c|-f|-y|-k) _qtap_skip=1 ;;
             -x) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=typed ;;
             -q) _qtap_skip=1; [[ $_qtap_state != read ]] && _qtap_state=name ;;
             -x?*) [[ $_qtap_state != read ]] && _qtap_state=typed ;;
@@ -126,8 +126,8 @@ _qtap_dig() {
         case "$prev" in
             -t) COMPREPLY=( $(compgen -W "$_qtap_types" -- "$(_qtap_upper "$cur")") ); return 0 ;;
             -c) COMPREPLY=( $(compgen -W "$_qtap_classes" -- "$(_qtap_upper "$cur")") ); return 0 ;;
-            -f) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
-            -p|-x|-q) return 0 ;;
+            -f|-k) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
+            -p|-x|-q|-y) return 0 ;;
         esac
     elif [[ $cur != -* ]]; then
         case "$_qtap_state" in
@@ -251,7 +251,7 @@ _qtap() {
             (--read|--read=*) state=read ;;
             (--*=*) ;;
             (--*) (( ${longval[(Ie)$word]} )) && skip=1 ;;
-            (-p|-t|-c|-f) skip=1 ;;
+            (-p|-t|-c|-f|-y|-k) skip=1 ;;
             (-x) skip=1; [[ $state != read ]] && state=typed ;;
             (-q) skip=1; [[ $state != read ]] && state=name ;;
             (-x?*) [[ $state != read ]] && state=typed ;;
@@ -274,8 +274,8 @@ _qtap() {
         case $prev in
             (-t) compadd -M 'm:{a-z}={A-Z}' -a rtypes; return ;;
             (-c) compadd -M 'm:{a-z}={A-Z}' -a classes; return ;;
-            (-f) _files; return ;;
-            (-p|-x|-q) return 1 ;;
+            (-f|-k) _files; return ;;
+            (-p|-x|-q|-y) return 1 ;;
         esac
     elif [[ $cur != -* ]]; then
         case $state in
@@ -345,7 +345,7 @@ function __qtap_dig_state
             case '--*=*'
             case '--*'
                 contains -- $word @LONGVAL@; and set skip 1
-            case -p -t -c -f
+            case -p -t -c -f -y -k
                 set skip 1
             case -x
                 set skip 1
@@ -387,6 +387,8 @@ complete -c qtap -s c -d 'Class' -x -a "$__qtap_classes"
 complete -c qtap -s x -d 'Reverse lookup of an address' -x
 complete -c qtap -s q -d 'Name to look up' -x
 complete -c qtap -s f -d 'Batch file: one lookup per line' -r -F
+complete -c qtap -s y -d 'TSIG key: [alg:]name:secret' -x
+complete -c qtap -s k -d 'TSIG key file' -r -F
 complete -c qtap -f -n '__qtap_dig_word; and test (__qtap_dig_state) = name' -a "$__qtap_types" -d 'record type'
 complete -c qtap -f -n '__qtap_dig_word; and contains -- (__qtap_dig_state) name typed' -a "$__qtap_classes" -d 'class'
 "#;

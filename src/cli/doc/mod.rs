@@ -72,6 +72,18 @@ pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
         "-f FILE",
         "batch mode: one lookup per line of FILE, with the command line's options",
     ),
+    (
+        "-y [ALG:]NAME:SECRET",
+        "sign every query with this TSIG key (RFC 8945; ALG hmac-md5, hmac-sha1, hmac-sha224, \
+         hmac-sha256 (the default), hmac-sha384 or hmac-sha512, or ALG-BITS for a truncated MAC; \
+         SECRET in base64) and verify the answers, every message of a zone transfer included; \
+         the secret is visible to other users in the process list: prefer -k",
+    ),
+    (
+        "-k FILE",
+        "the TSIG key from FILE: a BIND key statement (tsig-keygen, ddns-confgen), a Knot \
+         key: section (keymgr -t) or kdig's one line [ALG:]NAME:SECRET",
+    ),
 ];
 
 /// The exit status table, shown by `--help` and the man page.
@@ -200,9 +212,20 @@ pub(super) fn help_row(s: &mut String, col: usize, left: &str, text: &str) {
 pub fn help_footer(long: bool) -> String {
     let mut s = String::new();
     if !long {
-        s.push_str("dig-style arguments:\n  ");
-        let words: Vec<&str> = DIG_ARGUMENTS.iter().map(|(w, _)| *w).collect();
-        s.push_str(&words.join(" ").replace(',', ""));
+        s.push_str("dig-style arguments:\n");
+        // One line of the words, wrapped between words (never inside one).
+        let mut line = String::from(" ");
+        for (word, _) in DIG_ARGUMENTS {
+            let word = word.replace(',', "");
+            if line.len() + 1 + word.len() > HELP_WIDTH {
+                s.push_str(&line);
+                s.push('\n');
+                line = String::from(" ");
+            }
+            line.push(' ');
+            line.push_str(&word);
+        }
+        s.push_str(&line);
         s.push_str("\n\nCommon +options (+noNAME turns one off):\n");
         for (words, what) in COMMON_PLUS {
             help_row(&mut s, 38, words, what);

@@ -498,331 +498,343 @@ impl Config {
         }
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
-        let c = &args.cli;
-        let listens = c
-            .read
-            .iter()
-            .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some());
-        let collector_option = [
-            ("--rotate-size", c.rotate_size.is_some()),
-            ("--rotate-interval", c.rotate_interval.is_some()),
-            ("--rotate-keep", c.rotate_keep.is_some()),
-            ("--socket-mode", c.socket_mode.is_some()),
-            ("--socket-owner", c.socket_owner.is_some()),
-            ("--no-output", c.no_output),
-        ]
-        .into_iter()
-        .find(|(_, set)| *set);
-        if listens {
-            let unsupported = [
-                (
-                    !c.selection().is_empty(),
-                    "selection options (--qname, --qtype, ...)",
-                ),
-                (c.scrub, "--scrub"),
-                (c.stats, "--stats"),
-                (c.rrsets, "--rrsets"),
-            ];
-            if let Some((_, what)) = unsupported.iter().find(|(given, _)| *given) {
-                return Err(crate::error::Error::Config(format!(
-                    "{what}: not with a collector yet (--read FILE only)"
-                )));
-            }
-            for input in &c.read {
-                if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
-                    return Err(crate::error::Error::Config(format!("--read: {e}")));
-                }
-            }
-            let (uid, gid) = match &c.socket_owner {
-                Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
-                    .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
-                None => (None, None),
-            };
-            let rotates =
-                c.rotate_size.is_some() || c.rotate_interval.is_some() || c.rotate_keep.is_some();
-            if rotates && c.write.is_none() {
-                return Err(crate::error::Error::Config(
-                    "--rotate-size, --rotate-interval and --rotate-keep need --write".into(),
-                ));
-            }
-            if let Some(w) = &c.write {
-                crate::run::capture::expand(w, crate::run::capture::unix_now())
-                    .map_err(crate::error::Error::Config)?;
-            }
-            return Ok(Config {
-                mode: Mode::Collect {
-                    inputs: c.read.clone(),
-                    max_frame: c.max_frame_size,
-                    output: crate::run::collect::Output {
-                        write: c.write.clone(),
-                        rotation: crate::run::capture::Rotation {
-                            size: c.rotate_size,
-                            interval: c.rotate_interval,
-                            keep: c.rotate_keep.map(|k| k as usize),
-                        },
-                    },
-                    socket: crate::run::collect::SocketOpts {
-                        mode: c.socket_mode,
-                        uid,
-                        gid,
-                    },
-                    render: !c.no_output,
-                },
-                display,
-                color,
-            });
-        }
-        if let Some((name, _)) = collector_option {
-            return Err(crate::error::Error::Config(format!(
-                "{name} needs a collector: --read unix:PATH or --read tcp:ADDR:PORT"
-            )));
-        }
-        let selection = c.selection();
-        let reading_only = [
-            (
-                !selection.is_empty(),
-                "selection options (--qname, --qtype, ...)",
-            ),
-            (c.write.is_some(), "--write"),
-            (c.stats, "--stats"),
-            (c.rrsets, "--rrsets"),
-        ];
-        if !c.hex.is_empty() || c.wire.is_some() {
-            if !c.read.is_empty() || (!c.hex.is_empty() && c.wire.is_some()) {
-                return Err(crate::error::Error::Config(
-                    "--hex, --wire and --read cannot be combined".into(),
-                ));
-            }
-            if let Some((_, what)) = reading_only.iter().find(|(given, _)| *given) {
-                return Err(crate::error::Error::Config(format!(
-                    "{what}: only with --read FILE (\"-\" for stdin)"
-                )));
-            }
-            let mode = match &c.wire {
-                Some(w) => Mode::Wire(w.clone()),
-                None => Mode::Hex(c.hex.clone()),
-            };
-            return Ok(Config {
-                mode,
-                display,
-                color,
-            });
-        }
-        if c.read.is_empty() {
-            let scrub_only = [
-                (c.scrub, "--scrub"),
-                (c.scrub_key.is_some(), "--scrub-key"),
-                (c.scrub_ports, "--scrub-ports"),
-                (c.scrub_names, "--scrub-names"),
-            ];
-            if let Some((_, what)) = reading_only
-                .iter()
-                .chain(scrub_only.iter())
-                .find(|(given, _)| *given)
-            {
-                return Err(crate::error::Error::Config(format!(
-                    "{what}: only with --read FILE (\"-\" for stdin)"
-                )));
-            }
-        }
-        if !c.read.is_empty() {
-            let now = {
-                let d = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                crate::tap::event::Timestamp {
-                    sec: d.as_secs(),
-                    nsec: d.subsec_nanos(),
-                }
-            };
-            let filter = crate::select::Filter::from_pairs(
-                selection.iter().map(|(n, v)| (*n, v.as_str())),
-                now,
-            )
-            .map_err(|e| crate::error::Error::Config(e.to_string()))?;
-            if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
-                return Err(crate::error::Error::Config(
-                    "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
-                ));
-            }
-            let scrub = if c.scrub {
-                Some(ScrubSpec {
-                    key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
-                    ports: c.scrub_ports,
-                    names: c.scrub_names,
-                })
-            } else {
-                None
-            };
-            if [c.write.is_some(), c.stats, c.rrsets]
-                .iter()
-                .filter(|b| **b)
-                .count()
-                > 1
-            {
-                return Err(crate::error::Error::Config(
-                    "--write, --stats and --rrsets cannot be combined".into(),
-                ));
-            }
-            if c.rrsets {
-                if scrub.is_some() {
-                    return Err(crate::error::Error::Config(
-                        "--scrub goes with --write or rendering, not --rrsets".into(),
-                    ));
-                }
-                return Ok(Config {
-                    mode: Mode::Read {
-                        files: c.read.clone(),
-                        max_frame: c.max_frame_size,
-                        filter,
-                        scrub,
-                        output: ReadOutput::Rrsets {
-                            json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
-                        },
-                    },
-                    display,
-                    color,
-                });
-            }
-            let output = match (&c.write, c.stats) {
-                (Some(_), true) => {
-                    return Err(crate::error::Error::Config(
-                        "--write and --stats cannot be combined".into(),
-                    ))
-                }
-                (Some(w), false) => ReadOutput::Write(w.clone()),
-                (None, true) => {
-                    if scrub.is_some() {
-                        return Err(crate::error::Error::Config(
-                            "--scrub goes with --write or rendering, not --stats".into(),
-                        ));
-                    }
-                    ReadOutput::Stats {
-                        top: c.top,
-                        json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
-                    }
-                }
-                (None, false) => ReadOutput::Render,
-            };
-            return Ok(Config {
-                mode: Mode::Read {
-                    files: c.read.clone(),
-                    max_frame: c.max_frame_size,
-                    filter,
-                    scrub,
-                    output,
-                },
-                display,
-                color,
-            });
-        }
-        let mut warning = None;
-        let mut queries = args.queries;
-        if let Some(tsig) = &args.tsig {
-            let key = tsig_key(tsig).map_err(crate::error::Error::Config)?;
-            for q in &mut queries {
-                q.opts.tsig = Some(key.clone());
-            }
-        }
-        let server = match &args.server {
-            Some(text) => {
-                let parsed = split_server(text).map_err(crate::error::Error::Config)?;
-                if let Some(scheme) = parsed.scheme {
-                    // The URL's scheme is the default transport: a query's
-                    // own +tcp, +tls, ... still wins.
-                    let transport = match scheme {
-                        Scheme::Udp => Transport::Udp,
-                        Scheme::Tcp => Transport::Tcp,
-                        Scheme::Tls => Transport::Tls,
-                        Scheme::Quic => Transport::Quic,
-                        Scheme::Https => Transport::Https {
-                            path: parsed
-                                .path
-                                .clone()
-                                .unwrap_or_else(|| crate::cli::DEFAULT_DOH_PATH.to_owned()),
-                            get: false,
-                        },
-                    };
-                    for q in &mut queries {
-                        if q.opts.transport == Transport::Udp {
-                            q.opts.transport = transport.clone();
-                        }
-                    }
-                }
-                // As in kdig, the later of `-p` and the server's own port wins.
-                let port = match (parsed.port, args.port) {
-                    (Some(own), Some(p)) => Some(if args.server_after_port { own } else { p }),
-                    (own, p) => own.or(p),
-                };
-                parse_server(&parsed.host, port)
-            }
-            None => {
-                let text = crate::fsutil::read_bounded(resolv_conf, RESOLV_CONF_MAX)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or_default();
-                match first_nameserver(&text, args.family, interface_index) {
-                    Some(addr) => ServerSpec {
-                        host: ServerHost::Addr(addr),
-                        port: args.port,
-                    },
-                    None => {
-                        warning = Some(format!(
-                            ";; WARNING: no nameserver found in {}, using 127.0.0.1",
-                            resolv_conf.display()
-                        ));
-                        ServerSpec {
-                            host: ServerHost::Addr(SocketAddr::new([127, 0, 0, 1].into(), 0)),
-                            port: args.port,
-                        }
-                    }
-                }
-            }
-        };
-        // Checked now, before any network work, so a bad setting is a usage
-        // error (exit 1) and a huge or endless TLS file is refused before
-        // the async runtime starts.
-        let mut checked = Vec::new();
-        for q in &queries {
-            if let Transport::Https { path, .. } = &q.opts.transport {
-                check_doh_path(path).map_err(crate::error::Error::Config)?;
-            }
-            if q.opts.transport.is_encrypted() && !checked.contains(&q.opts.tls) {
-                crate::query::tls::check_files(&q.opts.tls).map_err(crate::error::Error::Config)?;
-                checked.push(q.opts.tls.clone());
-            }
-        }
-        if display.qr {
-            // +qr shows what was negotiated too, as kdig does.
-            for q in &mut queries {
-                q.opts.tls.info = true;
-            }
-        }
-        if queries
-            .iter()
-            .any(|q| q.opts.tls.insecure && q.opts.transport.is_encrypted())
-        {
-            warning = Some(
-                ";; WARNING: +tls-insecure: the server certificate is NOT verified".to_owned(),
-            );
-        }
-        let tap = args.cli.tap.clone().map(|path| TapTarget {
-            path,
-            kind: args.cli.tap_type,
-            identity: args.cli.tap_identity.clone(),
-        });
-        Ok(Config {
-            mode: Mode::Query {
-                server,
-                family: args.family,
-                queries,
-                tap,
-                warning,
+        let mode = match collector_mode(&args.cli)? {
+            Some(mode) => mode,
+            None => match file_mode(&args.cli, &display)? {
+                Some(mode) => mode,
+                None => query_mode(args, &display, resolv_conf)?,
             },
+        };
+        Ok(Config {
+            mode,
             display,
             color,
         })
     }
+}
+
+/// `--read unix:`/`tcp:` inputs: the live collector and its options; the
+/// collector's own options without one are a usage error.
+fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Error> {
+    let listens = c
+        .read
+        .iter()
+        .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some());
+    let collector_option = [
+        ("--rotate-size", c.rotate_size.is_some()),
+        ("--rotate-interval", c.rotate_interval.is_some()),
+        ("--rotate-keep", c.rotate_keep.is_some()),
+        ("--socket-mode", c.socket_mode.is_some()),
+        ("--socket-owner", c.socket_owner.is_some()),
+        ("--no-output", c.no_output),
+    ]
+    .into_iter()
+    .find(|(_, set)| *set);
+    if listens {
+        let unsupported = [
+            (
+                !c.selection().is_empty(),
+                "selection options (--qname, --qtype, ...)",
+            ),
+            (c.scrub, "--scrub"),
+            (c.stats, "--stats"),
+            (c.rrsets, "--rrsets"),
+        ];
+        if let Some((_, what)) = unsupported.iter().find(|(given, _)| *given) {
+            return Err(crate::error::Error::Config(format!(
+                "{what}: not with a collector yet (--read FILE only)"
+            )));
+        }
+        for input in &c.read {
+            if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
+                return Err(crate::error::Error::Config(format!("--read: {e}")));
+            }
+        }
+        let (uid, gid) = match &c.socket_owner {
+            Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
+                .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
+            None => (None, None),
+        };
+        let rotates =
+            c.rotate_size.is_some() || c.rotate_interval.is_some() || c.rotate_keep.is_some();
+        if rotates && c.write.is_none() {
+            return Err(crate::error::Error::Config(
+                "--rotate-size, --rotate-interval and --rotate-keep need --write".into(),
+            ));
+        }
+        if let Some(w) = &c.write {
+            crate::run::capture::expand(w, crate::run::capture::unix_now())
+                .map_err(crate::error::Error::Config)?;
+        }
+        return Ok(Some(Mode::Collect {
+            inputs: c.read.clone(),
+            max_frame: c.max_frame_size,
+            output: crate::run::collect::Output {
+                write: c.write.clone(),
+                rotation: crate::run::capture::Rotation {
+                    size: c.rotate_size,
+                    interval: c.rotate_interval,
+                    keep: c.rotate_keep.map(|k| k as usize),
+                },
+            },
+            socket: crate::run::collect::SocketOpts {
+                mode: c.socket_mode,
+                uid,
+                gid,
+            },
+            render: !c.no_output,
+        }));
+    }
+    if let Some((name, _)) = collector_option {
+        return Err(crate::error::Error::Config(format!(
+            "{name} needs a collector: --read unix:PATH or --read tcp:ADDR:PORT"
+        )));
+    }
+    Ok(None)
+}
+
+/// `--hex`, `--wire` and `--read FILE`: with selection, `--write`,
+/// `--scrub`, `--stats` or `--rrsets`.
+fn file_mode(
+    c: &crate::cli::Cli,
+    display: &DisplayOpts,
+) -> Result<Option<Mode>, crate::error::Error> {
+    let selection = c.selection();
+    let reading_only = [
+        (
+            !selection.is_empty(),
+            "selection options (--qname, --qtype, ...)",
+        ),
+        (c.write.is_some(), "--write"),
+        (c.stats, "--stats"),
+        (c.rrsets, "--rrsets"),
+    ];
+    if !c.hex.is_empty() || c.wire.is_some() {
+        if !c.read.is_empty() || (!c.hex.is_empty() && c.wire.is_some()) {
+            return Err(crate::error::Error::Config(
+                "--hex, --wire and --read cannot be combined".into(),
+            ));
+        }
+        if let Some((_, what)) = reading_only.iter().find(|(given, _)| *given) {
+            return Err(crate::error::Error::Config(format!(
+                "{what}: only with --read FILE (\"-\" for stdin)"
+            )));
+        }
+        let mode = match &c.wire {
+            Some(w) => Mode::Wire(w.clone()),
+            None => Mode::Hex(c.hex.clone()),
+        };
+        return Ok(Some(mode));
+    }
+    if c.read.is_empty() {
+        let scrub_only = [
+            (c.scrub, "--scrub"),
+            (c.scrub_key.is_some(), "--scrub-key"),
+            (c.scrub_ports, "--scrub-ports"),
+            (c.scrub_names, "--scrub-names"),
+        ];
+        if let Some((_, what)) = reading_only
+            .iter()
+            .chain(scrub_only.iter())
+            .find(|(given, _)| *given)
+        {
+            return Err(crate::error::Error::Config(format!(
+                "{what}: only with --read FILE (\"-\" for stdin)"
+            )));
+        }
+    }
+    if !c.read.is_empty() {
+        let now = {
+            let d = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            crate::tap::event::Timestamp {
+                sec: d.as_secs(),
+                nsec: d.subsec_nanos(),
+            }
+        };
+        let filter =
+            crate::select::Filter::from_pairs(selection.iter().map(|(n, v)| (*n, v.as_str())), now)
+                .map_err(|e| crate::error::Error::Config(e.to_string()))?;
+        if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
+            return Err(crate::error::Error::Config(
+                "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
+            ));
+        }
+        let scrub = if c.scrub {
+            Some(ScrubSpec {
+                key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
+                ports: c.scrub_ports,
+                names: c.scrub_names,
+            })
+        } else {
+            None
+        };
+        if [c.write.is_some(), c.stats, c.rrsets]
+            .iter()
+            .filter(|b| **b)
+            .count()
+            > 1
+        {
+            return Err(crate::error::Error::Config(
+                "--write, --stats and --rrsets cannot be combined".into(),
+            ));
+        }
+        if c.rrsets {
+            if scrub.is_some() {
+                return Err(crate::error::Error::Config(
+                    "--scrub goes with --write or rendering, not --rrsets".into(),
+                ));
+            }
+            return Ok(Some(Mode::Read {
+                files: c.read.clone(),
+                max_frame: c.max_frame_size,
+                filter,
+                scrub,
+                output: ReadOutput::Rrsets {
+                    json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                },
+            }));
+        }
+        let output = match (&c.write, c.stats) {
+            (Some(_), true) => {
+                return Err(crate::error::Error::Config(
+                    "--write and --stats cannot be combined".into(),
+                ))
+            }
+            (Some(w), false) => ReadOutput::Write(w.clone()),
+            (None, true) => {
+                if scrub.is_some() {
+                    return Err(crate::error::Error::Config(
+                        "--scrub goes with --write or rendering, not --stats".into(),
+                    ));
+                }
+                ReadOutput::Stats {
+                    top: c.top,
+                    json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
+                }
+            }
+            (None, false) => ReadOutput::Render,
+        };
+        return Ok(Some(Mode::Read {
+            files: c.read.clone(),
+            max_frame: c.max_frame_size,
+            filter,
+            scrub,
+            output,
+        }));
+    }
+    Ok(None)
+}
+
+/// Lookups: the server (given, or resolv.conf's), TSIG, TLS files and
+/// DoH paths checked before any network work, and the trace.
+fn query_mode(
+    args: Args,
+    display: &DisplayOpts,
+    resolv_conf: &std::path::Path,
+) -> Result<Mode, crate::error::Error> {
+    let mut warning = None;
+    let mut queries = args.queries;
+    if let Some(tsig) = &args.tsig {
+        let key = tsig_key(tsig).map_err(crate::error::Error::Config)?;
+        for q in &mut queries {
+            q.opts.tsig = Some(key.clone());
+        }
+    }
+    let server = match &args.server {
+        Some(text) => {
+            let parsed = split_server(text).map_err(crate::error::Error::Config)?;
+            if let Some(scheme) = parsed.scheme {
+                // The URL's scheme is the default transport: a query's
+                // own +tcp, +tls, ... still wins.
+                let transport = match scheme {
+                    Scheme::Udp => Transport::Udp,
+                    Scheme::Tcp => Transport::Tcp,
+                    Scheme::Tls => Transport::Tls,
+                    Scheme::Quic => Transport::Quic,
+                    Scheme::Https => Transport::Https {
+                        path: parsed
+                            .path
+                            .clone()
+                            .unwrap_or_else(|| crate::cli::DEFAULT_DOH_PATH.to_owned()),
+                        get: false,
+                    },
+                };
+                for q in &mut queries {
+                    if q.opts.transport == Transport::Udp {
+                        q.opts.transport = transport.clone();
+                    }
+                }
+            }
+            // As in kdig, the later of `-p` and the server's own port wins.
+            let port = match (parsed.port, args.port) {
+                (Some(own), Some(p)) => Some(if args.server_after_port { own } else { p }),
+                (own, p) => own.or(p),
+            };
+            parse_server(&parsed.host, port)
+        }
+        None => {
+            let text = crate::fsutil::read_bounded(resolv_conf, RESOLV_CONF_MAX)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            match first_nameserver(&text, args.family, interface_index) {
+                Some(addr) => ServerSpec {
+                    host: ServerHost::Addr(addr),
+                    port: args.port,
+                },
+                None => {
+                    warning = Some(format!(
+                        ";; WARNING: no nameserver found in {}, using 127.0.0.1",
+                        resolv_conf.display()
+                    ));
+                    ServerSpec {
+                        host: ServerHost::Addr(SocketAddr::new([127, 0, 0, 1].into(), 0)),
+                        port: args.port,
+                    }
+                }
+            }
+        }
+    };
+    // Checked now, before any network work, so a bad setting is a usage
+    // error (exit 1) and a huge or endless TLS file is refused before
+    // the async runtime starts.
+    let mut checked = Vec::new();
+    for q in &queries {
+        if let Transport::Https { path, .. } = &q.opts.transport {
+            check_doh_path(path).map_err(crate::error::Error::Config)?;
+        }
+        if q.opts.transport.is_encrypted() && !checked.contains(&q.opts.tls) {
+            crate::query::tls::check_files(&q.opts.tls).map_err(crate::error::Error::Config)?;
+            checked.push(q.opts.tls.clone());
+        }
+    }
+    if display.qr {
+        // +qr shows what was negotiated too, as kdig does.
+        for q in &mut queries {
+            q.opts.tls.info = true;
+        }
+    }
+    if queries
+        .iter()
+        .any(|q| q.opts.tls.insecure && q.opts.transport.is_encrypted())
+    {
+        warning =
+            Some(";; WARNING: +tls-insecure: the server certificate is NOT verified".to_owned());
+    }
+    let tap = args.cli.tap.clone().map(|path| TapTarget {
+        path,
+        kind: args.cli.tap_type,
+        identity: args.cli.tap_identity.clone(),
+    });
+    Ok(Mode::Query {
+        server,
+        family: args.family,
+        queries,
+        tap,
+        warning,
+    })
 }
 
 /// `auto`: stdout is a terminal, NO_COLOR is unset or empty, TERM is not dumb.

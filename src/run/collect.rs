@@ -446,86 +446,132 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             // The rest of an oversize frame is already here.
             continue;
         }
-        // The deadline of what is awaited: the handshake, the frame begun,
-        // or none between frames.
-        let deadline = if buf.is_empty() && skip == 0 {
-            frame_began = None;
-            (!hs.is_streaming()).then_some(opened + opts.handshake_timeout)
-        } else {
-            if progressed || frame_began.is_none() {
-                frame_began = Some(Instant::now());
-            }
-            let frame_end = frame_began.map(|t| t + opts.frame_timeout);
-            if hs.is_streaming() {
-                frame_end
-            } else {
-                let hs_end = opened + opts.handshake_timeout;
-                Some(frame_end.map_or(hs_end, |f| f.min(hs_end)))
-            }
-        };
-        buf.reserve(READ_CHUNK);
-        let mut stopping = shared.stopping.clone();
-        if *stopping.borrow_and_update() {
-            return Err(stopped(&buf, consumed, skip, hs.is_streaming()));
-        }
-        let read = async {
-            tokio::select! {
-                r = stream.read_buf(&mut buf) => Some(r),
-                _ = stopping.changed() => None,
-            }
-        };
-        let read = async {
-            match read.await {
-                Some(r) => r,
-                None => Err(std::io::Error::other(STOPPING)),
-            }
-        };
-        let n = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, read).await {
-                Ok(r) => r,
-                Err(_) => {
-                    let what = if !hs.is_streaming() {
-                        format!(
-                            "no START within {} s of connecting",
-                            opts.handshake_timeout.as_secs_f64()
-                        )
-                    } else {
-                        format!(
-                            "frame not complete within {} s",
-                            opts.frame_timeout.as_secs_f64()
-                        )
-                    };
-                    return Err(conn_err(consumed, what, hs.is_streaming()));
-                }
+        read_more(
+            stream,
+            &mut buf,
+            shared,
+            Progress {
+                streaming: hs.is_streaming(),
+                opened,
+                progressed,
+                consumed,
+                skip,
             },
-            None => read.await,
-        }
-        .map_err(|e| {
-            if e.to_string() == STOPPING {
-                stopped(&buf, consumed, skip, hs.is_streaming())
-            } else {
-                conn_err(consumed, format!("read error: {e}"), !buf.is_empty())
-            }
-        })?;
-        if n == 0 {
-            let end = consumed + buf.len() as u64;
-            if !buf.is_empty() || skip > 0 {
-                return Err(conn_err(
-                    consumed,
-                    format!(
-                        "connection closed in the middle of a frame (stream ends at byte {end})"
-                    ),
-                    hs.is_streaming(),
-                ));
-            }
-            let why = if hs.is_streaming() {
-                "connection closed without STOP"
-            } else {
-                "connection closed before START"
-            };
-            return Err(conn_err(end, why, false));
-        }
+            &mut frame_began,
+        )
+        .await?;
     }
+}
+
+/// Where a connection's reading stands, for [`read_more`].
+struct Progress {
+    /// START was seen.
+    streaming: bool,
+    /// When the connection was accepted.
+    opened: Instant,
+    /// The last pass took bytes out of the buffer.
+    progressed: bool,
+    /// Stream offset of the buffer's first byte.
+    consumed: u64,
+    /// Bytes of an oversize frame still to discard.
+    skip: u64,
+}
+
+/// Reads more of the stream into `buf` before the deadline of what is
+/// awaited (the handshake, the frame begun, or none between frames);
+/// an error ends the connection (timeout, EOF, read error, the collector
+/// stopping).
+async fn read_more<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    shared: &Shared,
+    at: Progress,
+    frame_began: &mut Option<Instant>,
+) -> Result<(), ConnError> {
+    let opts = &shared.opts;
+    let Progress {
+        streaming,
+        opened,
+        progressed,
+        consumed,
+        skip,
+    } = at;
+    let deadline = if buf.is_empty() && skip == 0 {
+        *frame_began = None;
+        (!streaming).then_some(opened + opts.handshake_timeout)
+    } else {
+        if progressed || frame_began.is_none() {
+            *frame_began = Some(Instant::now());
+        }
+        let frame_end = frame_began.map(|t| t + opts.frame_timeout);
+        if streaming {
+            frame_end
+        } else {
+            let hs_end = opened + opts.handshake_timeout;
+            Some(frame_end.map_or(hs_end, |f| f.min(hs_end)))
+        }
+    };
+    buf.reserve(READ_CHUNK);
+    let mut stopping = shared.stopping.clone();
+    if *stopping.borrow_and_update() {
+        return Err(stopped(buf, consumed, skip, streaming));
+    }
+    let read = async {
+        tokio::select! {
+            r = stream.read_buf(buf) => Some(r),
+            _ = stopping.changed() => None,
+        }
+    };
+    let read = async {
+        match read.await {
+            Some(r) => r,
+            None => Err(std::io::Error::other(STOPPING)),
+        }
+    };
+    let n = match deadline {
+        Some(d) => match tokio::time::timeout_at(d, read).await {
+            Ok(r) => r,
+            Err(_) => {
+                let what = if !streaming {
+                    format!(
+                        "no START within {} s of connecting",
+                        opts.handshake_timeout.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "frame not complete within {} s",
+                        opts.frame_timeout.as_secs_f64()
+                    )
+                };
+                return Err(conn_err(consumed, what, streaming));
+            }
+        },
+        None => read.await,
+    }
+    .map_err(|e| {
+        if e.to_string() == STOPPING {
+            stopped(buf, consumed, skip, streaming)
+        } else {
+            conn_err(consumed, format!("read error: {e}"), !buf.is_empty())
+        }
+    })?;
+    if n == 0 {
+        let end = consumed + buf.len() as u64;
+        if !buf.is_empty() || skip > 0 {
+            return Err(conn_err(
+                consumed,
+                format!("connection closed in the middle of a frame (stream ends at byte {end})"),
+                streaming,
+            ));
+        }
+        let why = if streaming {
+            "connection closed without STOP"
+        } else {
+            "connection closed before START"
+        };
+        return Err(conn_err(end, why, false));
+    }
+    Ok(())
 }
 
 /// The marker of a read cut short because the collector stops.

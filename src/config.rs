@@ -656,20 +656,7 @@ fn file_mode(
         let filter =
             crate::select::Filter::from_pairs(selection.iter().map(|(n, v)| (*n, v.as_str())), now)
                 .map_err(|e| crate::error::Error::Config(e.to_string()))?;
-        if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
-            return Err(crate::error::Error::Config(
-                "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
-            ));
-        }
-        let scrub = if c.scrub {
-            Some(ScrubSpec {
-                key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
-                ports: c.scrub_ports,
-                names: c.scrub_names,
-            })
-        } else {
-            None
-        };
+        let scrub = scrub_spec(c)?;
         if [c.write.is_some(), c.stats, c.rrsets]
             .iter()
             .filter(|b| **b)
@@ -725,6 +712,23 @@ fn file_mode(
         }));
     }
     Ok(None)
+}
+
+/// `--scrub` and its options (which need it).
+fn scrub_spec(c: &crate::cli::Cli) -> Result<Option<ScrubSpec>, crate::error::Error> {
+    if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
+        return Err(crate::error::Error::Config(
+            "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
+        ));
+    }
+    if !c.scrub {
+        return Ok(None);
+    }
+    Ok(Some(ScrubSpec {
+        key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
+        ports: c.scrub_ports,
+        names: c.scrub_names,
+    }))
 }
 
 /// Lookups: the server (given, or resolv.conf's), TSIG, TLS files and

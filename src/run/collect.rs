@@ -405,18 +405,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         .await;
                 }
                 ReaderStep::Data(payload) => {
-                    let cost = payload.len().clamp(1, opts.queue_bytes.max(1));
-                    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
-                    let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
-                        return Ok(frames);
-                    };
-                    let msg = Msg::Data {
-                        conn: conn_bytes.clone(),
-                        offset: at,
-                        payload,
-                        _permit: permit,
-                    };
-                    if shared.tx.send(msg).await.is_err() {
+                    if !forward(shared, &conn_bytes, at, payload).await {
                         return Ok(frames);
                     }
                     frames += 1;
@@ -461,6 +450,23 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         )
         .await?;
     }
+}
+
+/// Hands one data frame to the renderer, once the queue's byte budget has
+/// room for it (backpressure); false when the collector is gone.
+async fn forward(shared: &Shared, conn: &Bytes, offset: u64, payload: Bytes) -> bool {
+    let cost = payload.len().clamp(1, shared.opts.queue_bytes.max(1));
+    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+    let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
+        return false;
+    };
+    let msg = Msg::Data {
+        conn: conn.clone(),
+        offset,
+        payload,
+        _permit: permit,
+    };
+    shared.tx.send(msg).await.is_ok()
 }
 
 /// Where a connection's reading stands, for [`read_more`].

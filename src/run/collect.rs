@@ -930,16 +930,12 @@ impl Sink<'_> {
         use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
         for path in files {
             let name = path.display().to_string();
-            let input: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
-                Box::new(std::io::stdin())
-            } else {
-                match std::fs::File::open(path) {
-                    Ok(f) => Box::new(f),
-                    Err(e) => {
-                        self.lost += 1;
-                        self.note(&format!("qtap: cannot open {name}: {e}"))?;
-                        continue;
-                    }
+            let input = match super::open_input(path) {
+                Ok((input, _)) => input,
+                Err(e) => {
+                    self.lost += 1;
+                    self.note(&format!("qtap: cannot open {name}: {e}"))?;
+                    continue;
                 }
             };
             let mut reader = TapReader::new(

@@ -130,3 +130,16 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
         }
     }
 }
+
+/// Opens one `--read` input: a file, or stdin for `-`; with its size when
+/// it is a regular file (for progress).
+pub(crate) fn open_input(
+    path: &std::path::Path,
+) -> std::io::Result<(Box<dyn std::io::Read>, Option<u64>)> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(std::io::stdin()), None));
+    }
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    Ok((Box::new(f), len))
+}

@@ -7,8 +7,7 @@
 //! The speed work of `--read` lives here and in the [`Arena`]; the
 //! benchmark that justifies it is `bench/read.sh` (BENCHMARKS.md).
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use bytes::Bytes;
@@ -154,17 +153,13 @@ fn read_and_plan(
     let mut batch_bytes = 0;
     for path in files {
         let name = path.display();
-        let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            match File::open(path) {
-                Ok(f) => Box::new(f),
-                Err(e) => {
-                    if !planned.warn(format!("qtap: cannot open {name}: {e}"), true) {
-                        return;
-                    }
-                    continue;
+        let input = match super::open_input(path) {
+            Ok((input, _)) => input,
+            Err(e) => {
+                if !planned.warn(format!("qtap: cannot open {name}: {e}"), true) {
+                    return;
                 }
+                continue;
             }
         };
         let mut reader = TapReader::new(
@@ -345,6 +340,7 @@ mod tests {
     use crate::run::View;
     use crate::tap::writer::TapWriter;
     use crate::testutil::{corpus_files, events_of};
+    use std::fs::File;
     use std::path::Path;
 
     /// A trace of every corpus record, over and over: many batches, with

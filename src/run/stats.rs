@@ -2,8 +2,7 @@
 //! pairer into [`crate::stats::Stats`], then prints the summary as text or
 //! JSON. One thread: decoding and counting are cheap next to rendering.
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -30,21 +29,13 @@ pub fn for_each_selected(
     let mut lost = false;
     for path in files {
         let name = crate::render::escaped(path.as_os_str().as_bytes());
-        let mut len = None;
-        let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            match File::open(path) {
-                Ok(f) => {
-                    len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-                    Box::new(f)
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "qtap: cannot open {name}: {e}");
-                    stats.damage("input that could not be opened");
-                    lost = true;
-                    continue;
-                }
+        let (input, len) = match super::open_input(path) {
+            Ok(opened) => opened,
+            Err(e) => {
+                let _ = writeln!(err, "qtap: cannot open {name}: {e}");
+                stats.damage("input that could not be opened");
+                lost = true;
+                continue;
             }
         };
         let mut reader = TapReader::new(

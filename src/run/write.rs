@@ -6,8 +6,7 @@
 //! OUT is `-` for standard output, else a safe trace file
 //! ([`crate::tap::file::TraceFile`]); OUT may not be one of the inputs.
 
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -126,20 +125,12 @@ pub fn write_frames<W: Write>(
     };
     for path in files {
         let name = crate::render::escaped(path.as_os_str().as_bytes());
-        let mut len = None;
-        let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            match File::open(path) {
-                Ok(f) => {
-                    len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-                    Box::new(f)
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "qtap: cannot open {name}: {e}");
-                    stage.report.lost = true;
-                    continue;
-                }
+        let (input, len) = match super::open_input(path) {
+            Ok(opened) => opened,
+            Err(e) => {
+                let _ = writeln!(err, "qtap: cannot open {name}: {e}");
+                stage.report.lost = true;
+                continue;
             }
         };
         let mut reader = TapReader::new(

@@ -795,9 +795,16 @@ fn two_tcp_responses_only_the_first_is_taken_and_recorded() {
 
 /// UDP and TCP on one port: UDP answers with TC=1, TCP then does `tcp`.
 fn tc_then(tcp: fn(&mut std::net::TcpStream)) -> u16 {
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = udp.local_addr().unwrap().port();
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // The kernel picks the UDP port; another test may hold that TCP port,
+    // so pick again until both are free.
+    let (udp, port, listener) = (0..100)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let port = udp.local_addr().ok()?.port();
+            let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+            Some((udp, port, tcp))
+        })
+        .expect("a UDP and TCP port pair on 127.0.0.1");
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         if let Ok((n, peer)) = udp.recv_from(&mut buf) {

@@ -177,6 +177,12 @@ function __qtap_plus_options
         '+notlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen' 'reuse one connection for all queries' \
         '+nokeepopen' 'reuse one connection for all queries' \
+        '+proxy' 'send a PROXY v2 header (LOCAL without addresses)' \
+        '+noproxy' 'send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy=' 'send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy-plain' '+proxy, sent before the TLS handshake' \
+        '+noproxy-plain' '+proxy, sent before the TLS handshake' \
+        '+proxy-plain=' '+proxy, sent before the TLS handshake' \
         '+qid=' 'send this message ID instead of a random one' \
         '+header-only' 'send a query with a header and no question' \
         '+noheader-only' 'send a query with a header and no question' \

@@ -809,6 +809,12 @@ fn query_mode(
         if let Transport::Https { path, .. } = &q.opts.transport {
             check_doh_path(path).map_err(crate::error::Error::Config)?;
         }
+        if q.opts.proxy.is_some() && q.opts.transport == Transport::Quic {
+            return Err(crate::error::Error::Config(
+                "+proxy is not supported over DoQ (no DoQ server defines where the header goes)"
+                    .into(),
+            ));
+        }
         if q.opts.transport.is_encrypted() && !checked.contains(&q.opts.tls) {
             crate::query::tls::check_files(&q.opts.tls).map_err(crate::error::Error::Config)?;
             checked.push(q.opts.tls.clone());

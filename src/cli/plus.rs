@@ -13,11 +13,11 @@
 //! prefixes of several names are aliases here (`+ttl` is `+ttlid`, `+ad`
 //! is `+adflag`, `+do` is `+dnssec`, `+i` is `+ignore`). Names are case-sensitive. `+noNAME` switches an option off.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::CliError;
-use crate::query::spec::{QueryOpts, Transport, DEFAULT_DOH_PATH};
+use crate::query::spec::{Proxy, ProxyAddrs, QueryOpts, Transport, DEFAULT_DOH_PATH};
 use crate::render::{DisplayOpts, Format};
 
 /// What an option takes.
@@ -572,6 +572,41 @@ pub static TABLE: &[PlusOption] = &[
         },
     ),
     valued(
+        "proxy",
+        FlagOrValue,
+        "SRC[#PORT]-DST[#PORT]",
+        "send a PROXY v2 header (LOCAL without addresses)",
+        |g, q, _| {
+            q.proxy = match g.on {
+                true => Some(Proxy {
+                    addrs: proxy_addrs(g)?,
+                    plain: q.proxy.is_some_and(|p| p.plain),
+                }),
+                false => None,
+            };
+            Ok(())
+        },
+    ),
+    valued(
+        "proxy-plain",
+        FlagOrValue,
+        "SRC[#PORT]-DST[#PORT]",
+        "+proxy, sent before the TLS handshake",
+        |g, q, _| {
+            match (g.on, &mut q.proxy) {
+                (true, _) => {
+                    q.proxy = Some(Proxy {
+                        addrs: proxy_addrs(g)?,
+                        plain: true,
+                    })
+                }
+                (false, Some(p)) => p.plain = false,
+                (false, None) => {}
+            }
+            Ok(())
+        },
+    ),
+    valued(
         "qid",
         Value,
         "N",
@@ -888,6 +923,33 @@ fn subnet(g: Given<'_>) -> Result<(IpAddr, u8), CliError> {
         None => max,
     };
     Ok((addr, len))
+}
+
+/// `+proxy[=SRC[#PORT]-DST[#PORT]]`: the addresses a PROXY header
+/// reports, of one family; None (the LOCAL command) without a value. As in
+/// dig, the source port defaults to 0 and the destination port to 53.
+fn proxy_addrs(g: Given<'_>) -> Result<Option<ProxyAddrs>, CliError> {
+    let Some(text) = g.value else {
+        return Ok(None);
+    };
+    let fail = || bad(g, &format!("{text:?} is not SRC[#PORT]-DST[#PORT]"));
+    let endpoint = |part: &str, default: u16| -> Option<SocketAddr> {
+        let (addr, port) = match part.split_once('#') {
+            Some((a, p)) => (a, unsigned::<u16>(p)?),
+            None => (part, default),
+        };
+        let addr = addr
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .unwrap_or(addr);
+        Some(SocketAddr::new(addr.parse().ok()?, port))
+    };
+    let (src, dst) = text.split_once('-').ok_or_else(fail)?;
+    let source = endpoint(src, 0).ok_or_else(fail)?;
+    let destination = endpoint(dst, 53).ok_or_else(fail)?;
+    ProxyAddrs::new(source, destination)
+        .map(Some)
+        .map_err(|e| bad(g, &e))
 }
 
 /// `+https[=PATH]`, `+https-get`, `+https-post`.

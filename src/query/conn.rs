@@ -1,10 +1,12 @@
 //! The connection transports (TCP, TLS, DoH on HTTP/1.1 or HTTP/2, DoQ) as
-//! one [`Conn`], and how the connection a spec asks for is opened. The
-//! enum dispatches statically to each transport's file.
+//! one [`Conn`], and how the connection a spec asks for is opened (with the
+//! `+proxy` header where it goes). The enum dispatches statically to each
+//! transport's file.
 
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -12,6 +14,7 @@ use super::error::{Mismatch, QueryError};
 use super::h1::H1Conn;
 use super::h2::H2Conn;
 use super::https::Request;
+use super::proxy::{Carrier, Proxy};
 use super::quic::{self, QuicConn};
 use super::spec::{QuerySpec, Transport};
 use super::stream::{tcp_connect, StreamConn};
@@ -110,16 +113,19 @@ pub async fn connect(
     };
     match &spec.opts.transport {
         Transport::Udp | Transport::Tcp => {
-            let (stream, local) = tcp_connect(target.addr).await?;
+            let (mut stream, local) = tcp_connect(target.addr).await?;
+            if let Some(proxy) = &spec.opts.proxy {
+                send_header(&mut stream, proxy).await?;
+            }
             Ok(Conn::Tcp(StreamConn::new(stream, local, Protocol::Tcp)))
         }
         Transport::Tls => {
-            let (stream, local) = tls::connect(opts, target, &[b"dot"]).await?;
+            let (stream, local) = tls_connect(spec, target, &[b"dot"]).await?;
             said(sink, "TLS", &|| tls::describe(stream.get_ref().1));
             Ok(Conn::Tls(StreamConn::new(stream, local, Protocol::Dot)))
         }
         Transport::Https { path, get } => {
-            let (stream, local) = tls::connect(opts, target, &[b"h2", b"http/1.1"]).await?;
+            let (stream, local) = tls_connect(spec, target, &[b"h2", b"http/1.1"]).await?;
             said(sink, "TLS", &|| tls::describe(stream.get_ref().1));
             let request = Request::new(target, path, *get);
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
@@ -129,6 +135,12 @@ pub async fn connect(
             }
         }
         Transport::Quic => {
+            if spec.opts.proxy.is_some() {
+                // No DoQ server defines where a PROXY header would go.
+                return Err(QueryError::Quic(
+                    "PROXY headers are not supported over DoQ".into(),
+                ));
+            }
             let (config, sni) = tls::setup(opts, target, &[quic::ALPN_DOQ])?;
             let name = match &sni {
                 rustls::pki_types::ServerName::DnsName(n) => n.as_ref().to_owned(),
@@ -142,4 +154,31 @@ pub async fn connect(
             Ok(Conn::Quic(conn))
         }
     }
+}
+
+/// TCP, then TLS, with the `+proxy` header where dig 9.20 puts it: as the
+/// first bytes inside the encrypted channel, or with `+proxy-plain` before
+/// the handshake.
+async fn tls_connect(
+    spec: &QuerySpec,
+    target: &Target,
+    alpn: &[&[u8]],
+) -> Result<(TlsStream, SocketAddr), QueryError> {
+    let proxy = spec.opts.proxy.as_ref();
+    let (config, sni) = tls::setup(&spec.opts.tls, target, alpn)?;
+    let (mut tcp, local) = tcp_connect(target.addr).await?;
+    if let Some(p) = proxy.filter(|p| p.plain) {
+        send_header(&mut tcp, p).await?;
+    }
+    let mut stream = tls::handshake(config, sni, tcp).await?;
+    if let Some(p) = proxy.filter(|p| !p.plain) {
+        send_header(&mut stream, p).await?;
+    }
+    Ok((stream, local))
+}
+
+/// Sends the PROXY header that opens a connection.
+async fn send_header<S: AsyncWrite + Unpin>(stream: &mut S, proxy: &Proxy) -> std::io::Result<()> {
+    stream.write_all(&proxy.header(Carrier::Stream)).await?;
+    stream.flush().await
 }

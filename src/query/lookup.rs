@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::conn::{connect, Conn};
 use super::error::{Mismatch, QueryError};
+use super::proxy::{Carrier, Prefixed, Proxy};
 use super::spec::{QuerySpec, TapType, TlsOpts, Transport};
 use super::udp::{MuxPool, UdpVia};
 use super::DnsTransport;
@@ -211,7 +212,7 @@ pub struct Target {
 /// randomisation, RFC 5452 §9.2, is half of what a spoofer has to guess).
 #[derive(Default)]
 pub struct Session {
-    kept: Option<(Target, Transport, TlsOpts, Conn)>,
+    kept: Option<(Target, Transport, TlsOpts, Option<Proxy>, Conn)>,
     /// The server of the last clean UDP exchange and how long its answer
     /// took (a fast server's next answer is polled for; see [`super::udp`]).
     udp_rtt: Option<(SocketAddr, Duration)>,
@@ -240,19 +241,24 @@ impl Session {
 
     /// Closes whatever is still open.
     pub async fn close(mut self) {
-        if let Some((_, _, _, conn)) = self.kept.take() {
+        if let Some((_, _, _, _, conn)) = self.kept.take() {
             conn.close().await;
         }
     }
 
+    /// The kept connection, if it is to the same server, over the same
+    /// transport and TLS settings, and opened with the same PROXY header.
     fn take(&mut self, target: &Target, spec: &QuerySpec) -> Option<Conn> {
         match self.kept.take() {
-            Some((t, tr, tls, conn))
-                if &t == target && tr == spec.opts.transport && tls == spec.opts.tls =>
+            Some((t, tr, tls, proxy, conn))
+                if &t == target
+                    && tr == spec.opts.transport
+                    && tls == spec.opts.tls
+                    && proxy == spec.opts.proxy =>
             {
                 Some(conn)
             }
-            Some((_, _, _, conn)) => {
+            Some((_, _, _, _, conn)) => {
                 drop(conn);
                 None
             }
@@ -380,8 +386,15 @@ async fn udp_try(
         Ok(via) => via,
         Err(e) => return Ok(Err(e.into())),
     };
-    // Each try's time runs from its send, as dig's.
-    let got = exchange(&mut via, plan, None, sink).await?;
+    // Each try's time runs from its send, as dig's. With +proxy, every
+    // datagram opens with the header.
+    let got = match &plan.spec.opts.proxy {
+        Some(proxy) => {
+            let header = proxy.header(Carrier::Datagram);
+            exchange(&mut Prefixed::new(&mut via, &header), plan, None, sink).await?
+        }
+        None => exchange(&mut via, plan, None, sink).await?,
+    };
     if let (Ok(_), UdpVia::Own(_)) = (&got, &via) {
         session.udp_rtt = via.rtt().map(|rtt| (server, rtt));
     }
@@ -429,6 +442,7 @@ async fn conn_lookup(
                         target.clone(),
                         spec.opts.transport.clone(),
                         spec.opts.tls.clone(),
+                        spec.opts.proxy,
                         conn,
                     ));
                 } else {

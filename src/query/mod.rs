@@ -20,6 +20,7 @@ pub mod h1;
 pub mod h2;
 pub mod https;
 mod lookup;
+pub mod proxy;
 pub mod quic;
 pub mod spec;
 pub mod stream;

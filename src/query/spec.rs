@@ -10,6 +10,8 @@ use crate::dns::build::HeaderBits;
 use crate::dns::name::Name;
 use crate::dns::tsig::Key;
 
+pub use super::proxy::{Proxy, ProxyAddrs};
+
 /// Which dnstap message types live mode records.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TapType {
@@ -140,6 +142,9 @@ pub struct QueryOpts {
     /// `-y` / `-k`: sign the query with this TSIG key and verify the
     /// answers (RFC 8945).
     pub tsig: Option<Key>,
+    /// `+proxy` / `+proxy-plain`: a PROXY v2 header before the query (per
+    /// datagram over UDP, once per connection otherwise).
+    pub proxy: Option<Proxy>,
 }
 
 impl Default for QueryOpts {
@@ -171,6 +176,7 @@ impl Default for QueryOpts {
             qid: None,
             header: HeaderBits::default(),
             tsig: None,
+            proxy: None,
         }
     }
 }

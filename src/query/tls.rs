@@ -273,21 +273,18 @@ pub fn setup(
 /// A TLS stream over TCP.
 pub type TlsStream = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
 
-/// Connects over TCP and completes the TLS handshake; returns the stream
-/// and its local address.
-pub async fn connect(
-    opts: &TlsOpts,
-    target: &Target,
-    alpn: &[&[u8]],
-) -> Result<(TlsStream, std::net::SocketAddr), QueryError> {
-    let (config, sni) = setup(opts, target, alpn)?;
-    let (tcp, local) = super::stream::tcp_connect(target.addr).await?;
+/// Completes the TLS handshake over a connected TCP stream, with a
+/// configuration and SNI name from [`setup`].
+pub async fn handshake(
+    config: ClientConfig,
+    sni: ServerName<'static>,
+    tcp: tokio::net::TcpStream,
+) -> Result<TlsStream, QueryError> {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let stream = connector
+    connector
         .connect(sni, tcp)
         .await
-        .map_err(|e| QueryError::Tls(error_text(&e)))?;
-    Ok((stream, local))
+        .map_err(|e| QueryError::Tls(error_text(&e)))
 }
 
 /// One line per fact about a finished handshake, for +tlsinfo.

@@ -17,6 +17,7 @@ mod interop;
 mod knot;
 mod live;
 mod props;
+mod proxy;
 mod query;
 mod read;
 mod render;

@@ -160,6 +160,7 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     man.render_options_section(out)?;
     let mut roff = Roff::new();
     trace_files(&mut roff);
+    proxy_protocol(&mut roff);
     sharing(&mut roff);
     examples(&mut roff);
     closing_sections(&mut roff);
@@ -274,6 +275,37 @@ fn trace_files(roff: &mut Roff) {
     );
 }
 
+/// PROXY PROTOCOL: what +proxy and +proxy-plain send, where, and what a
+/// trace records of it.
+fn proxy_protocol(roff: &mut Roff) {
+    section(
+        roff,
+        "PROXY PROTOCOL",
+        &[
+            "With +proxy qtap puts a PROXY protocol version 2 header (HAProxy's \
+             proxy-protocol.txt) in front of its queries, as dig 9.20 does, so that a server \
+             listening behind a proxy port (Unbound's proxy-protocol-port, BIND's allow-proxy, \
+             dnsdist, Knot Resolver) takes the client address the header gives. \
+             +proxy=SRC[#PORT]-DST[#PORT] sends the PROXY command with these addresses, both IPv4 \
+             or both IPv6 (IPv6 addresses may be written in brackets); the source port defaults \
+             to 0 and the destination port to 53. +proxy alone sends the LOCAL command, which \
+             tells the server to use the connection's own addresses.",
+            "Over UDP the header opens every datagram (UDP over IPv4 or IPv6). Over TCP it is \
+             sent once, when the connection opens (TCP over IPv4 or IPv6): a +keepopen \
+             connection carries one header for all its queries, and a query with another header \
+             opens a new connection. Over DNS over TLS and HTTPS, +proxy sends the header as the \
+             first bytes inside the encrypted channel, right after the handshake (what Unbound \
+             and dnsdist expect); +proxy-plain sends it in clear before the handshake (what \
+             HAProxy and the PROXY specification describe). Over UDP and TCP the two are the \
+             same. +noproxy-plain keeps the header but inside the encryption; +noproxy sends \
+             none. DNS over QUIC defines no place for the header: +proxy with +quic is an error.",
+            "A trace records what was sent, and from where: its query messages are the DNS \
+             messages alone, without the header, and its query address and port are those of \
+             qtap's own socket, not the addresses the header claims.",
+        ],
+    );
+}
+
 /// SHARING A TRACE SAFELY: selection, --write, --scrub, --stats.
 fn sharing(roff: &mut Roff) {
     section(
@@ -369,6 +401,11 @@ fn examples(roff: &mut Roff) {
                 "qtap @127.0.0.1 www.test +tls +tls-ca=ca.pem +tls-hostname=dns.test +tlsinfo",
                 "qtap @192.0.2.53 example.com +tls +tls-pin=BASE64",
             ],
+        ),
+        (
+            "Ask a server's PROXY port (here Unbound's proxy-protocol-port 5300) as if from \
+             192.0.2.1 port 5353:",
+            &["qtap @127.0.0.1 -p 5300 example.com +proxy=192.0.2.1#5353-127.0.0.1#5300"],
         ),
         (
             "Structured output: one RFC 8427 JSON object per DNS message with its dnstap context \

@@ -184,9 +184,15 @@ pub fn plus_form(option: &PlusOption) -> String {
 /// the columns alone.
 pub(super) const HELP_WIDTH: usize = 80;
 
-/// Appends `  left  text` with `text` starting at column `col`, wrapped.
+/// Appends `  left  text` with `text` starting at column `col`, wrapped;
+/// a `left` too wide for its column gets a line of its own.
 pub(super) fn help_row(s: &mut String, col: usize, left: &str, text: &str) {
     let mut line = format!("  {left:<width$}", width = col.saturating_sub(2));
+    if 2 + left.chars().count() >= col {
+        s.push_str(line.trim_end());
+        s.push('\n');
+        line = " ".repeat(col);
+    }
     let mut first = true;
     for word in text.split_whitespace() {
         if !first && line.len() + 1 + word.len() > HELP_WIDTH {
@@ -340,6 +346,7 @@ mod tests {
                     "FILE" | "NAME" => "x",
                     "ADDR/LEN" => "192.0.2.0/24",
                     "CODE:HEX" => "65001:abcd",
+                    "SRC[#PORT]-DST[#PORT]" => "192.0.2.1#5353-127.0.0.1",
                     _ => "1",
                 };
                 format!("{word}{value}")
@@ -348,6 +355,14 @@ mod tests {
             };
             assert!(crate::cli::parse(["qtap", &typed]).is_ok(), "{typed}");
         }
+    }
+
+    #[test]
+    fn a_help_tag_wider_than_its_column_gets_a_line_of_its_own() {
+        let mut s = String::new();
+        help_row(&mut s, 10, "+short", "fits");
+        help_row(&mut s, 10, "+too-wide", "next line");
+        assert_eq!(s, "  +short  fits\n  +too-wide\n          next line\n");
     }
 
     #[test]

@@ -1,0 +1,310 @@
+//! `+proxy` and `+proxy-plain` (PROXY protocol v2, as in BIND 9.20's dig):
+//! against a real Unbound with `proxy-protocol-port`, whose
+//! `access-control` answers only if the proxied source address reached it;
+//! against raw loopback sockets that read what qtap put on the wire; and
+//! the usage errors. Unbound tests skip, saying so, where it is missing.
+
+use std::io::Read;
+use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qtap::query::proxy::{self, Carrier};
+
+use crate::{have, qtap, qtap_at, read_trace, Run};
+
+struct Unbound {
+    child: Child,
+    /// UDP and TCP, PROXY required.
+    port: u16,
+    /// DoT, PROXY required.
+    tls_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Unbound {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    // Free for both UDP and TCP at the time of the check.
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn certs() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs")
+}
+
+/// Unbound on two PROXY ports: loopback (the real source, and what a
+/// LOCAL header leaves in place) may ask, 198.51.100.0/24 may ask, and
+/// 192.0.2.0/24 is refused. Waits until it answers.
+fn unbound() -> Unbound {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, tls_port) = (free_port(), free_port());
+    let d = dir.path().display();
+    let c = certs();
+    let c = c.display();
+    let conf = format!(
+        "server:\n  verbosity: 0\n  interface: 127.0.0.1@{port}\n  interface: 127.0.0.1@{tls_port}\n\
+         \x20 port: {port}\n  tls-port: {tls_port}\n\
+         \x20 tls-service-key: \"{c}/server.key\"\n  tls-service-pem: \"{c}/server.pem\"\n\
+         \x20 proxy-protocol-port: {port}\n  proxy-protocol-port: {tls_port}\n\
+         \x20 do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n  chroot: \"\"\n  username: \"\"\n\
+         \x20 directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n\
+         \x20 access-control: 127.0.0.0/8 allow\n  access-control: 198.51.100.0/24 allow\n\
+         \x20 access-control: 192.0.2.0/24 refuse\n\
+         \x20 local-zone: \"lab.test.\" static\n  local-data: \"www.lab.test. 300 IN A 192.0.2.10\"\n\
+         remote-control:\n  control-enable: no\n"
+    );
+    std::fs::write(dir.path().join("unbound.conf"), conf).unwrap();
+    let child = Command::new("unbound")
+        .arg("-d")
+        .arg("-c")
+        .arg(dir.path().join("unbound.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Unbound {
+        child,
+        port,
+        tls_port,
+        _dir: dir,
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        let run = Run::of(qtap_at(&port.to_string()).args([
+            "+proxy",
+            "+tries=1",
+            "+timeout=1",
+            "www.lab.test",
+        ]));
+        if run.stdout.contains("192.0.2.10") {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("unbound did not start");
+}
+
+fn ask(port: u16, args: &[&str]) -> Run {
+    Run::of(
+        qtap_at(&port.to_string())
+            .args(["+tries=1", "+timeout=2", "--tls-ca"])
+            .arg(certs().join("ca.pem"))
+            .args(args)
+            .arg("www.lab.test"),
+    )
+}
+
+#[test]
+fn unbound_sees_the_proxied_source_over_udp_tcp_and_tls() {
+    if !have("unbound") {
+        eprintln!("skipped: unbound is not installed");
+        return;
+    }
+    let u = unbound();
+    let dst = format!("127.0.0.1#{}", u.port);
+    for (transport, port) in [("+notcp", u.port), ("+tcp", u.port), ("+tls", u.tls_port)] {
+        // The real source, 127.0.0.1, may ask: a refusal can only come
+        // from the address in the header.
+        let refused = ask(port, &[transport, &format!("+proxy=192.0.2.1#5353-{dst}")]);
+        let refused = refused.expect_code(0);
+        assert!(
+            refused.stdout.contains("status: REFUSED"),
+            "{transport}: {}",
+            refused.stdout
+        );
+        let allowed = ask(port, &[transport, &format!("+proxy=198.51.100.7-{dst}")]);
+        let allowed = allowed.expect_code(0);
+        assert!(
+            allowed.stdout.contains("status: NOERROR") && allowed.stdout.contains("192.0.2.10"),
+            "{transport}: {}",
+            allowed.stdout
+        );
+        // LOCAL: the server keeps the connection's own address.
+        let local = ask(port, &[transport, "+proxy"]).expect_code(0);
+        assert!(local.stdout.contains("192.0.2.10"), "{}", local.stdout);
+    }
+    // A PROXY port takes nothing without the header.
+    for transport in ["+notcp", "+tcp"] {
+        let bare = ask(u.port, &[transport]).expect_code(9);
+        assert!(
+            bare.stderr.contains("communications error"),
+            "{}",
+            bare.stderr
+        );
+    }
+}
+
+#[test]
+fn the_trace_holds_the_dns_message_alone_and_the_real_addresses() {
+    if !have("unbound") {
+        eprintln!("skipped: unbound is not installed");
+        return;
+    }
+    let u = unbound();
+    let dir = tempfile::tempdir().unwrap();
+    for transport in ["+notcp", "+tcp"] {
+        let trace = dir.path().join(format!("{}.dnstap", &transport[1..]));
+        let run = Run::of(
+            qtap_at(&u.port.to_string())
+                .args([transport, "+proxy=198.51.100.7#4242-192.0.2.53", "--tap"])
+                .arg(&trace)
+                .arg("www.lab.test"),
+        );
+        run.expect_code(0);
+        let records = read_trace(&trace);
+        assert_eq!(records.len(), 2, "{transport}");
+        for r in &records {
+            let m = r.message.as_ref().unwrap();
+            // What was sent from where: the socket's own address and port.
+            assert_eq!(m.query_address.as_deref(), Some(&[127, 0, 0, 1][..]));
+            assert_ne!(m.query_port, Some(4242));
+            assert_eq!(m.response_port, Some(u32::from(u.port)));
+            let q = m.query_message.as_deref().unwrap();
+            assert!(!q.starts_with(&proxy::SIGNATURE), "{transport}");
+            assert!(
+                q.len() > 12 && q.len() < 200,
+                "{transport}: {} bytes",
+                q.len()
+            );
+        }
+    }
+}
+
+/// Accepts one TCP connection and returns its first `n` bytes (fewer if the
+/// client closes), then closes it: the server that hangs up on the header.
+fn read_then_close(listener: TcpListener, n: usize) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut got = vec![0u8; n];
+        let mut have = 0;
+        while have < n {
+            match stream.read(&mut got[have..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => have += k,
+            }
+        }
+        got.truncate(have);
+        got
+    })
+}
+
+#[test]
+fn proxy_plain_goes_before_the_tls_handshake_with_dig_default_ports() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = read_then_close(listener, 16 + 12 + 1);
+    let run = Run::of(qtap_at(&port).args([
+        "+tls",
+        "+tries=1",
+        "+timeout=5",
+        "+proxy-plain=192.0.2.1-127.0.0.1",
+        "x.test",
+    ]));
+    let got = server.join().unwrap();
+    let parsed = proxy::parse(&got).unwrap().unwrap();
+    let addrs = parsed.addrs.unwrap();
+    assert_eq!(addrs.source(), "192.0.2.1:0".parse().unwrap());
+    assert_eq!(addrs.destination(), "127.0.0.1:53".parse().unwrap());
+    assert_eq!(parsed.carrier, Some(Carrier::Stream));
+    // Then the ClientHello: a TLS handshake record.
+    assert_eq!(got.get(parsed.len), Some(&0x16), "{got:02x?}");
+    let run = run.expect_code(9);
+    assert!(
+        run.stderr.contains("communications error"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_closes_after_the_header_is_a_clear_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = read_then_close(listener, 16 + 36);
+    let run = Run::of(qtap_at(&port).args([
+        "+tcp",
+        "+tries=1",
+        "+timeout=20",
+        "+proxy=[2001:db8::1]#1-[2001:db8::53]#53",
+        "x.test",
+    ]));
+    let got = server.join().unwrap();
+    let parsed = proxy::parse(&got).unwrap().unwrap();
+    assert_eq!(
+        parsed.addrs.unwrap().source(),
+        "[2001:db8::1]:1".parse().unwrap()
+    );
+    let run = run.expect_code(9);
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("communications error to 127.0.0.1#{port}")),
+        "{}",
+        run.stderr
+    );
+    // Closed, not timed out: the 20 s timeout was never the end.
+    assert!(!run.stderr.contains("timed out"), "{}", run.stderr);
+}
+
+#[test]
+fn every_udp_datagram_opens_with_a_dgram_header() {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let run = std::thread::spawn(move || {
+        Run::of(qtap_at(&port).args(["+tries=2", "+timeout=1", "+proxy", "x.test"]))
+    });
+    for _ in 0..2 {
+        let mut buf = [0u8; 512];
+        let n = sock.recv(&mut buf).unwrap();
+        let parsed = proxy::parse(&buf[..n]).unwrap().unwrap();
+        assert_eq!((parsed.addrs, parsed.len), (None, 16));
+        // A DNS query follows: QR=0, one question.
+        let q = &buf[16..n];
+        assert!(q.len() > 12 && q[2] & 0x80 == 0 && q[5] == 1, "{q:02x?}");
+    }
+    run.join().unwrap().expect_code(9);
+}
+
+#[test]
+fn bad_proxy_values_are_one_line_usage_errors() {
+    for (args, says) in [
+        (&["+proxy=192.0.2.1-::1"][..], "different address families"),
+        (
+            &["+proxy=192.0.2.1#65536-127.0.0.1"],
+            "is not SRC[#PORT]-DST[#PORT]",
+        ),
+        (&["+proxy-plain=192.0.2.1"], "is not SRC[#PORT]-DST[#PORT]"),
+        (
+            &["+proxy=host.test-127.0.0.1"],
+            "is not SRC[#PORT]-DST[#PORT]",
+        ),
+        (
+            &["+proxy=192.0.2.1#x-127.0.0.1"],
+            "is not SRC[#PORT]-DST[#PORT]",
+        ),
+        (&["+quic", "+proxy"], "not supported over DoQ"),
+    ] {
+        let run = Run::of(qtap().args(["@127.0.0.1"]).args(args).arg("x.test")).expect_code(1);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("qtap: "), "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+}

@@ -136,6 +136,30 @@ fn unbound_sees_the_proxied_source_over_udp_tcp_and_tls() {
         let local = ask(port, &[transport, "+proxy"]).expect_code(0);
         assert!(local.stdout.contains("192.0.2.10"), "{}", local.stdout);
     }
+    // One +keepopen connection carries one header: a lookup with another
+    // opens its own connection, and its own address is the one judged.
+    let run = Run::of(qtap_at(&u.port.to_string()).args([
+        "+tcp",
+        "+keepopen",
+        "+tries=1",
+        "www.lab.test",
+        &format!("+proxy=198.51.100.7-{dst}"),
+        "www.lab.test",
+        &format!("+proxy=192.0.2.1-{dst}"),
+    ]));
+    let statuses: Vec<&str> = run
+        .headers()
+        .iter()
+        .map(|h| {
+            if h.contains("NOERROR") {
+                "NOERROR"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(statuses, ["NOERROR", "other"], "{}", run.stdout);
+    assert!(run.stdout.contains("status: REFUSED"), "{}", run.stdout);
     // A PROXY port takes nothing without the header.
     for transport in ["+notcp", "+tcp"] {
         let bare = ask(u.port, &[transport]).expect_code(9);

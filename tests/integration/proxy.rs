@@ -230,30 +230,32 @@ fn read_then_close(listener: TcpListener, n: usize) -> std::thread::JoinHandle<V
 
 #[test]
 fn proxy_plain_goes_before_the_tls_handshake_with_dig_default_ports() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let server = read_then_close(listener, 16 + 12 + 1);
-    let run = Run::of(qtap_at(&port).args([
-        "+tls",
-        "+tries=1",
-        "+timeout=5",
-        "+proxy-plain=192.0.2.1-127.0.0.1",
-        "x.test",
-    ]));
-    let got = server.join().unwrap();
-    let parsed = proxy::parse(&got).unwrap().unwrap();
-    let addrs = parsed.addrs.unwrap();
-    assert_eq!(addrs.source(), "192.0.2.1:0".parse().unwrap());
-    assert_eq!(addrs.destination(), "127.0.0.1:53".parse().unwrap());
-    assert_eq!(parsed.carrier, Some(Carrier::Stream));
-    // Then the ClientHello: a TLS handshake record.
-    assert_eq!(got.get(parsed.len), Some(&0x16), "{got:02x?}");
-    let run = run.expect_code(9);
-    assert!(
-        run.stderr.contains("communications error"),
-        "{}",
-        run.stderr
-    );
+    for transport in ["+tls", "+https"] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let server = read_then_close(listener, 16 + 12 + 1);
+        let run = Run::of(qtap_at(&port).args([
+            transport,
+            "+tries=1",
+            "+timeout=5",
+            "+proxy-plain=192.0.2.1-127.0.0.1",
+            "x.test",
+        ]));
+        let got = server.join().unwrap();
+        let parsed = proxy::parse(&got).unwrap().unwrap();
+        let addrs = parsed.addrs.unwrap();
+        assert_eq!(addrs.source(), "192.0.2.1:0".parse().unwrap());
+        assert_eq!(addrs.destination(), "127.0.0.1:53".parse().unwrap());
+        assert_eq!(parsed.carrier, Some(Carrier::Stream));
+        // Then the ClientHello: a TLS handshake record.
+        assert_eq!(got.get(parsed.len), Some(&0x16), "{transport}: {got:02x?}");
+        let run = run.expect_code(9);
+        assert!(
+            run.stderr.contains("communications error"),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -20,6 +20,25 @@ pub enum TapType {
     Tool,
 }
 
+/// `+trace` or `+nssearch`: a lookup that chases the delegation from the
+/// root ([`super::iterate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chase {
+    /// dig's `+trace`: every step down to the answer.
+    Trace,
+    /// dig's `+nssearch`: the SOA record from each server of the zone.
+    NsSearch,
+}
+
+/// `+hints=FILE`: root hints replacing the built-in ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hints {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// Its servers (filled in when the configuration is checked).
+    pub servers: Vec<super::delegation::NsServer>,
+}
+
 /// Transport of one query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -140,6 +159,10 @@ pub struct QueryOpts {
     /// `-y` / `-k`: sign the query with this TSIG key and verify the
     /// answers (RFC 8945).
     pub tsig: Option<Key>,
+    /// `+trace` / `+nssearch`.
+    pub chase: Option<Chase>,
+    /// `+hints=FILE`.
+    pub hints: Option<Hints>,
 }
 
 impl Default for QueryOpts {
@@ -171,6 +194,8 @@ impl Default for QueryOpts {
             qid: None,
             header: HeaderBits::default(),
             tsig: None,
+            chase: None,
+            hints: None,
         }
     }
 }

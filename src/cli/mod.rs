@@ -707,7 +707,10 @@ mod tests {
         use crate::render::options::ChaseLayout;
         let a = p(&["x.example", "+tra"]);
         assert_eq!(a.queries[0].opts.chase, Some(Chase::Trace));
-        assert!(a.queries[0].opts.dnssec, "+trace sets +dnssec, as dig's does");
+        assert!(
+            a.queries[0].opts.dnssec,
+            "+trace sets +dnssec, as dig's does"
+        );
         assert_eq!(a.display.chase, Some(ChaseLayout::Trace));
         let a = p(&["x.example", "+trace", "+nodnssec", "+nssearch"]);
         assert_eq!(a.queries[0].opts.chase, Some(Chase::NsSearch));

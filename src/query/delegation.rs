@@ -158,16 +158,21 @@ pub fn judge(asked: Option<&Name>, qname: &Name, msg: &Message<'_>) -> Judged {
         };
     }
     if !is_below(&zone, asked) || !is_at_or_below(qname, &zone) {
-        let why = if !is_below(&zone, asked) {
-            format!("not below {}", show(asked))
+        warnings.push(if !is_below(&zone, asked) {
+            format!(
+                "WARNING: out-of-bailiwick referral from a server of {} to {} (not below {}): ignored",
+                show(asked),
+                show(&zone),
+                show(asked)
+            )
         } else {
-            format!("not above {}", show(qname))
-        };
-        warnings.push(format!(
-            "WARNING: out-of-bailiwick referral from a server of {} to {} ({why}): ignored",
-            show(asked),
-            show(&zone)
-        ));
+            format!(
+                "WARNING: bad referral from a server of {} to {} (not above {}): ignored",
+                show(asked),
+                show(&zone),
+                show(qname)
+            )
+        });
         return Judged {
             verdict: Verdict::Lame,
             warnings,

@@ -339,7 +339,7 @@ fn out_of_bailiwick_glue_is_flagged_and_ignored() {
         .iter()
         .filter_map(|d| d.message.as_ref())
         .filter_map(|m| m.query_message.as_deref())
-        .filter_map(|q| qtap::dns::wire::first_question(q))
+        .filter_map(qtap::dns::wire::first_question)
         .map(|q| q.name.to_string())
         .collect();
     assert!(asked.contains(&"ns.elsewhere.".to_owned()), "{asked:?}");

@@ -356,6 +356,155 @@ mod tests {
         assert!(!is_at_or_below(&name("test."), &name("lab.test.")));
     }
 
+    type Rr = (String, u16, Vec<u8>);
+
+    /// A response to `qname` A with these flags and sections.
+    fn response(aa: bool, rcode: u8, qname: &str, sections: [&[Rr]; 3]) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, if aa { 0x84 } else { 0x80 }, rcode, 0, 1];
+        for s in &sections {
+            m.extend(u16::try_from(s.len()).unwrap().to_be_bytes());
+        }
+        m.extend(name(qname).as_wire());
+        m.extend([0, 1, 0, 1]);
+        for (owner, rtype, rdata) in sections.iter().flat_map(|s| s.iter()) {
+            m.extend(name(owner).as_wire());
+            m.extend(rtype.to_be_bytes());
+            m.extend([0, 1, 0, 0, 14, 16]);
+            m.extend(u16::try_from(rdata.len()).unwrap().to_be_bytes());
+            m.extend(rdata);
+        }
+        m
+    }
+
+    fn ns(owner: &str, target: &str) -> Rr {
+        (owner.to_owned(), types::NS, name(target).as_wire().to_vec())
+    }
+
+    fn a(owner: &str, last: u8) -> Rr {
+        (owner.to_owned(), types::A, vec![192, 0, 2, last])
+    }
+
+    fn judged(asked: &str, qname: &str, bytes: &[u8]) -> Judged {
+        judge(
+            Some(&name(asked)),
+            &name(qname),
+            &Message::parse(bytes).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_referral_down_with_glue_is_followed_silently() {
+        let m = response(
+            false,
+            0,
+            "www.lab.test.",
+            [
+                &[],
+                &[
+                    ns("lab.test.", "ns1.lab.test."),
+                    ns("lab.test.", "ns.elsewhere."),
+                ],
+                &[a("ns1.lab.test.", 1)],
+            ],
+        );
+        let j = judged("test.", "www.lab.test.", &m);
+        assert!(j.warnings.is_empty(), "{:?}", j.warnings);
+        let Verdict::Referral { zone, servers } = j.verdict else {
+            panic!("{:?}", j.verdict)
+        };
+        assert_eq!(zone.to_string(), "lab.test.");
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].addrs, vec![IpAddr::from([192, 0, 2, 1])]);
+        assert!(servers[1].addrs.is_empty(), "glueless");
+    }
+
+    #[test]
+    fn glue_outside_the_zone_asked_is_flagged_and_dropped() {
+        let m = response(
+            false,
+            0,
+            "www.lab.test.",
+            [
+                &[],
+                &[ns("lab.test.", "ns.elsewhere.")],
+                &[a("ns.elsewhere.", 9)],
+            ],
+        );
+        let j = judged("test.", "www.lab.test.", &m);
+        assert_eq!(
+            j.warnings,
+            ["WARNING: out-of-bailiwick glue for ns.elsewhere. (192.0.2.9) from a server of test.: ignored"]
+        );
+        let Verdict::Referral { servers, .. } = j.verdict else {
+            panic!()
+        };
+        assert!(servers[0].addrs.is_empty());
+    }
+
+    #[test]
+    fn referrals_sideways_up_or_away_from_the_name_are_not_followed() {
+        let sideways = response(
+            false,
+            0,
+            "www.test.",
+            [&[], &[ns("test.", "ns.test.")], &[]],
+        );
+        let j = judged("test.", "www.test.", &sideways);
+        assert_eq!(j.verdict, Verdict::Lame);
+        assert!(
+            j.warnings[0].contains("out-of-bailiwick referral"),
+            "{:?}",
+            j.warnings
+        );
+        let up = response(false, 0, "www.lab.test.", [&[], &[ns(".", "a.root.")], &[]]);
+        assert_eq!(
+            judged("lab.test.", "www.lab.test.", &up).verdict,
+            Verdict::Lame
+        );
+        let away = response(
+            false,
+            0,
+            "www.lab.test.",
+            [&[], &[ns("other.test.", "ns.x.")], &[]],
+        );
+        let j = judged("test.", "www.lab.test.", &away);
+        assert_eq!(j.verdict, Verdict::Lame);
+        assert!(
+            j.warnings[0].starts_with("WARNING: bad referral"),
+            "{:?}",
+            j.warnings
+        );
+    }
+
+    #[test]
+    fn lame_servers_and_answers_are_told_apart() {
+        let refused = response(false, 5, "www.lab.test.", [&[], &[], &[]]);
+        let j = judged("lab.test.", "www.lab.test.", &refused);
+        assert_eq!(j.verdict, Verdict::Lame);
+        assert_eq!(
+            j.warnings,
+            ["WARNING: lame server for lab.test.: status REFUSED"]
+        );
+        let empty = response(false, 0, "www.lab.test.", [&[], &[], &[]]);
+        assert_eq!(
+            judged("lab.test.", "www.lab.test.", &empty).verdict,
+            Verdict::Lame
+        );
+        let nxdomain = response(true, 3, "nx.lab.test.", [&[], &[], &[]]);
+        assert_eq!(
+            judged("lab.test.", "nx.lab.test.", &nxdomain).verdict,
+            Verdict::Answer
+        );
+        let answer = response(
+            false,
+            0,
+            "www.lab.test.",
+            [&[a("www.lab.test.", 80)], &[], &[]],
+        );
+        let j = judged("lab.test.", "www.lab.test.", &answer);
+        assert_eq!((j.verdict, j.warnings.len()), (Verdict::Answer, 0));
+    }
+
     #[test]
     fn the_built_in_hints_name_thirteen_servers_with_both_families() {
         let hints = parse_hints(BUILT_IN_HINTS).unwrap();

@@ -207,6 +207,11 @@ function __qtap_plus_options
         '+noexpandaaaa' 'show AAAA addresses with every digit' \
         '+onesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
         '+noonesoa' 'in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+trace' 'chase the delegation from the root, showing each step (with +dnssec)' \
+        '+notrace' 'chase the delegation from the root, showing each step (with +dnssec)' \
+        '+nssearch' 'find the zone\'s servers from the root and show the SOA record of each' \
+        '+nonssearch' 'find the zone\'s servers from the root and show the SOA record of each' \
+        '+hints=' '+trace, +nssearch: root hints file replacing the built-in root servers (no resolver asked)' \
         '+idnout' 'show A-labels in Unicode (+idn does this and more)' \
         '+noidnout' 'show A-labels in Unicode (+idn does this and more)'
 end

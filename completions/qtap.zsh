@@ -209,6 +209,10 @@ _qtap() {
         '+noexpandaaaa:show AAAA addresses with every digit' \
         '+onesoa:in a full zone transfer (AXFR), show the opening SOA record only' \
         '+noonesoa:in a full zone transfer (AXFR), show the opening SOA record only' \
+        '+trace:chase the delegation from the root, showing each step (with +dnssec)' \
+        '+notrace:chase the delegation from the root, showing each step (with +dnssec)' \
+        '+nssearch:find the zone'\''s servers from the root and show the SOA record of each' \
+        '+nonssearch:find the zone'\''s servers from the root and show the SOA record of each' \
         '+idnout:show A-labels in Unicode (+idn does this and more)' \
         '+noidnout:show A-labels in Unicode (+idn does this and more)'
     )
@@ -237,7 +241,8 @@ _qtap() {
         '+proxy:send a PROXY v2 header (LOCAL without addresses)' \
         '+proxy-plain:+proxy, sent before the TLS handshake' \
         '+qid:send this message ID instead of a random one' \
-        '+opcode:the query'\''s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15'
+        '+opcode:the query'\''s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15' \
+        '+hints:+trace, +nssearch: root hints file replacing the built-in root servers (no resolver asked)'
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)

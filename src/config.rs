@@ -820,6 +820,9 @@ fn query_mode(
             checked.push(q.opts.tls.clone());
         }
     }
+    for q in &mut queries {
+        load_hints(&mut q.opts)?;
+    }
     if display.qr {
         // +qr shows what was negotiated too, as kdig does.
         for q in &mut queries {
@@ -845,6 +848,33 @@ fn query_mode(
         tap,
         warning,
     })
+}
+
+/// The most bytes a `+hints` file may hold (IANA's named.root is 3 KB).
+const HINTS_MAX: u64 = 1 << 20;
+
+/// Reads and checks a `+hints` file (before any network work: a bad file
+/// is a usage error); refuses `+hints` without `+trace` or `+nssearch`.
+fn load_hints(opts: &mut crate::query::spec::QueryOpts) -> Result<(), crate::error::Error> {
+    let Some(hints) = opts.hints.as_mut().filter(|h| h.servers.is_empty()) else {
+        return Ok(());
+    };
+    let what = format!(
+        "+hints {}",
+        crate::render::escaped(hints.path.as_os_str().as_encoded_bytes())
+    );
+    if opts.chase.is_none() {
+        return Err(crate::error::Error::Config(format!(
+            "{what}: goes with +trace or +nssearch"
+        )));
+    }
+    let text = crate::fsutil::read_bounded(&hints.path, HINTS_MAX)
+        .map_err(|e| crate::error::Error::Config(format!("{what}: {e}")))?;
+    let text = String::from_utf8(text)
+        .map_err(|_| crate::error::Error::Config(format!("{what}: not text")))?;
+    hints.servers = crate::query::delegation::parse_hints(&text)
+        .map_err(|e| crate::error::Error::Config(format!("{what}: {e}")))?;
+    Ok(())
 }
 
 /// `auto`: stdout is a terminal, NO_COLOR is unset or empty, TERM is not dumb.

@@ -694,13 +694,31 @@ mod tests {
 
     #[test]
     fn dig_options_qtap_lacks_are_named_as_such() {
-        assert_eq!(perr(&["+trace"]), CliError::NotSupported("+trace".into()));
-        assert_eq!(perr(&["+notra"]), CliError::NotSupported("+trace".into()));
         assert_eq!(
-            perr(&["+nssearch"]).to_string(),
-            "option +nssearch is not supported by qtap"
+            perr(&["+topdown"]).to_string(),
+            "option +topdown is not supported by qtap"
         );
         assert_eq!(perr(&["+ndots=2"]), CliError::NotSupported("+ndots".into()));
+    }
+
+    #[test]
+    fn trace_and_nssearch_are_options_with_digs_prefixes() {
+        use crate::query::spec::Chase;
+        use crate::render::options::ChaseLayout;
+        let a = p(&["x.example", "+tra"]);
+        assert_eq!(a.queries[0].opts.chase, Some(Chase::Trace));
+        assert!(
+            a.queries[0].opts.dnssec,
+            "+trace sets +dnssec, as dig's does"
+        );
+        assert_eq!(a.display.chase, Some(ChaseLayout::Trace));
+        let a = p(&["x.example", "+trace", "+nodnssec", "+nssearch"]);
+        assert_eq!(a.queries[0].opts.chase, Some(Chase::NsSearch));
+        assert!(!a.queries[0].opts.dnssec);
+        let a = p(&["x.example", "+trace", "+notrace"]);
+        assert_eq!(a.queries[0].opts.chase, None);
+        assert_eq!(a.display.chase, None);
+        assert!(matches!(perr(&["x", "+hints"]), CliError::BadValue { .. }));
     }
 
     #[test]

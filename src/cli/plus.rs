@@ -17,8 +17,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::CliError;
-use crate::query::spec::{Proxy, ProxyAddrs, QueryOpts, Transport, DEFAULT_DOH_PATH};
+use crate::query::spec::{Chase, Hints, Proxy, ProxyAddrs, QueryOpts, Transport, DEFAULT_DOH_PATH};
+use crate::render::options::ChaseLayout;
 use crate::render::{DisplayOpts, Format};
+
+/// `+trace` / `+nssearch` on or off (as in dig, the later one wins).
+fn set_chase(on: bool, chase: Chase, layout: ChaseLayout, q: &mut QueryOpts, d: &mut DisplayOpts) {
+    if on {
+        q.chase = Some(chase);
+        d.chase = Some(layout);
+    } else if q.chase == Some(chase) {
+        q.chase = None;
+        d.chase = None;
+    }
+}
 
 /// What an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -699,6 +711,47 @@ pub static TABLE: &[PlusOption] = &[
         },
     ),
     flag(
+        "trace",
+        "chase the delegation from the root, showing each step (with +dnssec)",
+        |g, q, d| {
+            set_chase(g.on, Chase::Trace, ChaseLayout::Trace, q, d);
+            if g.on {
+                q.dnssec = true;
+            }
+            Ok(())
+        },
+    ),
+    flag(
+        "nssearch",
+        "find the zone's servers from the root and show the SOA record of each",
+        |g, q, d| {
+            set_chase(g.on, Chase::NsSearch, ChaseLayout::NsSearch, q, d);
+            Ok(())
+        },
+    ),
+    valued(
+        "hints",
+        Value,
+        "FILE",
+        "+trace, +nssearch: root hints file replacing the built-in root servers (no resolver asked)",
+        |g, q, _| {
+            q.hints = match (g.on, g.value) {
+                (true, Some(path)) if !path.is_empty() => Some(Hints {
+                    path: PathBuf::from(path),
+                    servers: Vec::new(),
+                }),
+                (false, _) => None,
+                _ => {
+                    return Err(CliError::BadValue {
+                        option: g.word.to_owned(),
+                        reason: "a file name is needed".into(),
+                    })
+                }
+            };
+            Ok(())
+        },
+    ),
+    flag(
         "idnout",
         "show A-labels in Unicode (+idn does this and more)",
         |g, _, d| {
@@ -723,12 +776,10 @@ pub const DIG_ONLY: &[&str] = &[
     "idnin",
     "mapped",
     "ndots",
-    "nssearch",
     "search",
     "showsearch",
     "sigchase",
     "topdown",
-    "trace",
     "trusted-key",
     "unexpected",
 ];

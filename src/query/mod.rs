@@ -15,10 +15,12 @@
 //! this module never prints. Sockets live here and only here.
 
 mod conn;
+pub mod delegation;
 pub mod error;
 pub mod h1;
 pub mod h2;
 pub mod https;
+pub mod iterate;
 mod lookup;
 pub mod proxy;
 pub mod quic;

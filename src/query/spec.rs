@@ -22,6 +22,25 @@ pub enum TapType {
     Tool,
 }
 
+/// `+trace` or `+nssearch`: a lookup that chases the delegation from the
+/// root ([`super::iterate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chase {
+    /// dig's `+trace`: every step down to the answer.
+    Trace,
+    /// dig's `+nssearch`: the SOA record from each server of the zone.
+    NsSearch,
+}
+
+/// `+hints=FILE`: root hints replacing the built-in ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hints {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// Its servers (filled in when the configuration is checked).
+    pub servers: Vec<super::delegation::NsServer>,
+}
+
 /// Transport of one query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -145,6 +164,10 @@ pub struct QueryOpts {
     /// `+proxy` / `+proxy-plain`: a PROXY v2 header before the query (per
     /// datagram over UDP, once per connection otherwise).
     pub proxy: Option<Proxy>,
+    /// `+trace` / `+nssearch`.
+    pub chase: Option<Chase>,
+    /// `+hints=FILE`.
+    pub hints: Option<Hints>,
 }
 
 impl Default for QueryOpts {
@@ -177,6 +200,8 @@ impl Default for QueryOpts {
             header: HeaderBits::default(),
             tsig: None,
             proxy: None,
+            chase: None,
+            hints: None,
         }
     }
 }

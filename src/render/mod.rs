@@ -14,6 +14,7 @@ pub mod options;
 pub mod printer;
 pub mod rdata;
 pub mod text;
+pub mod trace;
 pub mod when;
 pub mod yaml;
 
@@ -131,6 +132,8 @@ pub struct Planner {
     xfrs: Transfers<XfrKey>,
     /// Lays out the transfer messages.
     drawer: Drawer,
+    /// `+trace` / `+nssearch`: the chase's layout instead of dig's.
+    chase: Option<trace::ChaseText>,
 }
 
 /// Identifies the messages of one zone transfer.
@@ -159,6 +162,9 @@ impl Planner {
     pub fn new(opts: DisplayOpts) -> Planner {
         Planner {
             drawer: Drawer::new(opts.clone()),
+            chase: opts
+                .chase
+                .map(|layout| trace::ChaseText::new(layout, &opts)),
             opts,
             first: true,
             after_retry_notice: false,
@@ -170,6 +176,14 @@ impl Planner {
     /// Decides what `item` shows, appending the steps (none, one or two)
     /// to `steps`.
     pub fn plan(&mut self, item: Item, steps: &mut Vec<Step>) {
+        if let Some(chase) = &mut self.chase {
+            let mut text = String::new();
+            chase.plan(&item, &mut text);
+            if !text.is_empty() {
+                steps.push(Step::Text(text));
+            }
+            return;
+        }
         if let Some(pending) = self.pending_tc.take() {
             let retried = match (&pending, &item) {
                 (Item::Response { event: tc, .. }, Item::Query(next)) => is_tcp_retry(tc, next),

@@ -69,6 +69,17 @@ pub struct DisplayOpts {
     pub onesoa: bool,
     /// RDATA formatting.
     pub rdata: RdataStyle,
+    /// `+trace` / `+nssearch`: the delegation chase's layout.
+    pub chase: Option<ChaseLayout>,
+}
+
+/// The layouts of a delegation chase (`render::trace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChaseLayout {
+    /// dig's `+trace`: each step's records and where they came from.
+    Trace,
+    /// dig's `+nssearch`: one SOA line per server.
+    NsSearch,
 }
 
 impl DisplayOpts {
@@ -111,6 +122,7 @@ impl Default for DisplayOpts {
             expandaaaa: false,
             onesoa: false,
             rdata: RdataStyle::default(),
+            chase: None,
         }
     }
 }

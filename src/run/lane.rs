@@ -124,7 +124,12 @@ pub async fn lookup(
     let mut turns = sink.turns.clone();
     let result = tokio::select! {
         biased;
-        r = query::lookup(spec, &target, meta, &mut session, &mut sink) => Some(r),
+        r = async {
+            match spec.opts.chase {
+                Some(_) => query::iterate::chase(spec, &target, meta, &mut session, &mut sink).await,
+                None => query::lookup(spec, &target, meta, &mut session, &mut sink).await,
+            }
+        } => Some(r),
         _ = turns.wait_for(|t| t.stop) => None,
     };
     let session = if keep || result.is_none() {

@@ -159,6 +159,7 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     roff.to_writer(out)?;
     man.render_options_section(out)?;
     let mut roff = Roff::new();
+    section(&mut roff, "DELEGATION CHASE", CHASE);
     trace_files(&mut roff);
     proxy_protocol(&mut roff);
     sharing(&mut roff);
@@ -166,6 +167,27 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     closing_sections(&mut roff);
     roff.to_writer(out)
 }
+
+/// DELEGATION CHASE: +trace, +nssearch and +hints.
+const CHASE: &[&str] = &[
+    "+trace asks the resolver for the root's NS set, as dig does, then follows the referrals down from the \
+     root servers with RD=0 (and +dnssec), showing each step in dig's +trace layout: the answer and authority \
+     records, then ;; Received N bytes from ADDR#PORT(NAME) in N ms. Glue is used first; a server named \
+     without glue is resolved by a chase of its own from the root (shown too), never by the system resolver. \
+     Every server is asked on the -p port. +nssearch finds the zone's servers the same way and shows the SOA \
+     record of each address as SOA ... from server ADDR in N ms.",
+    "+hints=FILE replaces the built-in IANA root servers with a root hints file (named.root format: . NS \
+     name and name A|AAAA address lines); the chase then starts with a priming query to those servers and \
+     never asks the resolver, so it works in a closed lab.",
+    "Lame servers (an error status, or neither answer, referral nor AA flag), referrals that do not go down \
+     towards the name, and glue outside the zone asked are flagged with ;; WARNING: lines and not followed; \
+     the next server of the zone is tried. Each referral must go strictly down, glueless servers are resolved \
+     at most 4 levels deep and never twice at once, and a lookup sends at most 100 queries; a chase that \
+     cannot go on ends with an error (exit 9).",
+    "With --tap, every message of the chase is recorded as RESOLVER_QUERY/RESOLVER_RESPONSE whose query_zone \
+     is the zone whose servers were asked (the resolver's exchange stays STUB). qtap --read FILE +trace (or \
+     +nssearch) shows such a recording exactly as the live run did.",
+];
 
 /// DESCRIPTION.
 fn description(roff: &mut Roff) {

@@ -1,0 +1,352 @@
+//! The I/O half of `+trace` and `+nssearch`: the delegation chase. Like
+//! dig, it first asks the resolver for the root's NS set (with `+hints`,
+//! it primes from the hints' servers instead, RFC 8109, and never asks the
+//! resolver), then follows referrals down from the root with RD=0, one
+//! server at a time, each query through the one lookup driver
+//! ([`super::lookup`]). Every message of the chase is recorded as
+//! RESOLVER_QUERY / RESOLVER_RESPONSE with `query_zone` naming the zone
+//! whose servers were asked (the resolver's exchange stays a STUB one).
+//!
+//! A server without glue is resolved by a chase of its own from the root
+//! (recorded and shown like the rest), never through the system resolver.
+//! What a response means is [`super::delegation::judge`]'s (pure) verdict;
+//! a lame server or a bad referral moves on to the next server of the same
+//! zone. The chase is bounded: each accepted referral goes strictly down
+//! towards the name, glueless resolutions nest at most [`MAX_DEPTH`] deep
+//! and never for a name already being resolved, and the whole lookup sends
+//! at most [`MAX_QUERIES`] queries.
+
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+
+use super::delegation::{glue_addr, is_at_or_below, judge, parse_hints, NsServer, Verdict};
+use super::lookup::{lookup, Outcome, RecordMeta, Session, Sink, Target};
+use super::spec::{Chase, QuerySpec};
+use crate::dns::name::{read_name, Name};
+use crate::dns::types;
+use crate::dns::wire::Message;
+use crate::error::Error;
+use crate::tap::event::{Direction, Event, MessageType};
+use crate::tap::pb;
+
+/// The most queries one `+trace` or `+nssearch` lookup sends.
+pub const MAX_QUERIES: u32 = 100;
+
+/// How deeply glueless server names are resolved within one another.
+pub const MAX_DEPTH: usize = 4;
+
+/// The most servers tried per zone (a hostile referral may list many).
+const MAX_SERVERS: usize = 16;
+
+/// Records every message of one step under the zone asked, and keeps the
+/// last response accepted.
+struct Tagged<'s> {
+    inner: &'s mut dyn Sink,
+    zone: Option<Name>,
+    last: Option<Bytes>,
+}
+
+impl Sink for Tagged<'_> {
+    fn record(&mut self, mut record: Event) -> Result<(), Error> {
+        if let Some(zone) = &self.zone {
+            record.mtype = match record.mtype.direction() {
+                Some(Direction::Query) => MessageType(pb::message::Type::ResolverQuery as i32),
+                _ => MessageType(pb::message::Type::ResolverResponse as i32),
+            };
+            record.query_zone = Some(Bytes::copy_from_slice(zone.as_wire()));
+        }
+        if let Some(r) = &record.response_message {
+            self.last = Some(r.clone());
+        }
+        self.inner.record(record)
+    }
+
+    fn diag(&mut self, line: &str) {
+        self.inner.diag(line);
+    }
+}
+
+/// One chase's state.
+struct Chaser<'a> {
+    spec: &'a QuerySpec,
+    meta: &'a RecordMeta,
+    session: &'a mut Session,
+    sink: &'a mut dyn Sink,
+    /// The port every server is asked on (`-p`, else the transport's).
+    port: u16,
+    /// Queries still allowed.
+    left: u32,
+    /// Names being resolved (glueless servers), outermost first.
+    resolving: Vec<Name>,
+    /// The root servers.
+    roots: Vec<NsServer>,
+}
+
+/// Why the chase stopped short.
+fn failed(what: &str) -> Error {
+    Error::Server(what.to_owned())
+}
+
+impl Chaser<'_> {
+    /// Sends one query; the response accepted, if any.
+    async fn ask(
+        &mut self,
+        name: &Name,
+        qtype: u16,
+        zone: Option<&Name>,
+        addr: IpAddr,
+    ) -> Result<Option<Bytes>, Error> {
+        if self.left == 0 {
+            return Err(failed(&format!(
+                "{}: gave up after {MAX_QUERIES} queries",
+                self.what()
+            )));
+        }
+        self.left -= 1;
+        let mut spec = self.spec.clone();
+        spec.name = name.clone();
+        spec.qtype = qtype;
+        spec.ixfr_serial = None;
+        spec.opts.rd = zone.is_none();
+        let target = Target {
+            addr: SocketAddr::new(addr, self.port),
+            host: None,
+        };
+        let mut tagged = Tagged {
+            inner: &mut *self.sink,
+            zone: zone.cloned(),
+            last: None,
+        };
+        match lookup(&spec, &target, self.meta, self.session, &mut tagged).await? {
+            Outcome::Answered => Ok(tagged.last),
+            Outcome::NoReply => Ok(None),
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self.spec.opts.chase {
+            Some(Chase::NsSearch) => "+nssearch",
+            _ => "+trace",
+        }
+    }
+
+    /// The root servers: the resolver's (`resolver`) or the hints' after
+    /// priming.
+    async fn find_roots(&mut self, resolver: Option<IpAddr>) -> Result<(), Error> {
+        let root = Name::root();
+        let candidates: Vec<IpAddr> = match resolver {
+            Some(r) => vec![r],
+            None => ordered(self.roots.iter().flat_map(|s| s.addrs.iter().copied())),
+        };
+        let zone = resolver.is_none().then_some(&root);
+        for addr in candidates.into_iter().take(MAX_SERVERS) {
+            let Some(bytes) = self.ask(&root, types::NS, zone, addr).await? else {
+                continue;
+            };
+            let Ok(msg) = Message::parse(&bytes) else {
+                continue;
+            };
+            let mut found = ns_set(&msg, &root);
+            for s in &mut found {
+                if s.addrs.is_empty() {
+                    if let Some(h) = self.roots.iter().find(|h| h.name.eq_ignore_case(&s.name)) {
+                        s.addrs.clone_from(&h.addrs);
+                    }
+                }
+            }
+            if found.iter().any(|s| !s.addrs.is_empty()) {
+                self.roots = found;
+                return Ok(());
+            }
+        }
+        if resolver.is_some() {
+            self.sink.diag(&format!(
+                ";; WARNING: {}: no root servers from the resolver, using the built-in root hints",
+                self.what()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Chases `name`/`qtype` down from the root; the final response and the
+    /// zone whose server gave it.
+    async fn chase(&mut self, name: &Name, qtype: u16) -> Result<(Bytes, Name), Error> {
+        let mut zone = Name::root();
+        let mut servers = self.roots.clone();
+        loop {
+            let mut next = None;
+            'servers: for server in servers.iter_mut().take(MAX_SERVERS) {
+                if server.addrs.is_empty() {
+                    server.addrs = Box::pin(self.addresses(&server.name)).await?;
+                }
+                for addr in ordered(server.addrs.iter().copied()) {
+                    let Some(bytes) = self.ask(name, qtype, Some(&zone), addr).await? else {
+                        continue;
+                    };
+                    let Ok(msg) = Message::parse(&bytes) else {
+                        continue 'servers;
+                    };
+                    match judge(Some(&zone), name, &msg).verdict {
+                        Verdict::Answer => return Ok((bytes, zone)),
+                        Verdict::Referral {
+                            zone: z,
+                            servers: s,
+                        } => {
+                            next = Some((z, s));
+                            break 'servers;
+                        }
+                        Verdict::Lame => continue 'servers,
+                    }
+                }
+            }
+            match next {
+                Some((z, s)) => {
+                    zone = z;
+                    servers = s;
+                }
+                None => {
+                    return Err(failed(&format!(
+                        "{}: no server of {} gave a usable answer for {}",
+                        self.what(),
+                        crate::render::escaped(zone.to_string().as_bytes()),
+                        crate::render::escaped(name.to_string().as_bytes()),
+                    )))
+                }
+            }
+        }
+    }
+
+    /// The addresses of a server named without glue, from a chase of its
+    /// own (none when that would nest too deep or loop).
+    async fn addresses(&mut self, name: &Name) -> Result<Vec<IpAddr>, Error> {
+        if self.resolving.len() >= MAX_DEPTH
+            || self.resolving.iter().any(|n| n.eq_ignore_case(name))
+        {
+            self.sink.diag(&format!(
+                ";; WARNING: {}: not resolving {} again (glueless delegation loop)",
+                self.what(),
+                crate::render::escaped(name.to_string().as_bytes())
+            ));
+            return Ok(Vec::new());
+        }
+        self.resolving.push(name.clone());
+        let got = self.chase(name, types::A).await;
+        self.resolving.pop();
+        let (bytes, _) = match got {
+            Ok(found) => found,
+            // An error that is not the budget's: this server stays unknown.
+            Err(_) if self.left > 0 => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let Ok(msg) = Message::parse(&bytes) else {
+            return Ok(Vec::new());
+        };
+        Ok(msg
+            .answer
+            .iter()
+            .filter(|r| r.name.eq_ignore_case(name))
+            .filter_map(|r| glue_addr(&msg, r))
+            .collect())
+    }
+
+    /// `+nssearch`: the SOA record from every address of every server of
+    /// the zone `name` (found by a chase for its NS set).
+    async fn nssearch(&mut self, name: &Name) -> Result<(), Error> {
+        let (bytes, _) = self.chase(name, types::NS).await?;
+        let msg = Message::parse(&bytes).map_err(|e| failed(&format!("+nssearch: {e}")))?;
+        let mut servers = ns_set(&msg, name);
+        if servers.is_empty() {
+            return Err(failed(&format!(
+                "+nssearch: {} has no NS records",
+                crate::render::escaped(name.to_string().as_bytes())
+            )));
+        }
+        for server in servers.iter_mut().take(MAX_SERVERS) {
+            if server.addrs.is_empty() {
+                server.addrs = self.addresses(&server.name).await?;
+            }
+            for addr in ordered(server.addrs.iter().copied()) {
+                self.ask(name, types::SOA, Some(name), addr).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The NS set of `zone` in the answer section, with the addresses the
+/// additional section gives for them.
+fn ns_set(msg: &Message<'_>, zone: &Name) -> Vec<NsServer> {
+    let mut servers: Vec<NsServer> = Vec::new();
+    for r in msg
+        .answer
+        .iter()
+        .filter(|r| r.rtype == types::NS && r.name.eq_ignore_case(zone))
+    {
+        if let Ok((n, _)) = read_name(msg.bytes, r.rdata.start) {
+            if !servers.iter().any(|s| s.name.eq_ignore_case(&n)) {
+                servers.push(NsServer {
+                    name: n,
+                    addrs: Vec::new(),
+                });
+            }
+        }
+    }
+    for r in &msg.additional {
+        if let (Some(addr), Some(s)) = (
+            glue_addr(msg, r),
+            servers.iter_mut().find(|s| s.name.eq_ignore_case(&r.name)),
+        ) {
+            if is_at_or_below(&r.name, &Name::root()) && !s.addrs.contains(&addr) {
+                s.addrs.push(addr);
+            }
+        }
+    }
+    servers
+}
+
+/// IPv4 addresses first (a host without IPv6 would wait on each IPv6 one).
+fn ordered(addrs: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
+    let mut all: Vec<IpAddr> = addrs.collect();
+    all.sort_by_key(|a| a.is_ipv6());
+    all
+}
+
+/// Runs a `+trace` or `+nssearch` lookup. `resolver`: the server the
+/// run would ask (only asked for the root's NS set, and not at all with
+/// `+hints`; its port is every server's).
+pub async fn chase(
+    spec: &QuerySpec,
+    resolver: &Target,
+    meta: &RecordMeta,
+    session: &mut Session,
+    sink: &mut dyn Sink,
+) -> Result<Outcome, Error> {
+    let (roots, ask_resolver) = match &spec.opts.hints {
+        Some(hints) => (hints.servers.clone(), false),
+        None => (
+            parse_hints(super::delegation::BUILT_IN_HINTS).map_err(Error::Internal)?,
+            true,
+        ),
+    };
+    let mut chaser = Chaser {
+        spec,
+        meta,
+        session,
+        sink,
+        port: resolver.addr.port(),
+        left: MAX_QUERIES,
+        resolving: Vec::new(),
+        roots,
+    };
+    chaser
+        .find_roots(ask_resolver.then_some(resolver.addr.ip()))
+        .await?;
+    match spec.opts.chase {
+        Some(Chase::NsSearch) => chaser.nssearch(&spec.name).await?,
+        _ => {
+            chaser.chase(&spec.name, spec.qtype).await?;
+        }
+    }
+    Ok(Outcome::Answered)
+}

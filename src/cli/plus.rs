@@ -716,7 +716,15 @@ pub static TABLE: &[PlusOption] = &[
         |g, q, d| {
             set_chase(g.on, Chase::Trace, ChaseLayout::Trace, q, d);
             if g.on {
+                // dig 9.18's trace defaults; options after +trace change them.
                 q.dnssec = true;
+                d.identify = true;
+                d.comments = false;
+                d.rrcomments = Some(false);
+                d.stats = false;
+                d.question = false;
+                d.authority = true;
+                d.additional = false;
             }
             Ok(())
         },

@@ -4,12 +4,16 @@
 //! rendering (the [`super::Planner`]): server names are learnt from the
 //! responses before.
 //!
-//! `+trace`, as dig 9.18: each response's answer and authority records,
-//! the warnings [`crate::query::delegation::judge`] has for it (from the
-//! `query_zone` of the record: lame servers, out-of-bailiwick referrals and
-//! glue), then `;; Received N bytes from ADDR#PORT(NAME) in N ms` and a
-//! blank line. NAME is the server's name from an earlier response's A/AAAA
-//! records, else its address (dig: the server as typed).
+//! `+trace`, as dig 9.18: each response under the display options (the
+//! `+trace` flag sets dig's trace defaults: answer and authority sections
+//! only, no comments, `+identify`; options after it change them as they do
+//! dig's), the warnings [`crate::query::delegation::judge`] has for it
+//! (from the `query_zone` of the record: lame servers, out-of-bailiwick
+//! referrals and glue), then `;; Received N bytes from ADDR#PORT(NAME) in
+//! N ms` and a blank line (`+stats`: the statistics instead; `+short`: each
+//! answer as `TYPE RDATA from server NAME in N ms.`). NAME is the server's
+//! name from an earlier response's A/AAAA records, else its address (dig:
+//! the server as typed or named).
 //!
 //! `+nssearch`, as dig: `SOA ... from server ADDR in N ms.` for every SOA
 //! response; the steps that found the servers show nothing.
@@ -20,13 +24,13 @@ use std::net::IpAddr;
 
 use super::options::ChaseLayout;
 use super::text::push_ip;
-use super::{dig, query_ms, write_server, DisplayOpts};
+use super::{dig, query_ms, write_server, DisplayOpts, TrailerCache};
 use crate::dns::name::Name;
 use crate::dns::types;
 use crate::dns::wire::Message;
 use crate::pair::Item;
 use crate::query::delegation::{glue_addr, judge, server_name};
-use crate::tap::event::{Direction, Event};
+use crate::tap::event::{Direction, Event, Timestamp};
 
 /// The most server names remembered (a hostile trace cannot grow it).
 const MAX_NAMES: usize = 4096;
@@ -42,25 +46,26 @@ pub struct ChaseText {
     first: bool,
     /// Server names by address.
     names: HashMap<IpAddr, String>,
+    /// The statistics' cache (`+stats`).
+    trailer: TrailerCache,
 }
 
 impl ChaseText {
-    /// The state for `layout` with these display options.
+    /// The state for `layout` with these display options (`+trace` set
+    /// dig's defaults for a trace: no comments, question, additional
+    /// section or statistics, `+identify`; later options change them as
+    /// they do dig's).
     pub fn new(layout: ChaseLayout, opts: &DisplayOpts) -> ChaseText {
         ChaseText {
             layout,
             records: DisplayOpts {
-                comments: false,
-                question: false,
-                additional: false,
-                stats: false,
                 qr: false,
-                short: false,
                 ..opts.clone()
             },
             cmd: opts.cmd && !opts.short,
             first: true,
             names: HashMap::new(),
+            trailer: TrailerCache::default(),
         }
     }
 
@@ -82,10 +87,15 @@ impl ChaseText {
                     return;
                 }
                 self.banner(out);
-                let ms = query_ms(event, *query_time);
                 match self.layout {
-                    ChaseLayout::Trace => self.step(out, event, bytes, ms),
-                    ChaseLayout::NsSearch => nssearch_line(out, event, bytes, ms, &self.records),
+                    ChaseLayout::Trace => self.step(out, event, bytes, *query_time),
+                    ChaseLayout::NsSearch => nssearch_line(
+                        out,
+                        event,
+                        bytes,
+                        query_ms(event, *query_time),
+                        &self.records,
+                    ),
                 }
                 self.learn(bytes);
             }
@@ -94,47 +104,88 @@ impl ChaseText {
 
     fn banner(&mut self, out: &mut String) {
         if std::mem::replace(&mut self.first, false) && self.cmd {
-            let what = match self.layout {
-                ChaseLayout::Trace => "+trace",
-                ChaseLayout::NsSearch => "+nssearch",
+            // dig's +nssearch turns +short on, and says so.
+            let (what, global) = match self.layout {
+                ChaseLayout::Trace => ("+trace", "+cmd"),
+                ChaseLayout::NsSearch => ("+nssearch", "+short +cmd"),
             };
             let _ = write!(
                 out,
-                "\n; <<>> qtap {} <<>> {what}\n;; global options: +cmd\n",
+                "\n; <<>> qtap {} <<>> {what}\n;; global options: {global}\n",
                 env!("CARGO_PKG_VERSION")
             );
         }
     }
 
-    /// One `+trace` step.
-    fn step(&self, out: &mut String, event: &Event, bytes: &[u8], ms: Option<u128>) {
-        match Message::parse(bytes) {
-            Ok(msg) => {
-                dig::write_parsed(out, &msg, true, None, &self.records);
-                let zone = event
-                    .query_zone
-                    .as_deref()
-                    .and_then(|z| Name::from_wire(z).ok());
-                if let (Some(zone), Some(q)) = (zone, msg.first_question()) {
-                    for w in judge(Some(&zone), &q.name, &msg).warnings {
-                        out.push_str(";; ");
-                        out.push_str(&w);
-                        out.push('\n');
-                    }
+    /// The server's name as dig shows it: from an earlier response's
+    /// A/AAAA records, else its address.
+    fn server_name(&self, addr: IpAddr) -> String {
+        match self.names.get(&addr) {
+            Some(name) => name.clone(),
+            None => {
+                let mut s = String::new();
+                push_ip(&mut s, addr);
+                s
+            }
+        }
+    }
+
+    /// One `+trace` step, as dig prints each response of a trace: the
+    /// message under the display options, then (but with `+short`) the
+    /// statistics or, with `+identify` (a trace's default), the
+    /// `;; Received` line.
+    fn step(
+        &mut self,
+        out: &mut String,
+        event: &Event,
+        bytes: &[u8],
+        query_time: Option<Timestamp>,
+    ) {
+        let opts = &self.records;
+        let ms = query_ms(event, query_time);
+        let parsed = Message::parse(bytes);
+        if opts.short {
+            let mut identify = String::new();
+            if let (true, Some(addr)) = (opts.identify, event.response_addr) {
+                let _ = write!(identify, " from server {}", self.server_name(addr));
+                if let Some(ms) = ms {
+                    let _ = write!(identify, " in {ms} ms.");
                 }
             }
-            Err(_) => dig::write_message(out, bytes, true, None, &self.records),
+            // dig's +short in a trace: each answer's type before its RDATA.
+            if let Ok(msg) = &parsed {
+                for rr in &msg.answer {
+                    out.push_str(&types::type_name(rr.rtype));
+                    out.push(' ');
+                    dig::write_rdata_or_generic(out, msg, rr, opts);
+                    out.push_str(&identify);
+                    out.push('\n');
+                }
+                write_warnings(out, event, msg);
+            }
+            return;
         }
-        let Some(addr) = event.response_addr else {
+        if opts.comments {
+            out.push_str(";; Got answer:\n");
+        }
+        match &parsed {
+            Ok(msg) => {
+                dig::write_parsed(out, msg, true, None, opts);
+                write_warnings(out, event, msg);
+            }
+            Err(_) => dig::write_message(out, bytes, true, None, opts),
+        }
+        if opts.stats {
+            super::write_trailer(out, &mut self.trailer, event, query_time, bytes.len());
+            return;
+        }
+        let (true, Some(addr)) = (opts.identify, event.response_addr) else {
             return;
         };
         let _ = write!(out, ";; Received {} bytes from ", bytes.len());
         write_server(out, addr, event.response_port);
         out.push('(');
-        match self.names.get(&addr) {
-            Some(name) => out.push_str(name),
-            None => push_ip(out, addr),
-        }
+        out.push_str(&self.server_name(addr));
         out.push(')');
         if let Some(ms) = ms {
             let _ = write!(out, " in {ms} ms");
@@ -156,6 +207,22 @@ impl ChaseText {
                     .entry(addr)
                     .or_insert_with(|| server_name(&r.name));
             }
+        }
+    }
+}
+
+/// The warnings [`judge`] has for a response, from the zone its server
+/// was asked for (the record's `query_zone`).
+fn write_warnings(out: &mut String, event: &Event, msg: &Message<'_>) {
+    let zone = event
+        .query_zone
+        .as_deref()
+        .and_then(|z| Name::from_wire(z).ok());
+    if let (Some(zone), Some(q)) = (zone, msg.first_question()) {
+        for w in judge(Some(&zone), &q.name, msg).warnings {
+            out.push_str(";; ");
+            out.push_str(&w);
+            out.push('\n');
         }
     }
 }

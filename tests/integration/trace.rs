@@ -5,10 +5,11 @@
 //! asked. A scripted server on .6 gives an out-of-bailiwick glue record.
 //! Skips, saying so, where knotd is not installed.
 //!
-//! The expected +trace text is what dig 9.18 printed against this lab
-//! (`dig +trace @127.53.0.2 -p PORT www.lab.test`, with the servers' names
-//! resolvable), times masked; dig itself cannot be pointed at a hints file
-//! nor resolve the lab's server names, so the test does not run it.
+//! The parents sign their zones (knotd, ECDSA P-256), so referrals carry
+//! DS and RRSIG. A second lab, whose server names read as addresses, sits
+//! behind an Unbound resolver, and there qtap's +trace is compared line by
+//! line with dig's under several display options (skipped, saying so,
+//! without knotd, unbound or dig).
 
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -25,16 +26,19 @@ fn addr(last: u8) -> Ipv4Addr {
 
 /// The lab: its servers, the port they share and the hints file.
 struct Lab {
-    children: Vec<Child>,
+    _knots: Knots,
     port: u16,
     dir: tempfile::TempDir,
     /// The scripted server of `oob.test.` (kept open while the lab lives).
     _oob: std::thread::JoinHandle<()>,
 }
 
-impl Drop for Lab {
+/// Child processes killed (and reaped) when dropped.
+struct Knots(Vec<Child>);
+
+impl Drop for Knots {
     fn drop(&mut self) {
-        for c in &mut self.children {
+        for c in &mut self.0 {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -51,14 +55,14 @@ impl Lab {
     }
 }
 
-/// A port free for UDP and TCP on every lab address.
-fn free_port() -> u16 {
+/// A port free for UDP and TCP on every one of `addrs`.
+fn free_port_on(addrs: &[Ipv4Addr]) -> u16 {
     loop {
-        let udp = UdpSocket::bind((addr(2), 0)).unwrap();
+        let udp = UdpSocket::bind((addrs[0], 0)).unwrap();
         let port = udp.local_addr().unwrap().port();
-        let free = (2..=6).all(|a| {
-            std::net::TcpListener::bind((addr(a), port)).is_ok()
-                && (a == 2 || UdpSocket::bind((addr(a), port)).is_ok())
+        let free = addrs.iter().enumerate().all(|(i, a)| {
+            std::net::TcpListener::bind((*a, port)).is_ok()
+                && (i == 0 || UdpSocket::bind((*a, port)).is_ok())
         });
         if free {
             return port;
@@ -66,7 +70,20 @@ fn free_port() -> u16 {
     }
 }
 
-fn zones() -> [(u8, &'static str, String); 4] {
+/// A port free for UDP and TCP on every lab address.
+fn free_port() -> u16 {
+    free_port_on(&(2..=6).map(addr).collect::<Vec<_>>())
+}
+
+/// One knotd: its address, zone, zone text and whether it signs the zone.
+struct Knot {
+    addr: Ipv4Addr,
+    zone: &'static str,
+    text: String,
+    sign: bool,
+}
+
+fn zones() -> Vec<Knot> {
     let root = format!(
         "$TTL 3600\n. SOA a.root-servers. hostmaster.root-servers. 1 3600 900 604800 86400\n\
          . NS a.root-servers.\na.root-servers. A {r}\n\
@@ -96,11 +113,18 @@ fn zones() -> [(u8, &'static str, String); 4] {
         c1 = addr(4),
         c2 = addr(5)
     );
-    [
-        (2, ".", root),
-        (3, "test.", tld),
-        (4, "lab.test.", child.clone()),
-        (5, "lab.test.", child),
+    let knot = |last, zone, text, sign| Knot {
+        addr: addr(last),
+        zone,
+        text,
+        sign,
+    };
+    // The parents sign their zones, so their referrals carry DS and RRSIG.
+    vec![
+        knot(2, ".", root, true),
+        knot(3, "test.", tld, true),
+        knot(4, "lab.test.", child.clone(), false),
+        knot(5, "lab.test.", child, false),
     ]
 }
 
@@ -133,31 +157,32 @@ fn oob_server(port: u16) -> std::thread::JoinHandle<()> {
     })
 }
 
-/// Starts the lab, or None (saying why) without knotd.
-fn start_lab() -> Option<Lab> {
-    if !have("knotd") {
-        eprintln!("skipped: knotd is not installed");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let oob = oob_server(port);
-    let mut children = Vec::new();
-    for (last, zone, text) in zones() {
-        let sub = dir.path().join(format!("ns{last}"));
+/// Starts one knotd per entry of `knots` on `port`, each in its own
+/// directory under `dir` (a signing one with a fast ECDSA P-256 policy and
+/// its keys in its own KASP database there), and waits until each serves
+/// its zone.
+fn start_knots(dir: &Path, port: u16, knots: &[Knot]) -> Knots {
+    let mut children = Knots(Vec::new());
+    for (i, k) in knots.iter().enumerate() {
+        let sub = dir.join(format!("knot{i}"));
         std::fs::create_dir_all(sub.join("run")).unwrap();
-        std::fs::write(sub.join("zone"), text).unwrap();
+        std::fs::write(sub.join("zone"), &k.text).unwrap();
         let d = sub.display();
+        let sign = if k.sign { "on" } else { "off" };
         let conf = format!(
             "server:\n    rundir: \"{d}/run\"\n    listen: {a}@{port}\n\
-             database:\n    storage: \"{d}\"\n\
+             database:\n    storage: \"{d}\"\n    kasp-db: \"{d}/keys\"\n\
+             policy:\n  - id: lab\n    algorithm: ecdsap256sha256\n    nsec3: off\n\
              template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n\
+             \x20   zonefile-sync: -1\n\
              zone:\n  - domain: \"{zone}\"\n    file: \"{d}/zone\"\n\
+             \x20   dnssec-signing: {sign}\n    dnssec-policy: lab\n\
              log:\n  - target: stderr\n    any: error\n",
-            a = addr(last)
+            a = k.addr,
+            zone = k.zone,
         );
         std::fs::write(sub.join("knot.conf"), conf).unwrap();
-        children.push(
+        children.0.push(
             Command::new("knotd")
                 .arg("-c")
                 .arg(sub.join("knot.conf"))
@@ -167,6 +192,21 @@ fn start_lab() -> Option<Lab> {
                 .unwrap(),
         );
     }
+    for k in knots {
+        wait_for(port, k.addr, k.zone, k.sign);
+    }
+    children
+}
+
+/// Starts the lab, or None (saying why) without knotd.
+fn start_lab() -> Option<Lab> {
+    if !have("knotd") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let oob = oob_server(port);
+    let knots = start_knots(dir.path(), port, &zones());
     std::fs::write(
         dir.path().join("root.hints"),
         format!(
@@ -175,31 +215,38 @@ fn start_lab() -> Option<Lab> {
         ),
     )
     .unwrap();
-    let lab = Lab {
-        children,
+    Some(Lab {
+        _knots: knots,
         port,
         dir,
         _oob: oob,
-    };
-    for (last, zone, _) in zones() {
-        wait_for(lab.port, last, zone);
-    }
-    Some(lab)
+    })
 }
 
-fn wait_for(port: u16, last: u8, zone: &str) {
+/// Waits until the server at `at` serves `zone` (signed, when `signed`).
+fn wait_for(port: u16, at: Ipv4Addr, zone: &str, signed: bool) {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
+    while start.elapsed() < Duration::from_secs(20) {
         let out = qtap()
-            .args([&format!("@{}", addr(last)), "-p", &port.to_string()])
-            .args([zone, "SOA", "+norec", "+short", "+timeout=1", "+tries=1"])
+            .args([&format!("@{at}"), "-p", &port.to_string()])
+            .args([
+                zone,
+                "SOA",
+                "+norec",
+                "+dnssec",
+                "+short",
+                "+timeout=1",
+                "+tries=1",
+            ])
             .output()
             .unwrap();
-        if out.status.success() && !out.stdout.is_empty() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() && !text.is_empty() && (!signed || text.contains("SOA ")) {
             return;
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("knotd for {zone} did not start on {}:{port}", addr(last));
+    panic!("knotd for {zone} did not start on {at}:{port}");
 }
 
 /// `qtap -p PORT +hints=... ARGS`, with the trace in `tap` when given.
@@ -219,11 +266,22 @@ fn run(lab: &Lab, args: &[&str], tap: Option<&Path>) -> std::process::Output {
     cmd.output().unwrap()
 }
 
-/// Times masked: `in N ms` becomes `in X ms`.
+/// Times masked (`in N ms` becomes `in X ms`), and the parts of RRSIG
+/// records that change with each signing (dates, key tag, signature).
 fn mask(text: &str) -> String {
     text.lines()
-        .map(|l| match l.rfind(" in ") {
-            Some(i) if l.starts_with(";; Received") => format!("{} in X ms", &l[..i]),
+        .map(|l| match (l.rfind(" in "), l.split_once("\tRRSIG\t")) {
+            (Some(i), _) if l.starts_with(";; Received") => format!("{} in X ms", &l[..i]),
+            (_, Some((owner, rdata))) => {
+                let f: Vec<&str> = rdata.split_whitespace().collect();
+                match f.get(..8) {
+                    Some(f) => format!(
+                        "{owner}\tRRSIG\t{} {} {} {} E I T {} SIG",
+                        f[0], f[1], f[2], f[3], f[7]
+                    ),
+                    None => l.to_owned(),
+                }
+            }
             _ => l.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -242,16 +300,24 @@ fn trace_follows_the_lab_down_to_the_answer_as_dig_lays_it_out() {
     );
     let live = String::from_utf8(out.stdout).unwrap();
     let p = lab.port;
-    // dig 9.18's text against the same lab, but for its banner.
+    // dig 9.18's layout (checked against dig itself in
+    // trace_matches_dig_through_a_resolver), but for its banner; the signed
+    // parents' referrals carry the child's DS and its signature.
+    let hex = "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567 89ABCDEF";
     let expected = format!(
         "\n; <<>> qtap {v} <<>> +trace\n;; global options: +cmd\n\
          .\t\t\t3600\tIN\tNS\ta.root-servers.\n\
-         ;; Received 71 bytes from 127.53.0.2#{p}(127.53.0.2) in X ms\n\n\
+         .\t\t\t3600\tIN\tRRSIG\tNS 13 0 3600 E I T . SIG\n\
+         ;; Received 260 bytes from 127.53.0.2#{p}(127.53.0.2) in X ms\n\n\
          test.\t\t\t3600\tIN\tNS\tns.nic.test.\n\
-         ;; Received 78 bytes from 127.53.0.2#{p}(a.root-servers) in X ms\n\n\
+         test.\t\t\t3600\tIN\tDS\t12345 13 2 {hex}\n\
+         test.\t\t\t3600\tIN\tRRSIG\tDS 13 1 3600 E I T . SIG\n\
+         ;; Received 221 bytes from 127.53.0.2#{p}(a.root-servers) in X ms\n\n\
          lab.test.\t\t3600\tIN\tNS\tns1.lab.test.\n\
          lab.test.\t\t3600\tIN\tNS\tns2.lab.test.\n\
-         ;; Received 109 bytes from 127.53.0.3#{p}(ns.nic.test) in X ms\n\n\
+         lab.test.\t\t3600\tIN\tDS\t23456 13 2 {hex}\n\
+         lab.test.\t\t3600\tIN\tRRSIG\tDS 13 2 3600 E I T test. SIG\n\
+         ;; Received 257 bytes from 127.53.0.3#{p}(ns.nic.test) in X ms\n\n\
          www.lab.test.\t\t3600\tIN\tA\t192.0.2.80\n\
          ;; Received 57 bytes from 127.53.0.4#{p}(ns1.lab.test) in X ms\n",
         v = env!("CARGO_PKG_VERSION")
@@ -381,6 +447,7 @@ fn nssearch_shows_the_soa_of_each_server_of_the_zone() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(";; global options: +short +cmd\n"), "{text}");
     let soa: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with("SOA "))
@@ -425,4 +492,178 @@ fn a_bad_hints_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The lab of the comparison with dig, whose server names read as their
+/// addresses: dig looks a server's name up with the system's resolver
+/// (never through glue), and a name such as `127.54.0.1` needs no lookup.
+/// The root (127.54.0.1) and the TLD `2.` (127.54.1.2) sign their zones;
+/// `0.2.` is served by 127.55.0.2 and 127.56.0.2, with glue and a DS in
+/// `2.`.
+fn numeric_zones() -> Vec<Knot> {
+    let root = format!(
+        "$TTL 3600\n. SOA 127.54.0.1. hostmaster.root. 1 3600 900 604800 86400\n\
+         . NS 127.54.0.1.\n127.54.0.1. A 127.54.0.1\n\
+         2. NS 127.54.1.2.\n127.54.1.2. A 127.54.1.2\n2. DS 12345 13 2 {DS}\n"
+    );
+    let tld = format!(
+        "$TTL 3600\n2. SOA 127.54.1.2. hostmaster.2. 1 3600 900 604800 86400\n\
+         2. NS 127.54.1.2.\n127.54.1.2. A 127.54.1.2\n\
+         0.2. NS 127.55.0.2.\n0.2. NS 127.56.0.2.\n\
+         127.55.0.2. A 127.55.0.2\n127.56.0.2. A 127.56.0.2\n0.2. DS 23456 13 2 {DS}\n"
+    );
+    let child = "$TTL 3600\n0.2. SOA 127.55.0.2. hostmaster.0.2. 2024 3600 900 604800 86400\n\
+                 0.2. NS 127.55.0.2.\n0.2. NS 127.56.0.2.\n\
+                 127.55.0.2. A 127.55.0.2\n127.56.0.2. A 127.56.0.2\nwww.0.2. A 192.0.2.80\n";
+    let knot = |a: [u8; 4], zone, text: String, sign| Knot {
+        addr: Ipv4Addr::from(a),
+        zone,
+        text,
+        sign,
+    };
+    vec![
+        knot([127, 54, 0, 1], ".", root, true),
+        knot([127, 54, 1, 2], "2.", tld, true),
+        knot([127, 55, 0, 2], "0.2.", child.to_owned(), false),
+        knot([127, 56, 0, 2], "0.2.", child.to_owned(), false),
+    ]
+}
+
+/// The resolver of the comparison with dig.
+const RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 54, 0, 9);
+
+/// Unbound on [`RESOLVER`], recursing from the numeric lab's root (a stub
+/// zone for `.`: root hints cannot name a port).
+fn start_unbound(dir: &Path, port: u16) -> Child {
+    let d = dir.display();
+    let conf = format!(
+        "server:\n  verbosity: 0\n  interface: {RESOLVER}@{port}\n  port: {port}\n\
+         \x20 do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n  chroot: \"\"\n  username: \"\"\n\
+         \x20 directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n\
+         \x20 access-control: 127.0.0.0/8 allow\n  do-not-query-localhost: no\n\
+         \x20 module-config: \"iterator\"\n  do-ip6: no\n\
+         remote-control:\n  control-enable: no\n\
+         stub-zone:\n  name: \".\"\n  stub-addr: 127.54.0.1@{port}\n"
+    );
+    std::fs::write(dir.join("unbound.conf"), conf).unwrap();
+    Command::new("unbound")
+        .arg("-d")
+        .arg("-c")
+        .arg(dir.join("unbound.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// What may differ between dig's and qtap's text of one trace: the
+/// banner, times, dates, message IDs, TTLs (the resolver's count down),
+/// and which of the two servers of `0.2.` was asked (dig picks at random).
+fn comparable(text: &str) -> String {
+    let ttl = regex::Regex::new(r"(?m)^(\S+\s+)\d+(\s+IN\s)").unwrap();
+    let ms = regex::Regex::new(r" in \d+ ms").unwrap();
+    let child = regex::Regex::new(r"127\.5[56]\.0\.2").unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("; <<>> ") || line == "; (1 server found)" {
+            continue;
+        }
+        let line = if line.starts_with(";; Query time:") {
+            ";; Query time: X msec".to_owned()
+        } else if line.starts_with(";; WHEN:") {
+            ";; WHEN: X".to_owned()
+        } else if let Some((head, _)) = line.split_once(", id: ") {
+            format!("{head}, id: X")
+        } else {
+            line.to_owned()
+        };
+        let line = ttl.replace(&line, "${1}TTL${2}");
+        let line = ms.replace_all(&line, " in X ms");
+        out.push_str(&child.replace_all(&line, "CHILD"));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn trace_matches_dig_through_a_resolver() {
+    if !have("knotd") || !have("unbound") || !have("dig") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let knots = numeric_zones();
+    let mut addrs: Vec<Ipv4Addr> = knots.iter().map(|k| k.addr).collect();
+    addrs.push(RESOLVER);
+    let port = free_port_on(&addrs);
+    let mut procs = start_knots(dir.path(), port, &knots);
+    procs.0.push(start_unbound(dir.path(), port));
+    let p = port.to_string();
+    let server = format!("@{RESOLVER}");
+    let start = Instant::now();
+    loop {
+        let out = qtap()
+            .args([
+                &server,
+                "-p",
+                &p,
+                ".",
+                "NS",
+                "+short",
+                "+timeout=1",
+                "+tries=1",
+            ])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains("127.54.0.1.") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "unbound did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for opts in [
+        &[][..],
+        &["+short"],
+        &["+noidentify", "+short"],
+        &["+additional"],
+        &["+question"],
+        &["+stats"],
+        &["+comments"],
+        &["+all"],
+        &["+nodnssec"],
+        &["+multiline"],
+        &["+noall", "+answer"],
+    ] {
+        let args: Vec<&str> = [
+            server.as_str(),
+            "-p",
+            &p,
+            "+timeout=2",
+            "+tries=2",
+            "+trace",
+        ]
+        .into_iter()
+        .chain(opts.iter().copied())
+        .chain(["www.0.2"])
+        .collect();
+        let dig = Command::new("dig").args(&args).output().unwrap();
+        let tap = dir.path().join("cmp.tap");
+        let qtap = qtap().args(&args).arg("--tap").arg(&tap).output().unwrap();
+        assert!(
+            dig.status.success() && qtap.status.success(),
+            "{opts:?}: dig {:?}, qtap {}",
+            dig.status,
+            String::from_utf8_lossy(&qtap.stderr)
+        );
+        let (dig, live) = (
+            String::from_utf8(dig.stdout).unwrap(),
+            String::from_utf8(qtap.stdout).unwrap(),
+        );
+        assert!(dig.contains("192.0.2.80"), "{opts:?}: {dig}");
+        assert_eq!(comparable(&live), comparable(&dig), "{opts:?}");
+        assert_eq!(read_back(&tap, &args), live, "{opts:?}: --read");
+        std::fs::remove_file(&tap).unwrap();
+    }
 }

@@ -14,7 +14,9 @@
 //! zone. The chase is bounded: each accepted referral goes strictly down
 //! towards the name, glueless resolutions nest at most [`MAX_DEPTH`] deep
 //! and never for a name already being resolved, and the whole lookup sends
-//! at most [`MAX_QUERIES`] queries.
+//! at most [`MAX_QUERIES`] queries. A chase that ends without an answer
+//! is the lookup's [`Outcome::NoReply`] (with a line saying why), so the
+//! rest of a `-f` batch still runs.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -339,14 +341,24 @@ pub async fn chase(
         resolving: Vec::new(),
         roots,
     };
-    chaser
-        .find_roots(ask_resolver.then_some(resolver.addr.ip()))
-        .await?;
-    match spec.opts.chase {
-        Some(Chase::NsSearch) => chaser.nssearch(&spec.name).await?,
-        _ => {
-            chaser.chase(&spec.name, spec.qtype).await?;
+    let done = async {
+        chaser
+            .find_roots(ask_resolver.then_some(resolver.addr.ip()))
+            .await?;
+        match spec.opts.chase {
+            Some(Chase::NsSearch) => chaser.nssearch(&spec.name).await,
+            _ => chaser.chase(&spec.name, spec.qtype).await.map(|_| ()),
         }
     }
-    Ok(Outcome::Answered)
+    .await;
+    match done {
+        Ok(()) => Ok(Outcome::Answered),
+        // A chase that found no answer is this lookup's "no reply": the
+        // rest of a batch still runs.
+        Err(Error::Server(why)) => {
+            chaser.sink.diag(&format!(";; {why}"));
+            Ok(Outcome::NoReply)
+        }
+        Err(e) => Err(e),
+    }
 }

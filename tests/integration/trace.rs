@@ -380,8 +380,31 @@ fn a_lame_server_is_flagged_and_the_chase_fails_with_no_reply() {
     );
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
+        err.contains(";; +trace: no server of lame.test. gave a usable answer for www.lame.test."),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failed_chase_in_a_batch_lets_the_rest_run_and_exits_9() {
+    let Some(lab) = start_lab() else { return };
+    let batch = lab.dir.path().join("batch");
+    std::fs::write(&batch, "www.lame.test\nwww.lab.test\n").unwrap();
+    let out = run(&lab, &["+trace", "-f", batch.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(9));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(";; WARNING: lame server for lame.test."),
+        "{text}"
+    );
+    assert!(
+        text.contains("www.lab.test.\t\t3600\tIN\tA\t192.0.2.80\n"),
+        "the second lookup ran: {text}"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
         err.contains(
-            "qtap: +trace: no server of lame.test. gave a usable answer for www.lame.test."
+            ";; +trace: no server of lame.test. gave a usable answer for www.lame.test.\n"
         ),
         "{err}"
     );
@@ -431,7 +454,7 @@ fn referral_loops_end_with_an_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("glueless delegation loop"), "{err}");
     assert!(
-        err.contains("qtap: +trace: no server of a.test. gave a usable answer"),
+        err.contains(";; +trace: no server of a.test. gave a usable answer"),
         "{err}"
     );
 }

@@ -822,6 +822,7 @@ fn query_mode(
     }
     for q in &mut queries {
         load_hints(&mut q.opts)?;
+        q.opts.family = args.family;
     }
     if display.qr {
         // +qr shows what was negotiated too, as kdig does.

@@ -126,6 +126,21 @@ impl Chaser<'_> {
         }
     }
 
+    /// The addresses the chase may send to (`-4` / `-6`), IPv4 first (a
+    /// host without IPv6 would wait on each IPv6 one).
+    fn usable(&self, addrs: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
+        let family = self.spec.opts.family;
+        let mut all: Vec<IpAddr> = addrs
+            .filter(|a| match family {
+                Some(4) => a.is_ipv4(),
+                Some(6) => a.is_ipv6(),
+                _ => true,
+            })
+            .collect();
+        all.sort_by_key(|a| a.is_ipv6());
+        all
+    }
+
     fn what(&self) -> &'static str {
         match self.spec.opts.chase {
             Some(Chase::NsSearch) => "+nssearch",
@@ -139,7 +154,7 @@ impl Chaser<'_> {
         let root = Name::root();
         let candidates: Vec<IpAddr> = match resolver {
             Some(r) => vec![r],
-            None => ordered(self.roots.iter().flat_map(|s| s.addrs.iter().copied())),
+            None => self.usable(self.roots.iter().flat_map(|s| s.addrs.iter().copied())),
         };
         let zone = resolver.is_none().then_some(&root);
         for addr in candidates.into_iter().take(MAX_SERVERS) {
@@ -178,11 +193,15 @@ impl Chaser<'_> {
         let mut servers = self.roots.clone();
         loop {
             let mut next = None;
+            let mut tried = false;
             'servers: for server in servers.iter_mut().take(MAX_SERVERS) {
-                if server.addrs.is_empty() {
-                    server.addrs = Box::pin(self.addresses(&server.name)).await?;
+                // The root's servers cannot be found from the root.
+                if self.usable(server.addrs.iter().copied()).is_empty() && !zone.is_root() {
+                    let found = Box::pin(self.addresses(&server.name)).await?;
+                    server.addrs.extend(found);
                 }
-                for addr in ordered(server.addrs.iter().copied()) {
+                for addr in self.usable(server.addrs.iter().copied()) {
+                    tried = true;
                     let Some(bytes) = self.ask(name, qtype, Some(&zone), addr).await? else {
                         continue;
                     };
@@ -206,6 +225,18 @@ impl Chaser<'_> {
                 Some((z, s)) => {
                     zone = z;
                     servers = s;
+                }
+                None if !tried && self.spec.opts.family.is_some() => {
+                    return Err(failed(&format!(
+                        "{}: no server of {} has an {} address",
+                        self.what(),
+                        crate::render::escaped(zone.to_string().as_bytes()),
+                        if self.spec.opts.family == Some(6) {
+                            "IPv6"
+                        } else {
+                            "IPv4"
+                        },
+                    )))
                 }
                 None => {
                     return Err(failed(&format!(
@@ -233,7 +264,11 @@ impl Chaser<'_> {
             return Ok(Vec::new());
         }
         self.resolving.push(name.clone());
-        let got = self.chase(name, types::A).await;
+        let qtype = match self.spec.opts.family {
+            Some(6) => types::AAAA,
+            _ => types::A,
+        };
+        let got = self.chase(name, qtype).await;
         self.resolving.pop();
         let (bytes, _) = match got {
             Ok(found) => found,
@@ -265,10 +300,11 @@ impl Chaser<'_> {
             )));
         }
         for server in servers.iter_mut().take(MAX_SERVERS) {
-            if server.addrs.is_empty() {
-                server.addrs = self.addresses(&server.name).await?;
+            if self.usable(server.addrs.iter().copied()).is_empty() {
+                let found = self.addresses(&server.name).await?;
+                server.addrs.extend(found);
             }
-            for addr in ordered(server.addrs.iter().copied()) {
+            for addr in self.usable(server.addrs.iter().copied()) {
                 self.ask(name, types::SOA, Some(name), addr).await?;
             }
         }
@@ -305,13 +341,6 @@ fn ns_set(msg: &Message<'_>, zone: &Name) -> Vec<NsServer> {
         }
     }
     servers
-}
-
-/// IPv4 addresses first (a host without IPv6 would wait on each IPv6 one).
-fn ordered(addrs: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
-    let mut all: Vec<IpAddr> = addrs.collect();
-    all.sort_by_key(|a| a.is_ipv6());
-    all
 }
 
 /// Runs a `+trace` or `+nssearch` lookup. `resolver`: the server the

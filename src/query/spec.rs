@@ -168,6 +168,8 @@ pub struct QueryOpts {
     pub chase: Option<Chase>,
     /// `+hints=FILE`.
     pub hints: Option<Hints>,
+    /// `-4` / `-6`: the only address family a delegation chase sends to.
+    pub family: Option<u8>,
 }
 
 impl Default for QueryOpts {
@@ -202,6 +204,7 @@ impl Default for QueryOpts {
             proxy: None,
             chase: None,
             hints: None,
+            family: None,
         }
     }
 }

@@ -99,7 +99,9 @@ fn zones() -> Vec<Knot> {
          lame.test. NS ns.lame.test.\nns.lame.test. A {c1}\n\
          loop.test. NS ns.loop.test.\nns.loop.test. A {r}\n\
          a.test. NS ns.b.test.\nb.test. NS ns.a.test.\n\
-         oob.test. NS ns.oob.test.\nns.oob.test. A {o}\n",
+         oob.test. NS ns.oob.test.\nns.oob.test. A {o}\n\
+         six.test. NS ns1.six.test.\nsix.test. NS ns2.six.test.\n\
+         ns1.six.test. A {c1}\nns2.six.test. AAAA ::1\n",
         t = addr(3),
         c1 = addr(4),
         c2 = addr(5),
@@ -408,6 +410,48 @@ fn a_failed_chase_in_a_batch_lets_the_rest_run_and_exits_9() {
         ),
         "{err}"
     );
+}
+
+/// The addresses the queries of a trace were sent to.
+fn asked_addresses(tap: &Path) -> Vec<std::net::IpAddr> {
+    read_trace(tap)
+        .iter()
+        .filter_map(|d| d.message.as_ref())
+        .filter(|m| m.query_message.is_some() && m.response_message.is_none())
+        .filter_map(|m| m.response_address.as_deref())
+        .filter_map(|a| match a.len() {
+            4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(a).ok()?)),
+            16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(a).ok()?)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn minus_4_and_minus_6_choose_the_servers_addresses_in_the_chase() {
+    let Some(lab) = start_lab() else { return };
+    // six.test.'s servers: a lame one (IPv4 glue), one with IPv6 glue only.
+    let tap = lab.dir.path().join("any.tap");
+    run(&lab, &["+trace", "www.six.test"], Some(&tap));
+    let v6 = |tap: &Path| asked_addresses(tap).iter().any(|a| a.is_ipv6());
+    assert!(v6(&tap), "without -4, the IPv6 glue is tried too");
+    let tap = lab.dir.path().join("v4.tap");
+    let out = run(&lab, &["-4", "+trace", "www.six.test"], Some(&tap));
+    assert_eq!(out.status.code(), Some(9));
+    let asked = asked_addresses(&tap);
+    assert!(asked.contains(&addr(4).into()), "{asked:?}");
+    assert!(!v6(&tap), "-4 never sends to IPv6 glue: {asked:?}");
+    // The lab has IPv4 addresses only: -6 says so and asks nobody (the
+    // server, never asked with +hints, must still be an IPv6 one).
+    let tap = lab.dir.path().join("v6.tap");
+    let out = run(&lab, &["-6", "@::1", "+trace", "www.lab.test"], Some(&tap));
+    assert_eq!(out.status.code(), Some(9));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(";; +trace: no server of . has an IPv6 address\n"),
+        "{err}"
+    );
+    assert!(!tap.exists() || asked_addresses(&tap).is_empty());
 }
 
 #[test]

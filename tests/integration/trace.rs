@@ -368,6 +368,20 @@ fn trace_follows_the_lab_down_to_the_answer_as_dig_lays_it_out() {
 
     // --read +trace shows the very same text.
     assert_eq!(read_back(&tap, &["+trace"]), live);
+
+    // JSON: every response of the chase, each with the zone asked.
+    let out = run(&lab, &["+trace", "--format", "jsonl", "www.lab.test"], None);
+    assert!(out.status.success());
+    let zones: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["dnstap"]["type"], "RESOLVER_RESPONSE", "{l}");
+            v["dnstap"]["queryZone"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(zones, [".", ".", "test.", "lab.test."]);
 }
 
 #[test]

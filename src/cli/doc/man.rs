@@ -174,7 +174,11 @@ const CHASE: &[&str] = &[
      root servers with RD=0 (and +dnssec), showing each step in dig's +trace layout: the answer and authority \
      records, then ;; Received N bytes from ADDR#PORT(NAME) in N ms. Glue is used first; a server named \
      without glue is resolved by a chase of its own from the root (shown too), never by the system resolver. \
-     Every server is asked on the -p port. +nssearch finds the zone's servers the same way and shows the SOA \
+     Every server is asked on the -p port; -4/-6 keep the chase to IPv4/IPv6 server addresses (a glueless \
+     server is then looked up by A/AAAA). +trace sets dig's trace display defaults (no comments, question, \
+     additional section or statistics; +identify), and options after it change them as they do dig's: +short \
+     prints TYPE RDATA from server NAME in N ms. for each answer of each step, +stats the statistics instead of \
+     the ;; Received line, +comments, +question and +additional what they say. +nssearch finds the zone's servers the same way and shows the SOA \
      record of each address as SOA ... from server ADDR in N ms.",
     "+hints=FILE replaces the built-in IANA root servers with a root hints file (named.root format: . NS \
      name and name A|AAAA address lines); the chase then starts with a priming query to those servers and \
@@ -183,7 +187,8 @@ const CHASE: &[&str] = &[
      towards the name, and glue outside the zone asked are flagged with ;; WARNING: lines and not followed; \
      the next server of the zone is tried. Each referral must go strictly down, glueless servers are resolved \
      at most 4 levels deep and never twice at once, and a lookup sends at most 100 queries; a chase that \
-     cannot go on ends with an error (exit 9).",
+     cannot go on is that lookup's no reply: a ;; +trace: line on stderr, the rest of a -f batch still runs, \
+     and the exit status is 9.",
     "With --tap, every message of the chase is recorded as RESOLVER_QUERY/RESOLVER_RESPONSE whose query_zone \
      is the zone whose servers were asked (the resolver's exchange stays STUB). qtap --read FILE +trace (or \
      +nssearch) shows such a recording exactly as the live run did.",

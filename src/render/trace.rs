@@ -176,7 +176,19 @@ impl ChaseText {
             Err(_) => dig::write_message(out, bytes, true, None, opts),
         }
         if opts.stats {
+            let start = out.len();
             super::write_trailer(out, &mut self.trailer, event, query_time, bytes.len());
+            // dig names the server there too: `;; SERVER: ADDR#PORT(NAME)`.
+            if let Some(name) = event
+                .response_addr
+                .and_then(|a| self.names.get(&a).map(|n| (a, n)))
+            {
+                let plain = format!("({})", name.0);
+                if let Some(i) = out[start..].find(&plain) {
+                    let at = start + i;
+                    out.replace_range(at..at + plain.len(), &format!("({})", name.1));
+                }
+            }
             return;
         }
         let (true, Some(addr)) = (opts.identify, event.response_addr) else {

@@ -369,6 +369,15 @@ fn trace_follows_the_lab_down_to_the_answer_as_dig_lays_it_out() {
     // --read +trace shows the very same text.
     assert_eq!(read_back(&tap, &["+trace"]), live);
 
+    // +stats: dig's statistics, the server named as in the Received line.
+    let out = run(&lab, &["+trace", "+stats", "www.lab.test"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(";; SERVER: 127.53.0.3#{p}(ns.nic.test) (UDP)\n")),
+        "{text}"
+    );
+    assert!(!text.contains(";; Received"), "{text}");
+
     // JSON: every response of the chase, each with the zone asked.
     let out = run(&lab, &["+trace", "--format", "jsonl", "www.lab.test"], None);
     assert!(out.status.success());
@@ -716,6 +725,9 @@ fn trace_matches_dig_through_a_resolver() {
         &["+nodnssec"],
         &["+multiline"],
         &["+noall", "+answer"],
+        &["+qr"],
+        &["+nocomments"],
+        &["+noidentify"],
     ] {
         let args: Vec<&str> = [
             server.as_str(),

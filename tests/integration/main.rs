@@ -25,6 +25,7 @@ mod servers;
 mod share;
 mod tap;
 mod tapfile;
+mod tryout;
 mod tsig;
 
 // The helpers every module uses (`crate::qtap()`, `crate::have()`, ...).

@@ -47,3 +47,24 @@ fn a_trace_path_with_escape_sequences_and_a_newline_is_escaped_in_the_error() {
         run.stderr
     );
 }
+
+#[test]
+fn an_answer_that_arrives_after_the_trace_failed_is_still_shown() {
+    // The reply comes late, so the trace's first write (to /dev/full) has
+    // failed by the time it arrives.
+    let server = crate::support::Hostile::udp(|q| {
+        vec![
+            crate::support::Reply::Sleep(std::time::Duration::from_millis(500)),
+            crate::support::Reply::Send(crate::support::answer_a(q)),
+        ]
+    });
+    let port = server.port();
+    let mut cmd = crate::support::qtap_at(&port);
+    cmd.args(["a.qtap.test", "+short", "--tap", "/dev/full"]);
+    let run = Run::of(&mut cmd).expect_code(10);
+    assert_eq!(run.stdout, "192.0.2.77\n");
+    assert_eq!(
+        run.stderr,
+        "qtap: cannot write trace /dev/full: No space left on device (os error 28)\n"
+    );
+}

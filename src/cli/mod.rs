@@ -211,8 +211,9 @@ fn split_argv(
             }
         } else if word == "-h" || word == "-V" {
             gnu.push(os);
-        } else if in_read && !word.starts_with('+') && !word.starts_with('-') {
-            // Further files after --read FILE (messages after --hex HEX).
+        } else if in_read && !word.starts_with('+') && (!word.starts_with('-') || word == "-") {
+            // Further files after --read FILE (messages after --hex HEX);
+            // a lone `-` is stdin there too.
             gnu.push(os);
         } else {
             in_read = false;
@@ -430,6 +431,11 @@ mod tests {
         let a = p(&["--read", "a.fstrm", "b.fstrm", "+qr"]);
         assert_eq!(a.cli.read.len(), 2);
         assert!(a.display.qr);
+        // Stdin among the files, as the help says ("-" for stdin).
+        let a = p(&["--read", "a.fstrm", "-", "+qr"]);
+        assert_eq!(a.cli.read, [PathBuf::from("a.fstrm"), PathBuf::from("-")]);
+        let a = p(&["--hex", "0000", "-"]);
+        assert_eq!(a.cli.hex, ["0000", "-"]);
     }
 
     #[test]

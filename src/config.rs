@@ -327,9 +327,14 @@ fn split_url(text: &str, scheme: &str) -> Result<ServerText, String> {
     };
     let uri: http::Uri = text.parse().map_err(|e| bad(format!("{e}")))?;
     let authority = uri.authority().ok_or_else(|| bad("no host".into()))?;
-    if authority.as_str().contains('@') {
-        return Err(bad(
-            "a user name (user@) is not allowed in a server URL".into()
+    if let Some((userinfo, _)) = authority.as_str().rsplit_once('@') {
+        // Not echoed as typed: a password there is a secret.
+        let shown = match userinfo.split_once(':') {
+            Some((user, _)) => text.replacen(userinfo, &format!("{user}:***"), 1),
+            None => text.to_owned(),
+        };
+        return Err(format!(
+            "bad server URL {shown:?}: a user name (user@) is not allowed in a server URL"
         ));
     }
     let host = authority.host();
@@ -1030,7 +1035,12 @@ mod tests {
     fn bad_server_urls_are_refused() {
         let err = split_server("https://user@evil.example/dns-query").unwrap_err();
         assert!(err.contains("user name"), "{err}");
-        assert!(split_server("https://a:b@evil.example/").is_err());
+        // The password is not echoed back.
+        assert_eq!(
+            split_server("https://a:s3cret@evil.example/").unwrap_err(),
+            "bad server URL \"https://a:***@evil.example/\": \
+             a user name (user@) is not allowed in a server URL"
+        );
         assert!(split_server("http://x/")
             .unwrap_err()
             .contains("unknown scheme"));

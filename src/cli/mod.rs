@@ -405,6 +405,15 @@ mod tests {
             perr(&["+ednsflags=70000"]),
             CliError::BadValue { .. }
         ));
+        // Digits that do not fit are out of range, as dig says; not "not a number".
+        assert_eq!(
+            perr(&["+bufsize=70000"]).to_string(),
+            "bad value for +bufsize=70000: \"70000\" is out of range"
+        );
+        assert_eq!(
+            perr(&["+tries=x1"]).to_string(),
+            "bad value for +tries=x1: \"x1\" is not a valid number"
+        );
     }
 
     #[test]

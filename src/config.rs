@@ -395,6 +395,28 @@ pub fn check_doh_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses a link-local server whose `%scope` names no network interface
+/// (`@fe80::1%eth9`): the address would go out with scope 0, and the
+/// kernel's "Invalid argument" would not say why.
+fn check_scope(
+    text: &str,
+    host: &str,
+    scope_index: impl Fn(&str) -> Option<u32>,
+) -> Result<(), String> {
+    let Some((addr, scope)) = host.split_once('%') else {
+        return Ok(());
+    };
+    if addr.parse::<std::net::Ipv6Addr>().is_err() || scope.parse::<u32>().is_ok() {
+        return Ok(());
+    }
+    match scope_index(scope) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "bad server {text:?}: no network interface named {scope:?}"
+        )),
+    }
+}
+
 /// Parses a host: an address (IPv6 may have a scope) or a host name.
 pub fn parse_server(host: &str, port: Option<u16>) -> ServerSpec {
     let host = match host.parse::<IpAddr>() {
@@ -754,6 +776,8 @@ fn query_mode(
     let server = match &args.server {
         Some(text) => {
             let parsed = split_server(text).map_err(crate::error::Error::Config)?;
+            check_scope(text, &parsed.host, interface_index)
+                .map_err(crate::error::Error::Config)?;
             if let Some(scheme) = parsed.scheme {
                 // The URL's scheme is the default transport: a query's
                 // own +tcp, +tls, ... still wins.
@@ -995,6 +1019,18 @@ mod tests {
             let err = split_server(bad).unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_scope_that_names_no_interface_is_refused() {
+        let index = |name: &str| (name == "eth0").then_some(2);
+        assert_eq!(check_scope("fe80::1%eth0", "fe80::1%eth0", index), Ok(()));
+        assert_eq!(check_scope("fe80::1%3", "fe80::1%3", index), Ok(()));
+        assert_eq!(check_scope("[::1]:53", "::1", index), Ok(()));
+        assert_eq!(
+            check_scope("[fe80::1%eth9]#53", "fe80::1%eth9", index),
+            Err("bad server \"[fe80::1%eth9]#53\": no network interface named \"eth9\"".into())
+        );
     }
 
     #[test]

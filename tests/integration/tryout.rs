@@ -68,3 +68,15 @@ fn an_answer_that_arrives_after_the_trace_failed_is_still_shown() {
         "qtap: cannot write trace /dev/full: No space left on device (os error 28)\n"
     );
 }
+
+#[test]
+fn a_link_local_server_on_an_unknown_interface_is_a_usage_error() {
+    let mut cmd = qtap();
+    cmd.args(["@fe80::1%qtap-no-such0", "a.qtap.test", "+tries=1"]);
+    let run = Run::of(&mut cmd).expect_code(1);
+    assert_eq!(
+        run.stderr,
+        "qtap: bad server \"fe80::1%qtap-no-such0\": \
+         no network interface named \"qtap-no-such0\"\n"
+    );
+}

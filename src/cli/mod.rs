@@ -324,6 +324,28 @@ mod tests {
         let a = p(&["-x", "192.0.2.1"]);
         assert_eq!(a.queries[0].name.to_string(), "1.2.0.192.in-addr.arpa.");
         assert_eq!(a.queries[0].qtype, types::PTR);
+        // The first octets only, as dig takes them: the reverse zone.
+        let a = p(&["-x", "192.0.2"]);
+        assert_eq!(a.queries[0].name.to_string(), "2.0.192.in-addr.arpa.");
+        assert_eq!(
+            p(&["-x", "10"]).queries[0].name.to_string(),
+            "10.in-addr.arpa."
+        );
+        for bad in [
+            "1.2.3.4/24",
+            "1..2",
+            "256.1",
+            "1.2.3.4.5",
+            "",
+            "a.b",
+            "1.2.-3",
+        ] {
+            assert_eq!(
+                perr(&["-x", bad]),
+                CliError::BadAddress(bad.into()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -327,9 +327,14 @@ fn split_url(text: &str, scheme: &str) -> Result<ServerText, String> {
     };
     let uri: http::Uri = text.parse().map_err(|e| bad(format!("{e}")))?;
     let authority = uri.authority().ok_or_else(|| bad("no host".into()))?;
-    if authority.as_str().contains('@') {
-        return Err(bad(
-            "a user name (user@) is not allowed in a server URL".into()
+    if let Some((userinfo, _)) = authority.as_str().rsplit_once('@') {
+        // Not echoed as typed: a password there is a secret.
+        let shown = match userinfo.split_once(':') {
+            Some((user, _)) => text.replacen(userinfo, &format!("{user}:***"), 1),
+            None => text.to_owned(),
+        };
+        return Err(format!(
+            "bad server URL {shown:?}: a user name (user@) is not allowed in a server URL"
         ));
     }
     let host = authority.host();
@@ -388,6 +393,28 @@ pub fn check_doh_path(path: &str) -> Result<(), String> {
     path.parse::<http::uri::PathAndQuery>()
         .map_err(|e| format!("the DoH path {path:?} is not valid in a URI: {e}"))?;
     Ok(())
+}
+
+/// Refuses a link-local server whose `%scope` names no network interface
+/// (`@fe80::1%eth9`): the address would go out with scope 0, and the
+/// kernel's "Invalid argument" would not say why.
+fn check_scope(
+    text: &str,
+    host: &str,
+    scope_index: impl Fn(&str) -> Option<u32>,
+) -> Result<(), String> {
+    let Some((addr, scope)) = host.split_once('%') else {
+        return Ok(());
+    };
+    if addr.parse::<std::net::Ipv6Addr>().is_err() || scope.parse::<u32>().is_ok() {
+        return Ok(());
+    }
+    match scope_index(scope) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "bad server {text:?}: no network interface named {scope:?}"
+        )),
+    }
 }
 
 /// Parses a host: an address (IPv6 may have a scope) or a host name.
@@ -749,6 +776,8 @@ fn query_mode(
     let server = match &args.server {
         Some(text) => {
             let parsed = split_server(text).map_err(crate::error::Error::Config)?;
+            check_scope(text, &parsed.host, interface_index)
+                .map_err(crate::error::Error::Config)?;
             if let Some(scheme) = parsed.scheme {
                 // The URL's scheme is the default transport: a query's
                 // own +tcp, +tls, ... still wins.
@@ -1024,6 +1053,18 @@ mod tests {
     }
 
     #[test]
+    fn a_scope_that_names_no_interface_is_refused() {
+        let index = |name: &str| (name == "eth0").then_some(2);
+        assert_eq!(check_scope("fe80::1%eth0", "fe80::1%eth0", index), Ok(()));
+        assert_eq!(check_scope("fe80::1%3", "fe80::1%3", index), Ok(()));
+        assert_eq!(check_scope("[::1]:53", "::1", index), Ok(()));
+        assert_eq!(
+            check_scope("[fe80::1%eth9]#53", "fe80::1%eth9", index),
+            Err("bad server \"[fe80::1%eth9]#53\": no network interface named \"eth9\"".into())
+        );
+    }
+
+    #[test]
     fn server_urls() {
         let url = |s: &str| split_server(s).unwrap();
         let t = url("udp://192.0.2.1");
@@ -1061,7 +1102,12 @@ mod tests {
     fn bad_server_urls_are_refused() {
         let err = split_server("https://user@evil.example/dns-query").unwrap_err();
         assert!(err.contains("user name"), "{err}");
-        assert!(split_server("https://a:b@evil.example/").is_err());
+        // The password is not echoed back.
+        assert_eq!(
+            split_server("https://a:s3cret@evil.example/").unwrap_err(),
+            "bad server URL \"https://a:***@evil.example/\": \
+             a user name (user@) is not allowed in a server URL"
+        );
         assert!(split_server("http://x/")
             .unwrap_err()
             .contains("unknown scheme"));

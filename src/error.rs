@@ -73,6 +73,13 @@ impl Error {
         }
     }
 
+    /// The message as qtap prints it: one line, with the control characters
+    /// that file names, batch-file lines or arguments may carry escaped
+    /// ([`crate::render::controls_escaped`]).
+    pub fn message(&self) -> String {
+        crate::render::controls_escaped(&self.to_string())
+    }
+
     /// True when the error is a closed text output pipe (`qtap ... | head`),
     /// which ends quietly. A closed pipe under the trace (`--tap -`) is not
     /// one: the trace is cut, and that is an error.
@@ -107,6 +114,20 @@ pub fn copy_io_error(e: &std::io::Error) -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_escape_control_characters_from_paths_and_lines() {
+        let e = Error::Tap {
+            path: PathBuf::from("evil\x1b[31m\nline\u{9b}.fstrm"),
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        let shown = e.message();
+        assert!(shown.starts_with("cannot write trace evil\\027[31m\\010line\\194\\155.fstrm: "));
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        // Backslashes and letters beyond ASCII stay as they are.
+        let e = Error::Config("caf\u{e9} a\\b".into());
+        assert_eq!(e.message(), "caf\u{e9} a\\b");
+    }
 
     #[test]
     fn a_lookup_result_maps_to_digs_codes() {

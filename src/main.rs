@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => ExitCode::from(exits::OK),
         Err(e) => {
-            let _ = writeln!(err, "qtap: {e}");
+            let _ = writeln!(err, "qtap: {}", e.message());
             ExitCode::from(e.exit_code())
         }
     }

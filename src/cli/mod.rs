@@ -211,8 +211,9 @@ fn split_argv(
             }
         } else if word == "-h" || word == "-V" {
             gnu.push(os);
-        } else if in_read && !word.starts_with('+') && !word.starts_with('-') {
-            // Further files after --read FILE (messages after --hex HEX).
+        } else if in_read && !word.starts_with('+') && (!word.starts_with('-') || word == "-") {
+            // Further files after --read FILE (messages after --hex HEX);
+            // a lone `-` is stdin there too.
             gnu.push(os);
         } else {
             in_read = false;
@@ -323,6 +324,28 @@ mod tests {
         let a = p(&["-x", "192.0.2.1"]);
         assert_eq!(a.queries[0].name.to_string(), "1.2.0.192.in-addr.arpa.");
         assert_eq!(a.queries[0].qtype, types::PTR);
+        // The first octets only, as dig takes them: the reverse zone.
+        let a = p(&["-x", "192.0.2"]);
+        assert_eq!(a.queries[0].name.to_string(), "2.0.192.in-addr.arpa.");
+        assert_eq!(
+            p(&["-x", "10"]).queries[0].name.to_string(),
+            "10.in-addr.arpa."
+        );
+        for bad in [
+            "1.2.3.4/24",
+            "1..2",
+            "256.1",
+            "1.2.3.4.5",
+            "",
+            "a.b",
+            "1.2.-3",
+        ] {
+            assert_eq!(
+                perr(&["-x", bad]),
+                CliError::BadAddress(bad.into()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -404,6 +427,15 @@ mod tests {
             perr(&["+ednsflags=70000"]),
             CliError::BadValue { .. }
         ));
+        // Digits that do not fit are out of range, as dig says; not "not a number".
+        assert_eq!(
+            perr(&["+bufsize=70000"]).to_string(),
+            "bad value for +bufsize=70000: \"70000\" is out of range"
+        );
+        assert_eq!(
+            perr(&["+tries=x1"]).to_string(),
+            "bad value for +tries=x1: \"x1\" is not a valid number"
+        );
     }
 
     #[test]
@@ -430,6 +462,11 @@ mod tests {
         let a = p(&["--read", "a.fstrm", "b.fstrm", "+qr"]);
         assert_eq!(a.cli.read.len(), 2);
         assert!(a.display.qr);
+        // Stdin among the files, as the help says ("-" for stdin).
+        let a = p(&["--read", "a.fstrm", "-", "+qr"]);
+        assert_eq!(a.cli.read, [PathBuf::from("a.fstrm"), PathBuf::from("-")]);
+        let a = p(&["--hex", "0000", "-"]);
+        assert_eq!(a.cli.hex, ["0000", "-"]);
     }
 
     #[test]

@@ -929,7 +929,13 @@ pub(super) fn unsigned<T: std::str::FromStr>(text: &str) -> Option<T> {
 
 fn number<T: std::str::FromStr>(g: Given<'_>) -> Result<T, CliError> {
     let v = g.value.ok_or_else(|| bad(g, "a value is required"))?;
-    unsigned(v).ok_or_else(|| bad(g, &format!("{v:?} is not a valid number")))
+    unsigned(v).ok_or_else(
+        || match !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            // All digits, yet no T: too large for this option (dig says so too).
+            true => bad(g, &format!("{v:?} is out of range")),
+            false => bad(g, &format!("{v:?} is not a valid number")),
+        },
+    )
 }
 
 /// Hex digits, two per byte; nothing else (no sign, no `0x`).

@@ -200,10 +200,15 @@ impl Classifier<'_> {
             "-k" => self.args.tsig = Some(super::TsigArg::File(PathBuf::from(value()?))),
             "-x" => {
                 let v = value()?;
-                let addr: IpAddr = v.parse().map_err(|_| CliError::BadAddress(v.clone()))?;
+                let name = match v.parse::<IpAddr>() {
+                    Ok(addr) => Name::reverse(addr),
+                    Err(_) => {
+                        partial_v4_reverse(&v).ok_or_else(|| CliError::BadAddress(v.clone()))?
+                    }
+                };
                 self.finish();
                 let q = QuerySpec {
-                    name: Name::reverse(addr),
+                    name,
                     qtype: types::PTR,
                     qclass: self.pending_class.take().unwrap_or(types::IN),
                     ixfr_serial: None,
@@ -303,4 +308,23 @@ fn new_query(
         typed,
         classed,
     ))
+}
+/// `-x` with the first one to three octets of an IPv4 address, as dig
+/// and BIND's tools take it (`-x 192.0.2` asks `2.0.192.in-addr.arpa.`,
+/// the reverse zone of a /24): each octet 0-255 in decimal.
+fn partial_v4_reverse(text: &str) -> Option<Name> {
+    let octets: Vec<&str> = text.split('.').collect();
+    if !(1..=3).contains(&octets.len())
+        || !octets.iter().all(|o| {
+            !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit()) && o.parse::<u8>().is_ok()
+        })
+    {
+        return None;
+    }
+    let reversed: Vec<String> = octets
+        .iter()
+        .rev()
+        .map(|o| o.parse::<u8>().map(|n| n.to_string()).unwrap_or_default())
+        .collect();
+    Name::from_text(&format!("{}.in-addr.arpa.", reversed.join("."))).ok()
 }

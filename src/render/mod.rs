@@ -32,7 +32,7 @@ use self::text::{push_ip, push_u32};
 
 /// Escaping of trace and network bytes for the terminal, kept at this path
 /// for the callers outside `render`.
-pub use self::text::{escaped, write_escaped};
+pub use self::text::{controls_escaped, escaped, write_escaped};
 
 /// Renders items one after the other: a [`Planner`] decides, in order,
 /// what each item shows (the state: the first banner, a pending TCP retry,

@@ -54,6 +54,26 @@ pub fn write_escaped(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// `text` for a one-line message on a terminal: control characters (C0,
+/// DEL and C1, which can move the cursor, recolour or retitle the terminal,
+/// or start a line that looks like another message) become `\DDD`, one per
+/// byte; everything else, backslashes and non-ASCII letters included, stays.
+/// For text the user may not have chosen: file names, batch-file lines.
+pub fn controls_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            let mut utf8 = [0u8; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                let _ = write!(out, "\\{b:03}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A quoted character-string as BIND prints TXT: `"` and `\` get a backslash,
 /// bytes outside 0x20..=0x7E become `\DDD`.
 pub fn quoted(out: &mut String, s: &[u8]) {

@@ -112,48 +112,83 @@ pub fn render_messages(
     printer.finish(out)
 }
 
-/// `--hex ARGS` (`-`: one message per line from `stdin`).
+/// Longest line `--hex -` reads: a largest message in hex with a separator
+/// after every byte (`aa:bb:...`) fits; a line that never ends (`< /dev/zero`)
+/// is refused instead of filling memory.
+pub const LINE_MAX: usize = 4 * MESSAGE_MAX;
+
+/// `--hex ARGS` (`-`: one message per line from `stdin`). Each message is
+/// shown as soon as it is decoded, so memory stays bounded whatever stdin
+/// holds; the first bad one ends the run (after what came before it, with
+/// the JSON array closed).
 pub fn hex_args(
     args: &[String],
     stdin: &mut dyn BufRead,
-    display: DisplayOpts,
+    mut display: DisplayOpts,
     color: bool,
     out: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let mut texts: Vec<String> = Vec::new();
-    for a in args {
-        if a == "-" {
-            for (n, line) in stdin.lines().enumerate() {
-                let line = line.map_err(|e| Error::Config(format!("--hex -: stdin: {e}")))?;
+    // Queries given by hand are shown, as with +qr.
+    display.qr = true;
+    let mut printer = Printer::new(display, color, false);
+    let mut shown = 0usize;
+    let mut show = |text: &str, out: &mut dyn Write| -> Result<(), Error> {
+        shown += 1;
+        let m = decode_text(text).map_err(|e| {
+            let head: String = text.chars().take(40).collect();
+            Error::Config(format!(
+                "--hex: message {shown} ({}): {e}",
+                crate::render::escaped(head.as_bytes())
+            ))
+        })?;
+        printer.show([item_of(m)], out)?;
+        Ok(())
+    };
+    let mut all = || -> Result<(), Error> {
+        for a in args {
+            if a != "-" {
+                show(a, out)?;
+                continue;
+            }
+            let mut n = 0usize;
+            while let Some(line) = next_line(stdin, &mut n)? {
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {
                     continue;
                 }
-                if texts.len() >= 1_000_000 {
-                    return Err(Error::Config(format!(
-                        "--hex -: line {}: more than a million messages",
-                        n + 1
-                    )));
-                }
-                texts.push(line);
+                show(&line, out)?;
             }
-        } else {
-            texts.push(a.clone());
         }
+        Ok(())
+    };
+    let result = all();
+    // Close what was shown (the JSON array) before reporting an error.
+    printer.finish(out)?;
+    result.map(|()| exits::OK)
+}
+
+/// The next line of `--hex -` (line `n`, counted from 1), at most
+/// [`LINE_MAX`] bytes of UTF-8; None at the end of stdin.
+fn next_line(stdin: &mut dyn BufRead, n: &mut usize) -> Result<Option<String>, Error> {
+    use std::io::Read as _;
+    *n += 1;
+    let mut line = Vec::new();
+    let read = stdin
+        .take(LINE_MAX as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| Error::Config(format!("--hex -: stdin: {e}")))?;
+    if read == 0 {
+        return Ok(None);
     }
-    let mut messages = Vec::with_capacity(texts.len());
-    for (i, t) in texts.iter().enumerate() {
-        let m = decode_text(t).map_err(|e| {
-            let shown: String = t.chars().take(40).collect();
-            Error::Config(format!(
-                "--hex: message {} ({}): {e}",
-                i + 1,
-                crate::render::escaped(shown.as_bytes())
-            ))
-        })?;
-        messages.push(m);
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > LINE_MAX {
+        return Err(Error::Config(format!(
+            "--hex -: line {n}: longer than {LINE_MAX} bytes"
+        )));
     }
-    render_messages(messages, display, color, out)?;
-    Ok(exits::OK)
+    String::from_utf8(line)
+        .map(Some)
+        .map_err(|_| Error::Config(format!("--hex -: line {n}: not UTF-8 text")))
 }
 
 /// `--wire FILE`: the file's bytes are one message (`-`: stdin).
@@ -264,5 +299,49 @@ mod tests {
             text.to_lowercase().contains("warning") || text.contains("malformed"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_stdin_line_that_never_ends_is_refused_without_reading_it_all() {
+        // Ten MiB of hex digits and no newline (like `--hex - < /dev/zero`
+        // piped through tr): refused after LINE_MAX bytes, not slurped.
+        let mut stdin = std::io::Cursor::new(vec![b'a'; 10 << 20]);
+        let mut out = Vec::new();
+        let e = hex_args(
+            &["-".to_owned()],
+            &mut stdin,
+            DisplayOpts::default(),
+            false,
+            &mut out,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("--hex -: line 1: longer than {LINE_MAX} bytes")
+        );
+        assert!(
+            stdin.position() <= LINE_MAX as u64 + 1,
+            "{}",
+            stdin.position()
+        );
+    }
+
+    #[test]
+    fn stdin_messages_are_shown_as_they_come_and_a_bad_one_ends_the_json() {
+        let input = format!("{RESPONSE}\r\n\n# note\n{RESPONSE}\nzz\n{RESPONSE}\n");
+        let mut stdin = std::io::Cursor::new(input.into_bytes());
+        let mut out = Vec::new();
+        let display = DisplayOpts {
+            format: Some(Format::Json),
+            ..DisplayOpts::default()
+        };
+        let e = hex_args(&["-".to_owned()], &mut stdin, display, false, &mut out).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--hex: message 3 (zz): neither hexadecimal nor base64"
+        );
+        // The two good messages before it, in a closed JSON array.
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v.as_array().map(Vec::len), Some(2));
     }
 }

@@ -150,17 +150,21 @@ impl Output<'_> {
     pub fn record(&mut self, mut event: Event) -> Result<(), Error> {
         self.dirty = true;
         // Where the frame lands in the trace, as `--read` will report it.
-        event.offset = match (&mut self.trace, &self.sender) {
-            (Some(trace), _) => trace.record(&event)?,
+        let recorded = match (&mut self.trace, &self.sender) {
+            (Some(trace), _) => trace.record(&event),
             (None, Some(sender)) => {
                 use prost::Message as _;
                 sender.send(bytes::Bytes::from(event.to_pb().encode_to_vec()));
-                None
+                Ok(None)
             }
-            (None, None) => None,
+            (None, None) => Ok(None),
         };
+        event.offset = recorded.as_ref().ok().copied().flatten();
+        // A message that arrived is shown even when the trace just failed:
+        // the run ends on the trace error, not with "no response recorded"
+        // for a query that was answered.
         self.view.push(event, &mut self.text)?;
-        Ok(())
+        recorded.map(|_| ())
     }
 
     /// Writes a diagnostic line, after the text gathered so far.

@@ -26,6 +26,7 @@ mod share;
 mod tap;
 mod tapfile;
 mod trace;
+mod tryout;
 mod tsig;
 
 // The helpers every module uses (`crate::qtap()`, `crate::have()`, ...).

@@ -62,7 +62,7 @@ pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
     ("-c CLASS", "the class, even where a name is expected"),
     (
         "-x ADDR",
-        "reverse lookup: the PTR record of an IPv4 or IPv6 address",
+        "reverse lookup: the PTR record of an IPv4 or IPv6 address (or of the first 1-3 octets of an IPv4 address: its reverse zone)",
     ),
     (
         "-q NAME",

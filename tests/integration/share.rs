@@ -685,3 +685,70 @@ fn scrub_names_hides_reverse_names() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
 }
+
+/// Runs `command` (a shell line) under `script`, with a pseudo-terminal for
+/// its standard streams; returns what reached the terminal. `timeout`
+/// turns a hang into a failure.
+fn under_a_terminal(command: &str) -> String {
+    let out = Command::new("script")
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("timeout 60 {command}"),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{command}: {:?} {text}", out.status);
+    text
+}
+
+#[test]
+fn plain_read_shows_progress_only_on_a_terminal_stderr_with_stdout_redirected() {
+    if !have("script") || !have("timeout") {
+        return;
+    }
+    // Enough frames for the bar to move (it is updated every 4096).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("long-trace.fstrm");
+    let mut writer = TapWriter::new(std::fs::File::create(&trace).unwrap()).unwrap();
+    let frames = payloads(&corpus("kdig-udp.fstrm"));
+    for payload in frames.iter().cycle().take(20_000) {
+        writer.write_payload(payload).unwrap();
+    }
+    writer.finish().unwrap();
+    let qtap = assert_cmd::cargo::cargo_bin("qtap");
+    let quote = |p: &Path| format!("'{}'", p.display());
+    let rendered = dir.path().join("out.txt");
+    // stderr a terminal, stdout a file: the bar, named after the input.
+    let terminal = under_a_terminal(&format!(
+        "{} --read {} > {}",
+        quote(&qtap),
+        quote(&trace),
+        quote(&rendered)
+    ));
+    assert!(terminal.contains("long-trace.fstrm"), "{terminal:?}");
+    assert!(terminal.contains("KiB"), "{terminal:?}");
+    let text = std::fs::read_to_string(&rendered).unwrap();
+    assert_eq!(text.matches(";; ANSWER SECTION:").count(), 10_000);
+    // Both on the terminal: the output only, no bar.
+    let both = under_a_terminal(&format!("{} --read {}", quote(&qtap), quote(&trace)));
+    assert!(both.contains(";; ANSWER SECTION:"));
+    assert!(!both.contains("KiB"), "a bar among the output");
+    // stderr not a terminal: nothing on it.
+    let out = Command::new(&qtap)
+        .arg("--read")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -44,16 +44,9 @@ need_pkg knot-module-dnstap
 need dnsperf dnsperf
 build_qtap
 
-if [ -z "$CAPTURE" ]; then
-    CAPTURE=$WORK/knotd-auth.fstrm
-    make_capture "$FRAMES" "$CAPTURE"
-else
-    CAPTURE_HOW="given file $(basename "$CAPTURE")"
-fi
-read -r frames bytes < <(count_frames "$CAPTURE")
-[ "$frames" -gt 0 ] || die "the capture has no data frame"
-log "capture: $frames frames, $bytes bytes"
-cat "$CAPTURE" >/dev/null
+bench_capture "$FRAMES"
+frames=$CAPTURE_FRAMES
+bytes=$CAPTURE_BYTES
 
 SOCK=$WORK/c.sock
 COLLECTOR_PID=""

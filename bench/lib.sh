@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers of bench/read.sh and bench/query.sh: installing the peer
+# Shared helpers of the bench/ scripts: installing the peer
 # tools, a throwaway knotd on loopback, timing with /usr/bin/time, medians,
 # and rewriting a marked block of BENCHMARKS.md.
 #
@@ -216,6 +216,28 @@ make_capture() {
     knot_stop
     # shellcheck disable=SC2034 # read by the caller
     CAPTURE_HOW="knotd $(knotd --version | awk '{ print $NF }') + mod-dnstap (log-queries, log-responses, sink: file), driven by \`dnsperf -c 4 -q 100 -e -n 1 ${rate[*]}\` with $queries queries over UDP on 127.0.0.1 (a mix of A, AAAA, MX, TXT, NS, SOA, CNAME and NXDOMAIN)"
+}
+
+# bench_capture FRAMES: the capture a benchmark reads. CAPTURE names a
+# file to use as it is; else make_capture makes one of about FRAMES frames
+# in $WORK (installing knotd, mod-dnstap and dnsperf first). Sets CAPTURE,
+# CAPTURE_HOW, CAPTURE_FRAMES and CAPTURE_BYTES, and reads the file once so
+# the first timed run finds it in the page cache.
+bench_capture() {
+    if [ -z "${CAPTURE:-}" ]; then
+        need knotd knot
+        need knotc knot
+        need_pkg knot-module-dnstap
+        need dnsperf dnsperf
+        CAPTURE=$WORK/knotd-auth.fstrm
+        make_capture "$1" "$CAPTURE"
+    else
+        CAPTURE_HOW="given file $(basename "$CAPTURE")"
+    fi
+    read -r CAPTURE_FRAMES CAPTURE_BYTES < <(count_frames "$CAPTURE")
+    [ "$CAPTURE_FRAMES" -gt 0 ] || die "the capture has no data frame"
+    log "capture: $CAPTURE_FRAMES frames, $CAPTURE_BYTES bytes ($((CAPTURE_BYTES / CAPTURE_FRAMES)) B/frame)"
+    cat "$CAPTURE" >/dev/null
 }
 
 # timed OUT CMD...: runs CMD with stdout to /dev/null under /usr/bin/time -v

@@ -34,25 +34,13 @@ need python3 python3
 need kdig knot-dnsutils
 need dnstap-read bind9-dnsutils
 need dnstap golang-github-dnstap-golang-dnstap-cli
-if [ -z "$CAPTURE" ]; then
-    need knotd knot
-    need knotc knot
-    need_pkg knot-module-dnstap
-    need dnsperf dnsperf
-fi
 build_qtap
 
 # --- the capture ------------------------------------------------------------
 
-if [ -z "$CAPTURE" ]; then
-    CAPTURE=$WORK/knotd-auth.fstrm
-    make_capture "$FRAMES" "$CAPTURE"
-else
-    CAPTURE_HOW="given file $(basename "$CAPTURE")"
-fi
-read -r frames bytes < <(count_frames "$CAPTURE")
-[ "$frames" -gt 0 ] || die "the capture has no data frame"
-log "capture: $frames frames, $bytes bytes ($((bytes / frames)) B/frame)"
+bench_capture "$FRAMES"
+frames=$CAPTURE_FRAMES
+bytes=$CAPTURE_BYTES
 
 # --- the readers ------------------------------------------------------------
 

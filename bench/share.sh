@@ -24,23 +24,11 @@ bench_init
 need_file /usr/bin/time time
 need dnstap-read bind9-dnsutils
 need dnstap golang-github-dnstap-golang-dnstap-cli
-if [ -z "$CAPTURE" ]; then
-    need knotd knot
-    need knotc knot
-    need_pkg knot-module-dnstap
-    need dnsperf dnsperf
-fi
 build_qtap
 
-if [ -z "$CAPTURE" ]; then
-    CAPTURE=$WORK/knotd-auth.fstrm
-    make_capture "$FRAMES" "$CAPTURE"
-else
-    CAPTURE_HOW="given file $(basename "$CAPTURE")"
-fi
-read -r frames bytes < <(count_frames "$CAPTURE")
-[ "$frames" -gt 0 ] || die "the capture has no data frame"
-log "capture: $frames frames, $bytes bytes"
+bench_capture "$FRAMES"
+frames=$CAPTURE_FRAMES
+bytes=$CAPTURE_BYTES
 
 OUT=$WORK/out.fstrm
 # name|label|command
@@ -54,7 +42,6 @@ cmds=(
     "scrub|qtap --read FILE --scrub --write OUT|$QTAP --read $CAPTURE --scrub --write $OUT"
     "go-copy|dnstap -r FILE -w OUT|dnstap -r $CAPTURE -w $OUT"
 )
-cat "$CAPTURE" >/dev/null
 n=${#cmds[@]}
 : >"$WORK/runs.txt"
 for round in $(seq 1 "$ROUNDS"); do

@@ -4,6 +4,11 @@
 //! the mode (query or read), the server to ask, display options, the trace
 //! target. This is where the environment is consulted (/etc/resolv.conf,
 //! whether stdout is a terminal, NO_COLOR), so `cli` can stay pure.
+//!
+//! It runs in two steps: [`Config::plan`] validates and opens no file the
+//! user named, [`Plan::load`] then reads those (`-k`, `+tls-ca` and the
+//! other TLS files, `--scrub-key`). The first step can be fuzzed: a FIFO
+//! named on the command line cannot block it.
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::path::PathBuf;
@@ -169,6 +174,62 @@ fn read_scrub_key(path: &std::path::Path) -> Result<[u8; 32], crate::error::Erro
         .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))?;
     crate::scrub::key_from_bytes(&bytes)
         .map_err(|e| crate::error::Error::Config(format!("--scrub-key {}: {e}", name())))
+}
+
+/// The files a command line names, read by [`Plan::load`].
+#[derive(Clone, Debug, Default)]
+struct NamedFiles {
+    /// `-k FILE`: the TSIG key of every query.
+    tsig: Option<PathBuf>,
+    /// The TLS settings whose CA, certificate and key files are checked.
+    tls: Vec<crate::query::spec::TlsOpts>,
+    /// `--scrub-key FILE`.
+    scrub_key: Option<PathBuf>,
+}
+
+/// A [`Config`] validated without reading the files the command line
+/// names; [`Plan::load`] reads them.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    config: Config,
+    files: NamedFiles,
+}
+
+impl Plan {
+    /// Reads the named files into the configuration: the `-k` key goes to
+    /// every query, the `+hints` files and the TLS files are parsed (so a missing, huge or
+    /// malformed one is a usage error before any network work and before
+    /// the async runtime, where a long read would block signals), the
+    /// scrub key goes to the scrubber. Each file is read with a size cap.
+    pub fn load(self) -> Result<Config, crate::error::Error> {
+        let Plan { mut config, files } = self;
+        if let Some(path) = &files.tsig {
+            let key = tsig_key_file(path).map_err(crate::error::Error::Config)?;
+            if let Mode::Query { queries, .. } = &mut config.mode {
+                for q in queries {
+                    q.opts.tsig = Some(key.clone());
+                }
+            }
+        }
+        if let Mode::Query { queries, .. } = &mut config.mode {
+            for q in queries {
+                load_hints(&mut q.opts)?;
+            }
+        }
+        for tls in &files.tls {
+            crate::query::tls::check_files(tls).map_err(crate::error::Error::Config)?;
+        }
+        if let Some(path) = &files.scrub_key {
+            let key = read_scrub_key(path)?;
+            if let Mode::Read {
+                scrub: Some(spec), ..
+            } = &mut config.mode
+            {
+                spec.key = Some(key);
+            }
+        }
+        Ok(config)
+    }
 }
 
 /// The validated run plan.
@@ -438,29 +499,23 @@ pub const BATCH_LINE_MAX: usize = 64 << 10;
 /// Largest TSIG key file read (`-k`): a key statement is a few hundred bytes.
 pub const KEY_FILE_MAX: u64 = 64 << 10;
 
-/// The key of `-y` or `-k`; a `-k` file is read with a size cap. The error
-/// names the file and what is wrong, never the secret.
-fn tsig_key(arg: &crate::cli::TsigArg) -> Result<crate::dns::tsig::Key, String> {
-    match arg {
-        crate::cli::TsigArg::Key(key) => Ok(key.clone()),
-        crate::cli::TsigArg::File(path) => {
-            let shown = crate::render::text::escaped(path.as_os_str().as_encoded_bytes());
-            let bytes = crate::fsutil::read_bounded(path, KEY_FILE_MAX).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::InvalidData {
-                    format!(
-                        "TSIG key file {shown}: larger than {} KiB",
-                        KEY_FILE_MAX >> 10
-                    )
-                } else {
-                    format!("TSIG key file {shown}: {e}")
-                }
-            })?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("TSIG key file {shown}: not UTF-8 text"))?;
-            crate::dns::tsig::Key::from_file_text(&text)
-                .map_err(|e| format!("TSIG key file {shown}: {e}"))
+/// Reads the key of a `-k` file, with a size cap. The error names the file
+/// and what is wrong, never the secret.
+fn tsig_key_file(path: &std::path::Path) -> Result<crate::dns::tsig::Key, String> {
+    let shown = crate::render::text::escaped(path.as_os_str().as_encoded_bytes());
+    let bytes = crate::fsutil::read_bounded(path, KEY_FILE_MAX).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            format!(
+                "TSIG key file {shown}: larger than {} KiB",
+                KEY_FILE_MAX >> 10
+            )
+        } else {
+            format!("TSIG key file {shown}: {e}")
         }
-    }
+    })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("TSIG key file {shown}: not UTF-8 text"))?;
+    crate::dns::tsig::Key::from_file_text(&text).map_err(|e| format!("TSIG key file {shown}: {e}"))
 }
 
 /// Largest resolv.conf read (the rest is ignored).
@@ -514,11 +569,19 @@ pub fn read_batch(path: &std::path::Path) -> Result<Vec<(usize, String)>, crate:
 
 impl Config {
     /// Builds the plan, reading `resolv_conf` (normally /etc/resolv.conf)
-    /// when no server was given.
+    /// when no server was given, and the files the command line names
+    /// ([`Config::plan`], then [`Plan::load`]).
     pub fn from_args(
         args: Args,
         resolv_conf: &std::path::Path,
     ) -> Result<Config, crate::error::Error> {
+        Config::plan(args, resolv_conf)?.load()
+    }
+
+    /// Validates `args` without opening any file the command line names
+    /// (`resolv_conf` is read when no server was given).
+    pub fn plan(args: Args, resolv_conf: &std::path::Path) -> Result<Plan, crate::error::Error> {
+        let mut files = NamedFiles::default();
         let mut display = args.display.clone();
         if display.format.is_none() && args.cli.format != Format::Text {
             display.format = Some(args.cli.format);
@@ -527,15 +590,18 @@ impl Config {
         let color = resolve_color(args.cli.color);
         let mode = match collector_mode(&args.cli)? {
             Some(mode) => mode,
-            None => match file_mode(&args.cli, &display)? {
+            None => match file_mode(&args.cli, &display, &mut files)? {
                 Some(mode) => mode,
-                None => query_mode(args, &display, resolv_conf)?,
+                None => query_mode(args, &display, resolv_conf, &mut files)?,
             },
         };
-        Ok(Config {
-            mode,
-            display,
-            color,
+        Ok(Plan {
+            config: Config {
+                mode,
+                display,
+                color,
+            },
+            files,
         })
     }
 }
@@ -625,6 +691,7 @@ fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Err
 fn file_mode(
     c: &crate::cli::Cli,
     display: &DisplayOpts,
+    files: &mut NamedFiles,
 ) -> Result<Option<Mode>, crate::error::Error> {
     let selection = c.selection();
     let reading_only = [
@@ -683,7 +750,7 @@ fn file_mode(
         let filter =
             crate::select::Filter::from_pairs(selection.iter().map(|(n, v)| (*n, v.as_str())), now)
                 .map_err(|e| crate::error::Error::Config(e.to_string()))?;
-        let scrub = scrub_spec(c)?;
+        let scrub = scrub_spec(c, files)?;
         if [c.write.is_some(), c.stats, c.rrsets]
             .iter()
             .filter(|b| **b)
@@ -741,8 +808,11 @@ fn file_mode(
     Ok(None)
 }
 
-/// `--scrub` and its options (which need it).
-fn scrub_spec(c: &crate::cli::Cli) -> Result<Option<ScrubSpec>, crate::error::Error> {
+/// `--scrub` and its options (which need it); the key file is read later.
+fn scrub_spec(
+    c: &crate::cli::Cli,
+    files: &mut NamedFiles,
+) -> Result<Option<ScrubSpec>, crate::error::Error> {
     if (c.scrub_key.is_some() || c.scrub_ports || c.scrub_names) && !c.scrub {
         return Err(crate::error::Error::Config(
             "--scrub-key, --scrub-ports and --scrub-names go with --scrub".into(),
@@ -751,27 +821,33 @@ fn scrub_spec(c: &crate::cli::Cli) -> Result<Option<ScrubSpec>, crate::error::Er
     if !c.scrub {
         return Ok(None);
     }
+    files.scrub_key.clone_from(&c.scrub_key);
     Ok(Some(ScrubSpec {
-        key: c.scrub_key.as_deref().map(read_scrub_key).transpose()?,
+        key: None,
         ports: c.scrub_ports,
         names: c.scrub_names,
     }))
 }
 
-/// Lookups: the server (given, or resolv.conf's), TSIG, TLS files and
-/// DoH paths checked before any network work, and the trace.
+/// Lookups: the server (given, or resolv.conf's), TSIG, DoH paths checked
+/// before any network work, and the trace; the `-k` and TLS files go to
+/// `files`.
 fn query_mode(
     args: Args,
     display: &DisplayOpts,
     resolv_conf: &std::path::Path,
+    files: &mut NamedFiles,
 ) -> Result<Mode, crate::error::Error> {
     let mut warning = None;
     let mut queries = args.queries;
-    if let Some(tsig) = &args.tsig {
-        let key = tsig_key(tsig).map_err(crate::error::Error::Config)?;
-        for q in &mut queries {
-            q.opts.tsig = Some(key.clone());
+    match &args.tsig {
+        Some(crate::cli::TsigArg::Key(key)) => {
+            for q in &mut queries {
+                q.opts.tsig = Some(key.clone());
+            }
         }
+        Some(crate::cli::TsigArg::File(path)) => files.tsig = Some(path.clone()),
+        None => {}
     }
     let server = match &args.server {
         Some(text) => {
@@ -831,9 +907,8 @@ fn query_mode(
         }
     };
     // Checked now, before any network work, so a bad setting is a usage
-    // error (exit 1) and a huge or endless TLS file is refused before
-    // the async runtime starts.
-    let mut checked = Vec::new();
+    // error (exit 1); the TLS files are read by `Plan::load`, before the
+    // async runtime starts.
     for q in &queries {
         if let Transport::Https { path, .. } = &q.opts.transport {
             check_doh_path(path).map_err(crate::error::Error::Config)?;
@@ -844,13 +919,12 @@ fn query_mode(
                     .into(),
             ));
         }
-        if q.opts.transport.is_encrypted() && !checked.contains(&q.opts.tls) {
-            crate::query::tls::check_files(&q.opts.tls).map_err(crate::error::Error::Config)?;
-            checked.push(q.opts.tls.clone());
+        if q.opts.transport.is_encrypted() && !files.tls.contains(&q.opts.tls) {
+            files.tls.push(q.opts.tls.clone());
         }
     }
     for q in &mut queries {
-        load_hints(&mut q.opts)?;
+        check_hints(&q.opts)?;
         q.opts.family = args.family;
     }
     if display.qr {
@@ -883,8 +957,19 @@ fn query_mode(
 /// The most bytes a `+hints` file may hold (IANA's named.root is 3 KB).
 const HINTS_MAX: u64 = 1 << 20;
 
-/// Reads and checks a `+hints` file (before any network work: a bad file
-/// is a usage error); refuses `+hints` without `+trace` or `+nssearch`.
+/// Refuses `+hints` without `+trace` or `+nssearch`.
+fn check_hints(opts: &crate::query::spec::QueryOpts) -> Result<(), crate::error::Error> {
+    match &opts.hints {
+        Some(hints) if opts.chase.is_none() => Err(crate::error::Error::Config(format!(
+            "+hints {}: goes with +trace or +nssearch",
+            crate::render::escaped(hints.path.as_os_str().as_encoded_bytes())
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Reads and checks a `+hints` file (size-capped, before any network work:
+/// a bad file is a usage error) into the servers of the chase.
 fn load_hints(opts: &mut crate::query::spec::QueryOpts) -> Result<(), crate::error::Error> {
     let Some(hints) = opts.hints.as_mut().filter(|h| h.servers.is_empty()) else {
         return Ok(());
@@ -893,11 +978,6 @@ fn load_hints(opts: &mut crate::query::spec::QueryOpts) -> Result<(), crate::err
         "+hints {}",
         crate::render::escaped(hints.path.as_os_str().as_encoded_bytes())
     );
-    if opts.chase.is_none() {
-        return Err(crate::error::Error::Config(format!(
-            "{what}: goes with +trace or +nssearch"
-        )));
-    }
     let text = crate::fsutil::read_bounded(&hints.path, HINTS_MAX)
         .map_err(|e| crate::error::Error::Config(format!("{what}: {e}")))?;
     let text = String::from_utf8(text)
@@ -1309,6 +1389,57 @@ mod tests {
         let err = Config::from_args(args, std::path::Path::new("/nonexistent")).unwrap_err();
         assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
         assert_eq!(err.exit_code(), crate::error::exits::USAGE);
+    }
+
+    #[test]
+    fn plan_opens_no_named_file_and_load_reports_what_from_args_did() {
+        let missing = "/nonexistent/named.file";
+        let tls_ca = format!("+tls-ca={missing}");
+        let tls_cert = format!("+tls-certfile={missing}");
+        let argvs: [&[&str]; 4] = [
+            &["qtap", "@127.0.0.1", "-k", missing, "a."],
+            &["qtap", "@127.0.0.1", "+tls", &tls_ca, "a."],
+            &["qtap", "@127.0.0.1", "+https", &tls_cert, "a."],
+            &[
+                "qtap",
+                "--read",
+                "t.fstrm",
+                "--scrub",
+                "--scrub-key",
+                missing,
+            ],
+        ];
+        for argv in argvs {
+            let args = || crate::cli::parse(argv.iter().copied()).unwrap();
+            let resolv = std::path::Path::new("/nonexistent");
+            // The plan names the file without opening it.
+            let plan = Config::plan(args(), resolv).unwrap();
+            let loaded = plan.load().unwrap_err();
+            let whole = Config::from_args(args(), resolv).unwrap_err();
+            assert_eq!(loaded.to_string(), whole.to_string(), "{argv:?}");
+            assert!(loaded.to_string().contains(missing), "{loaded}");
+            assert_eq!(loaded.exit_code(), crate::error::exits::USAGE);
+        }
+    }
+
+    #[test]
+    fn the_scrub_key_file_reaches_the_scrubber() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("scrub.key");
+        std::fs::write(&file, [7u8; 32]).unwrap();
+        let f = file.to_str().unwrap();
+        let args =
+            crate::cli::parse(["qtap", "--read", "t.fstrm", "--scrub", "--scrub-key", f]).unwrap();
+        let c = Config::from_args(args, std::path::Path::new("/nonexistent")).unwrap();
+        match c.mode {
+            Mode::Read {
+                scrub: Some(spec), ..
+            } => assert_eq!(
+                spec.key,
+                Some(crate::scrub::key_from_bytes(&[7u8; 32]).unwrap())
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

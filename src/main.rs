@@ -11,8 +11,10 @@ fn main() -> ExitCode {
     // A file size limit (`ulimit -f`) must surface as a write error that
     // qtap reports, not as a signal that kills it mid-trace.
     qtap::sys::ignore_sigxfsz();
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // stdout stays locked for the run; stderr does not: other threads
+    // write to it too (the progress bar of `--read`'s reading thread),
+    // and would wait forever on a lock this thread holds.
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
     match run(&mut out, &mut err) {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => ExitCode::from(exits::OK),

@@ -12,6 +12,12 @@
 //! RRset whose owner is not at or below the bailiwick is flagged: a server
 //! sent records it has no authority for.
 //!
+//! Signatures: as in DNSDB and the common output format, where `rrtype` is
+//! the record's own type, RRSIG records are RRsets of their own (`rrtype`
+//! "RRSIG"), but one per type they cover: the RRSIGs of an owner's A and
+//! AAAA records are two entries, not one. Each comes right after the RRset
+//! it covers (same owner, class and bailiwick), in text and in JSON Lines.
+//!
 //! Memory: at most [`RRSETS_MAX`] distinct RRsets are kept; RRsets first
 //! seen past that are counted as left out and reported, never stored.
 //! Pure: fed events, no I/O.
@@ -20,7 +26,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::dns::name::{write_name, Name};
-use crate::dns::types::{type_name, OPT};
+use crate::dns::types::{type_name, OPT, RRSIG};
 use crate::dns::wire::{Message, Section};
 use crate::render::dig::write_rdata_or_generic;
 use crate::render::DisplayOpts;
@@ -53,13 +59,31 @@ impl BailiwickSource {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
     rrname: String,
     rrtype: u16,
+    /// For RRSIG: the type covered (RFC 4034 §3.1.1), else None.
+    covers: Option<u16>,
     class: u16,
     bailiwick: String,
     rdata: Vec<String>,
+}
+
+impl Key {
+    /// The order of the listing: by owner, type (a signature sorts as the
+    /// type it covers), class and bailiwick, the RRsets before their
+    /// signatures, then by RDATA.
+    fn order(&self) -> impl Ord + '_ {
+        (
+            &self.rrname,
+            self.covers.unwrap_or(self.rrtype),
+            self.class,
+            &self.bailiwick,
+            self.covers.is_some(),
+            &self.rdata,
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -174,14 +198,24 @@ impl RrSets {
                 let rrname = name_text(&rr.name);
                 let mut rdata = String::new();
                 write_rdata_or_generic(&mut rdata, &msg, rr, &self.display);
+                // A signature too short to say what it covers groups with
+                // the other such ones.
+                let covers = (rr.rtype == RRSIG).then(|| match msg.rdata(rr) {
+                    [a, b, ..] => u16::from_be_bytes([*a, *b]),
+                    _ => 0,
+                });
                 match sets.iter_mut().find(|(k, _)| {
-                    k.rrname == rrname && k.rrtype == rr.rtype && k.class == rr.class
+                    k.rrname == rrname
+                        && k.rrtype == rr.rtype
+                        && k.covers == covers
+                        && k.class == rr.class
                 }) {
                     Some((k, _)) => k.rdata.push(rdata),
                     None => sets.push((
                         Key {
                             rrname,
                             rrtype: rr.rtype,
+                            covers,
                             class: rr.class,
                             bailiwick: bailiwick.clone(),
                             rdata: vec![rdata],
@@ -217,7 +251,7 @@ impl RrSets {
 
     fn sorted(&self) -> Vec<(&Key, &Seen)> {
         let mut v: Vec<(&Key, &Seen)> = self.sets.iter().collect();
-        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.sort_by(|a, b| a.0.order().cmp(&b.0.order()));
         v
     }
 
@@ -362,6 +396,74 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(";; OUT OF BAILIWICK: evil.test."), "{text}");
+    }
+
+    /// An RRSIG record over `covered` at www.example.com, signed by
+    /// example.com.
+    fn rrsig(covered: u16, sig: u8) -> Vec<u8> {
+        let mut rdata = covered.to_be_bytes().to_vec();
+        rdata.extend_from_slice(&[13, 3, 0, 0, 0, 60]);
+        rdata.extend_from_slice(&[0x67, 0, 0, 0, 0x66, 0, 0, 0, 0x12, 0x34]);
+        rdata.extend_from_slice(&[0xc0, 16, sig, sig, sig]);
+        let mut rr = vec![0xc0, 12, 0, 46, 0, 1, 0, 0, 0, 60];
+        rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        rr.extend_from_slice(&rdata);
+        rr
+    }
+
+    #[test]
+    fn each_signature_follows_the_rrset_it_covers() {
+        // Answer: A, AAAA, then the RRSIGs over A and over AAAA, with an
+        // SOA in the authority section.
+        let mut m = vec![0, 1, 0x84, 0, 0, 1, 0, 4, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x03www\x07example\x03com\x00\x00\xff\x00\x01");
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+        m.extend_from_slice(&[0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16]);
+        m.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        m.extend(rrsig(1, 0xa1));
+        m.extend(rrsig(28, 0xa2));
+        let mut r = RrSets::new();
+        r.push(&ev(m, 7, None));
+        let lines: Vec<serde_json::Value> = r
+            .json_lines()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let listed: Vec<(String, String)> = lines
+            .iter()
+            .map(|v| {
+                let rdata = v["rdata"][0].as_str().unwrap();
+                (
+                    v["rrtype"].as_str().unwrap().to_owned(),
+                    rdata.split(' ').next().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want = [("A", "192.0.2.1"), ("RRSIG", "A"), ("AAAA", "2001:db8::1")];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .chain([("RRSIG".to_owned(), "AAAA".to_owned())])
+            .collect();
+        assert_eq!(listed, want, "one RRSIG set per covered type, after it");
+        assert!(lines
+            .iter()
+            .all(|v| v["rdata"].as_array().unwrap().len() == 1));
+        // The text view lists them in the same order.
+        let text = r.text();
+        let records: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with(";;") && !l.is_empty())
+            .collect();
+        assert_eq!(records.len(), 4, "{text}");
+        assert!(
+            records[1].starts_with("www.example.com. IN RRSIG A 13 3 60 "),
+            "{text}"
+        );
+        assert!(
+            records[3].starts_with("www.example.com. IN RRSIG AAAA 13 3 60 "),
+            "{text}"
+        );
     }
 
     #[test]

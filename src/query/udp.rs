@@ -147,12 +147,27 @@ pub struct UdpConn {
     sock: Socket,
     /// The local address the kernel chose.
     pub local: SocketAddr,
-    /// Receive buffer, kept with the socket.
+    /// Receive buffer, taken from [`SPARE_BUF`] and given back on drop.
     buf: Vec<u8>,
     /// When the last datagram went out.
     sent: std::cell::Cell<Option<std::time::Instant>>,
     /// How long the last answer on this socket took.
     last_rtt: Option<std::time::Duration>,
+}
+
+thread_local! {
+    /// The receive buffer of the last [`UdpConn`] dropped on this thread,
+    /// for the next one: each try gets a fresh socket, and zeroing a new
+    /// 64 KiB buffer per lookup was most of a sequential `-f` run's
+    /// instructions (BENCHMARKS.md). Two sockets alive at once simply
+    /// make two buffers.
+    static SPARE_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for UdpConn {
+    fn drop(&mut self) {
+        SPARE_BUF.set(std::mem::take(&mut self.buf));
+    }
 }
 
 /// Answers that came this fast on a socket (a server on the same machine)
@@ -170,7 +185,7 @@ impl UdpConn {
         Ok(UdpConn {
             sock,
             local,
-            buf: Vec::new(),
+            buf: SPARE_BUF.take(),
             sent: std::cell::Cell::new(None),
             last_rtt: None,
         })
@@ -998,6 +1013,36 @@ mod tests {
                 assert_eq!(skipped, [skip("stale"), skip("wrong")]);
             }
             assert!(conn.last_rtt.is_some());
+        });
+    }
+
+    #[test]
+    fn the_next_socket_reuses_the_receive_buffer_and_sees_only_its_datagram() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let peer = server.local_addr().unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let mut buf = [0u8; 2048];
+            // A long reply on the first socket, then a short one on the
+            // next: the buffer is the same, and only the new bytes count.
+            let long = [datagram(1, 10), vec![0xAA; 1000]].concat();
+            let mut used = None;
+            for reply in [long, datagram(1, 20)] {
+                let mut conn = UdpConn::connect(peer).await.unwrap();
+                if let Some(ptr) = used {
+                    assert_eq!(conn.buf.len(), MAX_DATAGRAM, "taken over, not made");
+                    assert_eq!(conn.buf.as_ptr(), ptr);
+                }
+                conn.send(&datagram(1, 0)).await.unwrap();
+                let (_, client) = server.recv_from(&mut buf).unwrap();
+                server.send_to(&reply, client).unwrap();
+                let got = conn
+                    .recv_matching(deadline, accept_all, |_| {})
+                    .await
+                    .unwrap();
+                assert_eq!(got, reply);
+                used = Some(conn.buf.as_ptr());
+            }
         });
     }
 }

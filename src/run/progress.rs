@@ -1,7 +1,7 @@
-//! Progress on stderr for long reads (`--write`, `--stats`, `--rrsets`),
-//! through indicatif: shown only when stderr is a terminal and stdout is
-//! not (the user is waiting on a file or a pipe, and the bar cannot mix
-//! with the output), and only for inputs whose size is known.
+//! Progress on stderr for long reads (rendering, `--write`, `--stats`,
+//! `--rrsets`), through indicatif: shown only when stderr is a terminal and
+//! stdout is not (the user is waiting on a file or a pipe, and the bar
+//! cannot mix with the output), and only for inputs whose size is known.
 
 use std::io::IsTerminal;
 

@@ -153,8 +153,8 @@ fn read_and_plan(
     let mut batch_bytes = 0;
     for path in files {
         let name = path.display();
-        let input = match super::open_input(path) {
-            Ok((input, _)) => input,
+        let (input, len) = match super::open_input(path) {
+            Ok(opened) => opened,
             Err(e) => {
                 if !planned.warn(format!("qtap: cannot open {name}: {e}"), true) {
                     return;
@@ -168,10 +168,13 @@ fn read_and_plan(
                 max_data: max_frame,
             },
         );
+        let shown = crate::render::escaped(path.as_os_str().as_encoded_bytes());
+        let mut progress = super::progress::Progress::new(len, &shown);
         loop {
             let warning = match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    progress.frame(reader.position());
                     batch_bytes += payload.len();
                     match Event::from_payload(Some(offset), arena.copy(&payload)) {
                         Ok(event) => {

@@ -5,180 +5,64 @@
 //! server that closes mid-stream, a slow one, refused ALPN, HTTP errors,
 //! and `+keepopen` reusing one connection.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use qtap::tap::pb;
 
+use crate::tls::{
+    ca_arg, cert_path, chain, quic_endpoint, read_http1_request, run, tls_listener, Mode, Server,
+    ServerOpts,
+};
 use crate::{answer_a, have, qtap, read_trace};
-
-pub(crate) fn cert_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/certs")
-        .join(name)
-}
-
-fn chain(name: &str) -> Vec<CertificateDer<'static>> {
-    CertificateDer::pem_file_iter(cert_path(&format!("{name}.pem")))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn key(name: &str) -> PrivateKeyDer<'static> {
-    PrivateKeyDer::from_pem_file(cert_path(&format!("{name}.key"))).unwrap()
-}
-
-pub(crate) fn ca_arg() -> String {
-    format!("+tls-ca={}", cert_path("ca.pem").display())
-}
-
-/// How a test server behaves.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
-    Answer,
-    /// Read the query, send one byte of the length prefix, close.
-    CloseMidStream,
-    /// Read the query and never answer.
-    Silent,
-}
-
-#[derive(Clone)]
-pub(crate) struct ServerOpts {
-    pub(crate) cert: &'static str,
-    client_auth: bool,
-    alpn: Vec<Vec<u8>>,
-    mode: Mode,
-}
-
-impl ServerOpts {
-    pub(crate) fn new(alpn: &[u8]) -> ServerOpts {
-        ServerOpts {
-            cert: "server",
-            client_auth: false,
-            alpn: vec![alpn.to_vec()],
-            mode: Mode::Answer,
-        }
-    }
-}
-
-pub(crate) fn server_config(o: &ServerOpts) -> rustls::ServerConfig {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap();
-    let builder = if o.client_auth {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in chain("ca") {
-            roots.add(c).unwrap();
-        }
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .unwrap();
-        builder.with_client_cert_verifier(verifier)
-    } else {
-        builder.with_no_client_auth()
-    };
-    let mut config = builder
-        .with_single_cert(chain(o.cert), key(o.cert))
-        .unwrap();
-    config.alpn_protocols = o.alpn.clone();
-    config
-}
-
-/// A running test server; counts handshakes and queries.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
-    pub(crate) handshakes: Arc<AtomicUsize>,
-    pub(crate) gets: Arc<AtomicUsize>,
-    pub(crate) _rt: std::thread::JoinHandle<()>,
-}
-
-pub(crate) fn spawn<F, Fut>(f: F) -> std::thread::JoinHandle<()>
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(f());
-    })
-}
 
 /// DNS over TLS (and over plain TLS with h2 for DoH when `doh`).
 pub(crate) fn tls_server(o: ServerOpts, doh: bool) -> Server {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    let handshakes = Arc::new(AtomicUsize::new(0));
     let gets = Arc::new(AtomicUsize::new(0));
-    let (h, g) = (handshakes.clone(), gets.clone());
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(&o)));
-    let rt = spawn(move || async move {
-        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
+    let g = gets.clone();
+    let mode = o.mode;
+    let mut server = tls_listener(&o, move |mut tls| {
+        let g = g.clone();
+        async move {
+            if doh {
+                serve_h2(tls, g).await;
                 return;
-            };
-            let acceptor = acceptor.clone();
-            let (h, g, mode) = (h.clone(), g.clone(), o.mode);
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                h.fetch_add(1, Ordering::SeqCst);
-                if doh {
-                    serve_h2(tls, g).await;
+            }
+            loop {
+                let mut len = [0u8; 2];
+                if tls.read_exact(&mut len).await.is_err() {
                     return;
                 }
-                loop {
-                    let mut len = [0u8; 2];
-                    if tls.read_exact(&mut len).await.is_err() {
+                let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                if tls.read_exact(&mut q).await.is_err() {
+                    return;
+                }
+                match mode {
+                    Mode::Answer => {
+                        let r = answer_a(&q);
+                        let mut out = (r.len() as u16).to_be_bytes().to_vec();
+                        out.extend_from_slice(&r);
+                        let _ = tls.write_all(&out).await;
+                    }
+                    Mode::CloseMidStream => {
+                        let _ = tls.write_all(&[0]).await;
+                        let _ = tls.shutdown().await;
                         return;
                     }
-                    let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
-                    if tls.read_exact(&mut q).await.is_err() {
+                    Mode::Silent => {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
                         return;
-                    }
-                    match mode {
-                        Mode::Answer => {
-                            let r = answer_a(&q);
-                            let mut out = (r.len() as u16).to_be_bytes().to_vec();
-                            out.extend_from_slice(&r);
-                            let _ = tls.write_all(&out).await;
-                        }
-                        Mode::CloseMidStream => {
-                            let _ = tls.write_all(&[0]).await;
-                            let _ = tls.shutdown().await;
-                            return;
-                        }
-                        Mode::Silent => {
-                            tokio::time::sleep(Duration::from_secs(60)).await;
-                            return;
-                        }
                     }
                 }
-            });
+            }
         }
     });
-    Server {
-        addr,
-        handshakes,
-        gets,
-        _rt: rt,
-    }
+    server.gets = gets;
+    server
 }
 
 async fn serve_h2<S>(tls: S, gets: Arc<AtomicUsize>)
@@ -223,123 +107,43 @@ where
 
 /// DoH over HTTP/1.1 only (ALPN http/1.1): one request per connection.
 fn http1_server() -> Server {
-    let o = ServerOpts::new(b"http/1.1");
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(&o)));
-    let handshakes = Arc::new(AtomicUsize::new(0));
-    let h = handshakes.clone();
-    let rt = spawn(move || async move {
-        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-        while let Ok((tcp, _)) = listener.accept().await {
-            let Ok(mut tls) = acceptor.accept(tcp).await else {
-                continue;
-            };
-            h.fetch_add(1, Ordering::SeqCst);
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            let (head_end, length) = loop {
-                let Ok(n) = tls.read(&mut buf).await else {
-                    break (0, 0);
-                };
-                if n == 0 {
-                    break (0, 0);
-                }
-                raw.extend_from_slice(&buf[..n]);
-                if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&raw[..i]).to_ascii_lowercase();
-                    let len = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    break (i + 4, len);
-                }
-            };
-            while raw.len() < head_end + length {
-                let Ok(n) = tls.read(&mut buf).await else {
-                    break;
-                };
-                if n == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&buf[..n]);
-            }
-            let body = raw.get(head_end..head_end + length).unwrap_or(&[]);
-            let answer = answer_a(body);
-            // Chunked, to exercise that path of the client.
-            let mut resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
-            resp.extend_from_slice(format!("{:x}\r\n", answer.len()).as_bytes());
-            resp.extend_from_slice(&answer);
-            resp.extend_from_slice(b"\r\n0\r\n\r\n");
-            let _ = tls.write_all(&resp).await;
-            let _ = tls.shutdown().await;
-        }
-    });
-    Server {
-        addr,
-        handshakes,
-        gets: Arc::new(AtomicUsize::new(0)),
-        _rt: rt,
-    }
+    tls_listener(&ServerOpts::new(b"http/1.1"), |mut tls| async move {
+        let body = read_http1_request(&mut tls).await.unwrap_or_default();
+        let answer = answer_a(&body);
+        // Chunked, to exercise that path of the client.
+        let mut resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+        resp.extend_from_slice(format!("{:x}\r\n", answer.len()).as_bytes());
+        resp.extend_from_slice(&answer);
+        resp.extend_from_slice(b"\r\n0\r\n\r\n");
+        let _ = tls.write_all(&resp).await;
+        let _ = tls.shutdown().await;
+    })
 }
 
 /// DNS over QUIC.
 fn quic_server(o: ServerOpts) -> Server {
-    let tls = server_config(&o);
-    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).unwrap();
-    let config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = socket.local_addr().unwrap();
     let handshakes = Arc::new(AtomicUsize::new(0));
     let h = handshakes.clone();
-    let rt = spawn(move || async move {
-        let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
-            Some(config),
-            socket,
-            Arc::new(quinn::TokioRuntime),
-        )
-        .unwrap();
-        while let Some(incoming) = endpoint.accept().await {
-            let h = h.clone();
-            tokio::spawn(async move {
-                let Ok(conn) = incoming.await else { return };
-                h.fetch_add(1, Ordering::SeqCst);
-                while let Ok((mut send, mut recv)) = conn.accept_bi().await {
-                    let Ok(data) = recv.read_to_end(65_537).await else {
-                        return;
-                    };
-                    let Some(q) = data.get(2..) else { return };
-                    let r = answer_a(q);
-                    let mut out = (r.len() as u16).to_be_bytes().to_vec();
-                    out.extend_from_slice(&r);
-                    let _ = send.write_all(&out).await;
-                    let _ = send.finish();
-                }
-            });
+    let mut server = quic_endpoint(&o, move |incoming| {
+        let h = h.clone();
+        async move {
+            let Ok(conn) = incoming.await else { return };
+            h.fetch_add(1, Ordering::SeqCst);
+            while let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                let Ok(data) = recv.read_to_end(65_537).await else {
+                    return;
+                };
+                let Some(q) = data.get(2..) else { return };
+                let r = answer_a(q);
+                let mut out = (r.len() as u16).to_be_bytes().to_vec();
+                out.extend_from_slice(&r);
+                let _ = send.write_all(&out).await;
+                let _ = send.finish();
+            }
         }
     });
-    Server {
-        addr,
-        handshakes,
-        gets: Arc::new(AtomicUsize::new(0)),
-        _rt: rt,
-    }
-}
-
-pub(crate) fn run(server: &Server, args: &[&str]) -> (i32, String, String) {
-    let out = qtap()
-        .args(["@127.0.0.1", "-p", &server.addr.port().to_string()])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    server.handshakes = handshakes;
+    server
 }
 
 fn msg(r: &pb::Dnstap) -> &pb::Message {

@@ -4,12 +4,14 @@
 //! reasons) carries terminal escapes, certificates that fail in ways that
 //! need a sentence, and TLS or batch files that never end.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::encrypted::{ca_arg, run, server_config, spawn, tls_server, Server, ServerOpts};
+use crate::encrypted::tls_server;
+use crate::tls::{
+    ca_arg, quic_endpoint, read_http1_request, run, tls_listener, Server, ServerOpts,
+};
 use crate::{answer_a, qtap};
 
 /// What an HTTP/1.1 server does once its response is written.
@@ -23,87 +25,30 @@ enum After {
     Shutdown,
 }
 
-/// Reads one HTTP/1.1 request (head and Content-Length body) and returns
-/// its body.
-async fn read_request<S: tokio::io::AsyncRead + Unpin>(tls: &mut S) -> Option<Vec<u8>> {
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    let (head_end, length) = loop {
-        let n = tls.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        raw.extend_from_slice(&buf[..n]);
-        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..i]).to_ascii_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            break (i + 4, len);
-        }
-    };
-    while raw.len() < head_end + length {
-        let n = tls.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    // A GET carries the query base64url-encoded in `?dns=`.
-    let request_line = String::from_utf8_lossy(&raw[..head_end]);
-    if let Some(b64) = request_line
-        .strip_prefix("GET ")
-        .and_then(|r| r.split_once("dns="))
-        .and_then(|(_, r)| r.split([' ', '&']).next())
-    {
-        return base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b64).ok();
-    }
-    raw.get(head_end..head_end + length).map(<[u8]>::to_vec)
-}
-
 /// A DoH server that speaks only HTTP/1.1 and answers every request with
 /// `respond(answer)`, then does `after`.
 fn http1_server<F>(respond: F, after: After) -> Server
 where
     F: Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static,
 {
-    let o = ServerOpts::new(b"http/1.1");
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(&o)));
-    let respond = Arc::new(respond);
-    let rt = spawn(move || async move {
-        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-        while let Ok((tcp, _)) = listener.accept().await {
-            let (acceptor, respond) = (acceptor.clone(), respond.clone());
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Some(query) = read_request(&mut tls).await else {
-                    return;
-                };
-                let _ = tls.write_all(&respond(&answer_a(&query))).await;
-                let _ = tls.flush().await;
-                match after {
-                    After::Drop => drop(tls),
-                    After::KeepOpen => tokio::time::sleep(Duration::from_secs(60)).await,
-                    After::Shutdown => {
-                        let _ = tls.shutdown().await;
-                    }
+    let respond = std::sync::Arc::new(respond);
+    tls_listener(&ServerOpts::new(b"http/1.1"), move |mut tls| {
+        let respond = respond.clone();
+        async move {
+            let Some(query) = read_http1_request(&mut tls).await else {
+                return;
+            };
+            let _ = tls.write_all(&respond(&answer_a(&query))).await;
+            let _ = tls.flush().await;
+            match after {
+                After::Drop => drop(tls),
+                After::KeepOpen => tokio::time::sleep(Duration::from_secs(60)).await,
+                After::Shutdown => {
+                    let _ = tls.shutdown().await;
                 }
-            });
+            }
         }
-    });
-    Server {
-        addr,
-        handshakes: Default::default(),
-        gets: Default::default(),
-        _rt: rt,
-    }
+    })
 }
 
 fn head(lines: &str, body: &[u8]) -> Vec<u8> {
@@ -262,36 +207,14 @@ fn http1_reason_phrases_reach_stderr_escaped() {
 
 #[test]
 fn quic_close_reasons_reach_stderr_escaped() {
-    let tls = server_config(&ServerOpts::new(b"doq"));
-    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).unwrap();
-    let config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = socket.local_addr().unwrap();
-    let rt = spawn(move || async move {
-        let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
-            Some(config),
-            socket,
-            Arc::new(quinn::TokioRuntime),
-        )
-        .unwrap();
-        while let Some(incoming) = endpoint.accept().await {
-            tokio::spawn(async move {
-                let Ok(conn) = incoming.await else { return };
-                if let Ok((_send, mut recv)) = conn.accept_bi().await {
-                    let _ = recv.read_to_end(65_537).await;
-                    conn.close(2u32.into(), b"\x1b[2J\x1b]0;pwned\x07bye");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            });
+    let server = quic_endpoint(&ServerOpts::new(b"doq"), |incoming| async move {
+        let Ok(conn) = incoming.await else { return };
+        if let Ok((_send, mut recv)) = conn.accept_bi().await {
+            let _ = recv.read_to_end(65_537).await;
+            conn.close(2u32.into(), b"\x1b[2J\x1b]0;pwned\x07bye");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
-    let server = Server {
-        addr,
-        handshakes: Default::default(),
-        gets: Default::default(),
-        _rt: rt,
-    };
     let (code, _, stderr) = run(&server, &["www.enc.test", "+quic", &ca_arg(), "+tries=1"]);
     assert_eq!(code, 9, "{stderr}");
     assert!(
@@ -332,31 +255,9 @@ fn certificate_errors_are_sentences() {
 
 #[test]
 fn quic_certificate_errors_are_sentences() {
-    let tls = server_config(&ServerOpts::new(b"doq"));
-    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).unwrap();
-    let config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = socket.local_addr().unwrap();
-    let rt = spawn(move || async move {
-        let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
-            Some(config),
-            socket,
-            Arc::new(quinn::TokioRuntime),
-        )
-        .unwrap();
-        while let Some(incoming) = endpoint.accept().await {
-            tokio::spawn(async move {
-                let _ = incoming.await;
-            });
-        }
+    let server = quic_endpoint(&ServerOpts::new(b"doq"), |incoming| async move {
+        let _ = incoming.await;
     });
-    let server = Server {
-        addr,
-        handshakes: Default::default(),
-        gets: Default::default(),
-        _rt: rt,
-    };
     // No +tls-ca: the test CA is unknown to the system roots.
     let (code, _, stderr) = run(&server, &["www.enc.test", "+quic", "+tries=1"]);
     assert_eq!(code, 9, "{stderr}");

@@ -3,8 +3,9 @@
 //! scheme picks the transport), the precedence of `-p`, and the forms that
 //! are refused (a `user@` part in a URL, an unknown scheme, a lone '[').
 
-use crate::encrypted::{ca_arg, tls_server, ServerOpts};
+use crate::encrypted::tls_server;
 use crate::support::{qtap, Run, TestServer};
+use crate::tls::{ca_arg, ServerOpts};
 
 fn short(args: &[&str]) -> Run {
     let mut cmd = qtap();

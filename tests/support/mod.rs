@@ -1,7 +1,7 @@
 //! Test support shared by the integration modules: an in-process
 //! hickory-server serving the qtap.test zone (`server`), a scripted hostile
-//! responder (`hostile`) and a few helpers to run qtap and pick its output
-//! apart.
+//! responder (`hostile`), encrypted servers with the test PKI (`tls`), and
+//! a few helpers to run qtap and pick its output apart.
 //!
 //! Nothing here asserts on qtap's behaviour; the test modules do that.
 
@@ -9,6 +9,7 @@
 
 pub mod hostile;
 pub mod server;
+pub mod tls;
 
 use std::time::Duration;
 

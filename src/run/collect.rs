@@ -41,12 +41,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::config::ReadOutput;
 use crate::error::{exits, Error};
-use crate::pair::{Item, Pairer};
-use crate::render::printer::Printer;
 use crate::render::DisplayOpts;
 use crate::run::capture::{Capture, Rotation};
-use crate::tap::event::Event;
+use crate::run::source::{FileFrames, Frames, Note, Raw, Save, Scrub, Selected};
+use crate::select::Filter;
 use crate::tap::frame::{encode_control, Control, Decoded, Decoder, CONTENT_TYPE_DNSTAP};
 use crate::tap::handshake::{ReaderHandshake, ReaderStep};
 
@@ -250,9 +250,6 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Queued messages at most (the byte budget usually binds first).
 const QUEUE_MESSAGES: usize = 4096;
 
-/// Items rendered in one piece while the queue is busy.
-const RENDER_BATCH: usize = 512;
-
 /// From the network thread to the rendering one.
 enum Msg {
     /// One data frame's payload.
@@ -297,6 +294,8 @@ struct Shared {
     /// Set when the collector stops: connections stop reading, but every
     /// frame already read is still handed over.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// Connections refused for want of a place (reported at exit).
+    refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -637,8 +636,11 @@ async fn slot(shared: &Arc<Shared>, what: &str) -> Option<OwnedSemaphorePermit> 
         Ok(p) => Some(p),
         Err(_) => {
             shared
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            shared
                 .note(format!(
-                    ";; WARNING: {what}: refused, {} connections already",
+                    ";; WARNING: {what}: refused, {} connections already (--max-connections)",
                     shared.opts.max_connections
                 ))
                 .await;
@@ -722,6 +724,7 @@ fn network(
     tx: mpsc::Sender<Msg>,
     stop: Stop,
     ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+    refused: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -738,6 +741,7 @@ fn network(
         let max_connections = opts.max_connections.max(1);
         let shared = Arc::new(Shared {
             stopping,
+            refused,
             budget: Arc::new(Semaphore::new(opts.queue_bytes.max(1))),
             connections: Arc::new(Semaphore::new(max_connections)),
             opts,
@@ -855,136 +859,89 @@ impl StopSignals {
     }
 }
 
-/// What the rendering side keeps.
-struct Sink<'a> {
-    pairer: Pairer,
-    items: Vec<Item>,
-    printer: Option<Printer>,
-    capture: Option<Capture>,
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
-    lost: u64,
+/// The collector as a [`Frames`] source: the plain files first, then what
+/// the network thread hands over, with [`Raw::Idle`] whenever the queue
+/// runs dry (so what waits goes out before the source blocks).
+struct CollectorFrames {
+    files: FileFrames,
+    files_done: bool,
+    rx: mpsc::Receiver<Msg>,
+    /// Idle was just reported: the next empty queue is waited on.
+    idle: bool,
 }
 
-impl Sink<'_> {
-    /// Shows what is paired so far.
-    fn show(&mut self) -> Result<(), Error> {
-        if let Some(p) = self.printer.as_mut() {
-            p.show(self.items.drain(..), self.out)?;
-        } else {
-            self.items.clear();
+impl Frames for CollectorFrames {
+    fn next_raw(&mut self) -> Option<Raw> {
+        if !self.files_done {
+            match self.files.next_raw() {
+                Some(raw) => return Some(raw),
+                None => self.files_done = true,
+            }
         }
-        Ok(())
-    }
-
-    /// Everything waiting goes out: the text, then the capture's bytes.
-    fn release(&mut self) -> Result<(), Error> {
-        self.show()?;
-        if let Some(c) = self.capture.as_mut() {
-            c.release()?;
-        }
-        Ok(())
-    }
-
-    fn note(&mut self, line: &str) -> Result<(), Error> {
-        self.show()?;
-        let _ = writeln!(self.err, "{line}");
-        Ok(())
-    }
-
-    /// One frame: saved, decoded, paired.
-    fn frame(
-        &mut self,
-        source: &str,
-        connection: Option<&Bytes>,
-        offset: u64,
-        payload: Bytes,
-    ) -> Result<(), Error> {
-        let saved_at = match self.capture.as_mut() {
-            Some(c) => c.write(&payload)?,
-            None => None,
+        let msg = match self.rx.try_recv() {
+            Ok(m) => m,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if !self.idle {
+                    self.idle = true;
+                    return Some(Raw::Idle);
+                }
+                self.rx.blocking_recv()?
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
         };
-        if self.printer.is_none() {
-            return Ok(());
-        }
-        match Event::from_payload(Some(saved_at.unwrap_or(offset)), payload) {
-            Ok(mut event) => {
-                event.connection = connection.cloned();
-                self.pairer.push(event, &mut self.items)
-            }
-            Err(e) => {
-                self.lost += 1;
-                self.note(&format!(
-                    ";; WARNING: {source}: frame at byte {offset} skipped: {e}"
-                ))?;
-            }
-        }
-        if self.items.len() >= RENDER_BATCH {
-            self.show()?;
-        }
-        Ok(())
+        self.idle = false;
+        Some(match msg {
+            // The permit goes here: the frame has left the queue.
+            Msg::Data {
+                conn,
+                offset,
+                payload,
+                _permit,
+            } => Raw::Frame {
+                offset,
+                payload,
+                connection: Some(conn),
+            },
+            Msg::Note(line) => Raw::Note(Note::info(line)),
+            Msg::Lost(n) => Raw::Lost(n),
+            Msg::Rotate => Raw::Rotate,
+        })
     }
 
-    /// Renders `files` (`--read FILE` mixed with sockets) first.
-    fn files(&mut self, files: &[PathBuf], max_frame: usize) -> Result<(), Error> {
-        use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
-        for path in files {
-            let name = path.display().to_string();
-            let input = match super::open_input(path) {
-                Ok((input, _)) => input,
-                Err(e) => {
-                    self.lost += 1;
-                    self.note(&format!("qtap: cannot open {name}: {e}"))?;
-                    continue;
-                }
-            };
-            let mut reader = TapReader::new(
-                std::io::BufReader::new(input),
-                ReaderOptions {
-                    max_data: max_frame,
-                },
-            );
-            loop {
-                match reader.next_item() {
-                    Ok(None) => break,
-                    Ok(Some(TapItem::Data { offset, payload })) => {
-                        self.frame(&name, None, offset, payload)?
-                    }
-                    Ok(Some(TapItem::Warning(w))) => {
-                        if matches!(
-                            w,
-                            TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-                        ) {
-                            self.lost += 1;
-                        }
-                        self.note(&format!(";; WARNING: {name}: {w}"))?;
-                    }
-                    Err(e) => {
-                        self.lost += 1;
-                        self.note(&format!("qtap: {name}: {e}"))?;
-                        break;
-                    }
-                }
-            }
-            self.release()?;
-        }
-        Ok(())
+    fn name(&self) -> &str {
+        self.files.name()
     }
 }
 
-/// Where the collector's frames go besides the screen.
+/// Saves nothing (`--no-output` without `--write`).
+struct Discard;
+
+impl Save for Discard {
+    fn save(&mut self, _: &[u8]) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
+}
+
+/// What the collector makes of what it receives, besides the screen.
 #[derive(Clone, Debug, Default)]
 pub struct Output {
-    /// `--write FILE`: the frames received, as a Frame Streams file (a
+    /// `--write FILE`: the frames selected, as a Frame Streams file (a
     /// strftime-style template with `%`).
     pub write: Option<PathBuf>,
     /// When to start a new `--write` file.
     pub rotation: Rotation,
+    /// The selection options: only what they select is shown and saved.
+    pub filter: Filter,
+    /// `--scrub`: what is shown and saved is scrubbed.
+    pub scrub: Option<crate::config::ScrubSpec>,
+    /// `--stats` or `--rrsets` (printed when the collector stops) instead
+    /// of rendering.
+    pub summary: Option<crate::config::ReadOutput>,
 }
 
 /// Runs the collector on `listeners` (bound with [`bind`]), after
 /// rendering `files`, until `stop`. Returns the exit code: 0, or 8 when
-/// frames were lost.
+/// frames were lost or connections refused.
 #[allow(clippy::too_many_arguments)]
 pub fn collect(
     listeners: Vec<Listener>,
@@ -997,7 +954,7 @@ pub fn collect(
     err: &mut dyn Write,
     stop: Stop,
 ) -> Result<u8, Error> {
-    let capture = match &output.write {
+    let mut capture = match &output.write {
         Some(p) => Some(Capture::create(p, output.rotation.clone())?),
         None => None,
     };
@@ -1009,25 +966,18 @@ pub fn collect(
         labels.push(l.label.clone());
         serving.push((l.kind, l.label));
     }
-    let (tx, mut rx) = mpsc::channel(QUEUE_MESSAGES);
+    let (tx, rx) = mpsc::channel(QUEUE_MESSAGES);
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     let max_frame = opts.max_frame;
     let render = opts.render;
     let rotate_every = capture.as_ref().and(output.rotation.interval);
-    let mut sink = Sink {
-        pairer: Pairer::default(),
-        items: Vec::new(),
-        printer: render.then(|| Printer::new(display, color, true)),
-        capture,
-        out,
-        err,
-        lost: 0,
-    };
-    let result = std::thread::scope(|scope| -> Result<(), Error> {
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused_net = refused.clone();
+    let result = std::thread::scope(|scope| -> Result<u64, Error> {
         let net = std::thread::Builder::new()
             .name("qtap-net".into())
             .spawn_scoped(scope, move || {
-                network(serving, opts, rotate_every, tx, stop, ready_tx)
+                network(serving, opts, rotate_every, tx, stop, ready_tx, refused_net)
             })
             .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
         match ready_rx.recv() {
@@ -1036,72 +986,60 @@ pub fn collect(
             Err(_) => return Err(Error::Internal("the network thread ended".into())),
         }
         for label in &labels {
-            sink.note(&format!(";; listening on {label}"))?;
+            let _ = writeln!(err, ";; listening on {label}");
         }
-        sink.files(files, max_frame)?;
-        loop {
-            let msg = match rx.try_recv() {
-                Ok(m) => m,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    // A pause: what waits goes out now.
-                    sink.release()?;
-                    match rx.blocking_recv() {
-                        Some(m) => m,
-                        None => break,
-                    }
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-            };
-            match msg {
-                Msg::Data {
-                    conn,
-                    offset,
-                    payload,
-                    _permit,
-                } => {
-                    let text = std::str::from_utf8(&conn).unwrap_or("?");
-                    sink.frame(text, Some(&conn), offset, payload)?
-                }
-                Msg::Note(line) => sink.note(&line)?,
-                Msg::Lost(n) => sink.lost += n,
-                Msg::Rotate => {
-                    if let Some(c) = sink.capture.as_mut() {
-                        c.rotate()?;
-                    }
-                }
+        let frames = CollectorFrames {
+            files: FileFrames::new(files, max_frame),
+            files_done: false,
+            rx,
+            idle: false,
+        };
+        let scrub = output.scrub.as_ref().map(|s| Scrub {
+            scrubber: s.scrubber(),
+            payload: capture.is_some(),
+        });
+        let mut selected = Selected::new(frames, output.filter.clone(), scrub);
+        let lost = match &output.summary {
+            Some(ReadOutput::Stats { top, json }) => {
+                super::stats::stats_of(selected, *top, *json, out, err)
             }
-        }
-        drop(rx);
+            Some(ReadOutput::Rrsets { json }) => super::stats::rrsets_of(selected, *json, out, err),
+            _ if render => {
+                let save = capture.as_mut().map(|c| c as &mut (dyn Save + Send));
+                super::read::render(selected, save, display, color, out, err)
+            }
+            _ => {
+                let report = match capture.as_mut() {
+                    Some(c) => super::write::save_all(&mut selected, c, err),
+                    None => super::write::save_all(&mut selected, &mut Discard, err),
+                };
+                if let (Ok(_), Some(s)) = (&report, selected.scrub_summary()) {
+                    let _ = writeln!(err, "{s}");
+                }
+                drop(selected);
+                report.map(|r| r.lost)
+            }
+        };
+        // The source (and its queue) is gone: the network thread stops.
         let _ = net.join();
-        Ok(())
+        lost
     });
     // Whatever happened, the capture is closed and the sockets go.
-    let Sink {
-        pairer,
-        mut items,
-        printer,
-        mut capture,
-        out,
-        err,
-        lost,
-    } = sink;
-    let shown = result.and_then(|()| {
-        pairer.finish(&mut items);
-        match printer {
-            Some(mut p) => {
-                p.show(items.drain(..), out)?;
-                p.finish(out)?;
-            }
-            None => items.clear(),
-        }
-        Ok(())
-    });
     let saved = capture.as_mut().map_or(Ok(()), Capture::finish);
     drop(socket_files);
-    shown?;
+    let lost = result?;
     saved?;
+    let refused = refused.load(std::sync::atomic::Ordering::Relaxed);
+    if refused > 0 {
+        let _ = writeln!(
+            err,
+            ";; WARNING: {refused} connections refused (--max-connections); what they sent was not received"
+        );
+    }
     if lost > 0 {
         let _ = writeln!(err, ";; WARNING: {lost} frames lost (see above)");
+    }
+    if lost > 0 || refused > 0 {
         return Ok(exits::DATA_LOST);
     }
     Ok(exits::OK)
@@ -1672,6 +1610,7 @@ mod tests {
                 interval: Some(Duration::from_secs(1)),
                 ..Rotation::default()
             },
+            ..Output::default()
         };
         let done = |d: &Path| {
             std::fs::read_dir(d)

@@ -20,6 +20,7 @@ mod output;
 pub mod progress;
 pub mod read;
 mod signals;
+pub mod source;
 pub mod stats;
 mod targets;
 mod trace;
@@ -135,7 +136,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
 /// it is a regular file (for progress).
 pub(crate) fn open_input(
     path: &std::path::Path,
-) -> std::io::Result<(Box<dyn std::io::Read>, Option<u64>)> {
+) -> std::io::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
     if path.as_os_str() == "-" {
         return Ok((Box::new(std::io::stdin()), None));
     }

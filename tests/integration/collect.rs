@@ -679,3 +679,210 @@ fn named_sends_to_the_collector() {
     assert!(live.contains("named-h7"), "{live}");
     assert!(live.contains("www.lab.test."), "{live}");
 }
+
+fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/corpus")
+        .join(name)
+}
+
+/// Sends `bytes` to the collector at `sock` and waits until it closes the
+/// connection (after STOP, or at once when it refuses).
+fn send_stream(sock: &Path, bytes: &[u8]) {
+    let mut s = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    s.write_all(bytes).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut back = Vec::new();
+    let _ = s.read_to_end(&mut back);
+}
+
+/// The data frames of a Frame Streams file (`None`: not a clean file).
+fn data_frames(path: &Path) -> Vec<Vec<u8>> {
+    use qtap::tap::reader::{Item, ReaderOptions, TapReader};
+    let bytes = std::fs::read(path).unwrap();
+    TapReader::new(&bytes[..], ReaderOptions::default())
+        .map(|i| match i.unwrap() {
+            Item::Data { payload, .. } => payload.to_vec(),
+            Item::Warning(w) => panic!("{}: {w}", path.display()),
+        })
+        .collect()
+}
+
+fn unix_arg(sock: &Path) -> std::ffi::OsString {
+    format!("unix:{}", sock.display()).into()
+}
+
+/// Selection, `--scrub` and `--write` on the collector: what is saved is
+/// what `--read FILE` with the same options saves, and what is shown is
+/// the rendering of that file.
+#[test]
+fn collector_selects_scrubs_and_saves_the_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("knotd-auth.fstrm");
+    let key = dir.path().join("key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    for scrub in [false, true] {
+        let sock = dir.path().join("s.sock");
+        let saved = dir.path().join("live.fstrm");
+        let want = dir.path().join("file.fstrm");
+        let mut opts: Vec<std::ffi::OsString> = vec!["--qtype".into(), "SOA".into()];
+        if scrub {
+            opts.extend(["--scrub".into(), "--scrub-key".into(), key.clone().into()]);
+        }
+        let mut args = vec!["--read".into(), unix_arg(&sock), "--write".into()];
+        args.push(saved.clone().into());
+        args.extend(opts.iter().cloned());
+        let argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let mut collector = Collector::start(dir.path(), &argv);
+        send_stream(&sock, &std::fs::read(&input).unwrap());
+        wait_until("the stream to end", || {
+            collector.stderr().contains("stream stopped")
+        });
+        let status = collector.proc.stop("TERM");
+        assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+        let out = qtap()
+            .arg("--read")
+            .arg(&input)
+            .arg("--write")
+            .arg(&want)
+            .args(&opts)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let (live, file) = (data_frames(&saved), data_frames(&want));
+        assert!(!file.is_empty() && file.len() < data_frames(&input).len());
+        assert_eq!(live, file, "scrub {scrub}");
+        if scrub {
+            assert!(
+                collector.stderr().contains("scrub"),
+                "{}",
+                collector.stderr()
+            );
+        }
+        assert_eq!(collector.stdout(), read_back(&saved, &[]), "scrub {scrub}");
+    }
+}
+
+/// `--stats` and `--rrsets` on the collector are printed when it stops
+/// (SIGTERM, SIGINT), and match what the same frames from a file give.
+#[test]
+fn collector_prints_stats_and_rrsets_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("knotd-auth.fstrm");
+    for (what, signal) in [("--stats", "TERM"), ("--rrsets", "INT")] {
+        let sock = dir.path().join("s.sock");
+        let mut collector = Collector::start(
+            dir.path(),
+            &["--read".as_ref(), unix_arg(&sock).as_ref(), what.as_ref()],
+        );
+        send_stream(&sock, &std::fs::read(&input).unwrap());
+        wait_until("the stream to end", || {
+            collector.stderr().contains("stream stopped")
+        });
+        let status = collector.proc.stop(signal);
+        assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+        let want = read_back(&input, &[what]);
+        assert!(want.len() > 100, "{want}");
+        assert_eq!(collector.stdout(), want, "{what}");
+    }
+}
+
+/// Two senders with the same addresses and message IDs, interleaved: each
+/// response pairs with the query of its own connection.
+#[test]
+fn pairing_stays_within_a_sender_connection() {
+    use qtap::tap::event::{Direction, Event};
+    use qtap::tap::reader::{Item, ReaderOptions, TapReader};
+    let bytes = std::fs::read(corpus("knotd-auth.fstrm")).unwrap();
+    let events: Vec<(bytes::Bytes, Event)> = TapReader::new(&bytes[..], ReaderOptions::default())
+        .filter_map(|i| match i.unwrap() {
+            Item::Data { payload, .. } => {
+                Some((payload.clone(), Event::from_payload(None, payload).unwrap()))
+            }
+            Item::Warning(_) => None,
+        })
+        .collect();
+    // The first query and its response (same message ID, the next response).
+    let id = |e: &Event, m: &Option<bytes::Bytes>| {
+        let _ = e;
+        m.as_deref().and_then(|m| m.get(..2)).map(|b| b.to_vec())
+    };
+    let (qi, q) = events
+        .iter()
+        .enumerate()
+        .find(|(_, (_, e))| e.direction() == Some(Direction::Query))
+        .unwrap();
+    let (_, r) = events[qi..]
+        .iter()
+        .enumerate()
+        .find(|(_, (_, e))| {
+            e.direction() == Some(Direction::Response)
+                && id(e, &e.response_message) == id(&q.1, &q.1.query_message)
+        })
+        .unwrap();
+    let frame = |p: &[u8]| {
+        let mut b = (p.len() as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(p);
+        b
+    };
+    let start = {
+        let ct = b"protobuf:dnstap.Dnstap";
+        let mut b = vec![
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            (12 + ct.len()) as u8,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            1,
+        ];
+        b.extend((ct.len() as u32).to_be_bytes());
+        b.extend(ct);
+        b
+    };
+    let stop = [0u8, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 3];
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("p.sock");
+    let mut collector = Collector::start(
+        dir.path(),
+        &[
+            "--read".as_ref(),
+            unix_arg(&sock).as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            "+qr".as_ref(),
+        ],
+    );
+    let lines = |c: &Collector| c.stdout().lines().count();
+    // Sender 1: its query; shown at once (nothing more arrives).
+    let mut one = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    one.write_all(&[start.clone(), frame(&q.0)].concat())
+        .unwrap();
+    wait_until("the first query on stdout", || lines(&collector) == 1);
+    // Sender 2: the same query and its response, whole.
+    send_stream(
+        &sock,
+        &[start, frame(&q.0), frame(&r.0), stop.to_vec()].concat(),
+    );
+    wait_until("the second exchange", || lines(&collector) == 3);
+    // Sender 1's response.
+    one.write_all(&[frame(&r.0), stop.to_vec()].concat())
+        .unwrap();
+    one.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = one.read_to_end(&mut Vec::new());
+    wait_until("the last response", || lines(&collector) >= 4);
+    let status = collector.proc.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+    let out = collector.stdout();
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert_eq!(out.matches("\"queryTimePaired\":true").count(), 2, "{out}");
+}

@@ -93,6 +93,10 @@ pub enum Mode {
         socket: crate::run::collect::SocketOpts,
         /// False with `--no-output`.
         render: bool,
+        /// `--max-connections`.
+        max_connections: usize,
+        /// `--collector-buffer`: payload bytes queued at most.
+        queue_bytes: usize,
     },
     /// Render dnstap files.
     Read {
@@ -530,6 +534,8 @@ fn collector_mode(
         ("--socket-mode", c.socket_mode.is_some()),
         ("--socket-owner", c.socket_owner.is_some()),
         ("--no-output", c.no_output),
+        ("--collector-buffer", c.collector_buffer.is_some()),
+        ("--max-connections", c.max_connections.is_some()),
     ]
     .into_iter()
     .find(|(_, set)| *set);
@@ -555,6 +561,16 @@ fn collector_mode(
             crate::run::capture::expand(w, crate::run::capture::unix_now())
                 .map_err(crate::error::Error::Config)?;
         }
+        let defaults = crate::run::collect::CollectOptions::default();
+        let queue_bytes = match c.collector_buffer {
+            None => defaults.queue_bytes,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|&n| u32::try_from(n).is_ok())
+                .ok_or_else(|| {
+                    crate::error::Error::Config("--collector-buffer: at most 4G-1 bytes".into())
+                })?,
+        };
         let (filter, scrub, what) = selection_output(c, display)?;
         let summary =
             matches!(what, ReadOutput::Stats { .. } | ReadOutput::Rrsets { .. }).then_some(what);
@@ -578,6 +594,10 @@ fn collector_mode(
                 gid,
             },
             render: !c.no_output,
+            max_connections: c
+                .max_connections
+                .map_or(defaults.max_connections, |n| n as usize),
+            queue_bytes,
         }));
     }
     if let Some((name, _)) = collector_option {

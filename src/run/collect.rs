@@ -2,13 +2,17 @@
 //! qtap listens, takes any number of Frame Streams senders at once (Knot's
 //! mod-dnstap, Unbound, BIND, dnsdist, another qtap), and shows every
 //! message as it arrives through the one pairer and printer `--read FILE`
-//! uses; `--write FILE` saves the frames verbatim.
+//! uses; `--write FILE` saves the frames (verbatim unless scrubbed).
 //!
-//! Two threads: the network thread runs a current-thread tokio runtime with
+//! Threads: the network thread runs a current-thread tokio runtime with
 //! one task per connection (the handshake of [`crate::tap::handshake`] over
-//! the codec of [`crate::tap::frame`]); the calling thread decodes, pairs,
-//! renders and writes the capture file with plain blocking I/O, so a slow
-//! terminal or disk never stalls a timer or a signal.
+//! the codec of [`crate::tap::frame`]) and hands frames over a queue; the
+//! queue is a [`Frames`] source, so everything after it is what `--read
+//! FILE` does: [`Selected`] decodes, selects and scrubs, and `run::read`'s
+//! threaded pipeline pairs (within each connection), saves (`--write`) and
+//! renders, or `run::stats` counts (`--stats`, `--rrsets`, printed when
+//! the collector stops). Files and the terminal are plain blocking I/O off
+//! the runtime, so a slow terminal or disk never stalls a timer or a signal.
 //!
 //! **Backpressure, not dropping.** A connection task that has a frame waits
 //! for room in the queue (at most [`CollectOptions::queue_bytes`] of
@@ -22,7 +26,10 @@
 //!
 //! **Bounds.** Per connection: one partial frame (at most
 //! `--max-frame-size` + 8 bytes) plus one read chunk; at most
-//! [`CollectOptions::max_connections`] connections at once. Deadlines that
+//! [`CollectOptions::max_connections`] connections at once
+//! (`--max-connections`; more are refused, reported, and make the exit
+//! code 8); [`CollectOptions::queue_bytes`] in the queue
+//! (`--collector-buffer`). Deadlines that
 //! junk cannot extend: the handshake must reach START within
 //! [`CollectOptions::handshake_timeout`] of the connection, and a frame
 //! once begun must arrive whole within [`CollectOptions::frame_timeout`]

@@ -48,11 +48,15 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             output,
             socket,
             render,
+            max_connections,
+            queue_bytes,
         } => collect::run(
             &inputs,
             collect::CollectOptions {
                 max_frame,
                 render,
+                max_connections,
+                queue_bytes,
                 ..Default::default()
             },
             output,

@@ -886,3 +886,50 @@ fn pairing_stays_within_a_sender_connection() {
     assert_eq!(out.lines().count(), 4, "{out}");
     assert_eq!(out.matches("\"queryTimePaired\":true").count(), 2, "{out}");
 }
+
+/// `--max-connections` and `--collector-buffer`: a sender past the limit
+/// is refused, named on stderr and counted in the exit code (8); a queue of
+/// one byte slows the senders down (backpressure) but loses nothing.
+#[test]
+fn collector_limits_are_options_and_refusals_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("knotd-auth.fstrm");
+    let bytes = std::fs::read(&input).unwrap();
+    let sock = dir.path().join("l.sock");
+    let mut collector = Collector::start(
+        dir.path(),
+        &[
+            "--read".as_ref(),
+            unix_arg(&sock).as_ref(),
+            "--max-connections".as_ref(),
+            "1".as_ref(),
+            "--collector-buffer".as_ref(),
+            "1".as_ref(),
+        ],
+    );
+    // The first sender holds the only place (its START is in).
+    let mut first = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    first.write_all(&bytes[..42]).unwrap();
+    wait_until("the first sender", || {
+        collector.stderr().contains("receiving dnstap")
+    });
+    // The second is refused: closed at once.
+    send_stream(&sock, &bytes);
+    wait_until("the refusal", || collector.stderr().contains("refused"));
+    first.write_all(&bytes[42..]).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = first.read_to_end(&mut Vec::new());
+    wait_until("the stream to end", || {
+        collector.stderr().contains("stream stopped")
+    });
+    let status = collector.proc.stop("TERM");
+    let err = collector.stderr();
+    assert_eq!(status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("1 connections refused (--max-connections)"),
+        "{err}"
+    );
+    assert_eq!(collector.stdout(), read_back(&input, &[]));
+}

@@ -933,3 +933,47 @@ fn collector_limits_are_options_and_refusals_are_reported() {
     );
     assert_eq!(collector.stdout(), read_back(&input, &[]));
 }
+
+/// A collector that goes away mid-run: the sender's warning is on stderr
+/// while the lookups still run (the second lookup waits on a silent
+/// server), not only at the end.
+#[test]
+fn sender_warns_when_the_collector_goes_away_not_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("w.sock");
+    // START and one byte more, then the collector closes.
+    fake_collector(&sock, b"protobuf:dnstap.Dnstap", 43);
+    // Answers the first query, then keeps silent (and open) for a while.
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        if let Ok((n, peer)) = server.recv_from(&mut buf) {
+            let _ = server.send_to(&crate::support::answer_a(&buf[..n]), peer);
+        }
+        std::thread::sleep(Duration::from_secs(40));
+    });
+    let err_path = dir.path().join("err");
+    let mut child = Proc(
+        Command::new(qtap_bin())
+            .args(["@127.0.0.1", "-p", &port.to_string()])
+            .args(["a.example", "b.example", "+timeout=30", "+tries=1"])
+            .args(["--tap", &format!("unix:{}", sock.display())])
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let err = || std::fs::read_to_string(&err_path).unwrap_or_default();
+    wait_until("the sender's warning", || err().contains("connection lost"));
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "the run is still on (b.example waits): {}",
+        err()
+    );
+    // Frames were lost to the collector: code 11 (the interruption's own
+    // code gives way to it).
+    let status = child.stop("INT");
+    assert_eq!(status.code(), Some(11), "{}", err());
+}

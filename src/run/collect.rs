@@ -259,14 +259,14 @@ const QUEUE_MESSAGES: usize = 4096;
 
 /// From the network thread to the rendering one.
 enum Msg {
-    /// One data frame's payload.
+    /// Data frames of one connection, in order.
     Data {
-        /// Which connection it came from (its escaped label).
+        /// Which connection they came from (its escaped label).
         conn: Bytes,
-        /// The frame's byte offset in that connection's stream.
-        offset: u64,
-        payload: Bytes,
-        /// Its share of the queue's byte budget, released when handled.
+        /// Each frame's byte offset in that connection's stream, and its
+        /// payload.
+        frames: Vec<(u64, Bytes)>,
+        /// Their share of the queue's byte budget, released when handled.
         _permit: OwnedSemaphorePermit,
     },
     /// A line for stderr (already escaped).
@@ -335,11 +335,50 @@ async fn reply<S: AsyncWrite + Unpin>(
     }
 }
 
-/// Serves one sender until STOP, an error or EOF. Ok(frames) on a clean STOP.
+/// Serves one sender until STOP, an error or EOF. Ok(frames) on a clean
+/// STOP. Every frame read is handed over, whatever the end.
 async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     label: &Arc<str>,
     shared: &Shared,
+) -> Result<u64, ConnError> {
+    let conn = Bytes::copy_from_slice(label.as_bytes());
+    let mut pending = Pending::default();
+    let result = drive_frames(stream, label, shared, &conn, &mut pending).await;
+    flush(shared, &conn, &mut pending).await;
+    result
+}
+
+/// Data frames of one connection waiting to be handed over together: one
+/// message (and one share of the byte budget) per read, not per frame,
+/// keeps the queue's cost per frame small.
+#[derive(Default)]
+struct Pending {
+    /// Stream offset and payload of each frame.
+    frames: Vec<(u64, Bytes)>,
+    /// Their payload bytes.
+    bytes: usize,
+}
+
+/// Hands the pending frames over (see [`forward`]); false when the
+/// collector is gone.
+async fn flush(shared: &Shared, conn: &Bytes, pending: &mut Pending) -> bool {
+    if pending.frames.is_empty() {
+        return true;
+    }
+    let frames = std::mem::take(&mut pending.frames);
+    let bytes = std::mem::take(&mut pending.bytes);
+    forward(shared, conn, frames, bytes).await
+}
+
+/// [`drive`]'s work: frames decoded go to `pending`, handed over before
+/// every note and every wait for more bytes.
+async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    label: &Arc<str>,
+    shared: &Shared,
+    conn_bytes: &Bytes,
+    pending: &mut Pending,
 ) -> Result<u64, ConnError> {
     let opts = &shared.opts;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -352,7 +391,6 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     let opened = Instant::now();
     let mut frame_began: Option<Instant> = None;
     let mut frames = 0u64;
-    let conn_bytes = Bytes::copy_from_slice(label.as_bytes());
     loop {
         let mut progressed = false;
         if skip > 0 {
@@ -379,6 +417,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                             false,
                         ));
                     }
+                    flush(shared, conn_bytes, pending).await;
                     shared
                         .note(format!(
                             ";; WARNING: {label}: frame at byte {at} of {len} bytes is over the {}-byte limit (--max-frame-size), skipped",
@@ -411,12 +450,15 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         .await;
                 }
                 ReaderStep::Data(payload) => {
-                    if !forward(shared, &conn_bytes, at, payload).await {
+                    pending.bytes += payload.len();
+                    pending.frames.push((at, payload));
+                    frames += 1;
+                    if pending.bytes >= READ_CHUNK && !flush(shared, conn_bytes, pending).await {
                         return Ok(frames);
                     }
-                    frames += 1;
                 }
                 ReaderStep::Ignored(kind) => {
+                    flush(shared, conn_bytes, pending).await;
                     shared
                         .note(format!(";; WARNING: {label}: {kind} at byte {at} ignored"))
                         .await;
@@ -441,6 +483,9 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             // The rest of an oversize frame is already here.
             continue;
         }
+        if !flush(shared, conn_bytes, pending).await {
+            return Ok(frames);
+        }
         read_more(
             stream,
             &mut buf,
@@ -458,18 +503,17 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Hands one data frame to the renderer, once the queue's byte budget has
-/// room for it (backpressure); false when the collector is gone.
-async fn forward(shared: &Shared, conn: &Bytes, offset: u64, payload: Bytes) -> bool {
-    let cost = payload.len().clamp(1, shared.opts.queue_bytes.max(1));
+/// Hands data frames to the renderer, once the queue's byte budget has
+/// room for them (backpressure); false when the collector is gone.
+async fn forward(shared: &Shared, conn: &Bytes, frames: Vec<(u64, Bytes)>, bytes: usize) -> bool {
+    let cost = bytes.clamp(1, shared.opts.queue_bytes.max(1));
     let cost = u32::try_from(cost).unwrap_or(u32::MAX);
     let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
         return false;
     };
     let msg = Msg::Data {
         conn: conn.clone(),
-        offset,
-        payload,
+        frames,
         _permit: permit,
     };
     shared.tx.send(msg).await.is_ok()
@@ -873,6 +917,11 @@ struct CollectorFrames {
     files: FileFrames,
     files_done: bool,
     rx: mpsc::Receiver<Msg>,
+    /// The frames of the message being taken apart, its connection, and
+    /// its share of the byte budget (released once they are all taken).
+    batch: std::collections::VecDeque<(u64, Bytes)>,
+    batch_conn: Bytes,
+    batch_permit: Option<OwnedSemaphorePermit>,
     /// Idle was just reported: the next empty queue is waited on.
     idle: bool,
 }
@@ -885,6 +934,14 @@ impl Frames for CollectorFrames {
                 None => self.files_done = true,
             }
         }
+        if let Some((offset, payload)) = self.batch.pop_front() {
+            return Some(Raw::Frame {
+                offset,
+                payload,
+                connection: Some(self.batch_conn.clone()),
+            });
+        }
+        self.batch_permit = None;
         let msg = match self.rx.try_recv() {
             Ok(m) => m,
             Err(mpsc::error::TryRecvError::Empty) => {
@@ -898,17 +955,16 @@ impl Frames for CollectorFrames {
         };
         self.idle = false;
         Some(match msg {
-            // The permit goes here: the frame has left the queue.
             Msg::Data {
                 conn,
-                offset,
-                payload,
+                frames,
                 _permit,
-            } => Raw::Frame {
-                offset,
-                payload,
-                connection: Some(conn),
-            },
+            } => {
+                self.batch = frames.into();
+                self.batch_conn = conn;
+                self.batch_permit = Some(_permit);
+                return self.next_raw();
+            }
             Msg::Note(line) => Raw::Note(Note::info(line)),
             Msg::Lost(n) => Raw::Lost(n),
             Msg::Rotate => Raw::Rotate,
@@ -999,13 +1055,16 @@ pub fn collect(
             files: FileFrames::new(files, max_frame),
             files_done: false,
             rx,
+            batch: Default::default(),
+            batch_conn: Bytes::new(),
+            batch_permit: None,
             idle: false,
         };
         let scrub = output.scrub.as_ref().map(|s| Scrub {
             scrubber: s.scrubber(),
             payload: capture.is_some(),
         });
-        let mut selected = Selected::new(frames, output.filter.clone(), scrub);
+        let selected = Selected::new(frames, output.filter.clone(), scrub);
         let lost = match &output.summary {
             Some(ReadOutput::Stats { top, json }) => {
                 super::stats::stats_of(selected, *top, *json, out, err)
@@ -1016,6 +1075,8 @@ pub fn collect(
                 super::read::render(selected, save, display, color, out, err)
             }
             _ => {
+                // A capture daemon keeps every frame as it came.
+                let mut selected = selected.undecoded();
                 let report = match capture.as_mut() {
                     Some(c) => super::write::save_all(&mut selected, c, err),
                     None => super::write::save_all(&mut selected, &mut Discard, err),
@@ -1585,6 +1646,29 @@ mod tests {
         assert_eq!(run.out, read_of(&p), "{}", run.err);
         assert_eq!(run.code, exits::OK, "{}", run.err);
         assert!(run.err.contains("the collector is stopping"), "{}", run.err);
+    }
+
+    #[test]
+    fn capture_daemon_saves_every_frame_as_it_came_even_one_that_does_not_decode() {
+        let mut p = payloads("knotd-auth-rwq.fstrm");
+        p.insert(2, Bytes::from_static(b"\xff\xffnot a dnstap record"));
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("saved.fstrm");
+        let opts = CollectOptions {
+            render: false,
+            ..test_opts()
+        };
+        let run = with_collector(opts, Some(saved.clone()), |sock| {
+            good_sender(sock, &p, true);
+        });
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert!(run.out.is_empty());
+        let mut want = ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]);
+        for x in &p {
+            want.extend(data(x));
+        }
+        want.extend(ctl(ControlType::Stop, &[]));
+        assert_eq!(std::fs::read(&saved).unwrap(), want);
     }
 
     #[test]

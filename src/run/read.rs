@@ -131,6 +131,8 @@ fn read_and_plan<F: Frames>(
                 }
                 Piece::Note(n) => planned.warn(n.line, n.lost),
                 Piece::Lost(n) => planned.send(Some(ReadMsg::Lost(n))),
+                // Only a consumer that saves asks for undecoded frames.
+                Piece::Undecoded(_) => true,
                 Piece::Idle => {
                     if let Some(s) = save.as_deref_mut() {
                         s.release()?;

@@ -184,6 +184,10 @@ pub enum Piece {
     Frame(Event, Bytes),
     /// A line for stderr.
     Note(Note),
+    /// A frame passed on as it came, not decoded: only from a source made
+    /// [`Selected::undecoded`] (nothing selects or scrubs, and the consumer
+    /// only saves).
+    Undecoded(Bytes),
     /// Frames lost before decoding.
     Lost(u64),
     /// The input waits: release what is held back.
@@ -240,6 +244,8 @@ pub struct Selected<F: Frames> {
     scrub: Option<Scrub>,
     arena: Arena,
     kept: Vec<(Event, Bytes)>,
+    /// Frames are passed on undecoded ([`Selected::undecoded`]).
+    undecoded: bool,
     /// Data frames read so far.
     pub read: u64,
 }
@@ -253,8 +259,18 @@ impl<F: Frames> Selected<F> {
             scrub,
             arena: Arena::new(),
             kept: Vec::new(),
+            undecoded: false,
             read: 0,
         }
+    }
+
+    /// Passes frames on undecoded ([`Piece::Undecoded`]) when nothing
+    /// selects or scrubs: for a consumer that only saves (the collector's
+    /// capture daemon), which then keeps every frame verbatim, even one
+    /// that does not decode, at the cost of copying bytes only.
+    pub fn undecoded(mut self) -> Selected<F> {
+        self.undecoded = self.selector.filter().is_empty() && self.scrub.is_none();
+        self
     }
 
     /// Appends the next pieces to `out` (none, when a frame is not selected
@@ -270,6 +286,10 @@ impl<F: Frames> Selected<F> {
                 connection,
             } => {
                 self.read += 1;
+                if self.undecoded {
+                    out.push(Piece::Undecoded(payload));
+                    return true;
+                }
                 let payload = self.arena.copy(&payload);
                 match Event::from_payload(Some(offset), payload.clone()) {
                     Ok(mut event) => {

@@ -48,7 +48,8 @@ pub fn for_each_selected<F: Frames>(
                     }
                     lost += n;
                 }
-                Piece::Idle | Piece::Rotate => {}
+                // Undecoded frames come only to a consumer that saves.
+                Piece::Idle | Piece::Rotate | Piece::Undecoded(_) => {}
             }
         }
     }

@@ -85,7 +85,7 @@ pub fn save_all<F: Frames>(
     while selected.next(&mut pieces) {
         for piece in pieces.drain(..) {
             match piece {
-                Piece::Frame(_, payload) => {
+                Piece::Frame(_, payload) | Piece::Undecoded(payload) => {
                     save.save(&payload)?;
                     report.written += 1;
                 }

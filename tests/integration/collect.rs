@@ -701,13 +701,14 @@ fn corpus(name: &str) -> PathBuf {
 /// connection (after STOP, or at once when it refuses).
 fn send_stream(sock: &Path, bytes: &[u8]) {
     let mut s = std::os::unix::net::UnixStream::connect(sock).unwrap();
-    s.write_all(bytes).unwrap();
+    // A refusing collector may close before everything is written.
+    let _ = s.write_all(bytes);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut back = Vec::new();
     let _ = s.read_to_end(&mut back);
 }
 
-/// The data frames of a Frame Streams file (`None`: not a clean file).
+/// The data frames of a Frame Streams file (panics on any damage).
 fn data_frames(path: &Path) -> Vec<Vec<u8>> {
     use qtap::tap::reader::{Item, ReaderOptions, TapReader};
     let bytes = std::fs::read(path).unwrap();
@@ -952,14 +953,34 @@ fn collector_limits_are_options_and_refusals_are_reported() {
 fn sender_warns_when_the_collector_goes_away_not_at_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("w.sock");
-    // START and one byte more, then the collector closes.
-    fake_collector(&sock, b"protobuf:dnstap.Dnstap", 43);
-    // Answers the first query, then keeps silent (and open) for a while.
+    // A collector that takes the handshake, then closes; it says when.
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        drop(listener);
+        let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+        let ct = b"protobuf:dnstap.Dnstap";
+        let mut ready = [0u8; 42];
+        let _ = s.read_exact(&mut ready);
+        let mut accept = vec![0, 0, 0, 0, 0, 0, 0, 34, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 22];
+        accept.extend(ct);
+        let _ = s.write_all(&accept);
+        let mut start = [0u8; 42];
+        let _ = s.read_exact(&mut start);
+        drop(s);
+        let _ = closed_tx.send(());
+    });
+    // Answers the first query once the collector is gone (so the record of
+    // that answer meets a closed socket), then keeps silent (and open).
     let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         if let Ok((n, peer)) = server.recv_from(&mut buf) {
+            let _ = closed_rx.recv_timeout(Duration::from_secs(20));
             let _ = server.send_to(&crate::support::answer_a(&buf[..n]), peer);
         }
         std::thread::sleep(Duration::from_secs(40));

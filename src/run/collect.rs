@@ -926,6 +926,10 @@ struct CollectorFrames {
     idle: bool,
 }
 
+/// How long the queue must stay empty before the source reports a pause
+/// (and what waits is written out): short next to what a person notices.
+const IDLE_GRACE: Duration = Duration::from_micros(500);
+
 impl Frames for CollectorFrames {
     fn next_raw(&mut self) -> Option<Raw> {
         if !self.files_done {
@@ -946,6 +950,14 @@ impl Frames for CollectorFrames {
             Ok(m) => m,
             Err(mpsc::error::TryRecvError::Empty) => {
                 if !self.idle {
+                    // A moment's grace first: while a sender streams, the
+                    // next read is rarely further away, and a pause
+                    // reported for each gap would cut the work into
+                    // batches of a few frames.
+                    std::thread::sleep(IDLE_GRACE);
+                    if !self.rx.is_empty() {
+                        return self.next_raw();
+                    }
                     self.idle = true;
                     return Some(Raw::Idle);
                 }

@@ -1150,6 +1150,12 @@ pub fn run(
             None => files.push(input.clone()),
         }
     }
+    if let Some(w) = &output.write {
+        // The first file's name: it may not be one of the inputs.
+        let first = crate::run::capture::expand(w, crate::run::capture::unix_now())
+            .map_err(Error::Config)?;
+        super::write::check_not_an_input(&first, &files)?;
+    }
     collect(
         listeners,
         &files,

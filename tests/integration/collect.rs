@@ -1009,3 +1009,27 @@ fn sender_warns_when_the_collector_goes_away_not_at_the_end() {
     let status = child.stop("INT");
     assert_eq!(status.code(), Some(11), "{}", err());
 }
+
+/// `--write` with a collector may not overwrite one of the files read
+/// with it.
+#[test]
+fn collector_write_refuses_to_overwrite_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.fstrm");
+    std::fs::copy(corpus("kdig-udp.fstrm"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let sock = dir.path().join("o.sock");
+    let out = qtap()
+        .arg("--read")
+        .arg(&input)
+        .arg("--read")
+        .arg(unix_arg(&sock))
+        .arg("--write")
+        .arg(&input)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is also an input"));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}

@@ -523,6 +523,23 @@ mod tests {
     }
 
     #[test]
+    fn each_collector_connection_pairs_on_its_own() {
+        let on = |conn: &'static str, mut e: Event| {
+            e.connection = Some(Bytes::from_static(conn.as_bytes()));
+            e
+        };
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        // Two senders, the same addresses, ports and ID, interleaved.
+        p.push(on("a", event(9, 7, 1000, 5)), &mut out);
+        p.push(on("b", event(9, 7, 1000, 6)), &mut out);
+        p.push(on("b", event(10, 7, 1000, 8)), &mut out);
+        p.push(on("a", event(10, 7, 1000, 9)), &mut out);
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["Q1000", "Q1000", "R1000@6", "R1000@5"]);
+    }
+
+    #[test]
     fn unanswered_queries_are_reported_at_the_end_in_order() {
         let mut p = Pairer::default();
         let mut out = Vec::new();

@@ -1,6 +1,8 @@
 //! Orchestration: what a run does with a validated [`Config`]. This module
-//! is the dispatch on the mode; `read` renders dnstap inputs (the threaded
-//! `--read` pipeline), `live` runs the lookups (one loop, sequential being
+//! is the dispatch on the mode; `source` reads, decodes, selects and
+//! scrubs for every `--read` driver (files and the collector alike); `read`
+//! renders what it yields (the threaded pipeline), `write` saves it and
+//! `stats` counts it (`--stats`, `--rrsets`); `live` runs the lookups (one loop, sequential being
 //! `+parallel=1`) and the rest serves it: `lane` (one lookup and what it
 //! holds back, with `hold`), `output` (the run's text and diagnostic
 //! streams), `trace` (the `--tap` output and its flush policy), `chunked`

@@ -13,13 +13,22 @@
 # 3. A real server: knotd with mod-dnstap sending to qtap's socket, driven by
 #    dnsperf; the frames qtap saved against twice the queries dnsperf got
 #    answers for (zero lost is the target).
+# 4. Where frames are lost: at each rate of LOSS_RATES (q/s, 0 = as fast as
+#    dnsperf goes), LOSS_QUERIES queries into knotd with three sinks in turn:
+#    qtap's socket (`--no-output --write`), fstrm_capture's socket, and
+#    mod-dnstap's own file sink (no collector at all). qtap never drops a
+#    frame it has read (backpressure) and a Unix stream socket drops
+#    nothing, so frames missing with qtap are lost in knotd's dnstap queue;
+#    the file sink and fstrm_capture at the same rate tell whether a faster
+#    reader would have avoided that.
 #
 # Usage: bench/collect.sh                 (200,000 frames, 3 rounds)
 #        FRAMES=1000000 ROUNDS=5 bench/collect.sh
 #        UPDATE_DOC=1 bench/collect.sh    (also rewrites the collect block of BENCHMARKS.md)
 # Knobs: QTAP=path (skip the build), CAPTURE=file, QPS (dnsperf's rate while
 # making the capture, default 40000), LIVE_QPS (dnsperf's rate in part 3,
-# default 0 = unlimited), KEEP=1.
+# default 0 = unlimited), LOSS_RATES (part 4, default "5000 10000 20000
+# 40000 0"; empty skips it), LOSS_QUERIES (default 20000), KEEP=1.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -30,6 +39,9 @@ ROUNDS=${ROUNDS:-3}
 UPDATE_DOC=${UPDATE_DOC:-0}
 CAPTURE=${CAPTURE:-}
 LIVE_QPS=${LIVE_QPS:-0}
+LOSS_RATES=${LOSS_RATES-5000 10000 20000 40000 0}
+LOSS_QUERIES=${LOSS_QUERIES:-20000}
+LOSS_ROUNDS=${LOSS_ROUNDS:-3}
 
 bench_init
 
@@ -97,7 +109,12 @@ replay_into() {
     rm -f "$SOCK"
     local rss
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/c.time")
-    awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "%.3f %s\n", e - s, r }'
+    awk -v s="$start" -v e="$end" -v r="$rss" -v c="$(cpu_of "$WORK/c.time")" 'BEGIN { printf "%.3f %s %s\n", e - s, r, c }'
+}
+
+# cpu_of TIMEFILE: user + system seconds from /usr/bin/time -v's report.
+cpu_of() {
+    awk -F': ' '/User time|System time/ { c += $2 } END { printf "%.3f", c }' "$1"
 }
 
 collectors=(qtap-write fstrm_capture go-dnstap qtap-text)
@@ -106,14 +123,14 @@ n=${#collectors[@]}
 for round in $(seq 1 "$ROUNDS"); do
     for k in $(seq 0 $((n - 1))); do
         name=${collectors[$(((k + round - 1) % n))]}
-        read -r wall rss < <(replay_into "$name" "$WORK/out.fstrm")
+        read -r wall rss cpu < <(replay_into "$name" "$WORK/out.fstrm")
         got="-"
         if [ -s "$WORK/out.fstrm" ]; then read -r got _ < <(count_frames "$WORK/out.fstrm"); fi
-        printf '%s %s %s %s %s\n' "$round" "$name" "$wall" "$rss" "$got" >>"$WORK/runs.txt"
+        printf '%s %s %s %s %s %s\n' "$round" "$name" "$wall" "$rss" "$got" "$cpu" >>"$WORK/runs.txt"
         log "round $round/$ROUNDS $name: ${wall}s, $((rss / 1024)) MiB, $got frames saved"
     done
     read -r wall rss code < <(timed "$WORK/run" "$QTAP" --read "$CAPTURE")
-    printf '%s %s %s %s %s\n' "$round" qtap-read-file "$wall" "$rss" - >>"$WORK/runs.txt"
+    printf '%s %s %s %s %s %s\n' "$round" qtap-read-file "$wall" "$rss" - "$(cpu_of "$WORK/run.time")" >>"$WORK/runs.txt"
     log "round $round/$ROUNDS qtap --read FILE: ${wall}s"
 done
 
@@ -138,6 +155,69 @@ stop_collector TERM
 read -r live_frames _ < <(count_frames "$WORK/live.fstrm")
 log "knotd + dnsperf: $completed queries answered at $qps q/s, $live_frames frames saved by qtap"
 
+# --- part 4: where frames are lost -------------------------------------------
+
+# loss_run RATE SINK: knotd into SINK (qtap, fstrm_capture, file) with
+# LOSS_QUERIES queries at RATE q/s; prints "ANSWERED QPS SAVED DELIVERED"
+# (DELIVERED: the frames qtap's stderr says knotd's stream held before its
+# STOP, "-" for the other sinks).
+loss_run() {
+    local rate=$1 sink=$2 port out=$WORK/loss.fstrm knot_sink pid="" args=()
+    rm -f "$SOCK" "$out"
+    port=$(free_port)
+    case $sink in
+    qtap)
+        "$QTAP" --read "unix:$SOCK" --no-output --write "$out" 2>"$WORK/loss.err" >/dev/null &
+        pid=$!
+        ;;
+    fstrm_capture)
+        fstrm_capture -t protobuf:dnstap.Dnstap -u "$SOCK" -w "$out" 2>/dev/null >/dev/null &
+        pid=$!
+        ;;
+    esac
+    if [ -n "$pid" ]; then
+        wait_sock
+        knot_sink="unix:$SOCK"
+    else
+        knot_sink=$out
+    fi
+    knot_start "$port" "$knot_sink" 2>/dev/null
+    if [ "$rate" -gt 0 ]; then args=(-Q "$rate"); fi
+    dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/loss-queries.txt" -n 1 -c 4 -q 100 -e -t 2 "${args[@]}" \
+        >"$WORK/loss-dnsperf.log" 2>&1 || die "dnsperf failed"
+    knot_stop
+    if [ -n "$pid" ]; then
+        # fstrm_capture writes its file out on SIGINT; qtap on any.
+        kill -INT "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    local answered qps saved delivered=-
+    answered=$(awk '/Queries completed:/ { print $3 }' "$WORK/loss-dnsperf.log")
+    qps=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$WORK/loss-dnsperf.log")
+    saved=0
+    if [ -s "$out" ]; then read -r saved _ < <(count_frames "$out"); fi
+    if [ "$sink" = qtap ]; then
+        delivered=$(awk '/stream stopped after/ { n += $(NF - 1) } END { print n + 0 }' "$WORK/loss.err")
+    fi
+    echo "$answered $qps $saved $delivered"
+}
+
+: >"$WORK/loss.txt"
+if [ -n "$LOSS_RATES" ]; then
+    make_queries "$LOSS_QUERIES" "$WORK/loss-queries.txt"
+    for loss_round in $(seq 1 "$LOSS_ROUNDS"); do
+        for loss_rate in $LOSS_RATES; do
+            for sink in qtap fstrm_capture file; do
+                read -r answered qps saved delivered < <(loss_run "$loss_rate" "$sink")
+                # The start-up probe (one query, its response) is in every sink.
+                lost=$((2 * answered + 2 - saved))
+                printf '%s %s %s %s %s %s %s %s\n' "$loss_rate" "$sink" "$loss_round" "$answered" "$qps" "$saved" "$lost" "$delivered" >>"$WORK/loss.txt"
+                log "loss: round $loss_round, $loss_rate q/s into $sink: $answered answered at $qps q/s, $saved frames saved ($delivered delivered), $lost missing"
+            done
+        done
+    done
+fi
+
 # --- the report -------------------------------------------------------------
 
 column() { awk -v n="$1" -v f="$2" '$2 == n { print $f }' "$WORK/runs.txt"; }
@@ -148,10 +228,11 @@ report=$WORK/report.md
     echo "- Machine: $(machine_desc)"
     echo "- Capture: $frames data frames, $bytes bytes; $CAPTURE_HOW."
     echo "- Replay: \`fstrm_replay -t protobuf:dnstap.Dnstap -u SOCK -r CAPTURE\` (bidirectional), wall time of the"
-    echo "  replay, median (min–max) over $ROUNDS interleaved rounds; max RSS of the collector."
+    echo "  replay, median (min–max) over $ROUNDS interleaved rounds; max RSS and CPU time (user + system, all"
+    echo "  threads, median) of the collector."
     echo
-    echo "| collector | frames/s | wall s | max RSS MiB | frames in the file |"
-    echo "|---|---:|---:|---:|---:|"
+    echo "| collector | frames/s | wall s | max RSS MiB | CPU s | frames in the file |"
+    echo "|---|---:|---:|---:|---:|---:|"
     for entry in "qtap-write|qtap --read unix:SOCK --no-output --write F" \
         "fstrm_capture|fstrm_capture -u SOCK -w F" \
         "go-dnstap|dnstap -u SOCK -w F" \
@@ -162,14 +243,39 @@ report=$WORK/report.md
         read -r wm wmin wmax < <(column "$name" 3 | stats)
         read -r rm _ _ < <(column "$name" 4 | stats)
         saved=$(column "$name" 5 | sort -u | tr '\n' ' ' | sed 's/ $//')
+        read -r cm _ _ < <(column "$name" 6 | stats)
         fps() { awk -v f="$frames" -v w="$1" 'BEGIN { if (w > 0) printf "%.0f", f / w; else print "-" }'; }
-        echo "| \`$label\` | $(fps "$wm") ($(fps "$wmax")–$(fps "$wmin")) | $(fmt "$wm" 2) ($(fmt "$wmin" 2)–$(fmt "$wmax" 2)) | $(awk -v r="$rm" 'BEGIN { printf "%.1f", r / 1024 }') | $saved |"
+        echo "| \`$label\` | $(fps "$wm") ($(fps "$wmax")–$(fps "$wmin")) | $(fmt "$wm" 2) ($(fmt "$wmin" 2)–$(fmt "$wmax" 2)) | $(awk -v r="$rm" 'BEGIN { printf "%.1f", r / 1024 }') | $(fmt "$cm" 2) | $saved |"
     done
+    echo
+    read -r text_wall _ _ < <(column qtap-text 3 | stats)
+    read -r file_wall _ _ < <(column qtap-read-file 3 | stats)
+    read -r ingest_wall _ _ < <(column qtap-write 3 | stats)
+    read -r text_cpu _ _ < <(column qtap-text 6 | stats)
+    read -r file_cpu _ _ < <(column qtap-read-file 6 | stats)
+    echo "Ratios of the medians, this run: live dig text / \`--read FILE\` = $(awk -v a="$file_wall" -v b="$text_wall" 'BEGIN { printf "%.2f", a / b }') in frames/s;"
+    echo "live dig text / raw ingest (\`--no-output --write\`) = $(awk -v a="$ingest_wall" -v b="$text_wall" 'BEGIN { printf "%.2f", a / b }') in frames/s;"
+    echo "CPU time of live dig text / \`--read FILE\` = $(awk -v a="$text_cpu" -v b="$file_cpu" 'BEGIN { printf "%.2f", a / b }')."
     echo
     lost=$((2 * completed - live_frames))
     echo "knotd $(knotd --version | awk '{ print $NF }') + mod-dnstap (\`sink: unix:SOCK\`) → \`qtap --read unix:SOCK --no-output --write F\`,"
     echo "driven by \`dnsperf -c 4 -q 100 -e -n 1${rate[*]:+ ${rate[*]}}\`: $completed queries answered at $qps q/s;"
     echo "qtap saved $live_frames frames for $((2 * completed)) expected (queries + responses): $lost lost."
+    if [ -s "$WORK/loss.txt" ]; then
+        echo
+        echo "Where frames are lost: $LOSS_QUERIES queries into knotd at each rate (\`dnsperf -c 4 -q 100 -e -n 1 -Q RATE\`,"
+        echo "0 = unlimited), each sink in turn, $LOSS_ROUNDS rounds; missing = 2 × answered + 2 (the start-up probe) − frames"
+        echo "in the file, per round. \"qtap read = saved\": in every round, the frames qtap's stderr says knotd's stream held"
+        echo "(\`stream stopped after N frames\`, counted as they are read off the socket) equal the frames in its file."
+        echo
+        echo "| rate q/s | achieved q/s | missing, qtap | qtap read = saved | missing, fstrm_capture | missing, file sink |"
+        echo "|---:|---:|---:|---|---:|---:|"
+        for loss_rate in $LOSS_RATES; do
+            col() { awk -v r="$loss_rate" -v s="$1" -v f="$2" '$1 == r && $2 == s { printf "%s%s", sep, $f; sep = ", " }' "$WORK/loss.txt"; }
+            same=$(awk -v r="$loss_rate" '$1 == r && $2 == "qtap" && $6 != $8 { bad = 1 } END { print bad ? "no" : "yes" }' "$WORK/loss.txt")
+            echo "| $loss_rate | $(col qtap 5) | $(col qtap 7) | $same | $(col fstrm_capture 7) | $(col file 7) |"
+        done
+    fi
 } >"$report"
 
 cat "$report"

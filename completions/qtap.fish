@@ -47,6 +47,8 @@ complete -c qtap -l rotate-interval -d 'Start a new --write file at each multipl
 complete -c qtap -l rotate-keep -d 'Keep only the last N --write files of the run; older ones are removed' -r
 complete -c qtap -l socket-mode -d 'Permission bits of a --read unix: socket file, in octal (e.g. 660)' -r
 complete -c qtap -l socket-owner -d 'Owner of a --read unix: socket file: USER[:GROUP], names or numbers' -r
+complete -c qtap -l collector-buffer -d 'Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)' -r
+complete -c qtap -l max-connections -d 'Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8' -r
 complete -c qtap -l tcp -d 'Query over TCP (+tcp)'
 complete -c qtap -l tls -d 'Query over DNS-over-TLS, port 853 (+tls)'
 complete -c qtap -l https-get -d 'DNS-over-HTTPS with GET instead of POST (+https-get)'
@@ -231,7 +233,7 @@ function __qtap_dig_state
                 set state read
             case '--*=*'
             case '--*'
-                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner; and set skip 1
+                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections; and set skip 1
             case -p -t -c -f -y -k
                 set skip 1
             case -x

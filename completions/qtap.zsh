@@ -64,6 +64,8 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
 '--socket-mode=[Permission bits of a --read unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
 '--socket-owner=[Owner of a --read unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
+'--collector-buffer=[Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)]:SIZE:_default' \
+'--max-connections=[Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8]:N:_default' \
 '--tcp[Query over TCP (+tcp)]' \
 '--tls[Query over DNS-over-TLS, port 853 (+tls)]' \
 '--https-get[DNS-over-HTTPS with GET instead of POST (+https-get)]' \
@@ -246,7 +248,7 @@ _qtap() {
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
-    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections)
     if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
         compset -P '*='
         _files

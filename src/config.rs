@@ -98,6 +98,10 @@ pub enum Mode {
         socket: crate::run::collect::SocketOpts,
         /// False with `--no-output`.
         render: bool,
+        /// `--max-connections`.
+        max_connections: usize,
+        /// `--collector-buffer`: payload bytes queued at most.
+        queue_bytes: usize,
     },
     /// Render dnstap files.
     Read {
@@ -221,11 +225,16 @@ impl Plan {
         }
         if let Some(path) = &files.scrub_key {
             let key = read_scrub_key(path)?;
-            if let Mode::Read {
-                scrub: Some(spec), ..
-            } = &mut config.mode
-            {
-                spec.key = Some(key);
+            match &mut config.mode {
+                Mode::Read {
+                    scrub: Some(spec), ..
+                } => spec.key = Some(key),
+                Mode::Collect { output, .. } => {
+                    if let Some(spec) = output.scrub.as_mut() {
+                        spec.key = Some(key);
+                    }
+                }
+                _ => {}
             }
         }
         Ok(config)
@@ -588,7 +597,7 @@ impl Config {
         }
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
-        let mode = match collector_mode(&args.cli)? {
+        let mode = match collector_mode(&args.cli, &display, &mut files)? {
             Some(mode) => mode,
             None => match file_mode(&args.cli, &display, &mut files)? {
                 Some(mode) => mode,
@@ -608,7 +617,11 @@ impl Config {
 
 /// `--read unix:`/`tcp:` inputs: the live collector and its options; the
 /// collector's own options without one are a usage error.
-fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Error> {
+fn collector_mode(
+    c: &crate::cli::Cli,
+    display: &DisplayOpts,
+    files: &mut NamedFiles,
+) -> Result<Option<Mode>, crate::error::Error> {
     let listens = c
         .read
         .iter()
@@ -620,24 +633,12 @@ fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Err
         ("--socket-mode", c.socket_mode.is_some()),
         ("--socket-owner", c.socket_owner.is_some()),
         ("--no-output", c.no_output),
+        ("--collector-buffer", c.collector_buffer.is_some()),
+        ("--max-connections", c.max_connections.is_some()),
     ]
     .into_iter()
     .find(|(_, set)| *set);
     if listens {
-        let unsupported = [
-            (
-                !c.selection().is_empty(),
-                "selection options (--qname, --qtype, ...)",
-            ),
-            (c.scrub, "--scrub"),
-            (c.stats, "--stats"),
-            (c.rrsets, "--rrsets"),
-        ];
-        if let Some((_, what)) = unsupported.iter().find(|(given, _)| *given) {
-            return Err(crate::error::Error::Config(format!(
-                "{what}: not with a collector yet (--read FILE only)"
-            )));
-        }
         for input in &c.read {
             if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
                 return Err(crate::error::Error::Config(format!("--read: {e}")));
@@ -659,10 +660,26 @@ fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Err
             crate::run::capture::expand(w, crate::run::capture::unix_now())
                 .map_err(crate::error::Error::Config)?;
         }
+        let defaults = crate::run::collect::CollectOptions::default();
+        let queue_bytes = match c.collector_buffer {
+            None => defaults.queue_bytes,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|&n| u32::try_from(n).is_ok())
+                .ok_or_else(|| {
+                    crate::error::Error::Config("--collector-buffer: at most 4G-1 bytes".into())
+                })?,
+        };
+        let (filter, scrub, what) = selection_output(c, display, files)?;
+        let summary =
+            matches!(what, ReadOutput::Stats { .. } | ReadOutput::Rrsets { .. }).then_some(what);
         return Ok(Some(Mode::Collect {
             inputs: c.read.clone(),
             max_frame: c.max_frame_size,
             output: crate::run::collect::Output {
+                filter,
+                scrub,
+                summary,
                 write: c.write.clone(),
                 rotation: crate::run::capture::Rotation {
                     size: c.rotate_size,
@@ -676,6 +693,10 @@ fn collector_mode(c: &crate::cli::Cli) -> Result<Option<Mode>, crate::error::Err
                 gid,
             },
             render: !c.no_output,
+            max_connections: c
+                .max_connections
+                .map_or(defaults.max_connections, |n| n as usize),
+            queue_bytes,
         }));
     }
     if let Some((name, _)) = collector_option {
@@ -738,65 +759,7 @@ fn file_mode(
         }
     }
     if !c.read.is_empty() {
-        let now = {
-            let d = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            crate::tap::event::Timestamp {
-                sec: d.as_secs(),
-                nsec: d.subsec_nanos(),
-            }
-        };
-        let filter =
-            crate::select::Filter::from_pairs(selection.iter().map(|(n, v)| (*n, v.as_str())), now)
-                .map_err(|e| crate::error::Error::Config(e.to_string()))?;
-        let scrub = scrub_spec(c, files)?;
-        if [c.write.is_some(), c.stats, c.rrsets]
-            .iter()
-            .filter(|b| **b)
-            .count()
-            > 1
-        {
-            return Err(crate::error::Error::Config(
-                "--write, --stats and --rrsets cannot be combined".into(),
-            ));
-        }
-        if c.rrsets {
-            if scrub.is_some() {
-                return Err(crate::error::Error::Config(
-                    "--scrub goes with --write or rendering, not --rrsets".into(),
-                ));
-            }
-            return Ok(Some(Mode::Read {
-                files: c.read.clone(),
-                max_frame: c.max_frame_size,
-                filter,
-                scrub,
-                output: ReadOutput::Rrsets {
-                    json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
-                },
-            }));
-        }
-        let output = match (&c.write, c.stats) {
-            (Some(_), true) => {
-                return Err(crate::error::Error::Config(
-                    "--write and --stats cannot be combined".into(),
-                ))
-            }
-            (Some(w), false) => ReadOutput::Write(w.clone()),
-            (None, true) => {
-                if scrub.is_some() {
-                    return Err(crate::error::Error::Config(
-                        "--scrub goes with --write or rendering, not --stats".into(),
-                    ));
-                }
-                ReadOutput::Stats {
-                    top: c.top,
-                    json: matches!(display.format, Some(Format::Json | Format::Jsonl)),
-                }
-            }
-            (None, false) => ReadOutput::Render,
-        };
+        let (filter, scrub, output) = selection_output(c, display, files)?;
         return Ok(Some(Mode::Read {
             files: c.read.clone(),
             max_frame: c.max_frame_size,
@@ -806,6 +769,61 @@ fn file_mode(
         }));
     }
     Ok(None)
+}
+
+/// The selection options, `--scrub`, and what to make of the selected
+/// frames (`--write`, `--stats`, `--rrsets` or rendering): the same rules
+/// for files and the collector.
+fn selection_output(
+    c: &crate::cli::Cli,
+    display: &DisplayOpts,
+    files: &mut NamedFiles,
+) -> Result<(crate::select::Filter, Option<ScrubSpec>, ReadOutput), crate::error::Error> {
+    let selection = c.selection();
+    let now = {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        crate::tap::event::Timestamp {
+            sec: d.as_secs(),
+            nsec: d.subsec_nanos(),
+        }
+    };
+    let filter =
+        crate::select::Filter::from_pairs(selection.iter().map(|(n, v)| (*n, v.as_str())), now)
+            .map_err(|e| crate::error::Error::Config(e.to_string()))?;
+    let scrub = scrub_spec(c, files)?;
+    if [c.write.is_some(), c.stats, c.rrsets]
+        .iter()
+        .filter(|b| **b)
+        .count()
+        > 1
+    {
+        return Err(crate::error::Error::Config(
+            "--write, --stats and --rrsets cannot be combined".into(),
+        ));
+    }
+    let json = matches!(display.format, Some(Format::Json | Format::Jsonl));
+    let output = if c.rrsets {
+        if scrub.is_some() {
+            return Err(crate::error::Error::Config(
+                "--scrub goes with --write or rendering, not --rrsets".into(),
+            ));
+        }
+        ReadOutput::Rrsets { json }
+    } else if c.stats {
+        if scrub.is_some() {
+            return Err(crate::error::Error::Config(
+                "--scrub goes with --write or rendering, not --stats".into(),
+            ));
+        }
+        ReadOutput::Stats { top: c.top, json }
+    } else if let Some(w) = &c.write {
+        ReadOutput::Write(w.clone())
+    } else {
+        ReadOutput::Render
+    };
+    Ok((filter, scrub, output))
 }
 
 /// `--scrub` and its options (which need it); the key file is read later.
@@ -1275,10 +1293,35 @@ mod tests {
                 ..
             }
         ));
+        // Selection, --scrub, --stats and --rrsets work on the collector.
+        let Mode::Collect { output, .. } =
+            config_of(&["qtap", "--read", "unix:/tmp/x", "--qtype", "A", "--stats"])
+                .unwrap()
+                .mode
+        else {
+            panic!("not a collector");
+        };
+        assert!(!output.filter.is_empty());
+        assert!(matches!(output.summary, Some(ReadOutput::Stats { .. })));
+        let Mode::Collect { output, .. } = config_of(&[
+            "qtap",
+            "--read",
+            "unix:/tmp/x",
+            "--scrub",
+            "--write",
+            "w.fstrm",
+        ])
+        .unwrap()
+        .mode
+        else {
+            panic!("not a collector");
+        };
+        assert!(output.scrub.is_some() && output.write.is_some() && output.summary.is_none());
         for bad in [
             &["qtap", "x.example", "--no-output"][..],
             &["qtap", "--read", "a.fstrm", "--rotate-size", "1M"],
-            &["qtap", "--read", "unix:/tmp/x", "--qtype", "A"],
+            &["qtap", "--read", "unix:/tmp/x", "--stats", "--write", "x"],
+            &["qtap", "--read", "unix:/tmp/x", "--qtype", "NOPE"],
             &["qtap", "--read", "unix:/tmp/x", "--rotate-size", "1M"],
             &["qtap", "--read", "tcp:nohost", "--write", "x"],
             &["qtap", "--read", "unix:/tmp/x", "--write", "x%Y\u{0}"],

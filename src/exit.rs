@@ -6,7 +6,7 @@
 //! |------|---------|
 //! | 0    | a response was received (NXDOMAIN and SERVFAIL included); `--read` rendered everything |
 //! | 1    | usage error |
-//! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged |
+//! | 8    | a `--read` input (or the `-f` batch file) could not be opened or was damaged; the collector lost frames or refused connections (`--max-connections`) |
 //! | 9    | no reply from the server |
 //! | 10   | internal error (cannot write the trace, the output, listen on a socket, ...) |
 //! | 11   | `--tap unix:`/`tcp:`: the collector is absent, refuses dnstap, or frames could not be delivered |

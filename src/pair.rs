@@ -7,8 +7,9 @@
 //! table of outstanding queries is full (by count or by bytes), the queries
 //! that never got one.
 //!
-//! A response is matched to a query of the same type family (STUB with
-//! STUB, AUTH with AUTH, ...), protocol, addresses, ports and message ID.
+//! A response is matched to a query of the same collector connection (none
+//! for a file), type family (STUB with STUB, AUTH with AUTH, ...),
+//! protocol, addresses, ports and message ID.
 //! A response frame that carries its own query time (qtap, Knot with
 //! responses-with-queries, BIND's CLIENT_RESPONSE) needs no partner.
 //! No I/O, no clock.
@@ -62,10 +63,12 @@ pub enum Item {
     Unanswered(Event),
 }
 
-/// What ties a response to its query: type family, transport, both ends
-/// and the message ID.
+/// What ties a response to its query: the collector connection it came
+/// in on (two senders may use the same addresses and IDs), type family,
+/// transport, both ends and the message ID.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct Key {
+    connection: Option<bytes::Bytes>,
     family: i32,
     protocol: Option<Protocol>,
     query_addr: Option<IpAddr>,
@@ -80,6 +83,7 @@ impl Key {
     pub(crate) fn of(event: &Event, message: &[u8]) -> Option<Key> {
         let id = message.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
         Some(Key {
+            connection: event.connection.clone(),
             family: event.mtype.family(),
             protocol: event.protocol,
             query_addr: event.query_addr,
@@ -516,6 +520,23 @@ mod tests {
             kinds(&out),
             ["Q1000", "R1000@-1", "R1000@-1", "R1001@-1", "U1000"]
         );
+    }
+
+    #[test]
+    fn each_collector_connection_pairs_on_its_own() {
+        let on = |conn: &'static str, mut e: Event| {
+            e.connection = Some(Bytes::from_static(conn.as_bytes()));
+            e
+        };
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        // Two senders, the same addresses, ports and ID, interleaved.
+        p.push(on("a", event(9, 7, 1000, 5)), &mut out);
+        p.push(on("b", event(9, 7, 1000, 6)), &mut out);
+        p.push(on("b", event(10, 7, 1000, 8)), &mut out);
+        p.push(on("a", event(10, 7, 1000, 9)), &mut out);
+        p.finish(&mut out);
+        assert_eq!(kinds(&out), ["Q1000", "Q1000", "R1000@6", "R1000@5"]);
     }
 
     #[test]

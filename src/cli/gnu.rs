@@ -356,6 +356,24 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub socket_owner: Option<String>,
+    /// Bytes of received frames a collector queues for rendering and saving, for all senders
+    /// together (suffixes K, M, G; default 16M).
+    ///
+    /// When the queue is full qtap stops reading from the senders until there is room
+    /// (backpressure: qtap never drops a frame it has read); each connection also holds at most
+    /// one frame being received (--max-frame-size) and a 64 KiB read buffer.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true, help_heading = "Collector options")]
+    pub collector_buffer: Option<u64>,
+    /// Senders a collector serves at once (default 64); more are refused, reported on stderr,
+    /// and make the exit code 8.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=65535),
+        hide_short_help = true,
+        help_heading = "Collector options"
+    )]
+    pub max_connections: Option<u32>,
     /// Show nothing of what a collector receives (with --write: a capture daemon).
     #[arg(long, hide_short_help = true, help_heading = "Collector options")]
     pub no_output: bool,

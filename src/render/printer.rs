@@ -200,6 +200,13 @@ impl Printer {
         Ok(())
     }
 
+    /// Writes out whatever text waits, and flushes `out` (a live input
+    /// paused: nothing may sit in a buffer while nothing arrives).
+    pub fn flush(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.write_out(out)?;
+        out.flush()
+    }
+
     fn write_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             match &self.palette {

@@ -2,13 +2,17 @@
 //! qtap listens, takes any number of Frame Streams senders at once (Knot's
 //! mod-dnstap, Unbound, BIND, dnsdist, another qtap), and shows every
 //! message as it arrives through the one pairer and printer `--read FILE`
-//! uses; `--write FILE` saves the frames verbatim.
+//! uses; `--write FILE` saves the frames (verbatim unless scrubbed).
 //!
-//! Two threads: the network thread runs a current-thread tokio runtime with
+//! Threads: the network thread runs a current-thread tokio runtime with
 //! one task per connection (the handshake of [`crate::tap::handshake`] over
-//! the codec of [`crate::tap::frame`]); the calling thread decodes, pairs,
-//! renders and writes the capture file with plain blocking I/O, so a slow
-//! terminal or disk never stalls a timer or a signal.
+//! the codec of [`crate::tap::frame`]) and hands frames over a queue; the
+//! queue is a [`Frames`] source, so everything after it is what `--read
+//! FILE` does: [`Selected`] decodes, selects and scrubs, and `run::read`'s
+//! threaded pipeline pairs (within each connection), saves (`--write`) and
+//! renders, or `run::stats` counts (`--stats`, `--rrsets`, printed when
+//! the collector stops). Files and the terminal are plain blocking I/O off
+//! the runtime, so a slow terminal or disk never stalls a timer or a signal.
 //!
 //! **Backpressure, not dropping.** A connection task that has a frame waits
 //! for room in the queue (at most [`CollectOptions::queue_bytes`] of
@@ -22,7 +26,10 @@
 //!
 //! **Bounds.** Per connection: one partial frame (at most
 //! `--max-frame-size` + 8 bytes) plus one read chunk; at most
-//! [`CollectOptions::max_connections`] connections at once. Deadlines that
+//! [`CollectOptions::max_connections`] connections at once
+//! (`--max-connections`; more are refused, reported, and make the exit
+//! code 8); [`CollectOptions::queue_bytes`] in the queue
+//! (`--collector-buffer`). Deadlines that
 //! junk cannot extend: the handshake must reach START within
 //! [`CollectOptions::handshake_timeout`] of the connection, and a frame
 //! once begun must arrive whole within [`CollectOptions::frame_timeout`]
@@ -41,12 +48,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::config::ReadOutput;
 use crate::error::{exits, Error};
-use crate::pair::{Item, Pairer};
-use crate::render::printer::Printer;
 use crate::render::DisplayOpts;
 use crate::run::capture::{Capture, Rotation};
-use crate::tap::event::Event;
+use crate::run::source::{FileFrames, Frames, Note, Raw, Save, Scrub, Selected};
+use crate::select::Filter;
 use crate::tap::frame::{encode_control, Control, Decoded, Decoder, CONTENT_TYPE_DNSTAP};
 use crate::tap::handshake::{ReaderHandshake, ReaderStep};
 
@@ -250,19 +257,16 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Queued messages at most (the byte budget usually binds first).
 const QUEUE_MESSAGES: usize = 4096;
 
-/// Items rendered in one piece while the queue is busy.
-const RENDER_BATCH: usize = 512;
-
 /// From the network thread to the rendering one.
 enum Msg {
-    /// One data frame's payload.
+    /// Data frames of one connection, in order.
     Data {
-        /// Which connection it came from (its escaped label).
+        /// Which connection they came from (its escaped label).
         conn: Bytes,
-        /// The frame's byte offset in that connection's stream.
-        offset: u64,
-        payload: Bytes,
-        /// Its share of the queue's byte budget, released when handled.
+        /// Each frame's byte offset in that connection's stream, and its
+        /// payload.
+        frames: Vec<(u64, Bytes)>,
+        /// Their share of the queue's byte budget, released when handled.
         _permit: OwnedSemaphorePermit,
     },
     /// A line for stderr (already escaped).
@@ -297,6 +301,8 @@ struct Shared {
     /// Set when the collector stops: connections stop reading, but every
     /// frame already read is still handed over.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// Connections refused for want of a place (reported at exit).
+    refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -329,11 +335,50 @@ async fn reply<S: AsyncWrite + Unpin>(
     }
 }
 
-/// Serves one sender until STOP, an error or EOF. Ok(frames) on a clean STOP.
+/// Serves one sender until STOP, an error or EOF. Ok(frames) on a clean
+/// STOP. Every frame read is handed over, whatever the end.
 async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     label: &Arc<str>,
     shared: &Shared,
+) -> Result<u64, ConnError> {
+    let conn = Bytes::copy_from_slice(label.as_bytes());
+    let mut pending = Pending::default();
+    let result = drive_frames(stream, label, shared, &conn, &mut pending).await;
+    flush(shared, &conn, &mut pending).await;
+    result
+}
+
+/// Data frames of one connection waiting to be handed over together: one
+/// message (and one share of the byte budget) per read, not per frame,
+/// keeps the queue's cost per frame small.
+#[derive(Default)]
+struct Pending {
+    /// Stream offset and payload of each frame.
+    frames: Vec<(u64, Bytes)>,
+    /// Their payload bytes.
+    bytes: usize,
+}
+
+/// Hands the pending frames over (see [`forward`]); false when the
+/// collector is gone.
+async fn flush(shared: &Shared, conn: &Bytes, pending: &mut Pending) -> bool {
+    if pending.frames.is_empty() {
+        return true;
+    }
+    let frames = std::mem::take(&mut pending.frames);
+    let bytes = std::mem::take(&mut pending.bytes);
+    forward(shared, conn, frames, bytes).await
+}
+
+/// [`drive`]'s work: frames decoded go to `pending`, handed over before
+/// every note and every wait for more bytes.
+async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    label: &Arc<str>,
+    shared: &Shared,
+    conn_bytes: &Bytes,
+    pending: &mut Pending,
 ) -> Result<u64, ConnError> {
     let opts = &shared.opts;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -346,7 +391,6 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     let opened = Instant::now();
     let mut frame_began: Option<Instant> = None;
     let mut frames = 0u64;
-    let conn_bytes = Bytes::copy_from_slice(label.as_bytes());
     loop {
         let mut progressed = false;
         if skip > 0 {
@@ -373,6 +417,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                             false,
                         ));
                     }
+                    flush(shared, conn_bytes, pending).await;
                     shared
                         .note(format!(
                             ";; WARNING: {label}: frame at byte {at} of {len} bytes is over the {}-byte limit (--max-frame-size), skipped",
@@ -405,12 +450,15 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         .await;
                 }
                 ReaderStep::Data(payload) => {
-                    if !forward(shared, &conn_bytes, at, payload).await {
+                    pending.bytes += payload.len();
+                    pending.frames.push((at, payload));
+                    frames += 1;
+                    if pending.bytes >= READ_CHUNK && !flush(shared, conn_bytes, pending).await {
                         return Ok(frames);
                     }
-                    frames += 1;
                 }
                 ReaderStep::Ignored(kind) => {
+                    flush(shared, conn_bytes, pending).await;
                     shared
                         .note(format!(";; WARNING: {label}: {kind} at byte {at} ignored"))
                         .await;
@@ -435,6 +483,9 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             // The rest of an oversize frame is already here.
             continue;
         }
+        if !flush(shared, conn_bytes, pending).await {
+            return Ok(frames);
+        }
         read_more(
             stream,
             &mut buf,
@@ -452,18 +503,17 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Hands one data frame to the renderer, once the queue's byte budget has
-/// room for it (backpressure); false when the collector is gone.
-async fn forward(shared: &Shared, conn: &Bytes, offset: u64, payload: Bytes) -> bool {
-    let cost = payload.len().clamp(1, shared.opts.queue_bytes.max(1));
+/// Hands data frames to the renderer, once the queue's byte budget has
+/// room for them (backpressure); false when the collector is gone.
+async fn forward(shared: &Shared, conn: &Bytes, frames: Vec<(u64, Bytes)>, bytes: usize) -> bool {
+    let cost = bytes.clamp(1, shared.opts.queue_bytes.max(1));
     let cost = u32::try_from(cost).unwrap_or(u32::MAX);
     let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
         return false;
     };
     let msg = Msg::Data {
         conn: conn.clone(),
-        offset,
-        payload,
+        frames,
         _permit: permit,
     };
     shared.tx.send(msg).await.is_ok()
@@ -637,8 +687,11 @@ async fn slot(shared: &Arc<Shared>, what: &str) -> Option<OwnedSemaphorePermit> 
         Ok(p) => Some(p),
         Err(_) => {
             shared
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            shared
                 .note(format!(
-                    ";; WARNING: {what}: refused, {} connections already",
+                    ";; WARNING: {what}: refused, {} connections already (--max-connections)",
                     shared.opts.max_connections
                 ))
                 .await;
@@ -722,6 +775,7 @@ fn network(
     tx: mpsc::Sender<Msg>,
     stop: Stop,
     ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+    refused: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -738,6 +792,7 @@ fn network(
         let max_connections = opts.max_connections.max(1);
         let shared = Arc::new(Shared {
             stopping,
+            refused,
             budget: Arc::new(Semaphore::new(opts.queue_bytes.max(1))),
             connections: Arc::new(Semaphore::new(max_connections)),
             opts,
@@ -855,136 +910,113 @@ impl StopSignals {
     }
 }
 
-/// What the rendering side keeps.
-struct Sink<'a> {
-    pairer: Pairer,
-    items: Vec<Item>,
-    printer: Option<Printer>,
-    capture: Option<Capture>,
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
-    lost: u64,
+/// The collector as a [`Frames`] source: the plain files first, then what
+/// the network thread hands over, with [`Raw::Idle`] whenever the queue
+/// runs dry (so what waits goes out before the source blocks).
+struct CollectorFrames {
+    files: FileFrames,
+    files_done: bool,
+    rx: mpsc::Receiver<Msg>,
+    /// The frames of the message being taken apart, its connection, and
+    /// its share of the byte budget (released once they are all taken).
+    batch: std::collections::VecDeque<(u64, Bytes)>,
+    batch_conn: Bytes,
+    batch_permit: Option<OwnedSemaphorePermit>,
+    /// Idle was just reported: the next empty queue is waited on.
+    idle: bool,
 }
 
-impl Sink<'_> {
-    /// Shows what is paired so far.
-    fn show(&mut self) -> Result<(), Error> {
-        if let Some(p) = self.printer.as_mut() {
-            p.show(self.items.drain(..), self.out)?;
-        } else {
-            self.items.clear();
+/// How long the queue must stay empty before the source reports a pause
+/// (and what waits is written out): short next to what a person notices.
+const IDLE_GRACE: Duration = Duration::from_micros(500);
+
+impl Frames for CollectorFrames {
+    fn next_raw(&mut self) -> Option<Raw> {
+        if !self.files_done {
+            match self.files.next_raw() {
+                Some(raw) => return Some(raw),
+                None => self.files_done = true,
+            }
         }
-        Ok(())
-    }
-
-    /// Everything waiting goes out: the text, then the capture's bytes.
-    fn release(&mut self) -> Result<(), Error> {
-        self.show()?;
-        if let Some(c) = self.capture.as_mut() {
-            c.release()?;
+        if let Some((offset, payload)) = self.batch.pop_front() {
+            return Some(Raw::Frame {
+                offset,
+                payload,
+                connection: Some(self.batch_conn.clone()),
+            });
         }
-        Ok(())
-    }
-
-    fn note(&mut self, line: &str) -> Result<(), Error> {
-        self.show()?;
-        let _ = writeln!(self.err, "{line}");
-        Ok(())
-    }
-
-    /// One frame: saved, decoded, paired.
-    fn frame(
-        &mut self,
-        source: &str,
-        connection: Option<&Bytes>,
-        offset: u64,
-        payload: Bytes,
-    ) -> Result<(), Error> {
-        let saved_at = match self.capture.as_mut() {
-            Some(c) => c.write(&payload)?,
-            None => None,
+        self.batch_permit = None;
+        let msg = match self.rx.try_recv() {
+            Ok(m) => m,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if !self.idle {
+                    // A moment's grace first: while a sender streams, the
+                    // next read is rarely further away, and a pause
+                    // reported for each gap would cut the work into
+                    // batches of a few frames.
+                    std::thread::sleep(IDLE_GRACE);
+                    if !self.rx.is_empty() {
+                        return self.next_raw();
+                    }
+                    self.idle = true;
+                    return Some(Raw::Idle);
+                }
+                self.rx.blocking_recv()?
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
         };
-        if self.printer.is_none() {
-            return Ok(());
-        }
-        match Event::from_payload(Some(saved_at.unwrap_or(offset)), payload) {
-            Ok(mut event) => {
-                event.connection = connection.cloned();
-                self.pairer.push(event, &mut self.items)
+        self.idle = false;
+        Some(match msg {
+            Msg::Data {
+                conn,
+                frames,
+                _permit,
+            } => {
+                self.batch = frames.into();
+                self.batch_conn = conn;
+                self.batch_permit = Some(_permit);
+                return self.next_raw();
             }
-            Err(e) => {
-                self.lost += 1;
-                self.note(&format!(
-                    ";; WARNING: {source}: frame at byte {offset} skipped: {e}"
-                ))?;
-            }
-        }
-        if self.items.len() >= RENDER_BATCH {
-            self.show()?;
-        }
-        Ok(())
+            Msg::Note(line) => Raw::Note(Note::info(line)),
+            Msg::Lost(n) => Raw::Lost(n),
+            Msg::Rotate => Raw::Rotate,
+        })
     }
 
-    /// Renders `files` (`--read FILE` mixed with sockets) first.
-    fn files(&mut self, files: &[PathBuf], max_frame: usize) -> Result<(), Error> {
-        use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
-        for path in files {
-            let name = path.display().to_string();
-            let input = match super::open_input(path) {
-                Ok((input, _)) => input,
-                Err(e) => {
-                    self.lost += 1;
-                    self.note(&format!("qtap: cannot open {name}: {e}"))?;
-                    continue;
-                }
-            };
-            let mut reader = TapReader::new(
-                std::io::BufReader::new(input),
-                ReaderOptions {
-                    max_data: max_frame,
-                },
-            );
-            loop {
-                match reader.next_item() {
-                    Ok(None) => break,
-                    Ok(Some(TapItem::Data { offset, payload })) => {
-                        self.frame(&name, None, offset, payload)?
-                    }
-                    Ok(Some(TapItem::Warning(w))) => {
-                        if matches!(
-                            w,
-                            TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-                        ) {
-                            self.lost += 1;
-                        }
-                        self.note(&format!(";; WARNING: {name}: {w}"))?;
-                    }
-                    Err(e) => {
-                        self.lost += 1;
-                        self.note(&format!("qtap: {name}: {e}"))?;
-                        break;
-                    }
-                }
-            }
-            self.release()?;
-        }
-        Ok(())
+    fn name(&self) -> &str {
+        self.files.name()
     }
 }
 
-/// Where the collector's frames go besides the screen.
+/// Saves nothing (`--no-output` without `--write`).
+struct Discard;
+
+impl Save for Discard {
+    fn save(&mut self, _: &[u8]) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
+}
+
+/// What the collector makes of what it receives, besides the screen.
 #[derive(Clone, Debug, Default)]
 pub struct Output {
-    /// `--write FILE`: the frames received, as a Frame Streams file (a
+    /// `--write FILE`: the frames selected, as a Frame Streams file (a
     /// strftime-style template with `%`).
     pub write: Option<PathBuf>,
     /// When to start a new `--write` file.
     pub rotation: Rotation,
+    /// The selection options: only what they select is shown and saved.
+    pub filter: Filter,
+    /// `--scrub`: what is shown and saved is scrubbed.
+    pub scrub: Option<crate::config::ScrubSpec>,
+    /// `--stats` or `--rrsets` (printed when the collector stops) instead
+    /// of rendering.
+    pub summary: Option<crate::config::ReadOutput>,
 }
 
 /// Runs the collector on `listeners` (bound with [`bind`]), after
 /// rendering `files`, until `stop`. Returns the exit code: 0, or 8 when
-/// frames were lost.
+/// frames were lost or connections refused.
 #[allow(clippy::too_many_arguments)]
 pub fn collect(
     listeners: Vec<Listener>,
@@ -997,7 +1029,7 @@ pub fn collect(
     err: &mut dyn Write,
     stop: Stop,
 ) -> Result<u8, Error> {
-    let capture = match &output.write {
+    let mut capture = match &output.write {
         Some(p) => Some(Capture::create(p, output.rotation.clone())?),
         None => None,
     };
@@ -1009,25 +1041,18 @@ pub fn collect(
         labels.push(l.label.clone());
         serving.push((l.kind, l.label));
     }
-    let (tx, mut rx) = mpsc::channel(QUEUE_MESSAGES);
+    let (tx, rx) = mpsc::channel(QUEUE_MESSAGES);
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     let max_frame = opts.max_frame;
     let render = opts.render;
     let rotate_every = capture.as_ref().and(output.rotation.interval);
-    let mut sink = Sink {
-        pairer: Pairer::default(),
-        items: Vec::new(),
-        printer: render.then(|| Printer::new(display, color, true)),
-        capture,
-        out,
-        err,
-        lost: 0,
-    };
-    let result = std::thread::scope(|scope| -> Result<(), Error> {
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused_net = refused.clone();
+    let result = std::thread::scope(|scope| -> Result<u64, Error> {
         let net = std::thread::Builder::new()
             .name("qtap-net".into())
             .spawn_scoped(scope, move || {
-                network(serving, opts, rotate_every, tx, stop, ready_tx)
+                network(serving, opts, rotate_every, tx, stop, ready_tx, refused_net)
             })
             .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
         match ready_rx.recv() {
@@ -1036,72 +1061,65 @@ pub fn collect(
             Err(_) => return Err(Error::Internal("the network thread ended".into())),
         }
         for label in &labels {
-            sink.note(&format!(";; listening on {label}"))?;
+            let _ = writeln!(err, ";; listening on {label}");
         }
-        sink.files(files, max_frame)?;
-        loop {
-            let msg = match rx.try_recv() {
-                Ok(m) => m,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    // A pause: what waits goes out now.
-                    sink.release()?;
-                    match rx.blocking_recv() {
-                        Some(m) => m,
-                        None => break,
-                    }
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-            };
-            match msg {
-                Msg::Data {
-                    conn,
-                    offset,
-                    payload,
-                    _permit,
-                } => {
-                    let text = std::str::from_utf8(&conn).unwrap_or("?");
-                    sink.frame(text, Some(&conn), offset, payload)?
-                }
-                Msg::Note(line) => sink.note(&line)?,
-                Msg::Lost(n) => sink.lost += n,
-                Msg::Rotate => {
-                    if let Some(c) = sink.capture.as_mut() {
-                        c.rotate()?;
-                    }
-                }
+        let frames = CollectorFrames {
+            files: FileFrames::new(files, max_frame),
+            files_done: false,
+            rx,
+            batch: Default::default(),
+            batch_conn: Bytes::new(),
+            batch_permit: None,
+            idle: false,
+        };
+        let scrub = output.scrub.as_ref().map(|s| Scrub {
+            scrubber: s.scrubber(),
+            payload: capture.is_some(),
+        });
+        let selected = Selected::new(frames, output.filter.clone(), scrub);
+        let lost = match &output.summary {
+            Some(ReadOutput::Stats { top, json }) => {
+                super::stats::stats_of(selected, *top, *json, out, err)
             }
-        }
-        drop(rx);
+            Some(ReadOutput::Rrsets { json }) => super::stats::rrsets_of(selected, *json, out, err),
+            _ if render => {
+                let save = capture.as_mut().map(|c| c as &mut (dyn Save + Send));
+                super::read::render(selected, save, display, color, out, err)
+            }
+            _ => {
+                // A capture daemon keeps every frame as it came.
+                let mut selected = selected.undecoded();
+                let report = match capture.as_mut() {
+                    Some(c) => super::write::save_all(&mut selected, c, err),
+                    None => super::write::save_all(&mut selected, &mut Discard, err),
+                };
+                if let (Ok(_), Some(s)) = (&report, selected.scrub_summary()) {
+                    let _ = writeln!(err, "{s}");
+                }
+                drop(selected);
+                report.map(|r| r.lost)
+            }
+        };
+        // The source (and its queue) is gone: the network thread stops.
         let _ = net.join();
-        Ok(())
+        lost
     });
     // Whatever happened, the capture is closed and the sockets go.
-    let Sink {
-        pairer,
-        mut items,
-        printer,
-        mut capture,
-        out,
-        err,
-        lost,
-    } = sink;
-    let shown = result.and_then(|()| {
-        pairer.finish(&mut items);
-        match printer {
-            Some(mut p) => {
-                p.show(items.drain(..), out)?;
-                p.finish(out)?;
-            }
-            None => items.clear(),
-        }
-        Ok(())
-    });
     let saved = capture.as_mut().map_or(Ok(()), Capture::finish);
     drop(socket_files);
-    shown?;
+    let lost = result?;
     saved?;
+    let refused = refused.load(std::sync::atomic::Ordering::Relaxed);
+    if refused > 0 {
+        let _ = writeln!(
+            err,
+            ";; WARNING: {refused} connections refused (--max-connections); what they sent was not received"
+        );
+    }
     if lost > 0 {
         let _ = writeln!(err, ";; WARNING: {lost} frames lost (see above)");
+    }
+    if lost > 0 || refused > 0 {
         return Ok(exits::DATA_LOST);
     }
     Ok(exits::OK)
@@ -1131,6 +1149,12 @@ pub fn run(
             }
             None => files.push(input.clone()),
         }
+    }
+    if let Some(w) = &output.write {
+        // The first file's name: it may not be one of the inputs.
+        let first = crate::run::capture::expand(w, crate::run::capture::unix_now())
+            .map_err(Error::Config)?;
+        super::write::check_not_an_input(&first, &files)?;
     }
     collect(
         listeners,
@@ -1643,6 +1667,29 @@ mod tests {
     }
 
     #[test]
+    fn capture_daemon_saves_every_frame_as_it_came_even_one_that_does_not_decode() {
+        let mut p = payloads("knotd-auth-rwq.fstrm");
+        p.insert(2, Bytes::from_static(b"\xff\xffnot a dnstap record"));
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("saved.fstrm");
+        let opts = CollectOptions {
+            render: false,
+            ..test_opts()
+        };
+        let run = with_collector(opts, Some(saved.clone()), |sock| {
+            good_sender(sock, &p, true);
+        });
+        assert_eq!(run.code, exits::OK, "{}", run.err);
+        assert!(run.out.is_empty());
+        let mut want = ctl(ControlType::Start, &[CONTENT_TYPE_DNSTAP]);
+        for x in &p {
+            want.extend(data(x));
+        }
+        want.extend(ctl(ControlType::Stop, &[]));
+        assert_eq!(std::fs::read(&saved).unwrap(), want);
+    }
+
+    #[test]
     fn write_saves_frames_verbatim_with_start_and_stop() {
         let p = payloads("knotd-auth-rwq.fstrm");
         let dir = tempfile::tempdir().unwrap();
@@ -1672,6 +1719,7 @@ mod tests {
                 interval: Some(Duration::from_secs(1)),
                 ..Rotation::default()
             },
+            ..Output::default()
         };
         let done = |d: &Path| {
             std::fs::read_dir(d)

@@ -111,6 +111,8 @@ pub async fn run<'a>(
     // of the loop, it would register with the four signals each time).
     let signal = signals.recv();
     tokio::pin!(signal);
+    // The `--tap unix:`/`tcp:` sender's warnings, shown as they happen.
+    let tap_warnings = output.tap_warnings();
     let end = 'run: loop {
         if running.len() <= refill_at {
             while running.len() < parallel {
@@ -135,6 +137,7 @@ pub async fn run<'a>(
         tokio::select! {
             biased;
             code = &mut signal => break End::Signal(code),
+            () = super::output::posted(tap_warnings.as_deref()) => output.show_tap_warnings(),
             Some(item) = from_lanes.recv() => {
                 if let Err(e) = show(&mut output, item) {
                     break End::Failed(e);

@@ -1,6 +1,8 @@
 //! Orchestration: what a run does with a validated [`Config`]. This module
-//! is the dispatch on the mode; `read` renders dnstap inputs (the threaded
-//! `--read` pipeline), `live` runs the lookups (one loop, sequential being
+//! is the dispatch on the mode; `source` reads, decodes, selects and
+//! scrubs for every `--read` driver (files and the collector alike); `read`
+//! renders what it yields (the threaded pipeline), `write` saves it and
+//! `stats` counts it (`--stats`, `--rrsets`); `live` runs the lookups (one loop, sequential being
 //! `+parallel=1`) and the rest serves it: `lane` (one lookup and what it
 //! holds back, with `hold`), `output` (the run's text and diagnostic
 //! streams), `trace` (the `--tap` output and its flush policy), `chunked`
@@ -20,6 +22,7 @@ mod output;
 pub mod progress;
 pub mod read;
 mod signals;
+pub mod source;
 pub mod stats;
 mod targets;
 mod trace;
@@ -47,11 +50,15 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             output,
             socket,
             render,
+            max_connections,
+            queue_bytes,
         } => collect::run(
             &inputs,
             collect::CollectOptions {
                 max_frame,
                 render,
+                max_connections,
+                queue_bytes,
                 ..Default::default()
             },
             output,
@@ -135,7 +142,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
 /// it is a regular file (for progress).
 pub(crate) fn open_input(
     path: &std::path::Path,
-) -> std::io::Result<(Box<dyn std::io::Read>, Option<u64>)> {
+) -> std::io::Result<(Box<dyn std::io::Read + Send>, Option<u64>)> {
     if path.as_os_str() == "-" {
         return Ok((Box::new(std::io::stdin()), None));
     }

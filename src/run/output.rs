@@ -144,6 +144,14 @@ impl<'a> Output<'a> {
     }
 }
 
+/// Waits until the sender posts a warning (forever without a sender).
+pub async fn posted(warnings: Option<&crate::tap::sender::Warnings>) {
+    match warnings {
+        Some(w) => w.posted.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Output<'_> {
     /// Records `event` in the trace (noting where its frame starts) and
     /// shows it.
@@ -165,6 +173,26 @@ impl Output<'_> {
         // for a query that was answered.
         self.view.push(event, &mut self.text)?;
         recorded.map(|_| ())
+    }
+
+    /// Where the `--tap unix:`/`tcp:` sender posts its warnings (None
+    /// without one): wait on it with [`posted`], then call
+    /// [`Output::show_tap_warnings`].
+    pub fn tap_warnings(&self) -> Option<std::sync::Arc<crate::tap::sender::Warnings>> {
+        self.sender.as_ref().map(|s| s.warnings())
+    }
+
+    /// Writes the sender's warnings posted so far: they reach stderr when
+    /// they happen, not at the end of the run.
+    pub fn show_tap_warnings(&mut self) {
+        let lines = self
+            .sender
+            .as_ref()
+            .map(|s| s.warnings().take())
+            .unwrap_or_default();
+        for line in lines {
+            self.diag(&line);
+        }
     }
 
     /// Writes a diagnostic line, after the text gathered so far.

@@ -1,33 +1,27 @@
-//! `--read`: one thread reads, decodes, pairs and plans every input in
-//! order; one thread per core lays out alternate batches; the calling
-//! thread writes the text back in order through the [`Printer`]. Memory
-//! stays a few MiB whatever the input size: the channels hold at most
-//! [`BATCHES_IN_FLIGHT`] batches each.
+//! `--read`: one thread reads, decodes, selects, pairs and plans every
+//! input in order (files, stdin, or the live collector, through
+//! [`Selected`]); one thread per core lays out alternate batches; the
+//! calling thread writes the text back in order through the [`Printer`].
+//! Memory stays a few MiB whatever the input size: the channels hold at
+//! most [`BATCHES_IN_FLIGHT`] batches each. A live input that pauses
+//! ([`Piece::Idle`]) sends what is batched at once and the text goes out:
+//! nothing sits in a buffer while nothing arrives.
 //!
-//! The speed work of `--read` lives here and in the [`Arena`]; the
-//! benchmark that justifies it is `bench/read.sh` (BENCHMARKS.md).
+//! The speed work of `--read` lives here and in the source's arena; the
+//! benchmarks that justify it are `bench/read.sh` and `bench/collect.sh`
+//! (BENCHMARKS.md).
 
 use std::io::Write;
 use std::path::PathBuf;
-
-use bytes::Bytes;
 
 use crate::error::{exits, Error};
 use crate::pair::Pairer;
 use crate::render::printer::{Batch, BatchDrawer, Batcher, Drawn, Printer};
 use crate::render::DisplayOpts;
 use crate::scrub::Scrubber;
-use crate::select::{Filter, Selector};
-use crate::tap::event::Event;
-use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
+use crate::select::Filter;
 
-/// Does a warning mean that data was skipped?
-fn loses_data(w: &TapWarning) -> bool {
-    matches!(
-        w,
-        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-    )
-}
+use super::source::{FileFrames, Frames, Piece, Save, Scrub, Selected};
 
 /// What the reading thread hands to a drawing one, in order.
 enum ReadMsg {
@@ -35,15 +29,18 @@ enum ReadMsg {
     Batch(Batch),
     /// A line for stderr.
     Warning(String),
-    /// Some data could not be read or decoded.
-    Lost,
+    /// Frames that could not be read or decoded.
+    Lost(u64),
+    /// The input pauses: write out what waits.
+    Flush,
 }
 
 /// What a drawing thread hands to the writing one, in order.
 enum DrawnMsg {
     Drawn(Drawn),
     Warning(String),
-    Lost,
+    Lost(u64),
+    Flush,
 }
 
 /// Items per message between the threads: large enough to amortise the
@@ -62,7 +59,7 @@ const BYTES_PER_BATCH: usize = 1 << 20;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Batches go to the drawing threads in turn and come back in the same
-/// turn, so the output keeps the order of the file.
+/// turn, so the output keeps the order of the input.
 struct RoundRobin<T> {
     senders: Vec<std::sync::mpsc::SyncSender<T>>,
     next: usize,
@@ -76,40 +73,6 @@ impl<T> RoundRobin<T> {
         };
         self.next = (self.next + 1) % self.senders.len();
         tx.send(msg).is_ok()
-    }
-}
-
-/// Where `--read` keeps the frames of one batch: a fresh allocation per
-/// batch, so the reference count the frames share is touched by the reading
-/// thread while it builds the batch and by the drawing thread after, never
-/// by both at once (sharing the reader's own buffer across threads made
-/// that count a hot spot).
-struct Arena {
-    buf: bytes::BytesMut,
-}
-
-/// Bytes per arena allocation: about one batch of typical frames.
-const ARENA_SIZE: usize = 128 * 1024;
-
-impl Arena {
-    fn new() -> Arena {
-        Arena {
-            buf: bytes::BytesMut::with_capacity(ARENA_SIZE),
-        }
-    }
-
-    /// A copy of `payload` in the arena.
-    fn copy(&mut self, payload: &[u8]) -> Bytes {
-        if self.buf.capacity() < payload.len() {
-            self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE.max(payload.len()));
-        }
-        self.buf.extend_from_slice(payload);
-        self.buf.split().freeze()
-    }
-
-    /// Starts a new allocation for the next batch.
-    fn renew(&mut self) {
-        self.buf = bytes::BytesMut::with_capacity(ARENA_SIZE);
     }
 }
 
@@ -132,96 +95,69 @@ impl Planned {
 
     /// Sends what is batched, a warning, and whether data was lost.
     fn warn(&mut self, line: String, lost: bool) -> bool {
-        self.send(Some(ReadMsg::Warning(line))) && (!lost || self.tx.send(ReadMsg::Lost))
+        self.send(Some(ReadMsg::Warning(line))) && (!lost || self.tx.send(ReadMsg::Lost(1)))
     }
 }
 
-/// Reads, decodes, pairs and plans every file, sending batches in order.
-fn read_and_plan(
-    files: &[PathBuf],
-    max_frame: usize,
-    filter: Filter,
-    mut scrub: Option<Scrubber>,
+/// Reads, decodes, selects, saves (`save`), pairs and plans every input,
+/// sending batches in order. Err only when saving fails.
+fn read_and_plan<F: Frames>(
+    mut selected: Selected<F>,
+    mut save: Option<&mut (dyn Save + Send)>,
     mut planned: Planned,
-) {
+) -> Result<(), Error> {
     let mut pairer = Pairer::default();
-    let mut selector = Selector::new(filter);
-    let mut selected = Vec::new();
+    let mut pieces = Vec::new();
     let mut items = Vec::new();
-    let mut arena = Arena::new();
     // Frame bytes in the batch being built.
     let mut batch_bytes = 0;
-    for path in files {
-        let name = path.display();
-        let (input, len) = match super::open_input(path) {
-            Ok(opened) => opened,
-            Err(e) => {
-                if !planned.warn(format!("qtap: cannot open {name}: {e}"), true) {
-                    return;
-                }
-                continue;
-            }
-        };
-        let mut reader = TapReader::new(
-            input,
-            ReaderOptions {
-                max_data: max_frame,
-            },
-        );
-        let shown = crate::render::escaped(path.as_os_str().as_encoded_bytes());
-        let mut progress = super::progress::Progress::new(len, &shown);
-        loop {
-            let warning = match reader.next_item() {
-                Ok(None) => break,
-                Ok(Some(TapItem::Data { offset, payload })) => {
-                    progress.frame(reader.position());
+    while selected.next(&mut pieces) {
+        for piece in pieces.drain(..) {
+            let sent = match piece {
+                Piece::Frame(mut event, payload) => {
                     batch_bytes += payload.len();
-                    match Event::from_payload(Some(offset), arena.copy(&payload)) {
-                        Ok(event) => {
-                            selector.push(event, &mut selected);
-                            for mut event in selected.drain(..) {
-                                if let Some(s) = scrub.as_mut() {
-                                    s.scrub_event(&mut event);
-                                }
-                                pairer.push(event, &mut items);
-                            }
-                            for item in items.drain(..) {
-                                planned.batcher.push(item);
-                            }
-                            None
+                    if let Some(s) = save.as_deref_mut() {
+                        if let Some(at) = s.save(&payload)? {
+                            // The offset in the file saved, so that live
+                            // output equals `--read` of that file.
+                            event.offset = Some(at);
                         }
-                        Err(e) => Some((
-                            format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}"),
-                            true,
-                        )),
                     }
-                }
-                Ok(Some(TapItem::Warning(w))) => {
-                    Some((format!(";; WARNING: {name}: {w}"), loses_data(&w)))
-                }
-                Err(e) => {
-                    // Keep the order: what was read comes first.
-                    if !planned.warn(format!("qtap: {name}: {e}"), true) {
-                        return;
+                    pairer.push(event, &mut items);
+                    for item in items.drain(..) {
+                        planned.batcher.push(item);
                     }
-                    break;
+                    true
+                }
+                Piece::Note(n) => planned.warn(n.line, n.lost),
+                Piece::Lost(n) => planned.send(Some(ReadMsg::Lost(n))),
+                // Only a consumer that saves asks for undecoded frames.
+                Piece::Undecoded(_) => true,
+                Piece::Idle => {
+                    if let Some(s) = save.as_deref_mut() {
+                        s.release()?;
+                    }
+                    planned.send(Some(ReadMsg::Flush))
+                }
+                Piece::Rotate => {
+                    if let Some(s) = save.as_deref_mut() {
+                        s.rotate()?;
+                    }
+                    true
                 }
             };
-            if let Some((line, lost)) = warning {
-                if !planned.warn(line, lost) {
-                    return;
-                }
+            if !sent {
+                return Ok(());
             }
-            if planned.batcher.len() >= ITEMS_PER_BATCH || batch_bytes >= BYTES_PER_BATCH {
-                if !planned.send(None) {
-                    return;
-                }
-                batch_bytes = 0;
-                // The queries still waiting let go of this arena.
-                pairer.detach();
-                selector.detach();
-                arena.renew();
+        }
+        if planned.batcher.len() >= ITEMS_PER_BATCH || batch_bytes >= BYTES_PER_BATCH {
+            if !planned.send(None) {
+                return Ok(());
             }
+            batch_bytes = 0;
+            // The queries still waiting let go of this allocation.
+            pairer.detach();
+            selected.detach();
         }
     }
     pairer.finish(&mut items);
@@ -229,8 +165,9 @@ fn read_and_plan(
         planned.batcher.push(item);
     }
     planned.batcher.finish();
-    let summary = scrub.map(|s| ReadMsg::Warning(s.summary()));
+    let summary = selected.scrub_summary().map(ReadMsg::Warning);
     planned.send(summary);
+    Ok(())
 }
 
 /// Draws batches into text, in the order they come.
@@ -243,7 +180,8 @@ fn draw_batches(
         let drawn = match msg {
             ReadMsg::Batch(batch) => DrawnMsg::Drawn(drawer.draw(&batch)),
             ReadMsg::Warning(line) => DrawnMsg::Warning(line),
-            ReadMsg::Lost => DrawnMsg::Lost,
+            ReadMsg::Lost(n) => DrawnMsg::Lost(n),
+            ReadMsg::Flush => DrawnMsg::Flush,
         };
         if tx.send(drawn).is_err() {
             return;
@@ -293,6 +231,30 @@ pub fn read_selected(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    let scrub = scrub.map(|scrubber| Scrub {
+        scrubber,
+        payload: false,
+    });
+    let selected = Selected::new(FileFrames::new(files, max_frame), filter, scrub);
+    let lost = render(selected, None, display, color, out, err)?;
+    Ok(if lost > 0 {
+        exits::DATA_LOST
+    } else {
+        exits::OK
+    })
+}
+
+/// Renders what `selected` yields to `out` (warnings to `err`, in their
+/// place), saving each selected frame with `save` first when given.
+/// Returns how many frames or inputs were lost.
+pub fn render<F: Frames + Send>(
+    selected: Selected<F>,
+    save: Option<&mut (dyn Save + Send)>,
+    display: DisplayOpts,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u64, Error> {
     let mut printer = Printer::new(display, color, false);
     let planned = Planned {
         batcher: printer.batcher(),
@@ -301,8 +263,8 @@ pub fn read_selected(
             next: 0,
         },
     };
-    let mut lost = false;
-    let result = std::thread::scope(|scope| -> std::io::Result<()> {
+    let mut lost = 0;
+    let result = std::thread::scope(|scope| -> Result<(), Error> {
         let mut planned = planned;
         let mut drawn = Vec::new();
         for _ in 0..drawing_threads() {
@@ -313,26 +275,35 @@ pub fn read_selected(
             planned.tx.senders.push(tx);
             drawn.push(done_rx);
         }
-        scope.spawn(move || read_and_plan(files, max_frame, filter, scrub, planned));
+        let reading = scope.spawn(move || read_and_plan(selected, save, planned));
         // Take the batches back in the turn they were sent in; the reader
         // is done when the next thread in turn has nothing more.
-        for rx in drawn.iter().cycle() {
-            match rx.recv() {
-                Ok(DrawnMsg::Drawn(d)) => printer.show_drawn(d, out)?,
-                Ok(DrawnMsg::Warning(line)) => {
-                    let _ = writeln!(err, "{line}");
+        let written = (|| -> std::io::Result<()> {
+            for rx in drawn.iter().cycle() {
+                match rx.recv() {
+                    Ok(DrawnMsg::Drawn(d)) => printer.show_drawn(d, out)?,
+                    Ok(DrawnMsg::Warning(line)) => {
+                        let _ = writeln!(err, "{line}");
+                    }
+                    Ok(DrawnMsg::Lost(n)) => lost += n,
+                    Ok(DrawnMsg::Flush) => printer.flush(out)?,
+                    Err(_) => break,
                 }
-                Ok(DrawnMsg::Lost) => lost = true,
-                Err(_) => break,
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        // On a write error (a closed pipe) the receivers go and the other
+        // threads stop at their next send.
+        drop(drawn);
+        let read = reading
+            .join()
+            .unwrap_or_else(|_| Err(Error::Internal("the reading thread failed".into())));
+        written?;
+        read
     });
-    // On a write error (a closed pipe) the receivers are gone and the other
-    // threads stop at their next send.
     result?;
     printer.finish(out)?;
-    Ok(if lost { exits::DATA_LOST } else { exits::OK })
+    Ok(lost)
 }
 
 #[cfg(test)]
@@ -341,8 +312,10 @@ mod tests {
     use crate::pair::Item;
     use crate::render::Format;
     use crate::run::View;
+    use crate::tap::event::Event;
     use crate::tap::writer::TapWriter;
     use crate::testutil::{corpus_files, events_of};
+    use bytes::Bytes;
     use std::fs::File;
     use std::path::Path;
 
@@ -422,10 +395,10 @@ mod tests {
                 next: 0,
             },
         };
-        let files = [path];
+        let selected = Selected::new(FileFrames::new(&[path], 1 << 20), Filter::default(), None);
         let mut batches = Vec::new();
         std::thread::scope(|scope| {
-            scope.spawn(|| read_and_plan(&files, 1 << 20, Filter::default(), None, planned));
+            scope.spawn(|| read_and_plan(selected, None, planned));
             for msg in rx {
                 if let ReadMsg::Batch(Batch::Items(items)) = msg {
                     let bytes: usize = items
@@ -497,6 +470,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_opened_is_escaped_in_the_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no\x1b[31mfile");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = read_files(
+            &[path],
+            1 << 20,
+            DisplayOpts::default(),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(code, exits::DATA_LOST);
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("cannot open"), "{err}");
+        assert!(!err.contains('\x1b'), "{err:?}");
     }
 
     #[test]

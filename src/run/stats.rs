@@ -1,93 +1,55 @@
 //! `--stats`: reads dnstap inputs through the selection options and the
 //! pairer into [`crate::stats::Stats`], then prints the summary as text or
 //! JSON. One thread: decoding and counting are cheap next to rendering.
+//! The input comes through [`super::source`]: files, stdin or the live
+//! collector (printed when the collector stops).
 
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::error::{exits, Error};
 use crate::pair::Pairer;
-use crate::select::{Filter, Selector};
+use crate::select::Filter;
 use crate::stats::Stats;
 use crate::tap::event::Event;
-use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 
-/// Calls `each` with every event of `files` (`-` is stdin) that the
-/// selection keeps, in order; counts frames and damage into `stats`.
-/// Warnings go to `err`. True when data was lost.
-pub fn for_each_selected(
-    files: &[PathBuf],
-    max_frame: usize,
-    filter: Filter,
+use super::source::{FileFrames, Frames, Piece, Selected};
+
+/// Calls `each` with every event `selected` yields, in order; counts
+/// frames, damage and losses into `stats`. Warnings go to `err`. The
+/// number of frames or inputs lost.
+pub fn for_each_selected<F: Frames>(
+    selected: &mut Selected<F>,
     stats: &mut Stats,
     err: &mut dyn Write,
     mut each: impl FnMut(Event, &mut Stats),
-) -> bool {
-    let mut selector = Selector::new(filter);
-    let mut selected = Vec::new();
-    let mut lost = false;
-    for path in files {
-        let name = crate::render::escaped(path.as_os_str().as_bytes());
-        let (input, len) = match super::open_input(path) {
-            Ok(opened) => opened,
-            Err(e) => {
-                let _ = writeln!(err, "qtap: cannot open {name}: {e}");
-                stats.damage("input that could not be opened");
-                lost = true;
-                continue;
-            }
-        };
-        let mut reader = TapReader::new(
-            input,
-            ReaderOptions {
-                max_data: max_frame,
-            },
-        );
-        let mut progress = super::progress::Progress::new(len, &name);
-        loop {
-            match reader.next_item() {
-                Ok(None) => break,
-                Ok(Some(TapItem::Data { offset, payload })) => {
-                    progress.frame(reader.position());
-                    stats.frame();
-                    match Event::from_payload(Some(offset), payload) {
-                        Ok(event) => {
-                            selector.push(event, &mut selected);
-                            for e in selected.drain(..) {
-                                each(e, stats);
-                            }
-                        }
-                        Err(e) => {
-                            stats.damage("frame that is not a dnstap message");
-                            let _ = writeln!(
-                                err,
-                                ";; WARNING: {name}: frame at byte {offset} skipped: {e}"
-                            );
-                            lost = true;
-                        }
+) -> u64 {
+    let mut lost = 0;
+    let mut pieces = Vec::new();
+    let mut read = 0;
+    while selected.next(&mut pieces) {
+        for _ in read..selected.read {
+            stats.frame();
+        }
+        read = selected.read;
+        for piece in pieces.drain(..) {
+            match piece {
+                Piece::Frame(event, _) => each(event, stats),
+                Piece::Note(n) => {
+                    if let Some(kind) = n.damage {
+                        stats.damage(kind);
                     }
+                    let _ = writeln!(err, "{}", n.line);
+                    lost += u64::from(n.lost);
                 }
-                Ok(Some(TapItem::Warning(w))) => {
-                    let kind = match w {
-                        TapWarning::Oversize { .. } => "oversize frame skipped",
-                        TapWarning::TrailingBytes { .. } => "trailing bytes",
-                        TapWarning::MissingStop { .. } => "missing STOP frame",
-                        _ => "other Frame Streams oddity",
-                    };
-                    stats.damage(kind);
-                    let _ = writeln!(err, ";; WARNING: {name}: {w}");
-                    lost |= matches!(
-                        w,
-                        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-                    );
+                Piece::Lost(n) => {
+                    for _ in 0..n {
+                        stats.damage("frame lost by the collector");
+                    }
+                    lost += n;
                 }
-                Err(e) => {
-                    stats.damage("unreadable or cut input");
-                    let _ = writeln!(err, "qtap: {name}: {e}");
-                    lost = true;
-                    break;
-                }
+                // Undecoded frames come only to a consumer that saves.
+                Piece::Idle | Piece::Rotate | Piece::Undecoded(_) => {}
             }
         }
     }
@@ -105,10 +67,28 @@ pub fn stats_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    let selected = Selected::new(FileFrames::new(files, max_frame), filter, None);
+    let lost = stats_of(selected, top, json, out, err)?;
+    Ok(if lost > 0 {
+        exits::DATA_LOST
+    } else {
+        exits::OK
+    })
+}
+
+/// `--stats` over what `selected` yields (files or the collector, until
+/// it stops). The number of frames or inputs lost.
+pub fn stats_of<F: Frames>(
+    mut selected: Selected<F>,
+    top: usize,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u64, Error> {
     let mut stats = Stats::default();
     let mut pairer = Pairer::default();
     let mut items = Vec::new();
-    let lost = for_each_selected(files, max_frame, filter, &mut stats, err, |e, stats| {
+    let lost = for_each_selected(&mut selected, &mut stats, err, |e, stats| {
         pairer.push(e, &mut items);
         for i in items.drain(..) {
             stats.push(&i);
@@ -124,7 +104,7 @@ pub fn stats_files(
         stats.text(top)
     };
     out.write_all(text.as_bytes())?;
-    Ok(if lost { exits::DATA_LOST } else { exits::OK })
+    Ok(lost)
 }
 
 /// `--rrsets` over `files`: the passive-DNS view, DNSDB text or JSON
@@ -137,9 +117,26 @@ pub fn rrsets_files(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    let selected = Selected::new(FileFrames::new(files, max_frame), filter, None);
+    let lost = rrsets_of(selected, json, out, err)?;
+    Ok(if lost > 0 {
+        exits::DATA_LOST
+    } else {
+        exits::OK
+    })
+}
+
+/// `--rrsets` over what `selected` yields. The number of frames or inputs
+/// lost.
+pub fn rrsets_of<F: Frames>(
+    mut selected: Selected<F>,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u64, Error> {
     let mut stats = Stats::default();
     let mut sets = crate::rrsets::RrSets::new();
-    let lost = for_each_selected(files, max_frame, filter, &mut stats, err, |e, _| {
+    let lost = for_each_selected(&mut selected, &mut stats, err, |e, _| {
         sets.push(&e);
     });
     let text = if json { sets.json_lines() } else { sets.text() };
@@ -152,5 +149,5 @@ pub fn rrsets_files(
             crate::rrsets::RRSETS_MAX
         );
     }
-    Ok(if lost { exits::DATA_LOST } else { exits::OK })
+    Ok(lost)
 }

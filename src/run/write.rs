@@ -11,15 +11,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
-
 use crate::error::{exits, Error};
 use crate::scrub::Scrubber;
-use crate::select::{Filter, Selector};
-use crate::tap::event::Event;
+use crate::select::Filter;
 use crate::tap::file::TraceFile;
-use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 use crate::tap::writer::TapWriter;
+
+use super::source::{FileFrames, Frames, Piece, Save, Scrub, Selected};
 
 /// Passes writes through but makes `flush` a no-op: the trace writer
 /// flushes after every frame (right for live recording), which for a file
@@ -46,8 +44,8 @@ pub struct WriteReport {
     pub read: u64,
     /// Data frames written.
     pub written: u64,
-    /// True when some input could not be read or decoded.
-    pub lost: bool,
+    /// Frames or inputs that could not be read, decoded or scrubbed.
+    pub lost: u64,
 }
 
 /// Refuses an output that is one of the inputs (same file, by device and
@@ -75,111 +73,56 @@ pub fn check_not_an_input(dest: &Path, files: &[PathBuf]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The selection stage and the writer, for one output stream.
-struct Stage<'a, W: Write> {
-    selector: Selector<(Event, Bytes)>,
-    scrub: Option<&'a mut Scrubber>,
-    writer: TapWriter<W>,
-    selected: Vec<(Event, Bytes)>,
-    report: WriteReport,
-}
-
-impl<W: Write> Stage<'_, W> {
-    fn push(&mut self, event: Event, payload: Bytes, err: &mut dyn Write) -> std::io::Result<()> {
-        self.selector.push((event, payload), &mut self.selected);
-        for (event, payload) in self.selected.drain(..) {
-            match self.scrub.as_deref_mut() {
-                None => self.writer.write_payload(&payload)?,
-                Some(s) => match s.scrub_payload(&payload) {
-                    Ok(clean) => self.writer.write_payload(&clean)?,
-                    Err(e) => {
-                        let at = event.offset.unwrap_or(0);
-                        let _ = writeln!(err, ";; WARNING: frame at byte {at} left out: {e}");
-                        self.report.lost = true;
-                        continue;
-                    }
-                },
+/// Saves every frame `selected` yields with `save`; notes go to `err`.
+/// The frames read and written, and whether data was lost.
+pub fn save_all<F: Frames>(
+    selected: &mut Selected<F>,
+    save: &mut dyn Save,
+    err: &mut dyn Write,
+) -> Result<WriteReport, Error> {
+    let mut report = WriteReport::default();
+    let mut pieces = Vec::new();
+    while selected.next(&mut pieces) {
+        for piece in pieces.drain(..) {
+            match piece {
+                Piece::Frame(_, payload) | Piece::Undecoded(payload) => {
+                    save.save(&payload)?;
+                    report.written += 1;
+                }
+                Piece::Note(n) => {
+                    let _ = writeln!(err, "{}", n.line);
+                    report.lost += u64::from(n.lost);
+                }
+                Piece::Lost(n) => report.lost += n,
+                Piece::Idle => save.release()?,
+                Piece::Rotate => save.rotate()?,
             }
-            self.report.written += 1;
         }
-        Ok(())
     }
+    report.read = selected.read;
+    Ok(report)
 }
 
 /// Reads `files` (`-` is stdin) and writes the selected frames to `out`
-/// as a Frame Streams file. Warnings go to `err`.
+/// as a Frame Streams file, scrubbed by `scrub`. Warnings go to `err`;
+/// the scrub summary is returned.
 pub fn write_frames<W: Write>(
     files: &[PathBuf],
     max_frame: usize,
     filter: Filter,
-    scrub: Option<&mut Scrubber>,
+    scrub: Option<Scrubber>,
     out: W,
     err: &mut dyn Write,
-) -> Result<(WriteReport, W), Error> {
-    let mut stage = Stage {
-        selector: Selector::new(filter),
-        scrub,
-        writer: TapWriter::new(out)?,
-        selected: Vec::new(),
-        report: WriteReport::default(),
-    };
-    for path in files {
-        let name = crate::render::escaped(path.as_os_str().as_bytes());
-        let (input, len) = match super::open_input(path) {
-            Ok(opened) => opened,
-            Err(e) => {
-                let _ = writeln!(err, "qtap: cannot open {name}: {e}");
-                stage.report.lost = true;
-                continue;
-            }
-        };
-        let mut reader = TapReader::new(
-            input,
-            ReaderOptions {
-                max_data: max_frame,
-            },
-        );
-        let mut progress = super::progress::Progress::new(len, &name);
-        loop {
-            match reader.next_item() {
-                Ok(None) => break,
-                Ok(Some(TapItem::Data { offset, payload })) => {
-                    progress.frame(reader.position());
-                    stage.report.read += 1;
-                    // Its own copy: a waiting query must not pin the
-                    // reader's buffer.
-                    let payload = Bytes::copy_from_slice(&payload);
-                    match Event::from_payload(Some(offset), payload.clone()) {
-                        Ok(event) => stage.push(event, payload, err)?,
-                        Err(e) => {
-                            let _ = writeln!(
-                                err,
-                                ";; WARNING: {name}: frame at byte {offset} left out: {e}"
-                            );
-                            stage.report.lost = true;
-                        }
-                    }
-                }
-                Ok(Some(TapItem::Warning(w))) => {
-                    let _ = writeln!(err, ";; WARNING: {name}: {w}");
-                    if matches!(
-                        w,
-                        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
-                    ) {
-                        stage.report.lost = true;
-                    }
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "qtap: {name}: {e}");
-                    stage.report.lost = true;
-                    break;
-                }
-            }
-        }
-    }
-    let Stage { writer, report, .. } = stage;
+) -> Result<(WriteReport, W, Option<String>), Error> {
+    let scrub = scrub.map(|scrubber| Scrub {
+        scrubber,
+        payload: true,
+    });
+    let mut selected = Selected::new(FileFrames::new(files, max_frame), filter, scrub);
+    let mut writer = TapWriter::new(out)?;
+    let report = save_all(&mut selected, &mut writer, err)?;
     let out = writer.finish()?;
-    Ok((report, out))
+    Ok((report, out, selected.scrub_summary()))
 }
 
 /// `--write DEST`: [`write_frames`] into DEST (`-`: `stdout`), with the
@@ -188,15 +131,15 @@ pub fn write_files(
     files: &[PathBuf],
     max_frame: usize,
     filter: Filter,
-    mut scrub: Option<Scrubber>,
+    scrub: Option<Scrubber>,
     dest: &Path,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     check_not_an_input(dest, files)?;
     let report = if dest.as_os_str() == "-" {
-        let (report, _) = write_frames(files, max_frame, filter, scrub.as_mut(), stdout, err)?;
-        report
+        let (report, _, summary) = write_frames(files, max_frame, filter, scrub, stdout, err)?;
+        (report, summary)
     } else {
         let tap_error = |source| Error::Tap {
             path: dest.to_path_buf(),
@@ -204,7 +147,7 @@ pub fn write_files(
         };
         let (trace, file) = TraceFile::create(dest).map_err(tap_error)?;
         let buffered = NoFlush(BufWriter::with_capacity(256 * 1024, file));
-        let (report, out) = write_frames(files, max_frame, filter, scrub.as_mut(), buffered, err)
+        let (report, out, summary) = write_frames(files, max_frame, filter, scrub, buffered, err)
             .map_err(|e| match e {
             Error::Output(source) => tap_error(source),
             e => e,
@@ -212,12 +155,13 @@ pub fn write_files(
         let mut file = out.0.into_inner().map_err(|e| tap_error(e.into_error()))?;
         file.flush().map_err(tap_error)?;
         trace.commit(true).map_err(tap_error)?;
-        report
+        (report, summary)
     };
-    if let Some(s) = &scrub {
-        let _ = writeln!(err, "{}", s.summary());
+    let (report, summary) = report;
+    if let Some(s) = summary {
+        let _ = writeln!(err, "{s}");
     }
-    Ok(if report.lost {
+    Ok(if report.lost > 0 {
         exits::DATA_LOST
     } else {
         exits::OK
@@ -227,7 +171,9 @@ pub fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
     use crate::testutil::{corpus_files, events_of};
+    use bytes::Bytes;
 
     fn frames(bytes: &[u8]) -> Vec<Bytes> {
         TapReader::new(bytes, ReaderOptions::default())
@@ -244,7 +190,7 @@ mod tests {
         for path in corpus_files() {
             let original = std::fs::read(&path).unwrap();
             let mut err = Vec::new();
-            let (report, out) = write_frames(
+            let (report, out, _) = write_frames(
                 std::slice::from_ref(&path),
                 1 << 20,
                 Filter::default(),
@@ -268,7 +214,7 @@ mod tests {
         let filter =
             Filter::from_pairs([("qtype", "A")], crate::tap::event::Timestamp::default()).unwrap();
         let mut err = Vec::new();
-        let (report, out) = write_frames(
+        let (report, out, _) = write_frames(
             std::slice::from_ref(&path),
             1 << 20,
             filter,

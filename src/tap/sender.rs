@@ -8,8 +8,10 @@
 //! every dnstap sender does rather than block the DNS work). The thread
 //! writes each burst of frames as soon as it is queued. If the collector
 //! goes away, the thread reconnects with backoff for
-//! [`SenderOptions::reconnect_for`], then gives up with a warning; frames it
-//! could not deliver are counted and reported by [`TapSender::finish`].
+//! [`SenderOptions::reconnect_for`], then gives up; frames it could not
+//! deliver are counted and reported by [`TapSender::finish`]. Its warnings
+//! (connection lost, made again, given up) are posted to [`Warnings`] the
+//! moment they happen, for the run to print while the lookups go on.
 //!
 //! It owns the socket side of the sender only; the handshake rules are
 //! [`super::handshake`]'s and the framing [`super::frame`]'s.
@@ -59,6 +61,32 @@ pub struct SenderReport {
     pub dropped: u64,
     /// Lines for stderr (already escaped).
     pub warnings: Vec<String>,
+}
+
+/// Warning lines the sender thread posts while the run goes on (already
+/// escaped), with a wake-up for whoever prints them.
+#[derive(Debug, Default)]
+pub struct Warnings {
+    lines: std::sync::Mutex<Vec<String>>,
+    /// Notified once per posted line (a permit is kept if nobody waits).
+    pub posted: tokio::sync::Notify,
+}
+
+impl Warnings {
+    fn post(&self, line: String) {
+        if let Ok(mut l) = self.lines.lock() {
+            l.push(line);
+        }
+        self.posted.notify_one();
+    }
+
+    /// The lines posted since the last call.
+    pub fn take(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    }
 }
 
 trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -135,6 +163,7 @@ pub struct TapSender {
     done: std::sync::mpsc::Receiver<()>,
     close_timeout: Duration,
     label: String,
+    warnings: Arc<Warnings>,
 }
 
 impl TapSender {
@@ -151,6 +180,8 @@ impl TapSender {
         let thread_opts = opts.clone();
         let thread_dropped = dropped.clone();
         let thread_label = label.clone();
+        let warnings = Arc::new(Warnings::default());
+        let thread_warnings = warnings.clone();
         let thread = std::thread::Builder::new()
             .name("qtap-tap".into())
             .spawn(move || {
@@ -161,6 +192,7 @@ impl TapSender {
                     ready_tx,
                     thread_dropped,
                     &thread_label,
+                    &thread_warnings,
                 );
                 let _ = done_tx.send(());
                 report
@@ -174,6 +206,7 @@ impl TapSender {
                 done: done_rx,
                 close_timeout: opts.close_timeout,
                 label,
+                warnings,
             }),
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -192,8 +225,14 @@ impl TapSender {
         }
     }
 
+    /// Where the sender posts its warnings as they happen.
+    pub fn warnings(&self) -> Arc<Warnings> {
+        self.warnings.clone()
+    }
+
     /// Ends the stream: the queue is written, STOP sent and FINISH awaited,
-    /// within the close timeout. What was not delivered is in the report.
+    /// within the close timeout. What was not delivered is in the report,
+    /// with the warnings not taken from [`TapSender::warnings`] yet.
     pub fn finish(mut self) -> SenderReport {
         drop(self.tx.take());
         // The thread has its own close timeout; a little more here, so its
@@ -215,6 +254,9 @@ impl TapSender {
             },
         };
         report.dropped += self.dropped.load(Ordering::Relaxed);
+        let mut warnings = self.warnings.take();
+        warnings.append(&mut report.warnings);
+        report.warnings = warnings;
         report
     }
 }
@@ -228,6 +270,7 @@ fn run_thread(
     ready: std::sync::mpsc::SyncSender<Result<(), String>>,
     dropped: Arc<AtomicU64>,
     label: &str,
+    warnings: &Warnings,
 ) -> SenderReport {
     let mut report = SenderReport::default();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -283,7 +326,11 @@ fn run_thread(
             // The collector went away with what it had not read: try again
             // for a while, then give up.
             report.dropped += std::mem::take(&mut on_link);
-            conn = reconnect(&endpoint, &opts, label, &rx, &mut report).await;
+            warnings.post(format!(
+                ";; WARNING: collector {label}: connection lost; reconnecting for up to {} s",
+                opts.reconnect_for.as_secs_f64()
+            ));
+            conn = reconnect(&endpoint, &opts, label, &rx, warnings).await;
             let resent = match conn.as_mut() {
                 Some(link) => link.conn.write_all(&batch).await.is_ok(),
                 None => false,
@@ -293,7 +340,7 @@ fn run_thread(
             } else {
                 report.dropped += count;
                 if conn.take().is_some() {
-                    report.warnings.push(format!(
+                    warnings.post(format!(
                         ";; WARNING: collector {label}: lost again after reconnecting; giving up"
                     ));
                 }
@@ -323,7 +370,7 @@ async fn reconnect(
     opts: &SenderOptions,
     label: &str,
     rx: &tokio::sync::mpsc::Receiver<Bytes>,
-    report: &mut SenderReport,
+    warnings: &Warnings,
 ) -> Option<Link> {
     let give_up = Instant::now() + opts.reconnect_for;
     let mut wait = Duration::from_millis(50);
@@ -331,7 +378,7 @@ async fn reconnect(
     while Instant::now() < give_up && !rx.is_closed() {
         match open(endpoint, opts.connect_timeout.min(opts.reconnect_for)).await {
             Ok(c) => {
-                report.warnings.push(format!(
+                warnings.post(format!(
                     ";; WARNING: collector {label}: connection lost and made again"
                 ));
                 return Some(c);
@@ -341,7 +388,7 @@ async fn reconnect(
         tokio::time::sleep(wait.min(give_up.saturating_duration_since(Instant::now()))).await;
         wait = (wait * 2).min(Duration::from_secs(1));
     }
-    report.warnings.push(format!(
+    warnings.post(format!(
         ";; WARNING: collector {label}: connection lost, could not reconnect ({last}); later frames are not sent"
     ));
     None

@@ -132,7 +132,7 @@ fn bash_completes_plus_options_and_record_types() {
     assert!(!offered.iter().any(|w| w == "A"), "{offered:?}");
     let (_, offered) = bash_complete(&["qtap", "--read", "a.fstrm", ""]);
     assert!(!offered.iter().any(|w| w == "A"), "{offered:?}");
-    let (_, offered) = bash_complete(&["qtap", "--col"]);
+    let (_, offered) = bash_complete(&["qtap", "--colo"]);
     assert_eq!(offered, ["--color"]);
 }
 

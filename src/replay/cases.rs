@@ -22,7 +22,7 @@ pub enum Step {
         /// Its number (from 1, in trace order).
         number: u64,
         /// The event whose `query_message` is to be sent.
-        query: Event,
+        query: Box<Event>,
         /// Its recorded response when already known: `Some(None)` when the
         /// trace will hold none, `None` when a later [`Step::Fate`] tells.
         recorded: Option<Option<Event>>,
@@ -75,7 +75,7 @@ impl Cases {
                 };
                 out.push(Step::Start {
                     number,
-                    query: event,
+                    query: Box::new(event),
                     recorded,
                 });
             }
@@ -111,7 +111,7 @@ impl Cases {
                 let recorded = event.response_message.is_some().then(|| event.clone());
                 out.push(Step::Start {
                     number: self.next,
-                    query: event,
+                    query: Box::new(event),
                     recorded: Some(recorded),
                 });
             }

@@ -20,6 +20,7 @@ mod props;
 mod query;
 mod read;
 mod render;
+mod replay;
 mod servers;
 mod share;
 mod tap;

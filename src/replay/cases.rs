@@ -5,10 +5,13 @@
 //! its query, BIND's CLIENT_RESPONSE, qtap's own) is one step with both.
 //!
 //! Memory: one entry per query still waiting for its recorded response,
-//! which the pairer bounds (it gives up on the oldest, and says so with
-//! an [`Item::Unanswered`]). Pure: no I/O.
+//! and at most [`WINDOW`] of them: a query whose response is not recorded
+//! within the next [`WINDOW`] queries of the trace is taken as having
+//! none (the pairer's own bound is in outstanding queries, which a
+//! capture that lost frames fills only slowly, while the replay holds
+//! every case behind the oldest). Pure: no I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::dns::wire::Header;
 use crate::pair::{Item, Key};
@@ -39,10 +42,15 @@ pub enum Step {
     Skipped,
 }
 
+/// How many later queries a query's recorded response may come after.
+pub const WINDOW: u64 = 4096;
+
 /// The replay's view of the pairing; see the module documentation.
 #[derive(Debug, Default)]
 pub struct Cases {
     waiting: HashMap<Key, u64, foldhash::fast::RandomState>,
+    /// The waiting queries in order (answered ones are dropped lazily).
+    order: VecDeque<(u64, Key)>,
     next: u64,
 }
 
@@ -65,10 +73,19 @@ impl Cases {
                 }
                 self.next += 1;
                 let number = self.next;
+                self.expire(out);
                 // A query the pairer cannot key never gets a partner.
                 let recorded = match key_of(&event, Some(message)) {
                     Some(key) => {
-                        self.waiting.insert(key, number);
+                        self.order.push_back((number, key.clone()));
+                        if let Some(old) = self.waiting.insert(key, number) {
+                            // The pairer said Unanswered first; should it
+                            // not have, the older query has no response.
+                            out.push(Step::Fate {
+                                number: old,
+                                response: None,
+                            });
+                        }
                         None
                     }
                     None => Some(None),
@@ -125,6 +142,28 @@ impl Cases {
                     });
                 }
             }
+        }
+    }
+
+    /// Gives up on the queries more than [`WINDOW`] queries old.
+    fn expire(&mut self, out: &mut Vec<Step>) {
+        while let Some((number, key)) = self.order.front() {
+            if number + WINDOW >= self.next {
+                break;
+            }
+            if self.waiting.get(key) == Some(number) {
+                self.waiting.remove(key);
+                out.push(Step::Fate {
+                    number: *number,
+                    response: None,
+                });
+            }
+            self.order.pop_front();
+        }
+        if self.order.len() > 2 * self.waiting.len() + 64 {
+            let waiting = &self.waiting;
+            self.order
+                .retain(|(n, k)| waiting.get(k).is_some_and(|w| w == n));
         }
     }
 
@@ -210,6 +249,27 @@ mod tests {
                 Step::Skipped => "skipped".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_response_too_far_behind_its_query_is_not_waited_for() {
+        let mut events = vec![event(MessageType(5), 0, true, false)];
+        for i in 1..=WINDOW as u16 + 1 {
+            events.push(event(MessageType(5), i, true, false));
+            events.push(event(MessageType(6), i, false, true));
+        }
+        events.push(event(MessageType(6), 0, false, true));
+        let steps = run(events);
+        let fate_of_first: Vec<usize> = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.starts_with("fate 1 "))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(fate_of_first.len(), 1, "one fate only");
+        let i = fate_of_first[0];
+        assert_eq!(steps[i], "fate 1 false");
+        assert_eq!(steps[i - 1], format!("fate {} true", WINDOW + 1));
     }
 
     #[test]

@@ -56,8 +56,13 @@ pub struct Replay<'a> {
     pub opts: &'a ReplayOpts,
 }
 
-/// Steps the reading thread may be ahead by.
-const STEPS_AHEAD: usize = 256;
+/// Steps per hand-over from the reading thread: one wake-up of the run's
+/// thread per batch, not per query (the wake-ups cost more than the work
+/// at tens of thousands of queries a second).
+const STEPS_PER_BATCH: usize = 64;
+
+/// Batches the reading thread may be ahead by.
+const BATCHES_AHEAD: usize = 8;
 
 /// Records one lookup keeps (a zone transfer's messages past these are
 /// not kept: only the first response is compared).
@@ -65,15 +70,60 @@ const RECORDS_KEPT: usize = 64;
 
 /// What the reading thread hands over, in order.
 enum FromReader {
-    Step(Box<Step>),
+    Steps(Vec<Step>),
     Warning(String),
     /// Data was lost (a damaged frame or input).
     Lost,
 }
 
+/// `step` with bytes of its own: events from the reader share its buffer,
+/// and a case waiting for its turn must not pin a whole buffer.
+fn owned(step: Step) -> Step {
+    fn own(e: &mut Event) {
+        for b in [
+            &mut e.query_message,
+            &mut e.response_message,
+            &mut e.query_zone,
+            &mut e.identity,
+            &mut e.version,
+        ] {
+            if let Some(v) = b.as_mut() {
+                *v = Bytes::copy_from_slice(v);
+            }
+        }
+    }
+    match step {
+        Step::Start {
+            number,
+            mut query,
+            mut recorded,
+        } => {
+            own(&mut query);
+            if let Some(Some(r)) = recorded.as_mut() {
+                own(r);
+            }
+            Step::Start {
+                number,
+                query,
+                recorded,
+            }
+        }
+        Step::Fate {
+            number,
+            mut response,
+        } => {
+            if let Some(r) = response.as_mut() {
+                own(r);
+            }
+            Step::Fate { number, response }
+        }
+        Step::Skipped => Step::Skipped,
+    }
+}
+
 /// Reads, decodes and pairs the trace at `path` on a thread of its own.
 fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
-    let (tx, rx) = mpsc::channel(STEPS_AHEAD);
+    let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
     let path = path.to_owned();
     std::thread::spawn(move || {
         let name = crate::render::escaped(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
@@ -100,6 +150,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
         );
         let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
         let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
         loop {
             match reader.next_item() {
                 Ok(None) => break,
@@ -120,13 +171,15 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                         w,
                         TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
                     );
-                    if !send(FromReader::Warning(format!(";; WARNING: {name}: {w}")))
+                    if !send(FromReader::Steps(std::mem::take(&mut batch)))
+                        || !send(FromReader::Warning(format!(";; WARNING: {name}: {w}")))
                         || (lost && !send(FromReader::Lost))
                     {
                         return;
                     }
                 }
                 Err(e) => {
+                    send(FromReader::Steps(std::mem::take(&mut batch)));
                     send(FromReader::Warning(format!("qtap: {name}: {e}")));
                     send(FromReader::Lost);
                     break;
@@ -137,10 +190,11 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
             }
             // The events' bytes may go with the reader's buffer.
             pairer.detach();
-            for s in steps.drain(..) {
-                if !send(FromReader::Step(Box::new(s))) {
-                    return;
-                }
+            batch.extend(steps.drain(..).map(owned));
+            if batch.len() >= STEPS_PER_BATCH
+                && !send(FromReader::Steps(std::mem::take(&mut batch)))
+            {
+                return;
             }
         }
         pairer.finish(&mut items);
@@ -148,10 +202,9 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
             cases.push(i, &mut steps);
         }
         cases.finish(&mut steps);
-        for s in steps.drain(..) {
-            if !send(FromReader::Step(Box::new(s))) {
-                return;
-            }
+        batch.extend(steps.drain(..).map(owned));
+        if !batch.is_empty() {
+            send(FromReader::Steps(batch));
         }
     });
     rx
@@ -483,8 +536,9 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let mut pacing = Pacing::new(opts);
     let mut slots: VecDeque<Slot> = VecDeque::new();
     let mut running = FuturesUnordered::new();
-    let mut held: Option<(Instant, u64, Event, Option<Option<Event>>)> = None;
+    let mut held: Option<Ready> = None;
     let mut input_done = false;
+    let mut pending: VecDeque<Step> = VecDeque::new();
     let mut lost = false;
     let signal = signals.recv();
     tokio::pin!(signal);
@@ -498,43 +552,54 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                 shown.case(slot, opts)?;
             }
         }
-        if input_done && running.is_empty() && held.is_none() {
+        let mut start = None;
+        // Steps already handed over go first, without waiting.
+        while held.is_none() && start.is_none() && running.len() < parallel {
+            let Some(step) = pending.pop_front() else {
+                break;
+            };
+            take_step(
+                step,
+                &mut slots,
+                &mut shown,
+                &mut pacing,
+                &mut held,
+                &mut start,
+            );
+        }
+        if input_done
+            && pending.is_empty()
+            && running.is_empty()
+            && held.is_none()
+            && start.is_none()
+        {
             break None;
         }
-        let can_take = !input_done && held.is_none() && running.len() < parallel;
+        let can_take = start.is_none()
+            && !input_done
+            && pending.is_empty()
+            && held.is_none()
+            && running.len() < parallel;
         let wake = held.as_ref().map_or_else(Instant::now, |h| h.0);
-        let mut start = None;
-        tokio::select! {
-            biased;
-            code = &mut signal => break Some(code),
-            Some((number, got, session)) = running.next(), if !running.is_empty() => {
-                spare = spare.or(session);
-                if let Some(slot) = slot_of(&mut slots, number) {
-                    slot.new = Some(got);
+        // A query ready to go starts before anything else is waited for.
+        if start.is_none() {
+            tokio::select! {
+                biased;
+                code = &mut signal => break Some(code),
+                Some((number, got, session)) = running.next(), if !running.is_empty() => {
+                    spare = spare.or(session);
+                    if let Some(slot) = slot_of(&mut slots, number) {
+                        slot.new = Some(got);
+                    }
                 }
-            }
-            () = tokio::time::sleep_until(wake), if held.is_some() => start = held.take(),
-            msg = rx.recv(), if can_take => match msg {
-                None => input_done = true,
-                Some(FromReader::Warning(w)) => { let _ = writeln!(shown.err, "{w}"); }
-                Some(FromReader::Lost) => lost = true,
-                Some(FromReader::Step(step)) => match *step {
-                    Step::Skipped => shown.summary.skipped += 1,
-                    Step::Fate { number, response } => {
-                        if let Some(slot) = slot_of(&mut slots, number) {
-                            slot.recorded = Some(response);
-                        }
-                    }
-                    Step::Start { number, query, recorded } => {
-                        let at = pacing.when(&query);
-                        if at > Instant::now() {
-                            held = Some((at, number, *query, recorded));
-                        } else {
-                            start = Some((at, number, *query, recorded));
-                        }
-                    }
+                () = tokio::time::sleep_until(wake), if held.is_some() => start = held.take(),
+                msg = rx.recv(), if can_take => match msg {
+                    None => input_done = true,
+                    Some(FromReader::Warning(w)) => { let _ = writeln!(shown.err, "{w}"); }
+                    Some(FromReader::Lost) => lost = true,
+                    Some(FromReader::Steps(steps)) => pending.extend(steps),
                 },
-            },
+            }
         }
         if let Some((_, number, query, recorded)) = start {
             let message = query.query_message.clone().unwrap_or_default();
@@ -575,6 +640,42 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     } else {
         exits::OK
     })
+}
+
+/// A query waiting for its send time, or ready to go.
+type Ready = (Instant, u64, Event, Option<Option<Event>>);
+
+/// Takes one step of the trace: a query is held until its time or made
+/// ready to start, a recorded response goes to its case.
+fn take_step(
+    step: Step,
+    slots: &mut VecDeque<Slot>,
+    shown: &mut Shown<'_>,
+    pacing: &mut Pacing,
+    held: &mut Option<Ready>,
+    start: &mut Option<Ready>,
+) {
+    match step {
+        Step::Skipped => shown.summary.skipped += 1,
+        Step::Fate { number, response } => {
+            if let Some(slot) = slot_of(slots, number) {
+                slot.recorded = Some(response);
+            }
+        }
+        Step::Start {
+            number,
+            query,
+            recorded,
+        } => {
+            let at = pacing.when(&query);
+            let ready = Some((at, number, *query, recorded));
+            if at > Instant::now() {
+                *held = ready;
+            } else {
+                *start = ready;
+            }
+        }
+    }
 }
 
 /// The waiting case numbered `number`.

@@ -23,7 +23,7 @@ _qtap() {
 
     case "${cmd}" in
         qtap)
-            opts="-h -V --tcp --tls --https --https-get --quic --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tls-insecure --tls-info --keepopen --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --tc --do --identity --write --scrub --scrub-key --scrub-ports --scrub-names --stats --rrsets --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections --no-output --help --version"
+            opts="-h -V --tcp --tls --https --https-get --quic --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tls-insecure --tls-info --keepopen --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --tc --do --identity --write --scrub --scrub-key --scrub-ports --scrub-names --stats --rrsets --replay --rate --speed --compare-ttl --ignore-rrsig-times --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections --no-output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +149,26 @@ _qtap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --speed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mismatches)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay-edns)
+                    COMPREPLY=($(compgen -W "keep fresh-cookie no-cookie none" -- "${cur}"))
+                    return 0
+                    ;;
                 --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -214,7 +234,7 @@ fi
 _qtap_plus='+tcp +notcp +vc +novc +recurse +norecurse +dnssec +nodnssec +cdflag +nocdflag +adflag +noadflag +aaflag +noaaflag +bufsize= +edns +noedns +edns= +qr +noqr +short +noshort +timeout= +tries= +retry= +ignore +noignore +comments +nocomments +question +noquestion +answer +noanswer +authority +noauthority +additional +noadditional +stats +nostats +cmd +nocmd +all +noall +cookie +nocookie +cookie= +nsid +nonsid +subnet= +expire +noexpire +keepalive +nokeepalive +padding= +ednsopt= +ednsflags= +zflag +nozflag +multiline +nomultiline +parallel= +idn +noidn +json +nojson +yaml +noyaml +ttlid +nottlid +class +noclass +crypto +nocrypto +rrcomments +norrcomments +split= +unknownformat +nounknownformat +tls +notls +https +nohttps +https= +https-get +nohttps-get +https-get= +https-post +nohttps-post +https-post= +quic +noquic +tls-ca +notls-ca +tls-ca= +tls-hostname= +tls-sni= +tls-pin= +tls-certfile= +tls-keyfile= +tls-insecure +notls-insecure +tlsinfo +notlsinfo +keepopen +nokeepopen +proxy +noproxy +proxy= +proxy-plain +noproxy-plain +proxy-plain= +qid= +header-only +noheader-only +opcode= +raflag +noraflag +tcflag +notcflag +ednsnegotiation +noednsnegotiation +fail +nofail +besteffort +nobesteffort +showbadcookie +noshowbadcookie +identify +noidentify +ttlunits +nottlunits +expandaaaa +noexpandaaaa +onesoa +noonesoa +trace +notrace +nssearch +nonssearch +hints= +idnout +noidnout'
 _qtap_types='A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV'
 _qtap_classes='IN CH HS NONE ANY'
-_qtap_longval=' --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections '
+_qtap_longval=' --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --replay --rate --speed --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections '
 
 _qtap_upper() {
     printf '%s' "$1" | tr '[:lower:]' '[:upper:]'

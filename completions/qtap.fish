@@ -38,7 +38,15 @@ complete -c qtap -l slower-than -d 'Select exchanges whose response took longer 
 complete -c qtap -l identity -d 'Select frames with this dnstap identity' -r
 complete -c qtap -l write -d 'With --read: save the selected frames as a dnstap file ("-" for stdout) instead of rendering them; with a collector (--read unix:PATH or tcp:ADDR:PORT), save what it receives while showing it' -r -F
 complete -c qtap -l scrub-key -d 'Key for --scrub\'s address pseudonyms: a file of 32 bytes or 64 hex digits (default: a random key for this run only)' -r -F
-complete -c qtap -l top -d 'Rows in the top lists of --stats' -r
+complete -c qtap -l replay -d 'Send every query of a dnstap trace to the server again and show what changed ("-" for stdin)' -r -F
+complete -c qtap -l rate -d 'With --replay: send at most QPS queries per second' -r
+complete -c qtap -l speed -d 'With --replay: pace the queries by their recorded times, N times faster than recorded (1: real time)' -r
+complete -c qtap -l mismatches -d 'With --replay: write the recorded query and response and the new response of every query that differs to this dnstap file, ready to attach to a bug report' -r -F
+complete -c qtap -l replay-edns -d 'With --replay: the queries\' EDNS: keep (as recorded), fresh-cookie (a new client cookie instead of the recorded one), no-cookie, none (no OPT record)' -r -f -a "keep\t'Send the recorded OPT record as it is'
+fresh-cookie\t'Replace a recorded COOKIE by a fresh client cookie (no server cookie): a server whose secret changed answers as to a new client'
+no-cookie\t'Remove the COOKIE option'
+none\t'Remove the OPT record (a query without EDNS)'"
+complete -c qtap -l top -d 'Rows in the top lists of --stats and of --replay\'s summary' -r
 complete -c qtap -l hex -d 'Render DNS messages given as hex or base64 ("-": one per line from stdin)' -r
 complete -c qtap -l wire -d 'Render the DNS message in FILE (raw bytes; "-" for stdin)' -r -F
 complete -c qtap -l max-frame-size -d 'Largest data frame accepted by --read, in bytes' -r
@@ -63,6 +71,8 @@ complete -c qtap -l scrub-ports -d 'With --scrub: replace ports too (a keyed per
 complete -c qtap -l scrub-names -d 'With --scrub: replace each label of question and owner names by a keyed hash of the same length (names inside RDATA stay)'
 complete -c qtap -l stats -d 'With --read: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines'
 complete -c qtap -l rrsets -d 'With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB\'s text layout, or with --format jsonl/json the common output format as JSON Lines)'
+complete -c qtap -l compare-ttl -d 'With --replay: compare TTLs too'
+complete -c qtap -l ignore-rrsig-times -d 'With --replay: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)'
 complete -c qtap -l no-output -d 'Show nothing of what a collector receives (with --write: a capture daemon)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
@@ -233,7 +243,7 @@ function __qtap_dig_state
                 set state read
             case '--*=*'
             case '--*'
-                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections; and set skip 1
+                contains -- $word --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --replay --rate --speed --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections; and set skip 1
             case -p -t -c -f -y -k
                 set skip 1
             case -x

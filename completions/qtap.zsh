@@ -55,7 +55,15 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '*--identity=[Select frames with this dnstap identity]:NAME:_default' \
 '--write=[With --read\: save the selected frames as a dnstap file ("-" for stdout) instead of rendering them; with a collector (--read unix\:PATH or tcp\:ADDR\:PORT), save what it receives while showing it]:OUT:_files' \
 '--scrub-key=[Key for --scrub'\''s address pseudonyms\: a file of 32 bytes or 64 hex digits (default\: a random key for this run only)]:FILE:_files' \
-'--top=[Rows in the top lists of --stats]:N:_default' \
+'--replay=[Send every query of a dnstap trace to the server again and show what changed ("-" for stdin)]:FILE:_files' \
+'--rate=[With --replay\: send at most QPS queries per second]:QPS:_default' \
+'--speed=[With --replay\: pace the queries by their recorded times, N times faster than recorded (1\: real time)]:N:_default' \
+'--mismatches=[With --replay\: write the recorded query and response and the new response of every query that differs to this dnstap file, ready to attach to a bug report]:FILE:_files' \
+'--replay-edns=[With --replay\: the queries'\'' EDNS\: keep (as recorded), fresh-cookie (a new client cookie instead of the recorded one), no-cookie, none (no OPT record)]:MODE:((keep\:"Send the recorded OPT record as it is"
+fresh-cookie\:"Replace a recorded COOKIE by a fresh client cookie (no server cookie)\: a server whose secret changed answers as to a new client"
+no-cookie\:"Remove the COOKIE option"
+none\:"Remove the OPT record (a query without EDNS)"))' \
+'--top=[Rows in the top lists of --stats and of --replay'\''s summary]:N:_default' \
 '*--hex=[Render DNS messages given as hex or base64 ("-"\: one per line from stdin)]:HEX:_default' \
 '--wire=[Render the DNS message in FILE (raw bytes; "-" for stdin)]:FILE:_files' \
 '--max-frame-size=[Largest data frame accepted by --read, in bytes]:BYTES:_default' \
@@ -80,6 +88,8 @@ fish\:"fish completion (completions/qtap.fish)"))' \
 '--scrub-names[With --scrub\: replace each label of question and owner names by a keyed hash of the same length (names inside RDATA stay)]' \
 '--stats[With --read\: a summary instead of the messages (counts, pairs, top names and clients, latency percentiles); --format json for machines]' \
 '--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
+'--compare-ttl[With --replay\: compare TTLs too]' \
+'--ignore-rrsig-times[With --replay\: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)]' \
 '--no-output[Show nothing of what a collector receives (with --write\: a capture daemon)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -248,7 +258,7 @@ _qtap() {
     )
     rtypes=(A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK OPT APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 TKEY TSIG IXFR AXFR MAILB MAILA ANY URI CAA AVC DOA AMTRELAY RESINFO WALLET TA DLV)
     classes=(IN CH HS NONE ANY)
-    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections)
+    longval=(--tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --identity --write --scrub-key --replay --rate --speed --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections)
     if [[ $cur == +tls-(ca|certfile|keyfile)=* ]]; then
         compset -P '*='
         _files

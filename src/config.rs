@@ -116,6 +116,22 @@ pub enum Mode {
         /// What to make of the selected frames.
         output: ReadOutput,
     },
+    /// `--replay`: send a trace's queries again and compare.
+    Replay {
+        /// The server.
+        server: ServerSpec,
+        /// `-4` / `-6`.
+        family: Option<u8>,
+        /// The lookup settings every replayed query takes (transport,
+        /// limits, TLS); its question is replaced by each query's.
+        template: Box<QuerySpec>,
+        /// `--tap`: the replay's own exchanges.
+        tap: Option<TapTarget>,
+        /// A warning to show first.
+        warning: Option<String>,
+        /// The replay's own options.
+        opts: crate::replay::ReplayOpts,
+    },
     /// `--hex`: render DNS messages given as text (`-`: from stdin).
     Hex(Vec<String>),
     /// `--wire FILE`: render the DNS message in FILE.
@@ -597,6 +613,18 @@ impl Config {
         }
         display.short |= display.format == Some(Format::Short);
         let color = resolve_color(args.cli.color);
+        if args.cli.replay.is_some() {
+            let mode = replay_mode(args, &display, resolv_conf, &mut files)?;
+            return Ok(Plan {
+                config: Config {
+                    mode,
+                    display,
+                    color,
+                },
+                files,
+            });
+        }
+        replay_options_alone(&args.cli)?;
         let mode = match collector_mode(&args.cli, &display, &mut files)? {
             Some(mode) => mode,
             None => match file_mode(&args.cli, &display, &mut files)? {
@@ -612,6 +640,129 @@ impl Config {
             },
             files,
         })
+    }
+}
+
+/// The options that need `--replay`, given without it: a usage error.
+fn replay_options_alone(c: &crate::cli::Cli) -> Result<(), crate::error::Error> {
+    let given = [
+        (c.rate.is_some(), "--rate"),
+        (c.speed.is_some(), "--speed"),
+        (c.compare_ttl, "--compare-ttl"),
+        (c.ignore_rrsig_times, "--ignore-rrsig-times"),
+        (c.mismatches.is_some(), "--mismatches"),
+        (
+            c.replay_edns != crate::replay::rewrite::EdnsMode::Keep,
+            "--replay-edns",
+        ),
+    ];
+    match given.iter().find(|(on, _)| *on) {
+        Some((_, what)) => Err(crate::error::Error::Config(format!(
+            "{what}: only with --replay FILE"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `--replay FILE`: the server and lookup settings as for queries, the
+/// replay's own options checked.
+fn replay_mode(
+    args: Args,
+    display: &DisplayOpts,
+    resolv_conf: &std::path::Path,
+    files: &mut NamedFiles,
+) -> Result<Mode, crate::error::Error> {
+    let c = &args.cli;
+    let conflicts = [
+        (!c.read.is_empty(), "--read"),
+        (!c.hex.is_empty(), "--hex"),
+        (c.wire.is_some(), "--wire"),
+        (c.write.is_some(), "--write"),
+        (c.stats, "--stats"),
+        (c.rrsets, "--rrsets"),
+        (args.batch.is_some(), "-f"),
+        (!args.implied_root, "a query name"),
+        (!c.selection().is_empty(), "selection options"),
+    ];
+    if let Some((_, what)) = conflicts.iter().find(|(on, _)| *on) {
+        return Err(crate::error::Error::Config(format!(
+            "--replay: not with {what}"
+        )));
+    }
+    let positive = |v: Option<f64>, what: &str| match v {
+        Some(x) if !(x.is_finite() && x > 0.0) => Err(crate::error::Error::Config(format!(
+            "{what}: must be a number above 0, not {x}"
+        ))),
+        _ => Ok(v),
+    };
+    if let Some(tap) = &c.tap {
+        if tap.as_os_str() == "-" || crate::run::collect::Endpoint::parse(tap.as_os_str()).is_some()
+        {
+            return Err(crate::error::Error::Config(
+                "--replay: --tap takes a file here (not - or a collector)".into(),
+            ));
+        }
+    }
+    let rate = positive(c.rate, "--rate")?;
+    let speed = positive(c.speed, "--speed")?;
+    let forced_by_scheme = args
+        .server
+        .as_deref()
+        .is_some_and(|s| s.to_ascii_lowercase().contains("://"));
+    let mut opts = crate::replay::ReplayOpts {
+        file: c.replay.clone().unwrap_or_default(),
+        max_frame: c.max_frame_size,
+        compare: crate::replay::compare::CompareOpts {
+            ttl: c.compare_ttl,
+            ignore_rrsig_times: c.ignore_rrsig_times,
+        },
+        rate,
+        speed,
+        mismatches: c.mismatches.clone(),
+        edns: c.replay_edns,
+        transport_forced: forced_by_scheme,
+        json: match display.format {
+            Some(Format::Json) => Some(false),
+            Some(Format::Jsonl) => Some(true),
+            _ => None,
+        },
+        top: c.top,
+    };
+    match query_mode(args, display, resolv_conf, files)? {
+        Mode::Query {
+            server,
+            family,
+            mut queries,
+            tap,
+            warning,
+        } => {
+            let template = queries.pop().ok_or_else(|| {
+                crate::error::Error::Internal("--replay: no lookup settings".into())
+            })?;
+            if template.opts.tsig.is_some() || files.tsig.is_some() {
+                return Err(crate::error::Error::Config(
+                    "--replay: not with -y or -k (the recorded messages are sent as they are)"
+                        .into(),
+                ));
+            }
+            if template.opts.chase.is_some() {
+                return Err(crate::error::Error::Config(
+                    "--replay: not with +trace or +nssearch".into(),
+                ));
+            }
+            opts.transport_forced |= template.opts.transport != Transport::Udp;
+            Ok(Mode::Replay {
+                server,
+                family,
+                template: Box::new(template),
+                tap,
+                warning,
+                opts,
+            })
+        }
+        _ => Err(crate::error::Error::Internal(
+            "--replay: unexpected mode".into(),
+        )),
     }
 }
 

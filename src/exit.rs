@@ -10,6 +10,7 @@
 //! | 9    | no reply from the server |
 //! | 10   | internal error (cannot write the trace, the output, listen on a socket, ...) |
 //! | 11   | `--tap unix:`/`tcp:`: the collector is absent, refuses dnstap, or frames could not be delivered |
+//! | 12   | `--replay`: a new response differs from the recorded one, or none came (as `diff`'s 1) |
 //! | 129, 130, 131, 143 | interrupted by SIGHUP / SIGINT / SIGQUIT / SIGTERM (the trace is still closed properly) |
 
 /// A response was received.
@@ -25,6 +26,9 @@ pub const INTERNAL: u8 = 10;
 /// `--tap unix:`/`tcp:`: the collector is absent or refuses dnstap (before
 /// any query), or frames were not delivered to it.
 pub const COLLECTOR: u8 = 11;
+/// `--replay`: some response differs from the recorded one, or no new
+/// response came for some query.
+pub const REPLAY_DIFFERS: u8 = 12;
 /// Interrupted by SIGHUP (128 + 1): closed terminal, dropped session.
 pub const SIGHUP: u8 = 129;
 /// Interrupted by SIGINT (128 + 2).

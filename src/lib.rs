@@ -22,6 +22,7 @@ pub mod fsutil;
 pub mod pair;
 pub mod query;
 pub mod render;
+pub mod replay;
 pub mod rrsets;
 pub mod run;
 pub mod scrub;

@@ -305,7 +305,42 @@ pub struct Cli {
     /// RRsets are kept; more are counted on stderr.
     #[arg(long, help_heading = "Sharing options")]
     pub rrsets: bool,
-    /// Rows in the top lists of --stats.
+    /// Send every query of a dnstap trace to the server again and show what changed ("-" for
+    /// stdin).
+    ///
+    /// Each query (query frames, or the query message inside a response frame) goes to @server
+    /// with its recorded bytes apart from the ID, over the transport recorded unless +tcp,
+    /// +tls, +https, +quic or a scheme://server chooses one; +timeout, +tries and +parallel=N
+    /// apply. Each new response is compared with the recorded one (rcode, flags, EDNS but
+    /// COOKIE and PADDING, each section as a set of RRsets, TTLs ignored) and classed as same,
+    /// differs, no recorded response or no new response; differences are shown dig-style (-
+    /// recorded, + new), then a summary. Exit status 12 when any response differs or is
+    /// missing. See "REPLAYING A TRACE" in the man page.
+    #[arg(long, value_name = "FILE", help_heading = "Replay options")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: send at most QPS queries per second.
+    #[arg(long, value_name = "QPS", help_heading = "Replay options")]
+    pub rate: Option<f64>,
+    /// With --replay: pace the queries by their recorded times, N times faster than recorded
+    /// (1: real time).
+    #[arg(long, value_name = "N", help_heading = "Replay options")]
+    pub speed: Option<f64>,
+    /// With --replay: compare TTLs too.
+    #[arg(long, hide_short_help = true, help_heading = "Replay options")]
+    pub compare_ttl: bool,
+    /// With --replay: leave RRSIG expiration, inception and signature out of the comparison (a
+    /// re-signed zone compares equal).
+    #[arg(long, hide_short_help = true, help_heading = "Replay options")]
+    pub ignore_rrsig_times: bool,
+    /// With --replay: write the recorded query and response and the new response of every
+    /// query that differs to this dnstap file, ready to attach to a bug report.
+    #[arg(long, value_name = "FILE", help_heading = "Replay options")]
+    pub mismatches: Option<PathBuf>,
+    /// With --replay: the queries' EDNS: keep (as recorded), fresh-cookie (a new client cookie
+    /// instead of the recorded one), no-cookie, none (no OPT record).
+    #[arg(long, value_enum, default_value_t = crate::replay::rewrite::EdnsMode::Keep, value_name = "MODE", hide_short_help = true, help_heading = "Replay options")]
+    pub replay_edns: crate::replay::rewrite::EdnsMode,
+    /// Rows in the top lists of --stats and of --replay's summary.
     #[arg(
         long,
         value_name = "N",

@@ -316,7 +316,46 @@ pub async fn lookup(
             .qid
             .unwrap_or_else(|| session.pick_id(target.addr))
     };
-    let mut query = build_query(spec, id);
+    let query = build_query(spec, id);
+    send_lookup(spec, query, target, meta, session, sink).await
+}
+
+/// Runs one lookup of a message given whole (`--replay`): `message` as
+/// recorded, apart from its ID, which is picked as for any lookup. The
+/// transport, limits and TSIG come from `spec`, whose question should be
+/// the message's (it decides whether a zone transfer is followed).
+pub async fn lookup_message(
+    spec: &QuerySpec,
+    message: &[u8],
+    target: &Target,
+    meta: &RecordMeta,
+    session: &mut Session,
+    sink: &mut dyn Sink,
+) -> Result<Outcome, crate::error::Error> {
+    let id = if spec.opts.transport == Transport::Quic {
+        0
+    } else {
+        spec.opts
+            .qid
+            .unwrap_or_else(|| session.pick_id(target.addr))
+    };
+    let mut query = message.to_vec();
+    if let Some(bytes) = query.get_mut(..2) {
+        bytes.copy_from_slice(&id.to_be_bytes());
+    }
+    send_lookup(spec, query, target, meta, session, sink).await
+}
+
+/// The lookup of a built `query`: signed (with `-y`/`-k`), then sent over
+/// UDP with tries and TC fallback, or a connection-based transport.
+async fn send_lookup(
+    spec: &QuerySpec,
+    mut query: Vec<u8>,
+    target: &Target,
+    meta: &RecordMeta,
+    session: &mut Session,
+    sink: &mut dyn Sink,
+) -> Result<Outcome, crate::error::Error> {
     // Signed once, when built: every try sends the same bytes (a few
     // seconds apart at most, well within the 300 s fudge).
     let tsig = match &spec.opts.tsig {

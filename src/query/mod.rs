@@ -36,7 +36,7 @@ use tokio::time::Instant;
 
 pub use self::error::{Mismatch, QueryError};
 pub use self::lookup::{
-    check_answer, hash, lookup, now, Outcome, RecordMeta, Session, Sink, Target,
+    check_answer, hash, lookup, lookup_message, now, Outcome, RecordMeta, Session, Sink, Target,
 };
 use crate::tap::event::Protocol;
 

@@ -21,6 +21,7 @@ pub mod live;
 mod output;
 pub mod progress;
 pub mod read;
+pub mod replay;
 mod signals;
 pub mod source;
 pub mod stats;
@@ -101,6 +102,26 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 stats::stats_files(&files, max_frame, filter, top, json, out, err)
             }
         },
+        Mode::Replay {
+            server,
+            family,
+            template,
+            tap,
+            warning,
+            opts,
+        } => {
+            if let Some(w) = warning {
+                let _ = writeln!(err, "{w}");
+            }
+            let r = replay::Replay {
+                server: &server,
+                family,
+                template: &template,
+                tap: tap.as_ref(),
+                opts: &opts,
+            };
+            replay::run(r, out, err)
+        }
         Mode::Hex(args) => hex::hex_args(
             &args,
             &mut std::io::stdin().lock(),

@@ -21,6 +21,7 @@ mod proxy;
 mod query;
 mod read;
 mod render;
+mod replay;
 mod servers;
 mod share;
 mod tap;

@@ -162,6 +162,7 @@ pub(super) fn man_page(out: &mut dyn Write) -> std::io::Result<()> {
     section(&mut roff, "DELEGATION CHASE", CHASE);
     trace_files(&mut roff);
     proxy_protocol(&mut roff);
+    replaying(&mut roff);
     sharing(&mut roff);
     examples(&mut roff);
     closing_sections(&mut roff);
@@ -248,6 +249,44 @@ fn dig_sections(roff: &mut Roff) {
     for option in TABLE {
         tagged(roff, plus_tag(option), option.help);
     }
+}
+
+/// REPLAYING A TRACE: --replay.
+fn replaying(roff: &mut Roff) {
+    section(
+        roff,
+        "REPLAYING A TRACE",
+        &[
+            "--replay FILE sends every query of a dnstap trace to @server again: each query \
+             frame's message, or the query message of a response frame that carries one, with \
+             its recorded bytes apart from the message ID (--replay-edns rewrites the COOKIE \
+             option or drops the OPT record). Each goes over the transport recorded in its frame \
+             unless +tcp, +tls, +https, +quic or a scheme://server chooses one; +timeout, \
+             +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
+             the pace; --speed N paces the queries by their recorded times, N times faster. The \
+             trace is read as a stream, in bounded memory.",
+            "Each new response is compared with the recorded one: rcode, opcode and header \
+             flags, EDNS (COOKIE and PADDING aside), and each record section as a set of RRsets \
+             (order-insensitive; TTLs only with --compare-ttl; RRSIG expiration, inception and \
+             signature left out with --ignore-rrsig-times). IDs and TSIG records are never \
+             compared; only the first message of a zone transfer is. Each query is classed \
+             same, differs, no recorded response, or no new response (silence, replies that do \
+             not match the query, which are skipped with a warning until the deadline, or a \
+             transport error on every try).",
+            "Every case that is not the same is shown in trace order: a ;; DIFFERS: line with the \
+             query's number, name, type and frame offset, then the recorded lines prefixed with - \
+             and the new ones with + (whole RRsets in dig's record layout, section headers as \
+             context). A summary follows, in the manner of respdiff: counts per class, per kind \
+             of difference (rcode, flags, answer, authority, additional, edns, malformed) and the \
+             most frequent differing names and types (--top). --format jsonl gives one JSON \
+             object per case and the summary last; --format json one object with cases and \
+             summary. --mismatches FILE writes the recorded query and response and the new \
+             response of each case that differs or got no answer to a dnstap file; --tap \
+             records the replay itself.",
+            "Exit status 0 when every response is the same, 12 when any differs or is missing, \
+             9 when the server answered none, 8 when the trace could not be read or was damaged.",
+        ],
+    );
 }
 
 /// TRACE FILES: what a trace holds and how to share one.
@@ -464,6 +503,14 @@ fn examples(roff: &mut Roff) {
                 "qtap --read big.fstrm --stats --top 20",
                 "qtap --read big.fstrm --since -10m --slower-than 500ms",
                 "qtap --hex 000101000001000000000000037777770000010001",
+            ],
+        ),
+        (
+            "Replay a capture against a server after a change, 64 queries at a time, keeping the \
+             mismatches for a bug report; then at ten times the recorded pace:",
+            &[
+                "qtap --replay capture.fstrm @127.0.0.1 +parallel=64 --mismatches diffs.fstrm",
+                "qtap --replay capture.fstrm @127.0.0.1 --speed 10 --ignore-rrsig-times",
             ],
         ),
         (

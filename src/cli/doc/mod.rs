@@ -113,6 +113,11 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
          sent), or frames could not be delivered to it",
     ),
     (
+        exits::REPLAY_DIFFERS,
+        "--replay: some new response differs from the recorded one, or no new response came \
+         (as diff's 1); 0 when every response is the same",
+    ),
+    (
         exits::SIGHUP,
         "interrupted by SIGHUP (closed terminal); the trace is still complete",
     ),

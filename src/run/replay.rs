@@ -1,0 +1,686 @@
+//! `--replay`: sends every query of a trace to a server again and shows
+//! what changed. One thread reads the trace, pairs it and hands the steps
+//! ([`Step`]) over a bounded channel; the run's thread sends the queries
+//! through the one lookup driver ([`query::lookup_message`]), up to
+//! `+parallel` at once, paced by `--rate` and `--speed`, and shows each
+//! case in trace order once both its new and its recorded response are
+//! known. The comparison, the text and the counts are [`crate::replay`]'s.
+//!
+//! Memory stays bounded whatever the trace: the channel holds a few
+//! hundred steps, at most `+parallel` lookups run, and the cases waiting
+//! for their turn are bounded by the pairer (which gives up on a query
+//! whose response has not come within its table).
+//!
+//! Hook for the PROXY protocol v2 header (issue 4 of the replay issue):
+//! [`case_spec`] is where a recorded query's client address would be put
+//! into the lookup settings, once `+proxy` exists in `query`.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::config::{ServerSpec, TapTarget};
+use crate::dns::wire::first_question;
+use crate::error::{exits, Error};
+use crate::pair::Pairer;
+use crate::query::spec::{QuerySpec, Transport, DEFAULT_DOH_PATH};
+use crate::query::{self, Outcome, RecordMeta, Session, Sink};
+use crate::replay::cases::{Cases, Step};
+use crate::replay::compare::compare;
+use crate::replay::summary::{Case, Class, Summary};
+use crate::replay::ReplayOpts;
+use crate::tap::event::{Event, Protocol};
+use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
+
+use super::signals::Signals;
+use super::targets::Targets;
+use super::trace::Trace;
+
+/// What a replay is asked to do.
+pub struct Replay<'a> {
+    /// The server.
+    pub server: &'a ServerSpec,
+    /// `-4`/`-6`.
+    pub family: Option<u8>,
+    /// Lookup settings for every query.
+    pub template: &'a QuerySpec,
+    /// `--tap`.
+    pub tap: Option<&'a TapTarget>,
+    /// The replay's options.
+    pub opts: &'a ReplayOpts,
+}
+
+/// Steps per hand-over from the reading thread: one wake-up of the run's
+/// thread per batch, not per query (the wake-ups cost more than the work
+/// at tens of thousands of queries a second).
+const STEPS_PER_BATCH: usize = 64;
+
+/// Batches the reading thread may be ahead by.
+const BATCHES_AHEAD: usize = 8;
+
+/// Records one lookup keeps (a zone transfer's messages past these are
+/// not kept: only the first response is compared).
+const RECORDS_KEPT: usize = 64;
+
+/// What the reading thread hands over, in order.
+enum FromReader {
+    Steps(Vec<Step>),
+    Warning(String),
+    /// Data was lost (a damaged frame or input).
+    Lost,
+}
+
+/// `step` with bytes of its own: events from the reader share its buffer,
+/// and a case waiting for its turn must not pin a whole buffer.
+fn owned(step: Step) -> Step {
+    fn own(e: &mut Event) {
+        for b in [
+            &mut e.query_message,
+            &mut e.response_message,
+            &mut e.query_zone,
+            &mut e.identity,
+            &mut e.version,
+        ] {
+            if let Some(v) = b.as_mut() {
+                *v = Bytes::copy_from_slice(v);
+            }
+        }
+    }
+    match step {
+        Step::Start {
+            number,
+            mut query,
+            mut recorded,
+        } => {
+            own(&mut query);
+            if let Some(Some(r)) = recorded.as_mut() {
+                own(r);
+            }
+            Step::Start {
+                number,
+                query,
+                recorded,
+            }
+        }
+        Step::Fate {
+            number,
+            mut response,
+        } => {
+            if let Some(r) = response.as_mut() {
+                own(r);
+            }
+            Step::Fate { number, response }
+        }
+        Step::Skipped => Step::Skipped,
+    }
+}
+
+/// Reads, decodes and pairs the trace at `path` on a thread of its own.
+fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
+    let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
+    let path = path.to_owned();
+    std::thread::spawn(move || {
+        let name = crate::render::escaped(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+        let send = |m: FromReader| tx.blocking_send(m).is_ok();
+        let input: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            match std::fs::File::open(&path) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    send(FromReader::Warning(format!(
+                        "qtap: cannot open {name}: {e}"
+                    )));
+                    send(FromReader::Lost);
+                    return;
+                }
+            }
+        };
+        let mut reader = TapReader::new(
+            std::io::BufReader::with_capacity(1 << 16, input),
+            ReaderOptions {
+                max_data: max_frame,
+            },
+        );
+        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
+        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
+        loop {
+            match reader.next_item() {
+                Ok(None) => break,
+                Ok(Some(TapItem::Data { offset, payload })) => {
+                    match Event::from_payload(Some(offset), payload) {
+                        Ok(event) => pairer.push(event, &mut items),
+                        Err(e) => {
+                            let w =
+                                format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}");
+                            if !(send(FromReader::Warning(w)) && send(FromReader::Lost)) {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Ok(Some(TapItem::Warning(w))) => {
+                    let lost = matches!(
+                        w,
+                        TapWarning::Oversize { .. } | TapWarning::TrailingBytes { .. }
+                    );
+                    if !send(FromReader::Steps(std::mem::take(&mut batch)))
+                        || !send(FromReader::Warning(format!(";; WARNING: {name}: {w}")))
+                        || (lost && !send(FromReader::Lost))
+                    {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    send(FromReader::Steps(std::mem::take(&mut batch)));
+                    send(FromReader::Warning(format!("qtap: {name}: {e}")));
+                    send(FromReader::Lost);
+                    break;
+                }
+            }
+            for i in items.drain(..) {
+                cases.push(i, &mut steps);
+            }
+            // The events' bytes may go with the reader's buffer.
+            pairer.detach();
+            batch.extend(steps.drain(..).map(owned));
+            if batch.len() >= STEPS_PER_BATCH
+                && !send(FromReader::Steps(std::mem::take(&mut batch)))
+            {
+                return;
+            }
+        }
+        pairer.finish(&mut items);
+        for i in items.drain(..) {
+            cases.push(i, &mut steps);
+        }
+        cases.finish(&mut steps);
+        batch.extend(steps.drain(..).map(owned));
+        if !batch.is_empty() {
+            send(FromReader::Steps(batch));
+        }
+    });
+    rx
+}
+
+/// What one lookup produced.
+#[derive(Default)]
+struct Collected {
+    records: Vec<Event>,
+    diags: Vec<String>,
+    /// Why the lookup failed outright (not a network failure).
+    failed: Option<String>,
+}
+
+impl Sink for Collected {
+    fn record(&mut self, record: Event) -> Result<(), Error> {
+        if self.records.len() < RECORDS_KEPT {
+            self.records.push(record);
+        }
+        Ok(())
+    }
+
+    fn diag(&mut self, line: &str) {
+        self.diags.push(line.to_owned());
+    }
+}
+
+impl Collected {
+    /// The first new response.
+    fn response(&self) -> Option<&Bytes> {
+        self.records
+            .iter()
+            .find_map(|r| r.response_message.as_ref())
+    }
+}
+
+/// One query of the replay, from its start until it is shown.
+struct Slot {
+    number: u64,
+    /// The event the query came in (a response frame for some recorders).
+    query: Event,
+    recorded: Option<Option<Event>>,
+    new: Option<Collected>,
+}
+
+/// The lookup settings of one replayed query: the template's, with the
+/// query's question and, unless one was chosen, its recorded transport.
+/// (The PROXY v2 hook: the recorded client address is `query`'s
+/// `query_addr`/`query_port`.)
+fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) -> QuerySpec {
+    let mut spec = template.clone();
+    if let Some(q) = first_question(message) {
+        spec.name = q.name;
+        spec.qtype = q.qtype;
+        spec.qclass = q.qclass;
+    }
+    if !forced {
+        spec.opts.transport = match query.protocol {
+            Some(Protocol::Tcp | Protocol::DnsCryptTcp) => Transport::Tcp,
+            Some(Protocol::Dot) => Transport::Tls,
+            Some(Protocol::Doh) => Transport::Https {
+                path: DEFAULT_DOH_PATH.to_owned(),
+                get: false,
+            },
+            Some(Protocol::Doq) => Transport::Quic,
+            _ => Transport::Udp,
+        };
+    }
+    spec
+}
+
+/// When queries go out: `--speed` (recorded times) and `--rate`.
+struct Pacing {
+    speed: Option<f64>,
+    rate: Option<Duration>,
+    /// The first paced query's recorded time (ns) and when it went out.
+    base: Option<(u128, Instant)>,
+    next_free: Instant,
+}
+
+impl Pacing {
+    fn new(opts: &ReplayOpts) -> Pacing {
+        Pacing {
+            speed: opts.speed,
+            rate: opts.rate.map(|qps| Duration::from_secs_f64(1.0 / qps)),
+            base: None,
+            next_free: Instant::now(),
+        }
+    }
+
+    /// When the query recorded at `query` should go out.
+    fn when(&mut self, query: &Event) -> Instant {
+        let now = Instant::now();
+        let mut at = now;
+        if let (Some(speed), Some(t)) = (self.speed, query.query_time.or(query.response_time)) {
+            let ns = u128::from(t.sec) * 1_000_000_000 + u128::from(t.nsec);
+            match self.base {
+                None => self.base = Some((ns, now)),
+                Some((t0, i0)) => {
+                    let delay = ns.saturating_sub(t0) as f64 / speed;
+                    // A trace spanning more than a year is not waited for.
+                    let delay = Duration::from_nanos(delay.min(3.15e16) as u64);
+                    at = at.max(i0 + delay);
+                }
+            }
+        }
+        if let Some(gap) = self.rate {
+            at = at.max(self.next_free);
+            self.next_free = at + gap;
+        }
+        at
+    }
+}
+
+/// The output side: cases as text or JSON, the summary, the traces.
+struct Shown<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    json: Option<bool>,
+    cases_shown: u64,
+    summary: Summary,
+    /// Cases that got a new response.
+    answered: u64,
+    tap: Option<Trace<'static>>,
+    mismatches: Option<Trace<'static>>,
+}
+
+impl Shown<'_> {
+    fn start(&mut self) -> Result<(), Error> {
+        if self.json == Some(false) {
+            self.out.write_all(b"{\"cases\":[")?;
+        }
+        Ok(())
+    }
+
+    fn case(&mut self, slot: Slot, opts: &ReplayOpts) -> Result<(), Error> {
+        let Slot {
+            number,
+            query,
+            recorded,
+            new,
+        } = slot;
+        let recorded = recorded.flatten();
+        let new = new.unwrap_or_default();
+        let message = query.query_message.clone().unwrap_or_default();
+        let (qname, qtype) = match first_question(&message) {
+            Some(q) => {
+                let mut s = String::new();
+                crate::dns::name::write_name(&mut s, &q.name);
+                (s, q.qtype)
+            }
+            None => ("<no question>".to_owned(), 0),
+        };
+        let old = recorded.as_ref().and_then(|r| r.response_message.as_ref());
+        let (class, diffs, note) = match (old, new.response()) {
+            (None, _) => (Class::NoRecorded, Vec::new(), None),
+            (Some(_), None) => {
+                let why = new
+                    .failed
+                    .clone()
+                    .or_else(|| {
+                        new.diags
+                            .iter()
+                            .rev()
+                            .find(|l| l.contains("error") || l.contains("timed out"))
+                            .map(|l| l.trim_start_matches(";; ").to_owned())
+                    })
+                    .unwrap_or_else(|| "no response".to_owned());
+                (Class::NoNew, Vec::new(), Some(why))
+            }
+            (Some(a), Some(b)) => {
+                let d = compare(a, b, opts.compare);
+                let class = if d.is_empty() {
+                    Class::Same
+                } else {
+                    Class::Differs
+                };
+                (class, d, None)
+            }
+        };
+        if new.response().is_some() {
+            self.answered += 1;
+        }
+        let case = Case {
+            number,
+            offset: query.offset,
+            qname,
+            qtype,
+            class,
+            diffs,
+            note,
+        };
+        self.summary.push(&case);
+        for line in &new.diags {
+            let _ = writeln!(self.err, "{line}");
+        }
+        match self.json {
+            None => self.out.write_all(case.text().as_bytes())?,
+            Some(lines) if class != Class::Same => {
+                let text = case.json().to_string();
+                if lines {
+                    writeln!(self.out, "{text}")?;
+                } else {
+                    if self.cases_shown > 0 {
+                        self.out.write_all(b",")?;
+                    }
+                    self.out.write_all(text.as_bytes())?;
+                }
+                self.cases_shown += 1;
+            }
+            Some(_) => {}
+        }
+        if let Some(trace) = self.tap.as_mut() {
+            for r in &new.records {
+                trace.record(r)?;
+            }
+        }
+        if let (Some(trace), Class::Differs | Class::NoNew) = (self.mismatches.as_mut(), class) {
+            trace.record(&query)?;
+            if let Some(r) = recorded
+                .as_ref()
+                .filter(|_| query.response_message.is_none())
+            {
+                trace.record(r)?;
+            }
+            for r in new.records.iter().filter(|r| r.response_message.is_some()) {
+                trace.record(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The summary, and the traces closed.
+    fn finish(&mut self, top: usize) -> Result<(), Error> {
+        match self.json {
+            None => self.out.write_all(self.summary.text(top).as_bytes())?,
+            Some(true) => writeln!(self.out, "{}", self.summary.json(top))?,
+            Some(false) => writeln!(self.out, "],\"summary\":{}}}", self.summary.json(top))?,
+        }
+        self.out.flush()?;
+        if let Some(mut t) = self.tap.take() {
+            t.finish()?;
+        }
+        if let Some(mut t) = self.mismatches.take() {
+            t.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the replay on its own runtime; returns the exit code.
+pub fn run(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let local = tokio::task::LocalSet::new();
+    runtime.block_on(local.run_until(drive(replay, out, err)))
+}
+
+/// One lookup of the replay.
+async fn one(
+    number: u64,
+    spec: QuerySpec,
+    message: Vec<u8>,
+    target: Result<query::Target, String>,
+    meta: &RecordMeta,
+    mut session: Session,
+    keep: bool,
+) -> (u64, Collected, Option<Session>) {
+    let mut sink = Collected::default();
+    match target {
+        Ok(target) => {
+            let got =
+                query::lookup_message(&spec, &message, &target, meta, &mut session, &mut sink)
+                    .await;
+            match got {
+                Ok(Outcome::Answered) => {}
+                Ok(Outcome::NoReply) => {}
+                Err(e) => sink.failed = Some(e.to_string()),
+            }
+        }
+        Err(e) => sink.failed = Some(e),
+    }
+    if keep {
+        (number, sink, Some(session))
+    } else {
+        session.close().await;
+        (number, sink, None)
+    }
+}
+
+async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    let opts = replay.opts;
+    let meta = RecordMeta {
+        kind: replay.tap.map(|t| t.kind).unwrap_or_default(),
+        identity: replay
+            .tap
+            .and_then(|t| t.identity.clone())
+            .map(|i| Bytes::from(i.into_bytes())),
+        version: Bytes::from(super::version_string()),
+    };
+    let tap = match replay.tap {
+        Some(t) => Some(Trace::create(&t.path, err)?),
+        None => None,
+    };
+    let mismatches = match &opts.mismatches {
+        Some(p) => Some(Trace::create(p, err)?),
+        None => None,
+    };
+    let mut shown = Shown {
+        out,
+        err,
+        json: opts.json,
+        cases_shown: 0,
+        summary: Summary::default(),
+        answered: 0,
+        tap,
+        mismatches,
+    };
+    let mut signals = Signals::catch()?;
+    let mut rx = spawn_reader(&opts.file, opts.max_frame);
+    shown.start()?;
+    let parallel = usize::from(replay.template.opts.parallel.max(1));
+    let keep = parallel == 1;
+    let pool = std::rc::Rc::new(query::udp::MuxPool::default());
+    let mut spare: Option<Session> = None;
+    let mut targets = Targets::new(replay.server, replay.family);
+    let mut pacing = Pacing::new(opts);
+    let mut slots: VecDeque<Slot> = VecDeque::new();
+    let mut running = FuturesUnordered::new();
+    let mut held: Option<Ready> = None;
+    let mut input_done = false;
+    let mut pending: VecDeque<Step> = VecDeque::new();
+    let mut lost = false;
+    let signal = signals.recv();
+    tokio::pin!(signal);
+    let stopped = loop {
+        // Show the cases whose turn has come.
+        while slots
+            .front()
+            .is_some_and(|s| s.recorded.is_some() && s.new.is_some())
+        {
+            if let Some(slot) = slots.pop_front() {
+                shown.case(slot, opts)?;
+            }
+        }
+        let mut start = None;
+        // Steps already handed over go first, without waiting.
+        while held.is_none() && start.is_none() && running.len() < parallel {
+            let Some(step) = pending.pop_front() else {
+                break;
+            };
+            take_step(
+                step,
+                &mut slots,
+                &mut shown,
+                &mut pacing,
+                &mut held,
+                &mut start,
+            );
+        }
+        if input_done
+            && pending.is_empty()
+            && running.is_empty()
+            && held.is_none()
+            && start.is_none()
+        {
+            break None;
+        }
+        let can_take = start.is_none()
+            && !input_done
+            && pending.is_empty()
+            && held.is_none()
+            && running.len() < parallel;
+        let wake = held.as_ref().map_or_else(Instant::now, |h| h.0);
+        // A query ready to go starts before anything else is waited for.
+        if start.is_none() {
+            tokio::select! {
+                biased;
+                code = &mut signal => break Some(code),
+                Some((number, got, session)) = running.next(), if !running.is_empty() => {
+                    spare = spare.or(session);
+                    if let Some(slot) = slot_of(&mut slots, number) {
+                        slot.new = Some(got);
+                    }
+                }
+                () = tokio::time::sleep_until(wake), if held.is_some() => start = held.take(),
+                msg = rx.recv(), if can_take => match msg {
+                    None => input_done = true,
+                    Some(FromReader::Warning(w)) => { let _ = writeln!(shown.err, "{w}"); }
+                    Some(FromReader::Lost) => lost = true,
+                    Some(FromReader::Steps(steps)) => pending.extend(steps),
+                },
+            }
+        }
+        if let Some((_, number, query, recorded)) = start {
+            let message = query.query_message.clone().unwrap_or_default();
+            let cookie: [u8; 8] = rand::random();
+            let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
+            let spec = case_spec(replay.template, &query, &message, opts.transport_forced);
+            let target = targets.get(&spec).await.map_err(|e| e.to_string());
+            let session = spare.take().unwrap_or_else(|| match keep {
+                true => Session::default(),
+                false => Session::shared(pool.clone()),
+            });
+            slots.push_back(Slot {
+                number,
+                query,
+                recorded,
+                new: None,
+            });
+            running.push(one(number, spec, message, target, &meta, session, keep));
+        }
+    };
+    drop(running);
+    if let Some(s) = spare {
+        s.close().await;
+    }
+    if let Some(code) = stopped {
+        let _ = writeln!(shown.err, ";; interrupted");
+        shown.finish(opts.top)?;
+        return Ok(code);
+    }
+    shown.finish(opts.top)?;
+    let s = &shown.summary;
+    Ok(if lost {
+        exits::DATA_LOST
+    } else if s.total() > 0 && shown.answered == 0 {
+        exits::NO_REPLY
+    } else if s.count(Class::Differs) + s.count(Class::NoNew) > 0 {
+        exits::REPLAY_DIFFERS
+    } else {
+        exits::OK
+    })
+}
+
+/// A query waiting for its send time, or ready to go.
+type Ready = (Instant, u64, Event, Option<Option<Event>>);
+
+/// Takes one step of the trace: a query is held until its time or made
+/// ready to start, a recorded response goes to its case.
+fn take_step(
+    step: Step,
+    slots: &mut VecDeque<Slot>,
+    shown: &mut Shown<'_>,
+    pacing: &mut Pacing,
+    held: &mut Option<Ready>,
+    start: &mut Option<Ready>,
+) {
+    match step {
+        Step::Skipped => shown.summary.skipped += 1,
+        Step::Fate { number, response } => {
+            if let Some(slot) = slot_of(slots, number) {
+                slot.recorded = Some(response);
+            }
+        }
+        Step::Start {
+            number,
+            query,
+            recorded,
+        } => {
+            let at = pacing.when(&query);
+            let ready = Some((at, number, *query, recorded));
+            if at > Instant::now() {
+                *held = ready;
+            } else {
+                *start = ready;
+            }
+        }
+    }
+}
+
+/// The waiting case numbered `number`.
+fn slot_of(slots: &mut VecDeque<Slot>, number: u64) -> Option<&mut Slot> {
+    let first = slots.front()?.number;
+    let i = usize::try_from(number.checked_sub(first)?).ok()?;
+    slots.get_mut(i)
+}

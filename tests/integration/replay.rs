@@ -1,0 +1,326 @@
+//! `--replay`: traffic recorded against knotd, the zone changed and
+//! reloaded, then replayed with exactly the expected differences; the
+//! corpus's kdig, Knot and Unbound captures replayed; hostile targets
+//! (silence, garbage, wrong IDs, endless TC). Skips, saying so, where
+//! knotd or knotc is missing.
+
+use std::path::Path;
+
+use crate::hostile::{echo_question, with_tc, with_wrong_id};
+use crate::knot::launch;
+use crate::{have, qtap, Hostile, Reply, Run};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/corpus")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The lab.test zone with `www` at `www_ip`, and this serial.
+fn small_zone(serial: u32, www_ip: &str) -> String {
+    format!(
+        "$ORIGIN lab.test.\n$TTL 3600\n\
+         @ SOA ns1 host.lab.test. {serial} 7200 3600 1209600 300\n\
+         @ NS ns1\nns1 A 192.0.2.53\nwww A {www_ip}\nmail A 192.0.2.25\n@ MX 10 mail\n"
+    )
+}
+
+/// Replays `trace` against 127.0.0.1:`port` with `extra` arguments.
+fn replay(trace: &Path, port: u16, extra: &[&str]) -> Run {
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &port.to_string(), "--replay"])
+            .arg(trace)
+            .args(["+timeout=2", "+tries=1"])
+            .args(extra),
+    )
+}
+
+#[test]
+fn replay_after_a_zone_change_shows_exactly_that_change() {
+    if !have("knotd") || !have("knotc") {
+        eprintln!("skipped: knotd or knotc not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let zone_file = dir.path().join("lab.test.zone");
+    std::fs::write(&zone_file, small_zone(1, "192.0.2.80")).unwrap();
+    let run_dir = dir.path().join("run");
+    let work = tempfile::tempdir().unwrap();
+    let zones = "zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n";
+    let knot = launch(dir, zones, "lab.test");
+    let port = knot.port.to_string();
+    let recorded = work.path().join("rec.fstrm");
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &port, "--tap"])
+            .arg(&recorded)
+            .args(["www.lab.test", "A", "lab.test", "MX", "nx.lab.test", "A"]),
+    )
+    .expect_code(0);
+    // Against the unchanged zone: the same, exit 0.
+    let same = replay(&recorded, knot.port, &[]);
+    let same = same.expect_code(0);
+    assert!(
+        same.stdout
+            .contains(";;   same:                          3"),
+        "{}",
+        same.stdout
+    );
+    assert!(!same.stdout.contains("DIFFERS"), "{}", same.stdout);
+
+    // www moves; the serial goes up; knotd reloads.
+    std::fs::write(&zone_file, small_zone(2, "192.0.2.81")).unwrap();
+    let socket = run_dir.join("knot.sock");
+    let reload = std::process::Command::new("knotc")
+        .arg("-s")
+        .arg(&socket)
+        .args(["zone-reload", "lab.test"])
+        .output()
+        .unwrap();
+    assert!(reload.status.success(), "{reload:?}");
+    // The reload is done when the new serial is served.
+    let start = std::time::Instant::now();
+    loop {
+        let soa = Run::of(qtap().args(["@127.0.0.1", "-p", &port, "lab.test", "SOA", "+short"]));
+        if soa.stdout.contains(" 2 7200") || start.elapsed().as_secs() > 10 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mismatches = work.path().join("mismatch.fstrm");
+    let changed = replay(
+        &recorded,
+        knot.port,
+        &["--mismatches", mismatches.to_str().unwrap()],
+    );
+    let changed = changed.expect_code(12);
+    let text = &changed.stdout;
+    assert!(text.contains(";; DIFFERS: #1 www.lab.test. A"), "{text}");
+    let diff_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('-') || l.starts_with('+'))
+        .collect();
+    // The answer's A record, and the SOA (new serial) of the NXDOMAIN's
+    // authority section; nothing else.
+    assert_eq!(diff_lines.len(), 4, "{text}");
+    assert!(
+        diff_lines[0].starts_with("-www.lab.test.") && diff_lines[0].ends_with("192.0.2.80"),
+        "{text}"
+    );
+    assert!(
+        diff_lines[1].starts_with("+www.lab.test.") && diff_lines[1].ends_with("192.0.2.81"),
+        "{text}"
+    );
+    assert!(text.contains(";; DIFFERS: #3 nx.lab.test. A"), "{text}");
+    assert!(
+        text.contains(";;   differs:                       2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";;   answer:                        1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";;   authority:                     1"),
+        "{text}"
+    );
+    // The mismatch file: recorded query and response and the new
+    // response of both cases.
+    assert_eq!(crate::read_trace(&mismatches).len(), 6);
+
+    // JSON for machines.
+    let json = replay(&recorded, knot.port, &["--format", "json"]);
+    let json = json.expect_code(12);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["summary"]["classes"]["differs"], 2);
+    assert_eq!(v["summary"]["classes"]["same"], 1);
+    assert_eq!(v["summary"]["kinds"]["answer"], 1);
+    assert_eq!(v["cases"][0]["qname"], "www.lab.test.");
+    let jsonl = replay(&recorded, knot.port, &["--format", "jsonl", "+parallel=8"]);
+    let jsonl = jsonl.expect_code(12);
+    let lines: Vec<serde_json::Value> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", jsonl.stdout);
+    assert_eq!(lines[0]["number"], 1, "trace order kept with +parallel");
+    assert_eq!(lines[2]["type"], "summary");
+}
+
+#[test]
+fn the_corpus_captures_replay_against_knotd() {
+    let Some(knot) = crate::knot::start_knot() else {
+        eprintln!("skipped: knotd not installed");
+        return;
+    };
+    for (file, queries) in [
+        ("kdig-multi.fstrm", 6),
+        ("knotd-auth.fstrm", 50),
+        ("knotd-auth-rwq.fstrm", 50),
+        ("unbound-fstrm_capture.fstrm", 0),
+    ] {
+        let got = replay(
+            Path::new(&fixture(file)),
+            knot.port,
+            &["--format", "json", "+parallel=16"],
+        );
+        let v: serde_json::Value = serde_json::from_str(&got.stdout)
+            .unwrap_or_else(|e| panic!("{file}: {e}: {}", got.stdout));
+        let total = v["summary"]["queries"].as_u64().unwrap();
+        if queries > 0 {
+            assert_eq!(total, queries, "{file}: {}", got.stdout);
+        } else {
+            assert!(total > 0, "{file}");
+        }
+        let classes = &v["summary"]["classes"];
+        // Every query got a new answer from knotd.
+        assert_eq!(
+            classes["no_new_response"], 0,
+            "{file}: {} {}",
+            got.stdout, got.stderr
+        );
+        assert!(matches!(got.code, Some(0 | 12)), "{file}: {got:?}");
+    }
+}
+
+/// A trace of one `x.qtap.test A` query and its answer, from a responder
+/// that answers with 192.0.2.77.
+fn recorded_trace(dir: &Path) -> std::path::PathBuf {
+    let port = crate::tiny_server(1);
+    let trace = dir.join("rec.fstrm");
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &port.to_string(), "--tap"])
+            .arg(&trace)
+            .args(["x.qtap.test", "+timeout=2"]),
+    )
+    .expect_code(0);
+    trace
+}
+
+#[test]
+fn a_silent_target_means_no_new_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = recorded_trace(dir.path());
+    let silent = crate::silent_server();
+    let port = silent.local_addr().unwrap().port();
+    let got = replay(&trace, port, &["+timeout=1"]);
+    let got = got.expect_code(9);
+    assert!(
+        got.stdout.contains(";; NO NEW RESPONSE: #1 x.qtap.test. A"),
+        "{}",
+        got.stdout
+    );
+    assert!(got.stdout.contains("timed out"), "{}", got.stdout);
+}
+
+#[test]
+fn garbage_and_wrong_ids_are_skipped_until_the_answer_or_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = recorded_trace(dir.path());
+    // Junk only: skipped with warnings, no new response.
+    let junk = Hostile::udp(|q| {
+        vec![
+            Reply::Send(b"garbage".to_vec()),
+            Reply::Send(with_wrong_id(crate::answer_a(q))),
+        ]
+    });
+    let got = replay(&trace, junk.addr().port(), &["+timeout=1"]);
+    let got = got.expect_code(9);
+    assert!(got.stdout.contains("NO NEW RESPONSE"), "{}", got.stdout);
+    assert!(got.stderr.contains("ignoring reply"), "{}", got.stderr);
+    // Junk, then the answer recorded: the same. Then a different answer:
+    // differs.
+    let fine = Hostile::udp(|q| {
+        vec![
+            Reply::Send(b"garbage".to_vec()),
+            Reply::Send(with_wrong_id(crate::answer_a(q))),
+            Reply::Send(crate::answer_a(q)),
+        ]
+    });
+    replay(&trace, fine.addr().port(), &[]).expect_code(0);
+    let other = Hostile::udp(|q| vec![Reply::Send(echo_question(q))]);
+    let got = replay(&trace, other.addr().port(), &[]);
+    let got = got.expect_code(12);
+    assert!(
+        got.stdout.contains(";; DIFFERS: #1 x.qtap.test. A"),
+        "{}",
+        got.stdout
+    );
+}
+
+#[test]
+fn endless_truncation_ends_after_one_tcp_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = recorded_trace(dir.path());
+    // Every answer truncated, over UDP and TCP alike: one retry over TCP,
+    // whose truncated answer is taken (and differs).
+    let (udp, port, listener) = (0..100)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let port = udp.local_addr().ok()?.port();
+            let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+            Some((udp, port, tcp))
+        })
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = udp.recv_from(&mut buf) {
+            let _ = udp.send_to(&with_tc(echo_question(&buf[..n])), peer);
+        }
+    });
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        while let Ok((mut c, _)) = listener.accept() {
+            let mut len = [0u8; 2];
+            if c.read_exact(&mut len).is_err() {
+                continue;
+            }
+            let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            if c.read_exact(&mut q).is_err() {
+                continue;
+            }
+            let r = with_tc(echo_question(&q));
+            let mut framed = (r.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&r);
+            let _ = c.write_all(&framed);
+        }
+    });
+    let got = replay(&trace, port, &[]);
+    let got = got.expect_code(12);
+    assert!(
+        got.stdout.contains(";;   differs:                       1"),
+        "{}",
+        got.stdout
+    );
+    assert!(
+        got.stdout.contains("+;; flags: QUERY; qr aa tc"),
+        "{}",
+        got.stdout
+    );
+}
+
+#[test]
+fn bad_replay_options_are_usage_errors() {
+    for args in [
+        &["--replay", "x", "--rate", "0"][..],
+        &["--replay", "x", "--speed", "-1"],
+        &["--replay", "x", "--speed", "NaN"],
+        &["--rate", "10"],
+        &["--mismatches", "m.fstrm"],
+        &["--replay", "x", "www.example"],
+        &["--replay", "x", "--read", "y"],
+        &["--replay", "x", "--tap", "-"],
+    ] {
+        let got = Run::of(qtap().args(args));
+        let got = got.expect_code(1);
+        assert_eq!(got.stderr.lines().count(), 1, "{args:?}: {}", got.stderr);
+    }
+    let got = Run::of(qtap().args(["@127.0.0.1", "--replay", "/nonexistent/x.fstrm"]));
+    let got = got.expect_code(8);
+    assert!(got.stderr.contains("cannot open"), "{}", got.stderr);
+}

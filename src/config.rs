@@ -1063,12 +1063,23 @@ fn query_mode(
                     port: args.port,
                 },
                 None => {
-                    warning = Some(format!(
-                        ";; WARNING: no nameserver found in {}, using 127.0.0.1",
-                        resolv_conf.display()
-                    ));
+                    // As dig: the loopback address of the family asked for.
+                    let (loopback, which): (IpAddr, &str) = match args.family {
+                        Some(6) => (std::net::Ipv6Addr::LOCALHOST.into(), "IPv6 "),
+                        Some(4) => (std::net::Ipv4Addr::LOCALHOST.into(), "IPv4 "),
+                        _ => (std::net::Ipv4Addr::LOCALHOST.into(), ""),
+                    };
+                    // A chase from hints never asks this server (only its
+                    // port is used): no warning then.
+                    let asked = queries.iter().any(|q| q.opts.hints.is_none());
+                    if asked {
+                        warning = Some(format!(
+                            ";; WARNING: no {which}nameserver found in {}, using {loopback}",
+                            crate::render::escaped(resolv_conf.as_os_str().as_encoded_bytes())
+                        ));
+                    }
                     ServerSpec {
-                        host: ServerHost::Addr(SocketAddr::new([127, 0, 0, 1].into(), 0)),
+                        host: ServerHost::Addr(SocketAddr::new(loopback, 0)),
                         port: args.port,
                     }
                 }
@@ -1652,5 +1663,35 @@ mod tests {
             }
             _ => panic!("query mode expected"),
         }
+    }
+
+    #[test]
+    fn minus_6_without_an_ipv6_nameserver_falls_back_to_the_ipv6_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolv = dir.path().join("resolv.conf");
+        std::fs::write(&resolv, "nameserver 192.0.2.1\n").unwrap();
+        let server = |argv: &[&str]| {
+            let args = crate::cli::parse(argv.iter().copied()).unwrap();
+            match Config::from_args(args, &resolv).unwrap().mode {
+                Mode::Query {
+                    server, warning, ..
+                } => (server.host, warning),
+                _ => panic!("query mode expected"),
+            }
+        };
+        // As dig: -6 asks ::1 when resolv.conf names IPv4 servers only.
+        let (host, warning) = server(&["qtap", "-6", "example.com"]);
+        assert_eq!(host, ServerHost::Addr("[::1]:0".parse().unwrap()));
+        assert!(
+            warning.unwrap().contains("no IPv6 nameserver found in"),
+            "the warning says which family"
+        );
+        // A chase from hints never asks it: no warning.
+        let hints = dir.path().join("hints");
+        std::fs::write(&hints, ". NS a.root.\na.root. AAAA ::1\n").unwrap();
+        let h = format!("+hints={}", hints.display());
+        let (host, warning) = server(&["qtap", "-6", "+trace", &h, "example.com"]);
+        assert_eq!(host, ServerHost::Addr("[::1]:0".parse().unwrap()));
+        assert_eq!(warning, None);
     }
 }

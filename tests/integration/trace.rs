@@ -226,7 +226,8 @@ fn start_lab() -> Option<Lab> {
 }
 
 /// Waits until the server at `at` serves `zone` (signed, when `signed`).
-fn wait_for(port: u16, at: Ipv4Addr, zone: &str, signed: bool) {
+fn wait_for(port: u16, at: impl Into<std::net::IpAddr>, zone: &str, signed: bool) {
+    let at = at.into();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         let out = qtap()
@@ -475,6 +476,117 @@ fn minus_4_and_minus_6_choose_the_servers_addresses_in_the_chase() {
         "{err}"
     );
     assert!(!tap.exists() || asked_addresses(&tap).is_empty());
+}
+
+/// A knotd on ::1 (the one IPv6 loopback address, so one server for
+/// every zone of this lab: the root and `lab.test.`), on a port free there;
+/// the root's server has an IPv4 address that serves nothing.
+fn start_v6_lab(dir: &Path) -> Option<(Knots, u16)> {
+    if !have("knotd") || UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("skipped: needs knotd and ::1");
+        return None;
+    }
+    let port = loop {
+        let udp = UdpSocket::bind("[::1]:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("::1", port)).is_ok() {
+            break port;
+        }
+    };
+    let root = format!(
+        "$TTL 3600\n. SOA a.root-servers. hostmaster.root-servers. 1 3600 900 604800 86400\n\
+         . NS a.root-servers.\na.root-servers. A {v4}\na.root-servers. AAAA ::1\n\
+         lab.test. NS ns1.lab.test.\nns1.lab.test. A {v4}\nns1.lab.test. AAAA ::1\n",
+        v4 = addr(7)
+    );
+    let child = format!(
+        "$TTL 3600\nlab.test. SOA ns1.lab.test. hostmaster.lab.test. 2024 3600 900 604800 86400\n\
+         lab.test. NS ns1.lab.test.\nns1.lab.test. A {v4}\nns1.lab.test. AAAA ::1\n\
+         www.lab.test. A 192.0.2.80\n",
+        v4 = addr(7)
+    );
+    let d = dir.display();
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    std::fs::write(dir.join("root.zone"), root).unwrap();
+    std::fs::write(dir.join("lab.zone"), child).unwrap();
+    let conf = format!(
+        "server:\n    rundir: \"{d}/run\"\n    listen: ::1@{port}\n\
+         database:\n    storage: \"{d}\"\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n    semantic-checks: off\n\
+         \x20   zonefile-sync: -1\n\
+         zone:\n  - domain: \".\"\n    file: \"{d}/root.zone\"\n\
+         \x20 - domain: \"lab.test.\"\n    file: \"{d}/lab.zone\"\n\
+         log:\n  - target: stderr\n    any: error\n"
+    );
+    std::fs::write(dir.join("knot.conf"), conf).unwrap();
+    let knot = Command::new("knotd")
+        .arg("-c")
+        .arg(dir.join("knot.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let knots = Knots(vec![knot]);
+    wait_for(port, std::net::Ipv6Addr::LOCALHOST, ".", false);
+    wait_for(port, std::net::Ipv6Addr::LOCALHOST, "lab.test.", false);
+    Some((knots, port))
+}
+
+#[test]
+fn minus_6_chases_from_the_hints_over_ipv6_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_knot, port)) = start_v6_lab(dir.path()) else {
+        return;
+    };
+    // The hints' IPv4 address comes first; -6 must pass it by.
+    let hints = dir.path().join("root.hints");
+    std::fs::write(
+        &hints,
+        format!(
+            ".  NS  a.root-servers.\na.root-servers.  A  {}\na.root-servers.  AAAA  ::1\n",
+            addr(7)
+        ),
+    )
+    .unwrap();
+    let tap = dir.path().join("v6.tap");
+    // No @server: the chase from hints asks no resolver, and -6 must not
+    // refuse resolv.conf's IPv4 one.
+    let out = qtap()
+        .args([
+            "-6",
+            "-p",
+            &port.to_string(),
+            "+tries=1",
+            "+timeout=2",
+            "+trace",
+        ])
+        .arg(format!("+hints={}", hints.display()))
+        .arg("www.lab.test")
+        .arg("--tap")
+        .arg(&tap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err, "", "no warning about the resolver never asked");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            ";; Received 57 bytes from ::1#{port}(a.root-servers) in "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("www.lab.test.\t\t3600\tIN\tA\t192.0.2.80\n"),
+        "{text}"
+    );
+    let asked = asked_addresses(&tap);
+    assert_eq!(
+        asked.len(),
+        2,
+        "the priming query and the lookup: {asked:?}"
+    );
+    assert!(asked.iter().all(|a| a.is_ipv6()), "{asked:?}");
 }
 
 #[test]

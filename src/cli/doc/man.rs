@@ -183,7 +183,8 @@ const CHASE: &[&str] = &[
      record of each address as SOA ... from server ADDR in N ms.",
     "+hints=FILE replaces the built-in IANA root servers with a root hints file (named.root format: . NS \
      name and name A|AAAA address lines); the chase then starts with a priming query to those servers and \
-     never asks the resolver, so it works in a closed lab.",
+     never asks the resolver, so it works in a closed lab with no @server (only its port, -p, is used); -6 \
+     keeps the chase to the hints' and glue's IPv6 addresses.",
     "Lame servers (an error status, or neither answer, referral nor AA flag), referrals that do not go down \
      towards the name, and glue outside the zone asked are flagged with ;; WARNING: lines and not followed; \
      the next server of the zone is tried. Each referral must go strictly down, glueless servers are resolved \
@@ -542,7 +543,8 @@ fn closing_sections(roff: &mut Roff) {
     tagged(
         roff,
         vec![bold("/etc/resolv.conf")],
-        "the default server is its first nameserver (127.0.0.1, with a warning, when there is none)",
+        "the default server is its first nameserver of the family asked for (127.0.0.1, or ::1 with -6, with a \
+         warning, when there is none)",
     );
     roff.control("SH", ["SEE ALSO"]);
     roff.text([

@@ -1,9 +1,11 @@
 //! The I/O half of `+trace` and `+nssearch`: the delegation chase. Like
-//! dig, it first asks the resolver for the root's NS set (with `+hints`,
-//! it primes from the hints' servers instead, RFC 8109, and never asks the
-//! resolver), then follows referrals down from the root with RD=0, one
-//! server at a time, each query through the one lookup driver
-//! ([`super::lookup`]). Every message of the chase is recorded as
+//! dig, `+trace` first asks the resolver for the root's NS set (with
+//! `+hints`, it primes from the hints' servers instead, RFC 8109, and never
+//! asks the resolver), then follows referrals down from the root with RD=0,
+//! one server at a time, each query through the one lookup driver
+//! ([`super::lookup`]). `+nssearch`, like dig, asks the resolver for the
+//! zone's NS set and their addresses, then each address for the SOA (with
+//! `+hints`, the NS set comes from a chase instead). Every message of the chase is recorded as
 //! RESOLVER_QUERY / RESOLVER_RESPONSE with `query_zone` naming the zone
 //! whose servers were asked (the resolver's exchange stays a STUB one).
 //!
@@ -287,10 +289,41 @@ impl Chaser<'_> {
             .collect())
     }
 
+    /// The addresses the `resolver` gives for `name` (A and AAAA, or the
+    /// family of `-4`/`-6`).
+    async fn resolved(&mut self, name: &Name, resolver: IpAddr) -> Result<Vec<IpAddr>, Error> {
+        let qtypes: &[u16] = match self.spec.opts.family {
+            Some(4) => &[types::A],
+            Some(6) => &[types::AAAA],
+            _ => &[types::A, types::AAAA],
+        };
+        let mut found = Vec::new();
+        for &qtype in qtypes {
+            let Some(bytes) = self.ask(name, qtype, None, resolver).await? else {
+                continue;
+            };
+            let Ok(msg) = Message::parse(&bytes) else {
+                continue;
+            };
+            // The whole answer: a CNAME chain ends in another owner.
+            found.extend(msg.answer.iter().filter_map(|r| glue_addr(&msg, r)));
+        }
+        Ok(found)
+    }
+
     /// `+nssearch`: the SOA record from every address of every server of
-    /// the zone `name` (found by a chase for its NS set).
-    async fn nssearch(&mut self, name: &Name) -> Result<(), Error> {
-        let (bytes, _) = self.chase(name, types::NS).await?;
+    /// the zone `name`. As dig, the servers and their addresses come from
+    /// the `resolver` (dig asks the system's resolver for the addresses;
+    /// qtap asks the same resolver, so the lookups are recorded); with
+    /// `+hints` (no resolver), from a chase for the zone's NS set.
+    async fn nssearch(&mut self, name: &Name, resolver: Option<IpAddr>) -> Result<(), Error> {
+        let bytes = match resolver {
+            Some(r) => self
+                .ask(name, types::NS, None, r)
+                .await?
+                .ok_or_else(|| failed("+nssearch: no answer from the resolver"))?,
+            None => self.chase(name, types::NS).await?.0,
+        };
         let msg = Message::parse(&bytes).map_err(|e| failed(&format!("+nssearch: {e}")))?;
         let mut servers = ns_set(&msg, name);
         if servers.is_empty() {
@@ -301,8 +334,17 @@ impl Chaser<'_> {
         }
         for server in servers.iter_mut().take(MAX_SERVERS) {
             if self.usable(server.addrs.iter().copied()).is_empty() {
-                let found = self.addresses(&server.name).await?;
+                let found = match resolver {
+                    Some(r) => self.resolved(&server.name, r).await?,
+                    None => self.addresses(&server.name).await?,
+                };
                 server.addrs.extend(found);
+            }
+            if self.usable(server.addrs.iter().copied()).is_empty() {
+                self.sink.diag(&format!(
+                    ";; WARNING: +nssearch: no usable address for {}",
+                    crate::render::escaped(server.name.to_string().as_bytes())
+                ));
             }
             for addr in self.usable(server.addrs.iter().copied()) {
                 self.ask(name, types::SOA, Some(name), addr).await?;
@@ -370,13 +412,21 @@ pub async fn chase(
         resolving: Vec::new(),
         roots,
     };
+    let resolver = ask_resolver.then_some(resolver.addr.ip());
     let done = async {
-        chaser
-            .find_roots(ask_resolver.then_some(resolver.addr.ip()))
-            .await?;
         match spec.opts.chase {
-            Some(Chase::NsSearch) => chaser.nssearch(&spec.name).await,
-            _ => chaser.chase(&spec.name, spec.qtype).await.map(|_| ()),
+            // As dig: the resolver is asked for the zone's servers, so no
+            // root servers are needed (but with +hints).
+            Some(Chase::NsSearch) => {
+                if resolver.is_none() {
+                    chaser.find_roots(None).await?;
+                }
+                chaser.nssearch(&spec.name, resolver).await
+            }
+            _ => {
+                chaser.find_roots(resolver).await?;
+                chaser.chase(&spec.name, spec.qtype).await.map(|_| ())
+            }
         }
     }
     .await;

@@ -86,9 +86,13 @@ impl ChaseText {
                 if event.direction() != Some(Direction::Response) {
                     return;
                 }
-                self.banner(out);
                 match self.layout {
-                    ChaseLayout::Trace => self.step(out, event, bytes, *query_time),
+                    ChaseLayout::Trace => {
+                        self.banner(out);
+                        self.step(out, event, bytes, *query_time);
+                    }
+                    // dig's +nssearch turns +short on, and a short answer
+                    // comes without the banner.
                     ChaseLayout::NsSearch => nssearch_line(
                         out,
                         event,

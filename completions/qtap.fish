@@ -137,7 +137,7 @@ function __qtap_plus_options
         '+noexpire' 'ask for the zone\'s EXPIRE timer' \
         '+keepalive' 'ask for the TCP KEEPALIVE timeout' \
         '+nokeepalive' 'ask for the TCP KEEPALIVE timeout' \
-        '+padding=' 'pad queries to blocks of N bytes (RFC 8467)' \
+        '+padding=' 'pad queries to blocks of N bytes (RFC 8467; 0-512, as dig)' \
         '+ednsopt=' 'send EDNS option CODE[:HEX] (+noednsopt clears them)' \
         '+ednsflags=' 'set extra EDNS flag bits (decimal or 0x hex)' \
         '+zflag' 'set the reserved Z bit in the query header' \

@@ -236,7 +236,7 @@ _qtap() {
         '+retry:number of UDP retries (tries - 1)' \
         '+cookie:send a client COOKIE, optionally a given one (hex)' \
         '+subnet:send CLIENT-SUBNET for ADDR[/LEN]' \
-        '+padding:pad queries to blocks of N bytes (RFC 8467)' \
+        '+padding:pad queries to blocks of N bytes (RFC 8467; 0-512, as dig)' \
         '+ednsopt:send EDNS option CODE[:HEX] (+noednsopt clears them)' \
         '+ednsflags:set extra EDNS flag bits (decimal or 0x hex)' \
         '+parallel:run up to N lookups at once (output and trace stay in input order)' \

@@ -432,6 +432,12 @@ mod tests {
             perr(&["+bufsize=70000"]).to_string(),
             "bad value for +bufsize=70000: \"70000\" is out of range"
         );
+        // dig 9.18: "invalid padding '513': out of range".
+        assert_eq!(
+            perr(&["+padding=513"]).to_string(),
+            "bad value for +padding=513: \"513\" is out of range (at most 512)"
+        );
+        assert_eq!(p(&["+padding=512"]).queries[0].opts.padding, Some(512));
         assert_eq!(
             perr(&["+tries=x1"]).to_string(),
             "bad value for +tries=x1: \"x1\" is not a valid number"

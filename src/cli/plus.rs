@@ -329,9 +329,12 @@ pub static TABLE: &[PlusOption] = &[
         "padding",
         Value,
         "N",
-        "pad queries to blocks of N bytes (RFC 8467)",
+        "pad queries to blocks of N bytes (RFC 8467; 0-512, as dig)",
         |g, q, _| {
-            q.padding = if g.on { Some(number(g)?) } else { None };
+            q.padding = match g.on {
+                true => Some(number(g).and_then(|n| at_most(g, n, MAX_PADDING))?),
+                false => None,
+            };
             Ok(())
         },
     ),
@@ -925,6 +928,18 @@ pub(super) fn unsigned<T: std::str::FromStr>(text: &str) -> Option<T> {
         return None;
     }
     text.parse().ok()
+}
+
+/// The largest `+padding` block: dig 9.18 refuses more (a block that size
+/// would pad most queries beyond a 512-byte UDP message).
+const MAX_PADDING: u16 = 512;
+
+/// `n`, or dig's out-of-range error when it is above `max`.
+fn at_most<T: PartialOrd + std::fmt::Display>(g: Given<'_>, n: T, max: T) -> Result<T, CliError> {
+    match n > max {
+        true => Err(bad(g, &format!("\"{n}\" is out of range (at most {max})"))),
+        false => Ok(n),
+    }
 }
 
 fn number<T: std::str::FromStr>(g: Given<'_>) -> Result<T, CliError> {

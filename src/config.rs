@@ -266,6 +266,8 @@ pub struct Config {
     pub display: DisplayOpts,
     /// Whether to colour the output.
     pub color: bool,
+    /// A warning about the command line, shown before anything else.
+    pub notice: Option<String>,
 }
 
 /// The first usable `nameserver` of a resolv.conf text, if any. IPv6
@@ -620,27 +622,59 @@ impl Config {
                     mode,
                     display,
                     color,
+                    notice: None,
                 },
                 files,
             });
         }
         replay_options_alone(&args.cli)?;
-        let mode = match collector_mode(&args.cli, &display, &mut files)? {
-            Some(mode) => mode,
-            None => match file_mode(&args.cli, &display, &mut files)? {
-                Some(mode) => mode,
-                None => query_mode(args, &display, resolv_conf, &mut files)?,
-            },
+        let rendering = match collector_mode(&args.cli, &display, &mut files)? {
+            Some(mode) => Some(mode),
+            None => file_mode(&args.cli, &display, &mut files)?,
+        };
+        let (mode, notice) = match rendering {
+            Some(mode) => {
+                let notice = lookup_only_notice(&args.lookup_only, &mode);
+                (mode, notice)
+            }
+            None => (query_mode(args, &display, resolv_conf, &mut files)?, None),
         };
         Ok(Plan {
             config: Config {
                 mode,
                 display,
                 color,
+                notice,
             },
             files,
         })
     }
+}
+
+/// The warning for `+options` that change only how lookups are made,
+/// given to a mode that renders messages it does not send (`--read`,
+/// `--hex`, `--wire`): they do nothing there. A warning, not an error, so
+/// that a live command line can be replayed on its recording as it is.
+fn lookup_only_notice(words: &[String], mode: &Mode) -> Option<String> {
+    if words.is_empty() {
+        return None;
+    }
+    let what = match mode {
+        Mode::Hex(_) => "--hex",
+        Mode::Wire(_) => "--wire",
+        _ => "--read",
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for w in words {
+        let w = crate::render::escaped(w.as_bytes());
+        if !seen.contains(&w) {
+            seen.push(w);
+        }
+    }
+    Some(format!(
+        ";; WARNING: {what} sends no query: {} ignored (only display options apply)",
+        seen.join(" "),
+    ))
 }
 
 /// The options that need `--replay`, given without it: a usage error.

@@ -112,6 +112,10 @@ pub struct Args {
     pub implied_root: bool,
     /// `-y` or `-k` (the last one given): the TSIG key for every lookup.
     pub tsig: Option<TsigArg>,
+    /// The `+options` given that change only how lookups are made
+    /// (transport, EDNS, flags, retries...), not what is shown, as typed:
+    /// `--read`, `--hex` and `--wire` warn that they do nothing there.
+    pub lookup_only: Vec<String>,
 }
 
 /// Where the TSIG key comes from.

@@ -99,7 +99,13 @@ fn parse_words_with(
                 Some((q, _, _)) => &mut q.opts,
                 None => &mut c.defaults,
             };
+            let (before, shown) = (target.clone(), c.args.display.clone());
             apply_plus(opt, word, target, &mut c.args.display)?;
+            // An option that changed how lookups are made but nothing of
+            // what is shown: meaningless when rendering recorded messages.
+            if *target != before && c.args.display == shown {
+                c.args.lookup_only.push(word.to_owned());
+            }
         } else if word.len() >= 2 && word.starts_with('-') {
             c.dash(word, &mut it)?;
         } else {

@@ -21,7 +21,7 @@ pub enum Format {
 }
 
 /// What to show, from dig's `+[no]option` display flags.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayOpts {
     /// `+cmd`: the banner line before each exchange.
     pub cmd: bool,

@@ -44,6 +44,9 @@ pub fn version_string() -> String {
 
 /// Runs the whole program. Returns the exit code.
 pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    if let Some(notice) = &config.notice {
+        let _ = writeln!(err, "{notice}");
+    }
     match config.mode {
         Mode::Collect {
             inputs,

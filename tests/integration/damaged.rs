@@ -6,7 +6,7 @@
 //!
 //! Each case checks what a user sees: one clear line on stderr naming the
 //! file and the byte offset, every intact frame before the damage still
-//! rendered (counted as `;; ->>HEADER<<-` lines under `+qr +ignore`), no
+//! rendered (counted as `;; ->>HEADER<<-` lines under `+qr`), no
 //! panic, and exit code 8 exactly when data was lost. Frame-level and
 //! protobuf-level properties live in `props.rs`.
 
@@ -54,14 +54,9 @@ impl Run {
     }
 }
 
-/// `qtap --read PATH +qr +ignore` through the binary.
+/// `qtap --read PATH +qr` through the binary.
 fn read_bin(path: &Path) -> Run {
-    let out = qtap()
-        .arg("--read")
-        .arg(path)
-        .args(["+qr", "+ignore"])
-        .output()
-        .unwrap();
+    let out = qtap().arg("--read").arg(path).arg("+qr").output().unwrap();
     Run {
         code: out.status.code(),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
@@ -76,7 +71,6 @@ fn read_lib(path: &Path) -> Run {
         "--read".as_ref(),
         path.as_os_str(),
         "+qr".as_ref(),
-        "+ignore".as_ref(),
     ];
     let args = qtap::cli::parse(argv).unwrap();
     let config = qtap::config::Config::from_args(args, Path::new("no-such-resolv.conf")).unwrap();
@@ -246,7 +240,7 @@ fn frame_lengths_up_to_4_gib_are_reported_not_allocated() {
         // Under a 1 GiB address-space limit: allocating the frame would abort.
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg("ulimit -v 1048576 && exec \"$0\" --read \"$1\" +qr +ignore")
+            .arg("ulimit -v 1048576 && exec \"$0\" --read \"$1\" +qr")
             .arg(assert_cmd::cargo::cargo_bin("qtap"))
             .arg(&path)
             .env("TZ", "UTC")
@@ -283,7 +277,7 @@ fn an_oversize_frame_is_skipped_and_the_rest_is_read() {
         qtap()
             .arg("--read")
             .arg(&path)
-            .args(["--max-frame-size", "4096", "+qr", "+ignore"])
+            .args(["--max-frame-size", "4096", "+qr"])
             .output()
             .unwrap(),
     );

@@ -365,3 +365,29 @@ fn waiting_queries_with_big_identities_are_paired_and_reported_in_order() {
         .collect();
     assert_eq!(unanswered, expected);
 }
+
+#[test]
+fn lookup_options_with_read_are_ignored_with_a_warning() {
+    let file = corpus("kdig-udp.fstrm");
+    let run = |opts: &[&str]| {
+        let out = qtap().arg("--read").arg(&file).args(opts).output().unwrap();
+        assert!(out.status.success(), "{opts:?}");
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (plain, quiet) = run(&["+multiline"]);
+    assert_eq!(quiet, "", "display options alone: no warning");
+    // Transport, EDNS and retry options send nothing here: said once, on
+    // one line, each option named once, and the rendering is unchanged.
+    let (text, warned) = run(&["+tcp", "+multiline", "+bufsize=100", "+tries=1", "+tcp"]);
+    assert_eq!(text, plain);
+    assert_eq!(
+        warned,
+        ";; WARNING: --read sends no query: +tcp +bufsize=100 +tries=1 ignored (only display options apply)\n"
+    );
+    // An option that changes what is shown is not one of them.
+    let (_, quiet) = run(&["+trace", "+short", "+noqr"]);
+    assert_eq!(quiet, "");
+}

@@ -216,7 +216,8 @@ fn description(roff: &mut Roff) {
              other word starts a new lookup, so one run can make several lookups. Options starting \
              with + are dig's query and display options: those before the first name apply to \
              every lookup, those after a name to that lookup only, and display options to the \
-             whole run. GNU long options (--tcp, --tap FILE, ...) may appear anywhere.",
+             whole run; with --read, --hex or --wire only display options apply, and the others \
+             are named in a warning. GNU long options (--tcp, --tap FILE, ...) may appear anywhere.",
             "Defaults follow dig 9.18: the first nameserver of /etc/resolv.conf, UDP with a TCP \
              retry when the answer is truncated, EDNS0 with a UDP size of 1232, a client COOKIE, \
              RD and AD set, a 5 second timeout and 3 tries. DNS over TLS, HTTPS and QUIC verify \

@@ -41,7 +41,7 @@ use super::text::write_hex;
 pub(crate) use self::dnssec::secalg_name;
 
 /// Display options that change RDATA text (more come later: multiline).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RdataStyle {
     /// Width of base64/hex chunks, separated by one space (dig's `+split`,
     /// rounded to a multiple of 4); default 56; 0 = no split.

@@ -436,6 +436,24 @@ mod tests {
             perr(&["+bufsize=70000"]).to_string(),
             "bad value for +bufsize=70000: \"70000\" is out of range"
         );
+        // Odd names: one line naming the input once, then why (dig: "'a..b'
+        // is not a legal name (empty label)").
+        let long_label = format!("{}.com", "a".repeat(64));
+        let long_name = "abcdefghi.".repeat(26) + "com";
+        for (name, why) in [
+            ("a..b", "empty label"),
+            (".a", "empty label"),
+            (long_label.as_str(), "label longer than 63 bytes"),
+            (long_name.as_str(), "longer than 255 bytes"),
+            ("\\256.com", "bad escape"),
+            ("x\\", "bad escape"),
+        ] {
+            let e = perr(&[name]).to_string();
+            assert_eq!(e, format!("invalid name {name:?}: {why}"));
+        }
+        let e = perr(&["-y", "hmac-sha256:a..b:AAAA", "x."]).to_string();
+        assert_eq!(e.matches("a..b").count(), 1, "{e}");
+        assert!(e.ends_with("invalid key name \"a..b\": empty label"), "{e}");
         // dig 9.18: "invalid padding '513': out of range".
         assert_eq!(
             perr(&["+padding=513"]).to_string(),

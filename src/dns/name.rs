@@ -45,32 +45,34 @@ impl Default for Name {
     }
 }
 
-/// Why a presentation-form name could not be parsed.
+/// Why a presentation-form name could not be parsed. The message says
+/// why only: the caller names the input (once), as in `qtap: invalid name
+/// "a..b": empty label`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameTextError {
     /// The text was empty.
     #[error("empty domain name")]
     Empty,
     /// Two dots in a row, or a leading dot in a name other than ".".
-    #[error("empty label in domain name {text:?}")]
+    #[error("empty label")]
     EmptyLabel {
         /// The whole input.
         text: String,
     },
     /// A label longer than 63 octets.
-    #[error("label longer than 63 bytes in domain name {text:?}")]
+    #[error("label longer than 63 bytes")]
     LabelTooLong {
         /// The whole input.
         text: String,
     },
     /// A name longer than 255 octets in wire form.
-    #[error("domain name {text:?} is longer than 255 bytes")]
+    #[error("longer than 255 bytes")]
     NameTooLong {
         /// The whole input.
         text: String,
     },
     /// A backslash at the end, or `\DDD` with a value above 255 or fewer than three digits.
-    #[error("bad escape in domain name {text:?}")]
+    #[error("bad escape")]
     BadEscape {
         /// The whole input.
         text: String,

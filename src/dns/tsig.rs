@@ -223,8 +223,8 @@ pub enum KeyError {
         /// Most bits allowed.
         max: usize,
     },
-    /// The key name is not a domain name.
-    #[error("invalid key name: {0}")]
+    /// The key name is not a domain name (the name, quoted, and why).
+    #[error("invalid key name {0}")]
     Name(String),
     /// The secret is not base64 (the secret itself is not repeated).
     #[error("the secret is not valid base64")]
@@ -266,7 +266,13 @@ impl Key {
             None => (Algorithm::HmacSha256, Algorithm::HmacSha256.mac_len()),
             Some(a) => parse_algorithm(a)?,
         };
-        let name = Name::from_text(name).map_err(|e| KeyError::Name(e.to_string()))?;
+        let name = Name::from_text(name).map_err(|e| {
+            // The name may come from a key file: escaped.
+            KeyError::Name(format!(
+                "\"{}\": {e}",
+                crate::render::escaped(name.as_bytes())
+            ))
+        })?;
         let secret = decode_secret(secret)?;
         Ok(Key {
             name,

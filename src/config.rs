@@ -433,6 +433,7 @@ fn split_url(text: &str, scheme: &str) -> Result<ServerText, String> {
     if host.is_empty() {
         return Err(bad("no host".into()));
     }
+    let host = url_zone(host).map_err(bad)?;
     // Not `Authority::port`, which says None for a port out of range.
     let port = match authority.as_str().rsplit_once(':') {
         Some((_, p)) if !p.contains(']') => Some(parse_port(p, text)?),
@@ -458,11 +459,43 @@ fn split_url(text: &str, scheme: &str) -> Result<ServerText, String> {
         _ => None,
     };
     Ok(ServerText {
-        host: host.to_owned(),
+        host,
         port,
         scheme: Some(scheme),
         path,
     })
+}
+
+/// A URL's IPv6 host with its zone ID decoded (RFC 6874: `fe80::1%25eth0`
+/// is `fe80::1` on `eth0`; the zone itself may be percent-encoded). A bare
+/// `%` (`fe80::1%eth0`, which RFC 6874 does not allow) is taken as it is.
+fn url_zone(host: &str) -> Result<String, String> {
+    let Some((addr, zone)) = host.split_once("%25") else {
+        return Ok(host.to_owned());
+    };
+    if addr.parse::<std::net::Ipv6Addr>().is_err() {
+        return Ok(host.to_owned());
+    }
+    let bad = || format!("bad zone ID {zone:?} (RFC 6874: %25 then the interface)");
+    let mut bytes = Vec::with_capacity(zone.len());
+    let mut rest = zone.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = tail.get(..2).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(z) if !z.is_empty() && !z.contains(['%', '/']) && !z.chars().any(char::is_control) => {
+            Ok(format!("{addr}%{z}"))
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// Refuses a DoH path that could not go into a request line as it is:
@@ -1356,6 +1389,39 @@ mod tests {
             check_scope("[fe80::1%eth9]#53", "fe80::1%eth9", index),
             Err("bad server \"[fe80::1%eth9]#53\": no network interface named \"eth9\"".into())
         );
+    }
+
+    #[test]
+    fn url_zone_ids_are_decoded_as_rfc_6874_says() {
+        let host = |s: &str| split_server(s).map(|t| t.host);
+        assert_eq!(host("udp://[fe80::1%25eth0]:53"), Ok("fe80::1%eth0".into()));
+        assert_eq!(host("tls://[fe80::1%251]"), Ok("fe80::1%1".into()));
+        assert_eq!(host("tcp://[fe80::1%25en%301]"), Ok("fe80::1%en01".into()));
+        assert_eq!(
+            host("https://[fe80::1%25eth0]/dns-query"),
+            Ok("fe80::1%eth0".into())
+        );
+        // The bare form, as before.
+        assert_eq!(host("udp://[fe80::1%eth0]"), Ok("fe80::1%eth0".into()));
+        for bad in [
+            "udp://[fe80::1%25]",
+            "udp://[fe80::1%25e%2]",
+            "udp://[fe80::1%25a%00]",
+        ] {
+            let e = host(bad).unwrap_err();
+            assert!(e.contains("bad zone ID"), "{bad}: {e}");
+        }
+        // The decoded zone names the interface, and is checked as such.
+        let index = |name: &str| (name == "eth0").then_some(2);
+        let t = split_server("udp://[fe80::1%25eth9]").unwrap();
+        assert_eq!(
+            check_scope("udp://[fe80::1%25eth9]", &t.host, index),
+            Err(
+                "bad server \"udp://[fe80::1%25eth9]\": no network interface named \"eth9\"".into()
+            )
+        );
+        let t = split_server("udp://[fe80::1%25eth0]").unwrap();
+        assert_eq!(check_scope("", &t.host, index), Ok(()));
     }
 
     #[test]

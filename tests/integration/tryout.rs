@@ -80,3 +80,21 @@ fn a_link_local_server_on_an_unknown_interface_is_a_usage_error() {
          no network interface named \"qtap-no-such0\"\n"
     );
 }
+
+#[test]
+fn a_url_zone_id_is_decoded_as_rfc_6874_says() {
+    // `%25` is the percent sign: the zone is "qtap-no-such0", not
+    // "25qtap-no-such0".
+    let mut cmd = qtap();
+    cmd.args([
+        "@udp://[fe80::1%25qtap-no-such0]:53",
+        "a.qtap.test",
+        "+tries=1",
+    ]);
+    let run = Run::of(&mut cmd).expect_code(1);
+    assert_eq!(
+        run.stderr,
+        "qtap: bad server \"udp://[fe80::1%25qtap-no-such0]:53\": \
+         no network interface named \"qtap-no-such0\"\n"
+    );
+}

@@ -38,7 +38,8 @@ pub const DIG_ARGUMENTS: &[(&str, &str)] = &[
         "the server to ask: an address or a host name, with an optional port as host#port, \
          host:port, [v6addr]:port or [v6addr]#port; or a URL udp://, tcp://, tls://, \
          quic://host[:port] or https://host[:port][/path], whose scheme picks the transport \
-         (default: the first nameserver of /etc/resolv.conf)",
+         (an IPv6 zone as RFC 6874 writes it: [fe80::1%25eth0]; default: the first nameserver \
+         of /etc/resolv.conf)",
     ),
     (
         "NAME",

@@ -667,18 +667,26 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 .await;
         }
         Err(e) => {
-            shared
-                .note(format!(
-                    ";; WARNING: {label}: {} at byte {}; connection closed",
-                    e.why, e.offset
-                ))
-                .await;
+            shared.note(warning_line(&label, &e)).await;
             if e.lost {
                 let _ = shared.tx.send(Msg::Lost(1)).await;
             }
         }
     }
     let _ = stream.shutdown().await;
+}
+
+/// The warning for a connection that ended on `e`: where, and that qtap
+/// closed it, unless the peer did (which `e` says already).
+fn warning_line(label: &str, e: &ConnError) -> String {
+    let closed = match e.why.starts_with("connection closed") {
+        true => "",
+        false => "; connection closed",
+    };
+    format!(
+        ";; WARNING: {label}: {} at byte {}{closed}",
+        e.why, e.offset
+    )
 }
 
 /// A place for one more connection, or a warning and None.
@@ -1179,6 +1187,10 @@ pub fn parse_owner(
         Some((u, g)) => (u, Some(g)),
         None => (text, None),
     };
+    let shown = |p: &std::path::Path| {
+        use std::os::unix::ffi::OsStrExt;
+        crate::render::escaped(p.as_os_str().as_bytes())
+    };
     let lookup = |name: &str, file: &str, what: &str| -> Result<Option<u32>, String> {
         if name.is_empty() {
             return Ok(None);
@@ -1188,7 +1200,7 @@ pub fn parse_owner(
         }
         let path = etc.join(file);
         let data = crate::fsutil::read_bounded(&path, 4 << 20)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            .map_err(|e| format!("cannot read {}: {e}", shown(&path)))?;
         String::from_utf8_lossy(&data)
             .lines()
             .find_map(|line| {
@@ -1198,7 +1210,7 @@ pub fn parse_owner(
                     .flatten()
             })
             .map(Some)
-            .ok_or_else(|| format!("no {what} named {name:?} in {}", path.display()))
+            .ok_or_else(|| format!("no {what} named {name:?} in {}", shown(&path)))
     };
     let uid = lookup(user, "passwd", "user")?;
     let gid = match group {
@@ -1824,6 +1836,31 @@ mod tests {
         assert!(parse_owner("0:nogroup", dir.path())
             .unwrap_err()
             .contains("no group"));
+        // A path reaches stderr escaped.
+        let odd = dir.path().join("etc\x1b[31m");
+        std::fs::create_dir(&odd).unwrap();
+        let e = parse_owner("bind", &odd).unwrap_err();
+        assert!(!e.contains('\x1b'), "{e:?}");
+        assert!(e.contains("etc\\027[31m/passwd"), "{e:?}");
+    }
+
+    #[test]
+    fn a_connection_cut_says_closed_once() {
+        let cut = conn_err(
+            10,
+            "connection closed in the middle of a frame (stream ends at byte 12)",
+            true,
+        );
+        assert_eq!(
+            warning_line("unix:#1", &cut),
+            ";; WARNING: unix:#1: connection closed in the middle of a frame \
+             (stream ends at byte 12) at byte 10"
+        );
+        let bad = conn_err(4, "frame of 9999999 bytes over the limit", true);
+        assert_eq!(
+            warning_line("unix:#1", &bad),
+            ";; WARNING: unix:#1: frame of 9999999 bytes over the limit at byte 4; connection closed"
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@
 #    to /dev/null), next to `qtap --read FILE` of the same capture.
 #    The same replay with bench/fstrm_fast.py as the sender (it reads the
 #    capture into memory first and writes 1 MiB at a time, so the sender is
-#    not the limit: into its own sink that only reads, it takes a few ms)
+#    not the limit: into its own sink that only reads, a million frames take
+#    it tens of ms)
 #    into its sink, `fstrm_capture`, `qtap --no-output --write` and `qtap
 #    --read unix:SOCK` (dig text), next to `qtap --read FILE`: the time from
 #    the sender connecting until the collector has exited (stopped by a
@@ -112,7 +113,8 @@ replay_into() {
     wait_sock
     local start end
     start=$EPOCHREALTIME
-    fstrm_replay -t protobuf:dnstap.Dnstap -u "$SOCK" -r "$CAPTURE" >/dev/null 2>&1 || log "warning: fstrm_replay failed for $name"
+    /usr/bin/time -v -o "$WORK/s.time" fstrm_replay -t protobuf:dnstap.Dnstap -u "$SOCK" -r "$CAPTURE" >/dev/null 2>&1 ||
+        log "warning: fstrm_replay failed for $name"
     end=$EPOCHREALTIME
     # /usr/bin/time passes the signal on to the collector.
     kill "-$stop" "$(pgrep -P "$COLLECTOR_PID" | head -1)" 2>/dev/null || true
@@ -121,7 +123,8 @@ replay_into() {
     rm -f "$SOCK"
     local rss
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/c.time")
-    awk -v s="$start" -v e="$end" -v r="$rss" -v c="$(cpu_of "$WORK/c.time")" 'BEGIN { printf "%.3f %s %s\n", e - s, r, c }'
+    awk -v s="$start" -v e="$end" -v r="$rss" -v c="$(cpu_of "$WORK/c.time")" -v sc="$(cpu_of "$WORK/s.time")" \
+        'BEGIN { printf "%.3f %s %s %s\n", e - s, r, c, sc }'
 }
 
 # cpu_of TIMEFILE: user + system seconds from /usr/bin/time -v's report.
@@ -136,14 +139,14 @@ for round in $(seq 1 "$ROUNDS"); do
     [ "$FAST_ONLY" = 1 ] && break
     for k in $(seq 0 $((n - 1))); do
         name=${collectors[$(((k + round - 1) % n))]}
-        read -r wall rss cpu < <(replay_into "$name" "$WORK/out.fstrm")
+        read -r wall rss cpu scpu < <(replay_into "$name" "$WORK/out.fstrm")
         got="-"
         if [ -s "$WORK/out.fstrm" ]; then read -r got _ < <(count_frames "$WORK/out.fstrm"); fi
-        printf '%s %s %s %s %s %s\n' "$round" "$name" "$wall" "$rss" "$got" "$cpu" >>"$WORK/runs.txt"
+        printf '%s %s %s %s %s %s %s\n' "$round" "$name" "$wall" "$rss" "$got" "$cpu" "$scpu" >>"$WORK/runs.txt"
         log "round $round/$ROUNDS $name: ${wall}s, $((rss / 1024)) MiB, $got frames saved"
     done
     read -r wall rss code < <(timed "$WORK/run" "$QTAP" --read "$CAPTURE")
-    printf '%s %s %s %s %s %s\n' "$round" qtap-read-file "$wall" "$rss" - "$(cpu_of "$WORK/run.time")" >>"$WORK/runs.txt"
+    printf '%s %s %s %s %s %s %s\n' "$round" qtap-read-file "$wall" "$rss" - "$(cpu_of "$WORK/run.time")" - >>"$WORK/runs.txt"
     log "round $round/$ROUNDS qtap --read FILE: ${wall}s"
 done
 
@@ -348,10 +351,10 @@ report=$WORK/report.md
     echo "- Capture: $frames data frames, $bytes bytes; $CAPTURE_HOW."
     echo "- Replay: \`fstrm_replay -t protobuf:dnstap.Dnstap -u SOCK -r CAPTURE\` (bidirectional), wall time of the"
     echo "  replay, median (min–max) over $ROUNDS interleaved rounds; max RSS and CPU time (user + system, all"
-    echo "  threads, median) of the collector."
+    echo "  threads, median) of the collector, and the CPU time of \`fstrm_replay\` (median)."
     echo
-    echo "| collector | frames/s | wall s | max RSS MiB | CPU s | frames in the file |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| collector | frames/s | wall s | max RSS MiB | CPU s | sender CPU s | frames in the file |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for entry in "qtap-write|qtap --read unix:SOCK --no-output --write F" \
         "fstrm_capture|fstrm_capture -u SOCK -w F" \
         "go-dnstap|dnstap -u SOCK -w F" \
@@ -363,8 +366,9 @@ report=$WORK/report.md
         read -r rm _ _ < <(column "$name" 4 | stats)
         saved=$(column "$name" 5 | sort -u | tr '\n' ' ' | sed 's/ $//')
         read -r cm _ _ < <(column "$name" 6 | stats)
+        read -r sm _ _ < <(column "$name" 7 | grep -v '^-$' | stats)
         fps() { awk -v f="$frames" -v w="$1" 'BEGIN { if (w > 0) printf "%.0f", f / w; else print "-" }'; }
-        echo "| \`$label\` | $(fps "$wm") ($(fps "$wmax")–$(fps "$wmin")) | $(fmt "$wm" 2) ($(fmt "$wmin" 2)–$(fmt "$wmax" 2)) | $(awk -v r="$rm" 'BEGIN { printf "%.1f", r / 1024 }') | $(fmt "$cm" 2) | $saved |"
+        echo "| \`$label\` | $(fps "$wm") ($(fps "$wmax")–$(fps "$wmin")) | $(fmt "$wm" 2) ($(fmt "$wmin" 2)–$(fmt "$wmax" 2)) | $(awk -v r="$rm" 'BEGIN { printf "%.1f", r / 1024 }') | $(fmt "$cm" 2) | $(fmt "$sm" 2) | $saved |"
     done
     echo
     read -r text_wall _ _ < <(column qtap-text 3 | stats)

@@ -15,8 +15,8 @@
 //! the runtime, so a slow terminal or disk never stalls a timer or a signal.
 //!
 //! **Backpressure, not dropping.** A connection task that has a frame waits
-//! for room in the queue (at most [`CollectOptions::queue_bytes`] of
-//! payload in flight, whatever the number of senders) before it reads
+//! for room in the queue (at most [`CollectOptions::queue_bytes`] held by
+//! the frames in flight, whatever the number of senders) before it reads
 //! more; the sender's socket buffer then fills. Every dnstap sender writes
 //! from its own I/O thread through a bounded queue that drops (and counts)
 //! when full, so a DNS server is never blocked by a slow collector, while
@@ -232,7 +232,9 @@ pub struct CollectOptions {
     pub frame_timeout: Duration,
     /// Connections served at once; more are refused with a warning.
     pub max_connections: usize,
-    /// Payload bytes queued between the network and the renderer.
+    /// Bytes queued between the network and the renderer: the memory the
+    /// queued frames hold (a run of frames handed over with its read
+    /// buffer counts the whole buffer).
     pub queue_bytes: usize,
     /// Render what arrives (false: a capture daemon with `--write`).
     pub render: bool,

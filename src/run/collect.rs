@@ -15,8 +15,8 @@
 //! the runtime, so a slow terminal or disk never stalls a timer or a signal.
 //!
 //! **Backpressure, not dropping.** A connection task that has a frame waits
-//! for room in the queue (at most [`CollectOptions::queue_bytes`] of
-//! payload in flight, whatever the number of senders) before it reads
+//! for room in the queue (at most [`CollectOptions::queue_bytes`] held by
+//! the frames in flight, whatever the number of senders) before it reads
 //! more; the sender's socket buffer then fills. Every dnstap sender writes
 //! from its own I/O thread through a bounded queue that drops (and counts)
 //! when full, so a DNS server is never blocked by a slow collector, while
@@ -232,7 +232,9 @@ pub struct CollectOptions {
     pub frame_timeout: Duration,
     /// Connections served at once; more are refused with a warning.
     pub max_connections: usize,
-    /// Payload bytes queued between the network and the renderer.
+    /// Bytes queued between the network and the renderer: the memory the
+    /// queued frames hold (a run of frames handed over with its read
+    /// buffer counts the whole buffer).
     pub queue_bytes: usize,
     /// Render what arrives (false: a capture daemon with `--write`).
     pub render: bool,
@@ -257,15 +259,26 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Queued messages at most (the byte budget usually binds first).
 const QUEUE_MESSAGES: usize = 4096;
 
+/// Whole data frames of one connection as they came off the socket:
+/// length prefixes and payloads back to back, in a buffer of their own.
+/// Handing over what one read brought, not frame by frame, keeps the
+/// network thread's cost per frame to reading a length, and the buffer's
+/// reference count to the rendering thread alone.
+struct Chunk {
+    /// Stream offset of the run's first byte.
+    offset: u64,
+    /// The frames, each a 4-byte big-endian length and that many bytes.
+    frames: Bytes,
+}
+
 /// From the network thread to the rendering one.
 enum Msg {
     /// Data frames of one connection, in order.
     Data {
         /// Which connection they came from (its escaped label).
         conn: Bytes,
-        /// Each frame's byte offset in that connection's stream, and its
-        /// payload.
-        frames: Vec<(u64, Bytes)>,
+        /// The frames, in stream order.
+        runs: Vec<Chunk>,
         /// Their share of the queue's byte budget, released when handled.
         _permit: OwnedSemaphorePermit,
     },
@@ -354,21 +367,69 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
 /// keeps the queue's cost per frame small.
 #[derive(Default)]
 struct Pending {
-    /// Stream offset and payload of each frame.
-    frames: Vec<(u64, Bytes)>,
-    /// Their payload bytes.
+    /// The runs of frames read.
+    runs: Vec<Chunk>,
+    /// The memory they hold (what they cost in the queue's budget).
     bytes: usize,
+}
+
+impl Pending {
+    /// Adds a run that holds `cost` bytes of memory.
+    fn push(&mut self, run: Chunk, cost: usize) {
+        self.bytes += cost;
+        self.runs.push(run);
+    }
 }
 
 /// Hands the pending frames over (see [`forward`]); false when the
 /// collector is gone.
 async fn flush(shared: &Shared, conn: &Bytes, pending: &mut Pending) -> bool {
-    if pending.frames.is_empty() {
+    if pending.runs.is_empty() {
         return true;
     }
-    let frames = std::mem::take(&mut pending.frames);
+    let runs = std::mem::take(&mut pending.runs);
     let bytes = std::mem::take(&mut pending.bytes);
-    forward(shared, conn, frames, bytes).await
+    forward(shared, conn, runs, bytes).await
+}
+
+/// The whole data frames of at most `max` payload bytes at the front of
+/// `buf`: their length in bytes, and how many there are. Pure.
+fn data_run(buf: &[u8], max: usize) -> (usize, u64) {
+    let (mut at, mut frames) = (0usize, 0u64);
+    while let Some(&[a, b, c, d]) = buf.get(at..at.saturating_add(4)) {
+        let len = u32::from_be_bytes([a, b, c, d]) as usize;
+        let end = at.saturating_add(4).saturating_add(len);
+        if len == 0 || len > max || end > buf.len() {
+            break;
+        }
+        at = end;
+        frames += 1;
+    }
+    (at, frames)
+}
+
+/// Takes the first `n` bytes of `buf` as a buffer of their own, which
+/// shares its allocation with nothing the network thread still touches;
+/// returns it and the memory it holds. A large run takes the whole
+/// buffer with it, and what follows (at most the start of one frame)
+/// moves to a fresh one: each byte moves at most once this way, since
+/// what moves is at the front of the new buffer and goes whole with the
+/// next run, or stays while its frame is incomplete. A small run is
+/// copied out instead, so that a sender of a frame at a time does not
+/// pin a read buffer per frame.
+fn take_front(buf: &mut BytesMut, n: usize) -> (Bytes, usize) {
+    if n < READ_CHUNK / 2 {
+        let run = Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
+        buf.advance(n.min(buf.len()));
+        return (run, n);
+    }
+    let rest = buf.get(n..).unwrap_or_default();
+    let mut fresh = BytesMut::with_capacity(READ_CHUNK + rest.len());
+    fresh.extend_from_slice(rest);
+    let mut taken = std::mem::replace(buf, fresh);
+    taken.truncate(n);
+    let cost = taken.capacity();
+    (taken.freeze(), cost)
 }
 
 /// [`drive`]'s work: frames decoded go to `pending`, handed over before
@@ -401,6 +462,26 @@ async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
             progressed = n > 0;
         }
         while skip == 0 {
+            if hs.is_streaming() {
+                // The common case: whole data frames, taken in one piece.
+                let (run, count) = data_run(&buf, opts.max_frame);
+                if run > 0 {
+                    let (taken, cost) = take_front(&mut buf, run);
+                    pending.push(
+                        Chunk {
+                            offset: consumed,
+                            frames: taken,
+                        },
+                        cost,
+                    );
+                    consumed += run as u64;
+                    frames += count;
+                    progressed = true;
+                    if pending.bytes >= READ_CHUNK && !flush(shared, conn_bytes, pending).await {
+                        return Ok(frames);
+                    }
+                }
+            }
             let before = buf.len();
             let at = consumed;
             let decoded = decoder
@@ -450,8 +531,20 @@ async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
                         .await;
                 }
                 ReaderStep::Data(payload) => {
-                    pending.bytes += payload.len();
-                    pending.frames.push((at, payload));
+                    // Not reached while [`data_run`] takes every data
+                    // frame the handshake allows, but a frame is never
+                    // dropped on that account.
+                    let mut run = BytesMut::with_capacity(4 + payload.len());
+                    run.extend_from_slice(&u32::try_from(payload.len()).unwrap_or(0).to_be_bytes());
+                    run.extend_from_slice(&payload);
+                    let cost = run.len();
+                    pending.push(
+                        Chunk {
+                            offset: at,
+                            frames: run.freeze(),
+                        },
+                        cost,
+                    );
                     frames += 1;
                     if pending.bytes >= READ_CHUNK && !flush(shared, conn_bytes, pending).await {
                         return Ok(frames);
@@ -505,7 +598,7 @@ async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// Hands data frames to the renderer, once the queue's byte budget has
 /// room for them (backpressure); false when the collector is gone.
-async fn forward(shared: &Shared, conn: &Bytes, frames: Vec<(u64, Bytes)>, bytes: usize) -> bool {
+async fn forward(shared: &Shared, conn: &Bytes, runs: Vec<Chunk>, bytes: usize) -> bool {
     let cost = bytes.clamp(1, shared.opts.queue_bytes.max(1));
     let cost = u32::try_from(cost).unwrap_or(u32::MAX);
     let Ok(permit) = shared.budget.clone().acquire_many_owned(cost).await else {
@@ -513,7 +606,7 @@ async fn forward(shared: &Shared, conn: &Bytes, frames: Vec<(u64, Bytes)>, bytes
     };
     let msg = Msg::Data {
         conn: conn.clone(),
-        frames,
+        runs,
         _permit: permit,
     };
     shared.tx.send(msg).await.is_ok()
@@ -925,9 +1018,11 @@ struct CollectorFrames {
     files: FileFrames,
     files_done: bool,
     rx: mpsc::Receiver<Msg>,
-    /// The frames of the message being taken apart, its connection, and
-    /// its share of the byte budget (released once they are all taken).
-    batch: std::collections::VecDeque<(u64, Bytes)>,
+    /// The runs of the message being taken apart (the first one from
+    /// `run_at` on), its connection, and its share of the byte budget
+    /// (released once they are all taken).
+    batch: std::collections::VecDeque<Chunk>,
+    run_at: usize,
     batch_conn: Bytes,
     batch_permit: Option<OwnedSemaphorePermit>,
     /// Idle was just reported: the next empty queue is waited on.
@@ -946,12 +1041,17 @@ impl Frames for CollectorFrames {
                 None => self.files_done = true,
             }
         }
-        if let Some((offset, payload)) = self.batch.pop_front() {
-            return Some(Raw::Frame {
-                offset,
-                payload,
-                connection: Some(self.batch_conn.clone()),
-            });
+        while let Some(run) = self.batch.front() {
+            if let Some((at, payload)) = next_in_run(&run.frames, &mut self.run_at) {
+                return Some(Raw::Frame {
+                    offset: run.offset + at as u64,
+                    payload,
+                    connection: Some(self.batch_conn.clone()),
+                    own: true,
+                });
+            }
+            self.batch.pop_front();
+            self.run_at = 0;
         }
         self.batch_permit = None;
         let msg = match self.rx.try_recv() {
@@ -977,11 +1077,15 @@ impl Frames for CollectorFrames {
         Some(match msg {
             Msg::Data {
                 conn,
-                frames,
+                runs,
                 _permit,
             } => {
-                self.batch = frames.into();
-                self.batch_conn = conn;
+                self.batch = runs.into();
+                self.run_at = 0;
+                // A copy per message: the frames of this message share
+                // its count, not every frame of the connection (the
+                // drawing threads drop them while this one clones).
+                self.batch_conn = Bytes::copy_from_slice(&conn);
                 self.batch_permit = Some(_permit);
                 return self.next_raw();
             }
@@ -994,6 +1098,23 @@ impl Frames for CollectorFrames {
     fn name(&self) -> &str {
         self.files.name()
     }
+}
+
+/// The frame of `run` at `*at` (its position, and its payload), moving
+/// `*at` past it; None at the end of the run (or, which the network
+/// thread never hands over, a cut frame).
+fn next_in_run(run: &Bytes, at: &mut usize) -> Option<(usize, Bytes)> {
+    let start = *at;
+    let &[a, b, c, d] = run.get(start..start.checked_add(4)?)? else {
+        return None;
+    };
+    let len = u32::from_be_bytes([a, b, c, d]) as usize;
+    let end = start.checked_add(4)?.checked_add(len)?;
+    if len == 0 || end > run.len() {
+        return None;
+    }
+    *at = end;
+    Some((start, run.slice(start + 4..end)))
 }
 
 /// Saves nothing (`--no-output` without `--write`).
@@ -1076,6 +1197,7 @@ pub fn collect(
             files_done: false,
             rx,
             batch: Default::default(),
+            run_at: 0,
             batch_conn: Bytes::new(),
             batch_permit: None,
             idle: false,
@@ -1393,6 +1515,116 @@ mod tests {
         let mut s = UnixStream::connect(sock).unwrap();
         s.write_all(&stream_of(payloads, bidirectional)).unwrap();
         read_to_close(&mut s)
+    }
+
+    #[test]
+    fn a_data_run_is_whole_data_frames_within_the_limit() {
+        let mut buf = data(b"abc");
+        buf.extend(data(b"defgh"));
+        let two = buf.len();
+        // A control frame, an oversize frame, a cut frame or a cut length
+        // ends the run.
+        for tail in [
+            ctl(ControlType::Stop, &[]),
+            data(&[7; 11]),
+            data(b"ijk")[..5].to_vec(),
+            vec![0, 0],
+        ] {
+            let mut b = buf.clone();
+            b.extend(&tail);
+            assert_eq!(data_run(&b, 10), (two, 2), "{tail:?}");
+        }
+        assert_eq!(data_run(&buf, 4), (7, 1));
+        assert_eq!(data_run(&[], 10), (0, 0));
+        assert_eq!(data_run(&[0xff, 0xff, 0xff, 0xff, 1], usize::MAX), (0, 0));
+    }
+
+    #[test]
+    fn frames_come_out_of_a_run_with_their_offsets() {
+        let mut buf = data(b"abc");
+        buf.extend(data(b"defgh"));
+        let run = Bytes::from(buf.clone());
+        let mut at = 0;
+        assert_eq!(
+            next_in_run(&run, &mut at),
+            Some((0, Bytes::from_static(b"abc")))
+        );
+        assert_eq!(
+            next_in_run(&run, &mut at),
+            Some((7, Bytes::from_static(b"defgh")))
+        );
+        assert_eq!(next_in_run(&run, &mut at), None);
+        // A cut frame is never read past.
+        let cut = Bytes::from(buf[..buf.len() - 1].to_vec());
+        let mut at = 7;
+        assert_eq!(next_in_run(&cut, &mut at), None);
+        assert_eq!(at, 7);
+    }
+
+    #[test]
+    fn taking_a_run_leaves_the_partial_frame_in_a_buffer_of_its_own() {
+        // A large run takes the buffer along, and costs all of it.
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        buf.extend_from_slice(&vec![1; READ_CHUNK - 4]);
+        buf.extend_from_slice(b"6789");
+        let (run, cost) = take_front(&mut buf, READ_CHUNK - 4);
+        assert_eq!(run.len(), READ_CHUNK - 4);
+        assert!(cost >= READ_CHUNK, "{cost}");
+        assert_eq!(&buf[..], b"6789");
+        assert!(buf.capacity() >= READ_CHUNK);
+        buf.extend_from_slice(b"ab");
+        assert!(run.iter().all(|&b| b == 1), "the run is not touched");
+        // A small one is copied out and costs its length.
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        buf.extend_from_slice(b"0123456789");
+        let (run, cost) = take_front(&mut buf, 6);
+        assert_eq!((&run[..], cost), (&b"012345"[..], 6));
+        assert_eq!(&buf[..], b"6789");
+    }
+
+    #[test]
+    fn a_stream_in_any_pieces_is_received_whole_with_its_offsets() {
+        let opts = CollectOptions {
+            // Slow pieces: the zone transfer's frame takes a while.
+            frame_timeout: Duration::from_secs(30),
+            ..test_opts()
+        };
+        // All at once (frames taken many to a read, read buffers handed
+        // over whole), and in pieces that cut lengths and payloads at
+        // every place.
+        for (piece, copies) in [(usize::MAX, 4), (7, 1)] {
+            let good: Vec<Bytes> = (0..copies)
+                .flat_map(|_| payloads("knotd-auth-rwq.fstrm"))
+                .collect();
+            let mut p = good.clone();
+            p.insert(3, Bytes::from_static(b"\xff\xffnot a dnstap record"));
+            let stream = stream_of(&p, true);
+            assert!(copies == 1 || stream.len() > 2 * READ_CHUNK);
+            // Where the bad frame starts in the stream.
+            let at = stream_of(&p[..3], true).len() - ctl(ControlType::Stop, &[]).len();
+            let run = with_collector(opts.clone(), None, |sock| {
+                let mut s = UnixStream::connect(sock).unwrap();
+                for bytes in stream.chunks(piece) {
+                    if s.write_all(bytes).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                read_to_close(&mut s);
+            });
+            assert!(run.out == read_of(&good), "pieces of {piece}: {}", run.err);
+            assert!(
+                run.err.contains(&format!("frame at byte {at} skipped")),
+                "{}",
+                run.err
+            );
+            assert!(
+                run.err
+                    .contains(&format!("stream stopped after {} frames", p.len())),
+                "{}",
+                run.err
+            );
+        }
     }
 
     #[test]

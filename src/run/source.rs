@@ -49,6 +49,10 @@ pub enum Raw {
         payload: Bytes,
         /// The collector connection it came in on (None: a file).
         connection: Option<Bytes>,
+        /// The payload is in an allocation of its own, not in a buffer
+        /// its reader goes on filling (the collector hands over each
+        /// read whole): it is kept as it is, not copied first.
+        own: bool,
     },
     /// A line for stderr.
     Note(Note),
@@ -150,6 +154,7 @@ impl Frames for FileFrames {
                         offset,
                         payload,
                         connection: None,
+                        own: false,
                     }
                 }
                 Ok(Some(TapItem::Warning(w))) => Raw::Note(Note {
@@ -284,13 +289,18 @@ impl<F: Frames> Selected<F> {
                 offset,
                 payload,
                 connection,
+                own,
             } => {
                 self.read += 1;
                 if self.undecoded {
                     out.push(Piece::Undecoded(payload));
                     return true;
                 }
-                let payload = self.arena.copy(&payload);
+                let payload = if own {
+                    payload
+                } else {
+                    self.arena.copy(&payload)
+                };
                 match Event::from_payload(Some(offset), payload.clone()) {
                     Ok(mut event) => {
                         event.connection = connection;

@@ -189,9 +189,9 @@ function __qtap_plus_options
         '+notlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen' 'reuse one connection for all queries' \
         '+nokeepopen' 'reuse one connection for all queries' \
-        '+proxy' 'send a PROXY v2 header (LOCAL without addresses)' \
-        '+noproxy' 'send a PROXY v2 header (LOCAL without addresses)' \
-        '+proxy=' 'send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+noproxy' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+proxy=' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain' '+proxy, sent before the TLS handshake' \
         '+noproxy-plain' '+proxy, sent before the TLS handshake' \
         '+proxy-plain=' '+proxy, sent before the TLS handshake' \

@@ -195,8 +195,8 @@ _qtap() {
         '+notlsinfo:show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen:reuse one connection for all queries' \
         '+nokeepopen:reuse one connection for all queries' \
-        '+proxy:send a PROXY v2 header (LOCAL without addresses)' \
-        '+noproxy:send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+noproxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain:+proxy, sent before the TLS handshake' \
         '+noproxy-plain:+proxy, sent before the TLS handshake' \
         '+header-only:send a query with a header and no question' \
@@ -250,7 +250,7 @@ _qtap() {
         '+tls-pin:accept a server key with this SPKI SHA-256 pin (base64)' \
         '+tls-certfile:client certificate chain (PEM)' \
         '+tls-keyfile:client private key (PEM)' \
-        '+proxy:send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain:+proxy, sent before the TLS handshake' \
         '+qid:send this message ID instead of a random one' \
         '+opcode:the query'\''s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15' \

@@ -311,7 +311,8 @@ pub struct Cli {
     /// Each query (query frames, or the query message inside a response frame) goes to @server
     /// with its recorded bytes apart from the ID, over the transport recorded unless +tcp,
     /// +tls, +https, +quic or a scheme://server chooses one; +timeout, +tries and +parallel=N
-    /// apply. Each new response is compared with the recorded one (rcode, flags, EDNS but
+    /// apply; with +proxy each query's PROXY v2 header carries the client address recorded with
+    /// it. Each new response is compared with the recorded one (rcode, flags, EDNS but
     /// COOKIE and PADDING, each section as a set of RRsets, TTLs ignored) and classed as same,
     /// differs, no recorded response or no new response; differences are shown dig-style (-
     /// recorded, + new), then a summary. Exit status 12 when any response differs or is

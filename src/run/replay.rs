@@ -11,12 +11,12 @@
 //! for their turn are bounded by the pairer (which gives up on a query
 //! whose response has not come within its table).
 //!
-//! Hook for the PROXY protocol v2 header (issue 4 of the replay issue):
-//! [`case_spec`] is where a recorded query's client address would be put
-//! into the lookup settings, once `+proxy` exists in `query`.
+//! With `+proxy`, each query carries a PROXY v2 header whose source is
+//! the client address recorded with it ([`replay_proxy`]).
 
 use std::collections::VecDeque;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ use crate::config::{ServerSpec, TapTarget};
 use crate::dns::wire::first_question;
 use crate::error::{exits, Error};
 use crate::pair::Pairer;
-use crate::query::spec::{QuerySpec, Transport, DEFAULT_DOH_PATH};
+use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
 use crate::replay::compare::compare;
@@ -252,8 +252,7 @@ struct Slot {
 
 /// The lookup settings of one replayed query: the template's, with the
 /// query's question and, unless one was chosen, its recorded transport.
-/// (The PROXY v2 hook: the recorded client address is `query`'s
-/// `query_addr`/`query_port`.)
+/// (The PROXY header needs the target's address: [`replay_proxy`].)
 fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) -> QuerySpec {
     let mut spec = template.clone();
     if let Some(q) = first_question(message) {
@@ -274,6 +273,24 @@ fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) 
         };
     }
     spec
+}
+
+/// The PROXY v2 header of one replayed query sent to `server`: with
+/// `+proxy` alone, the PROXY command from the client address and port
+/// recorded with the query (`query_address`/`query_port`) to the target,
+/// an IPv4 address IPv4-mapped when the other is IPv6; a frame without a
+/// recorded address keeps the LOCAL command of `+proxy` alone (the server
+/// uses the connection's own addresses). Addresses given on the command
+/// line (`+proxy=SRC-DST`) go with every query as they are.
+fn replay_proxy(given: Option<Proxy>, query: &Event, server: SocketAddr) -> Option<Proxy> {
+    let mut proxy = given?;
+    if proxy.addrs.is_none() {
+        proxy.addrs = query.query_addr.map(|ip| {
+            let client = SocketAddr::new(ip, query.query_port.unwrap_or(0));
+            ProxyAddrs::mapped(client, server)
+        });
+    }
+    Some(proxy)
 }
 
 /// When queries go out: `--speed` (recorded times) and `--rate`.
@@ -605,8 +622,11 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             let message = query.query_message.clone().unwrap_or_default();
             let cookie: [u8; 8] = rand::random();
             let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
-            let spec = case_spec(replay.template, &query, &message, opts.transport_forced);
+            let mut spec = case_spec(replay.template, &query, &message, opts.transport_forced);
             let target = targets.get(&spec).await.map_err(|e| e.to_string());
+            if let Ok(t) = &target {
+                spec.opts.proxy = replay_proxy(spec.opts.proxy, &query, t.addr);
+            }
             let session = spare.take().unwrap_or_else(|| match keep {
                 true => Session::default(),
                 false => Session::shared(pool.clone()),
@@ -683,4 +703,76 @@ fn slot_of(slots: &mut VecDeque<Slot>, number: u64) -> Option<&mut Slot> {
     let first = slots.front()?.number;
     let i = usize::try_from(number.checked_sub(first)?).ok()?;
     slots.get_mut(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tap::event::MessageType;
+
+    fn query(addr: Option<&str>, port: Option<u16>) -> Event {
+        Event {
+            offset: None,
+            identity: None,
+            version: None,
+            mtype: MessageType(5), // CLIENT_QUERY
+            family: None,
+            protocol: Some(Protocol::Udp),
+            http_protocol: None,
+            query_addr: addr.map(|a| a.parse().unwrap()),
+            query_port: port,
+            response_addr: None,
+            response_port: None,
+            query_time: None,
+            query_zone: None,
+            response_time: None,
+            query_message: None,
+            response_message: None,
+            connection: None,
+        }
+    }
+
+    #[test]
+    fn the_proxy_header_carries_the_recorded_client() {
+        let server: SocketAddr = "127.0.0.1:5300".parse().unwrap();
+        let plus = Some(Proxy::default());
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), Some(4242)), server).unwrap();
+        assert_eq!(
+            got.addrs,
+            Some(ProxyAddrs::new("192.0.2.7:4242".parse().unwrap(), server).unwrap())
+        );
+        // No recorded port: 0. No recorded address: LOCAL, as +proxy alone.
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), None), server).unwrap();
+        assert_eq!(got.addrs.unwrap().source(), "192.0.2.7:0".parse().unwrap());
+        assert_eq!(replay_proxy(plus, &query(None, Some(1)), server), plus);
+        // Mixed families: one IPv6 header, no error.
+        let v6: SocketAddr = "[::1]:53".parse().unwrap();
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), Some(1)), v6).unwrap();
+        assert_eq!(
+            got.addrs.unwrap().source(),
+            "[::ffff:192.0.2.7]:1".parse().unwrap()
+        );
+        // +proxy-plain is kept; addresses given on the command line win.
+        let plain = Some(Proxy {
+            addrs: None,
+            plain: true,
+        });
+        assert!(
+            replay_proxy(plain, &query(Some("192.0.2.7"), Some(1)), server)
+                .unwrap()
+                .plain
+        );
+        let given = Some(Proxy {
+            addrs: Some(ProxyAddrs::new("198.51.100.1:1".parse().unwrap(), server).unwrap()),
+            plain: false,
+        });
+        assert_eq!(
+            replay_proxy(given, &query(Some("192.0.2.7"), Some(1)), server),
+            given
+        );
+        assert_eq!(
+            replay_proxy(None, &query(Some("192.0.2.7"), Some(1)), server),
+            None
+        );
+    }
 }

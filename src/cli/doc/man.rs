@@ -265,6 +265,14 @@ fn replaying(roff: &mut Roff) {
              +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
              the pace; --speed N paces the queries by their recorded times, N times faster. The \
              trace is read as a stream, in bounded memory.",
+            "With +proxy each replayed query opens with a PROXY version 2 header whose source is \
+             the client address and port recorded with it (the frame's query_address and \
+             query_port) and whose destination is the target, so a server's proxy port applies \
+             its access control and views per original client. An IPv4 address paired with an \
+             IPv6 one goes IPv4-mapped in an IPv6 header. A frame without a recorded address \
+             gets the LOCAL command (the server sees qtap's own address); +proxy=SRC-DST sends \
+             those addresses with every query. Over TCP and TLS a +keepopen connection \
+             is reused only by the same client's next query. Not over DNS over QUIC: a recorded DoQ query gets no new response.",
             "Each new response is compared with the recorded one: rcode, opcode and header \
              flags, EDNS (COOKIE and PADDING aside), and each record section as a set of RRsets \
              (order-insensitive; TTLs only with --compare-ttl; RRSIG expiration, inception and \

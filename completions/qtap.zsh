@@ -70,8 +70,8 @@ none\:"Remove the OPT record (a query without EDNS)"))' \
 '--rotate-size=[Start a new --write file once it holds this many bytes (suffixes K, M, G)]:SIZE:_default' \
 '--rotate-interval=[Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)]:TIME:_default' \
 '--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
-'--socket-mode=[Permission bits of a --read unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
-'--socket-owner=[Owner of a --read unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
+'--socket-mode=[Permission bits of a --read or --replay unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
+'--socket-owner=[Owner of a --read or --replay unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
 '--collector-buffer=[Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)]:SIZE:_default' \
 '--max-connections=[Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8]:N:_default' \
 '--tcp[Query over TCP (+tcp)]' \

@@ -316,7 +316,8 @@ pub struct Cli {
     /// COOKIE and PADDING, each section as a set of RRsets, TTLs ignored) and classed as same,
     /// differs, no recorded response or no new response; differences are shown dig-style (-
     /// recorded, + new), then a summary. Exit status 12 when any response differs or is
-    /// missing. See "REPLAYING A TRACE" in the man page.
+    /// missing. unix:PATH or tcp:ADDR:PORT listens as the collector does and replays the queries
+    /// as they arrive, until SIGINT or SIGTERM. See "REPLAYING A TRACE" in the man page.
     #[arg(long, value_name = "FILE", help_heading = "Replay options")]
     pub replay: Option<PathBuf>,
     /// With --replay: send at most QPS queries per second.
@@ -381,10 +382,10 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub rotate_keep: Option<u32>,
-    /// Permission bits of a --read unix: socket file, in octal (e.g. 660).
+    /// Permission bits of a --read or --replay unix: socket file, in octal (e.g. 660).
     #[arg(long, value_name = "MODE", value_parser = parse_mode, hide_short_help = true, help_heading = "Collector options")]
     pub socket_mode: Option<u32>,
-    /// Owner of a --read unix: socket file: USER[:GROUP], names or numbers.
+    /// Owner of a --read or --replay unix: socket file: USER[:GROUP], names or numbers.
     #[arg(
         long,
         value_name = "USER[:GROUP]",

@@ -1,5 +1,6 @@
 //! `--replay`: sends every query of a trace to a server again and shows
-//! what changed. One thread reads the trace, pairs it and hands the steps
+//! what changed. One thread reads the trace (or what the live collector
+//! hands over, `--replay unix:…`/`tcp:…`: [`collect::listen`]), pairs it and hands the steps
 //! ([`Step`]) over a bounded channel; the run's thread sends the queries
 //! through the one lookup driver ([`query::lookup_message`]), up to
 //! `+parallel` at once, paced by `--rate` and `--speed`, and shows each
@@ -38,7 +39,9 @@ use crate::replay::ReplayOpts;
 use crate::tap::event::{Event, Protocol};
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 
+use super::collect::{self, LiveFrames, Stopper};
 use super::signals::Signals;
+use super::source::{Frames, Raw};
 use super::targets::Targets;
 use super::trace::Trace;
 
@@ -208,6 +211,101 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
         }
     });
     rx
+}
+
+/// Decodes and pairs what a live collector hands over (`--replay
+/// unix:…`), on a thread of its own, as [`spawn_reader`] does for a file;
+/// a pause in the input hands over what is ready at once.
+fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
+    let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
+    std::thread::spawn(move || {
+        let send = |m: FromReader| tx.blocking_send(m).is_ok();
+        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
+        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
+        while let Some(raw) = frames.next_raw() {
+            let mut flush = false;
+            match raw {
+                Raw::Frame {
+                    offset,
+                    payload,
+                    connection,
+                } => match Event::from_payload(Some(offset), payload) {
+                    Ok(mut event) => {
+                        event.connection = connection;
+                        pairer.push(event, &mut items);
+                    }
+                    Err(e) => {
+                        let from = connection
+                            .map(|c| String::from_utf8_lossy(&c).into_owned())
+                            .unwrap_or_default();
+                        let w = format!(";; WARNING: {from}: frame at byte {offset} skipped: {e}");
+                        if !(send(FromReader::Warning(w)) && send(FromReader::Lost)) {
+                            return;
+                        }
+                    }
+                },
+                Raw::Note(note) => {
+                    if !send(FromReader::Steps(std::mem::take(&mut batch)))
+                        || !send(FromReader::Warning(note.line))
+                        || (note.lost && !send(FromReader::Lost))
+                    {
+                        return;
+                    }
+                }
+                Raw::Lost(_) => {
+                    if !send(FromReader::Lost) {
+                        return;
+                    }
+                }
+                Raw::Idle | Raw::Rotate => flush = true,
+            }
+            for i in items.drain(..) {
+                cases.push(i, &mut steps);
+            }
+            pairer.detach();
+            batch.extend(steps.drain(..).map(owned));
+            if (batch.len() >= STEPS_PER_BATCH || (flush && !batch.is_empty()))
+                && !send(FromReader::Steps(std::mem::take(&mut batch)))
+            {
+                return;
+            }
+        }
+        // The socket file goes now, before the run can end.
+        drop(frames);
+        pairer.finish(&mut items);
+        for i in items.drain(..) {
+            cases.push(i, &mut steps);
+        }
+        cases.finish(&mut steps);
+        batch.extend(steps.drain(..).map(owned));
+        if !batch.is_empty() {
+            send(FromReader::Steps(batch));
+        }
+    });
+    rx
+}
+
+/// Listens where `--replay unix:…`/`tcp:…` says and starts reading.
+fn start_live(
+    live: &crate::replay::Live,
+    max_frame: usize,
+    err: &mut dyn Write,
+) -> Result<(mpsc::Receiver<FromReader>, Stopper), Error> {
+    let listener = collect::bind(&live.endpoint, &live.socket).map_err(Error::Listen)?;
+    let label = listener.label().to_owned();
+    let (frames, stopper) = collect::listen(
+        vec![listener],
+        collect::CollectOptions {
+            max_frame,
+            max_connections: live.max_connections,
+            queue_bytes: live.queue_bytes,
+            render: false,
+            ..collect::CollectOptions::default()
+        },
+    )?;
+    let _ = writeln!(err, ";; listening on {label}");
+    Ok((spawn_live_reader(frames), stopper))
 }
 
 /// What one lookup produced.
@@ -543,7 +641,13 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         mismatches,
     };
     let mut signals = Signals::catch()?;
-    let mut rx = spawn_reader(&opts.file, opts.max_frame);
+    let (mut rx, mut stopper) = match &opts.live {
+        Some(live) => {
+            let (rx, stopper) = start_live(live, opts.max_frame, shown.err)?;
+            (rx, Some(stopper))
+        }
+        None => (spawn_reader(&opts.file, opts.max_frame), None),
+    };
     shown.start()?;
     let parallel = usize::from(replay.template.opts.parallel.max(1));
     let keep = parallel == 1;
@@ -557,6 +661,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let mut input_done = false;
     let mut pending: VecDeque<Step> = VecDeque::new();
     let mut lost = false;
+    let mut stopping = false;
     let signal = signals.recv();
     tokio::pin!(signal);
     let stopped = loop {
@@ -602,7 +707,15 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         if start.is_none() {
             tokio::select! {
                 biased;
-                code = &mut signal => break Some(code),
+                code = &mut signal, if !stopping => match stopper.as_mut() {
+                    // A live replay ends on a signal: the collector stops,
+                    // what it read is replayed, the summary follows.
+                    Some(s) => {
+                        s.stop();
+                        stopping = true;
+                    }
+                    None => break Some(code),
+                },
                 Some((number, got, session)) = running.next(), if !running.is_empty() => {
                     spare = spare.or(session);
                     if let Some(slot) = slot_of(&mut slots, number) {

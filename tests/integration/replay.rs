@@ -315,6 +315,11 @@ fn bad_replay_options_are_usage_errors() {
         &["--replay", "x", "www.example"],
         &["--replay", "x", "--read", "y"],
         &["--replay", "x", "--tap", "-"],
+        &["--replay", "x", "--max-connections", "3"],
+        &["--replay", "x", "--socket-mode", "600"],
+        &["--replay", "unix:/nonexistent/s", "--speed", "2"],
+        &["--replay", "unix:/nonexistent/s", "--no-output"],
+        &["--replay", "tcp:nonsense"],
     ] {
         let got = Run::of(qtap().args(args));
         let got = got.expect_code(1);
@@ -323,4 +328,84 @@ fn bad_replay_options_are_usage_errors() {
     let got = Run::of(qtap().args(["@127.0.0.1", "--replay", "/nonexistent/x.fstrm"]));
     let got = got.expect_code(8);
     assert!(got.stderr.contains("cannot open"), "{}", got.stderr);
+}
+
+/// `--replay unix:PATH`: queries replayed as a sender (qtap's own
+/// `--tap unix:`) hands them over, against a second server whose zone
+/// differs; SIGINT ends the replay with the summary and the usual exit
+/// code.
+#[test]
+fn a_live_replay_takes_the_queries_from_a_collector_socket() {
+    use std::process::{Command, Stdio};
+    if !have("knotd") {
+        eprintln!("skipped: knotd not installed");
+        return;
+    }
+    let zones = "zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n";
+    let knot_with = |www: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lab.test.zone"), small_zone(1, www)).unwrap();
+        launch(dir, zones, "lab.test")
+    };
+    let (old, new) = (knot_with("192.0.2.80"), knot_with("192.0.2.81"));
+    let work = tempfile::tempdir().unwrap();
+    let sock = work.path().join("replay.sock");
+    let bin = assert_cmd::cargo::cargo_bin("qtap");
+    let mut replay = Command::new(&bin)
+        .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
+        .arg(format!("unix:{}", sock.display()))
+        .args(["+timeout=2", "+tries=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the replay never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The sender finishes its Frame Streams handshake before it exits:
+    // by then the collector has read every frame.
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &old.port.to_string(), "--tap"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["www.lab.test", "A", "mail.lab.test", "A"]),
+    )
+    .expect_code(0);
+    let _ = Command::new("kill")
+        .args(["-INT", &replay.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = replay.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed().as_secs() > 20 {
+            let _ = replay.kill();
+            panic!("no exit after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = replay.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stderr.contains(";; listening on unix:"), "{stderr}");
+    assert!(
+        stdout.contains(";; DIFFERS: #1 www.lab.test. A"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+www.lab.test."), "{stdout}");
+    assert!(
+        stdout.contains(";;   same:                          1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(";;   differs:                       1"),
+        "{stdout}"
+    );
+    assert_eq!(status.code(), Some(12), "{stdout}{stderr}");
+    assert!(!sock.exists(), "the socket file stays behind");
 }

@@ -265,6 +265,13 @@ fn replaying(roff: &mut Roff) {
              +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
              the pace; --speed N paces the queries by their recorded times, N times faster. The \
              trace is read as a stream, in bounded memory.",
+            "--replay unix:PATH or --replay tcp:ADDR:PORT listens as the collector does (any \
+             number of Frame Streams senders; --socket-mode, --socket-owner, --max-connections \
+             and --collector-buffer apply) and replays each query as it arrives. SIGINT or \
+             SIGTERM ends it: the listener closes, what was handed over is replayed, then the \
+             summary and the exit status come as for a file. A query whose response the sender \
+             never records is held until the pairer gives up on it or the end, and the cases \
+             after it wait to keep the order. --speed is refused there.",
             "With +proxy each replayed query opens with a PROXY version 2 header whose source is \
              the client address and port recorded with it (the frame's query_address and \
              query_port) and whose destination is the target, so a server's proxy port applies \

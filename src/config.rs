@@ -225,10 +225,14 @@ impl Plan {
         let Plan { mut config, files } = self;
         if let Some(path) = &files.tsig {
             let key = tsig_key_file(path).map_err(crate::error::Error::Config)?;
-            if let Mode::Query { queries, .. } = &mut config.mode {
-                for q in queries {
-                    q.opts.tsig = Some(key.clone());
+            match &mut config.mode {
+                Mode::Query { queries, .. } => {
+                    for q in queries {
+                        q.opts.tsig = Some(key.clone());
+                    }
                 }
+                Mode::Replay { template, .. } => template.opts.tsig = Some(key),
+                _ => {}
             }
         }
         if let Mode::Query { queries, .. } = &mut config.mode {
@@ -778,12 +782,6 @@ fn replay_mode(
             let template = queries.pop().ok_or_else(|| {
                 crate::error::Error::Internal("--replay: no lookup settings".into())
             })?;
-            if template.opts.tsig.is_some() || files.tsig.is_some() {
-                return Err(crate::error::Error::Config(
-                    "--replay: not with -y or -k (the recorded messages are sent as they are)"
-                        .into(),
-                ));
-            }
             if template.opts.chase.is_some() {
                 return Err(crate::error::Error::Config(
                     "--replay: not with +trace or +nssearch".into(),

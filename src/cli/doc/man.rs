@@ -260,7 +260,9 @@ fn replaying(roff: &mut Roff) {
             "--replay FILE sends every query of a dnstap trace to @server again: each query \
              frame's message, or the query message of a response frame that carries one, with \
              its recorded bytes apart from the message ID (--replay-edns rewrites the COOKIE \
-             option or drops the OPT record). Each goes over the transport recorded in its frame \
+             option or drops the OPT record). A recorded TSIG record is removed (it signs the \
+             recorded time); -y or -k signs each query afresh and verifies the answers. Each \
+             goes over the transport recorded in its frame \
              unless +tcp, +tls, +https, +quic or a scheme://server chooses one; +timeout, \
              +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
              the pace; --speed N paces the queries by their recorded times, N times faster. The \

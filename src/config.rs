@@ -660,6 +660,11 @@ fn replay_options_alone(c: &crate::cli::Cli) -> Result<(), crate::error::Error> 
             "--replay-edns",
         ),
     ];
+    if c.until_closed {
+        return Err(crate::error::Error::Config(
+            "--until-closed: only with --replay unix:PATH or --replay tcp:ADDR:PORT".into(),
+        ));
+    }
     match given.iter().find(|(on, _)| *on) {
         Some((_, what)) => Err(crate::error::Error::Config(format!(
             "{what}: only with --replay FILE"
@@ -723,6 +728,7 @@ fn replay_mode(
                 socket,
                 max_connections,
                 queue_bytes,
+                until_closed: c.until_closed,
             })
         }
         None => {
@@ -731,6 +737,7 @@ fn replay_mode(
                 ("--socket-owner", c.socket_owner.is_some()),
                 ("--collector-buffer", c.collector_buffer.is_some()),
                 ("--max-connections", c.max_connections.is_some()),
+                ("--until-closed", c.until_closed),
             ];
             if let Some((name, _)) = collector_option.iter().find(|(_, on)| *on) {
                 return Err(crate::error::Error::Config(format!(

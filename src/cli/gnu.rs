@@ -411,6 +411,10 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub max_connections: Option<u32>,
+    /// With --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed
+    /// its connection (after the first), not only on SIGINT or SIGTERM.
+    #[arg(long, hide_short_help = true, help_heading = "Replay options")]
+    pub until_closed: bool,
     /// Show nothing of what a collector receives (with --write: a capture daemon).
     #[arg(long, hide_short_help = true, help_heading = "Collector options")]
     pub no_output: bool,

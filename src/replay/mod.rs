@@ -54,4 +54,6 @@ pub struct Live {
     pub max_connections: usize,
     /// `--collector-buffer`.
     pub queue_bytes: usize,
+    /// `--until-closed`: end when the senders have gone.
+    pub until_closed: bool,
 }

@@ -238,6 +238,9 @@ pub struct CollectOptions {
     pub queue_bytes: usize,
     /// Render what arrives (false: a capture daemon with `--write`).
     pub render: bool,
+    /// End once every sender that connected has closed, after the
+    /// first (`--until-closed`), as well as when told to stop.
+    pub until_closed: bool,
 }
 
 impl Default for CollectOptions {
@@ -249,6 +252,7 @@ impl Default for CollectOptions {
             max_connections: 64,
             queue_bytes: 16 << 20,
             render: true,
+            until_closed: false,
         }
     }
 }
@@ -305,6 +309,8 @@ struct Shared {
     stopping: tokio::sync::watch::Receiver<bool>,
     /// Connections refused for want of a place (reported at exit).
     refused: Arc<std::sync::atomic::AtomicU64>,
+    /// Told each time a connection ends (its place is free again).
+    ended: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -731,7 +737,11 @@ async fn accept_loop(kind: ListenerKind, label: String, shared: Arc<Shared>) {
                     .unwrap_or_default();
                 let conn: Arc<str> = format!("{label}#{n}{pid}").into();
                 if let Some(s) = slot(&shared, &conn).await {
-                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        connection(stream, conn, shared.clone(), s).await;
+                        shared.ended.notify_one();
+                    });
                 }
             }
         }
@@ -754,7 +764,11 @@ async fn accept_loop(kind: ListenerKind, label: String, shared: Arc<Shared>) {
                 let _ = stream.set_nodelay(true);
                 let conn: Arc<str> = format!("{label}#{n} from {peer}").into();
                 if let Some(s) = slot(&shared, &conn).await {
-                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        connection(stream, conn, shared.clone(), s).await;
+                        shared.ended.notify_one();
+                    });
                 }
             }
         }
@@ -799,6 +813,7 @@ fn network(
             connections: Arc::new(Semaphore::new(max_connections)),
             opts,
             tx: tx.clone(),
+            ended: tokio::sync::Notify::new(),
         });
         // Caught before anyone is told we listen, so a signal never finds
         // the default action.
@@ -849,8 +864,25 @@ fn network(
                 (Stop::Signals, None) => std::future::pending().await,
             }
         };
+        let all_closed = {
+            let shared = shared.clone();
+            async move {
+                if !shared.opts.until_closed {
+                    return std::future::pending().await;
+                }
+                // A connection's place is given back when its task ends:
+                // every place free means every sender that came has gone.
+                loop {
+                    shared.ended.notified().await;
+                    if shared.connections.available_permits() == max_connections {
+                        return;
+                    }
+                }
+            }
+        };
         tokio::select! {
             () = until_stopped => {}
+            () = all_closed => {}
             () = tx.closed() => {}
         }
         // Stop taking connections and reading; let every connection hand

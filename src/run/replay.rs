@@ -300,6 +300,7 @@ fn start_live(
             max_frame,
             max_connections: live.max_connections,
             queue_bytes: live.queue_bytes,
+            until_closed: live.until_closed,
             render: false,
             ..collect::CollectOptions::default()
         },

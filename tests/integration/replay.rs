@@ -320,6 +320,8 @@ fn bad_replay_options_are_usage_errors() {
         &["--replay", "unix:/nonexistent/s", "--speed", "2"],
         &["--replay", "unix:/nonexistent/s", "--no-output"],
         &["--replay", "tcp:nonsense"],
+        &["--replay", "x", "--until-closed"],
+        &["--read", "unix:/nonexistent/s", "--until-closed"],
     ] {
         let got = Run::of(qtap().args(args));
         let got = got.expect_code(1);
@@ -333,7 +335,7 @@ fn bad_replay_options_are_usage_errors() {
 /// `--replay unix:PATH`: queries replayed as a sender (qtap's own
 /// `--tap unix:`) hands them over, against a second server whose zone
 /// differs; SIGINT ends the replay with the summary and the usual exit
-/// code.
+/// code, and so does the last sender's leaving with `--until-closed`.
 #[test]
 fn a_live_replay_takes_the_queries_from_a_collector_socket() {
     use std::process::{Command, Stdio};
@@ -351,14 +353,16 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
     let work = tempfile::tempdir().unwrap();
     let sock = work.path().join("replay.sock");
     let bin = assert_cmd::cargo::cargo_bin("qtap");
-    let mut replay = Command::new(&bin)
-        .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
-        .arg(format!("unix:{}", sock.display()))
-        .args(["+timeout=2", "+tries=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut replay = Killed(Some(
+        Command::new(&bin)
+            .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["+timeout=2", "+tries=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
     let start = std::time::Instant::now();
     while !sock.exists() {
         assert!(start.elapsed().as_secs() < 20, "the replay never listened");
@@ -373,21 +377,17 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
             .args(["www.lab.test", "A", "mail.lab.test", "A"]),
     )
     .expect_code(0);
+    let child = replay.0.as_mut().unwrap();
     let _ = Command::new("kill")
-        .args(["-INT", &replay.id().to_string()])
+        .args(["-INT", &child.id().to_string()])
         .status();
     let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = replay.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed().as_secs() > 20 {
-            let _ = replay.kill();
-            panic!("no exit after SIGINT");
-        }
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
         std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let out = replay.wait_with_output().unwrap();
+    }
+    let out = replay.0.take().unwrap().wait_with_output().unwrap();
+    let status = out.status;
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -408,4 +408,55 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
     );
     assert_eq!(status.code(), Some(12), "{stdout}{stderr}");
     assert!(!sock.exists(), "the socket file stays behind");
+
+    // --until-closed: the replay ends by itself once its sender has gone.
+    let replay = Command::new(&bin)
+        .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
+        .arg(format!("unix:{}", sock.display()))
+        .args(["--until-closed", "+timeout=2", "+tries=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut replay = Killed(Some(replay));
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the replay never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &old.port.to_string(), "--tap"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["mail.lab.test", "A"]),
+    )
+    .expect_code(0);
+    let start = std::time::Instant::now();
+    let child = replay.0.as_mut().unwrap();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "no exit once the sender closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = replay.0.take().unwrap().wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(";;   same:                          1"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+/// A child process killed (and reaped) when dropped, unless taken.
+struct Killed(Option<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }

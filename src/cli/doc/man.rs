@@ -270,7 +270,8 @@ fn replaying(roff: &mut Roff) {
             "--replay unix:PATH or --replay tcp:ADDR:PORT listens as the collector does (any \
              number of Frame Streams senders; --socket-mode, --socket-owner, --max-connections \
              and --collector-buffer apply) and replays each query as it arrives. SIGINT or \
-             SIGTERM ends it: the listener closes, what was handed over is replayed, then the \
+             SIGTERM ends it (or, with --until-closed, the last sender's leaving, after the \
+             first came): the listener closes, what was handed over is replayed, then the \
              summary and the exit status come as for a file. A query whose response the sender \
              never records is held until the pairer gives up on it or the end, and the cases \
              after it wait to keep the order. --speed is refused there.",

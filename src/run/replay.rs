@@ -33,7 +33,7 @@ use crate::pair::Pairer;
 use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
-use crate::replay::compare::compare;
+use crate::replay::compare::{compare, Diff, Kind};
 use crate::replay::summary::{Case, Class, Summary};
 use crate::replay::ReplayOpts;
 use crate::tap::event::{Event, Protocol};
@@ -392,6 +392,26 @@ fn replay_proxy(given: Option<Proxy>, query: &Event, server: SocketAddr) -> Opti
     Some(proxy)
 }
 
+/// With `-y`/`-k`, a new response whose TSIG did not verify: the lookup
+/// said so in dig's words, which become a difference of its own.
+fn unverified(diags: &[String]) -> Option<Diff> {
+    if !diags
+        .iter()
+        .any(|l| l == crate::dns::tsig::NOT_VALIDATED_LINE)
+    {
+        return None;
+    }
+    let lines = diags
+        .iter()
+        .filter(|l| l.starts_with(";; Couldn't verify signature"))
+        .map(|l| format!("+{l}"))
+        .collect();
+    Some(Diff {
+        kind: Kind::Tsig,
+        lines,
+    })
+}
+
 /// When queries go out: `--speed` (recorded times) and `--rate`.
 struct Pacing {
     speed: Option<f64>,
@@ -492,7 +512,10 @@ impl Shown<'_> {
                 (Class::NoNew, Vec::new(), Some(why))
             }
             (Some(a), Some(b)) => {
-                let d = compare(a, b, opts.compare);
+                let mut d = compare(a, b, opts.compare);
+                if let Some(tsig) = unverified(&new.diags) {
+                    d.push(tsig);
+                }
                 let class = if d.is_empty() {
                     Class::Same
                 } else {
@@ -844,6 +867,22 @@ mod tests {
             response_message: None,
             connection: None,
         }
+    }
+
+    #[test]
+    fn a_tsig_that_did_not_verify_is_a_difference() {
+        let said = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        assert_eq!(unverified(&said(&[";; some other line"])), None);
+        let d = unverified(&said(&[
+            ";; Couldn't verify signature: tsig indicates error",
+            crate::dns::tsig::NOT_VALIDATED_LINE,
+        ]))
+        .unwrap();
+        assert_eq!(d.kind, Kind::Tsig);
+        assert_eq!(
+            d.lines,
+            ["+;; Couldn't verify signature: tsig indicates error"]
+        );
     }
 
     #[test]

@@ -696,5 +696,12 @@ fn a_replayed_signed_query_goes_unsigned_or_signed_afresh() {
     );
     let got = replay(&["-y", &wrong], &dir.path().join("wrong.fstrm"));
     assert!(got.stdout.contains(";; DIFFERS: #1"), "{}", got.stdout);
+    // The unsigned refusal does not verify either: a difference of its own.
+    assert!(
+        got.stdout.contains("+;; Couldn't verify signature")
+            && got.stdout.contains(";;   tsig:                          1"),
+        "{}",
+        got.stdout
+    );
     got.expect_code(12);
 }

@@ -261,7 +261,8 @@ fn replaying(roff: &mut Roff) {
              frame's message, or the query message of a response frame that carries one, with \
              its recorded bytes apart from the message ID (--replay-edns rewrites the COOKIE \
              option or drops the OPT record). A recorded TSIG record is removed (it signs the \
-             recorded time); -y or -k signs each query afresh and verifies the answers. Each \
+             recorded time); -y or -k signs each query afresh and verifies the answers \
+             (one that does not verify differs, kind tsig). Each \
              goes over the transport recorded in its frame \
              unless +tcp, +tls, +https, +quic or a scheme://server chooses one; +timeout, \
              +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
@@ -295,8 +296,8 @@ fn replaying(roff: &mut Roff) {
              query's number, name, type and frame offset, then the recorded lines prefixed with - \
              and the new ones with + (whole RRsets in dig's record layout, section headers as \
              context). A summary follows, in the manner of respdiff: counts per class, per kind \
-             of difference (rcode, flags, answer, authority, additional, edns, malformed) and the \
-             most frequent differing names and types (--top). --format jsonl gives one JSON \
+             of difference (rcode, flags, answer, authority, additional, edns, malformed, tsig) \
+             and the most frequent differing names and types (--top). --format jsonl gives one JSON \
              object per case and the summary last; --format json one object with cases and \
              summary. --mismatches FILE writes the recorded query and response and the new \
              response of each case that differs or got no answer to a dnstap file; --tap \

@@ -530,6 +530,10 @@ impl Shown<'_> {
         let case = Case {
             number,
             offset: query.offset,
+            connection: query
+                .connection
+                .as_ref()
+                .map(|c| String::from_utf8_lossy(c).into_owned()),
             qname,
             qtype,
             class,

@@ -397,6 +397,9 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
         stdout.contains(";; DIFFERS: #1 www.lab.test. A"),
         "{stdout}"
     );
+    // The frame's offset is in its connection's stream, named.
+    let sock_label = format!(" of unix:{}#1", sock.display());
+    assert!(stdout.contains(&sock_label), "{stdout}");
     assert!(stdout.contains("+www.lab.test."), "{stdout}");
     assert!(
         stdout.contains(";;   same:                          1"),

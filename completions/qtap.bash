@@ -23,7 +23,7 @@ _qtap() {
 
     case "${cmd}" in
         qtap)
-            opts="-h -V --tcp --tls --https --https-get --quic --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tls-insecure --tls-info --keepopen --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --tc --do --identity --write --scrub --scrub-key --scrub-ports --scrub-names --stats --rrsets --replay --rate --speed --compare-ttl --ignore-rrsig-times --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections --no-output --help --version"
+            opts="-h -V --tcp --tls --https --https-get --quic --tls-ca --tls-hostname --tls-sni --tls-pin --tls-certfile --tls-keyfile --tls-insecure --tls-info --keepopen --tap --tap-type --tap-identity --read --timeout --tries --format --color --generate --qname --qname-regex --qtype --rcode --msg-type --addr --port --proto --since --until --slower-than --tc --do --identity --write --scrub --scrub-key --scrub-ports --scrub-names --stats --rrsets --replay --rate --speed --compare-ttl --ignore-rrsig-times --mismatches --replay-edns --top --hex --wire --max-frame-size --rotate-size --rotate-interval --rotate-keep --socket-mode --socket-owner --collector-buffer --max-connections --until-closed --no-output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -53,8 +53,8 @@ complete -c qtap -l max-frame-size -d 'Largest data frame accepted by --read, in
 complete -c qtap -l rotate-size -d 'Start a new --write file once it holds this many bytes (suffixes K, M, G)' -r
 complete -c qtap -l rotate-interval -d 'Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)' -r
 complete -c qtap -l rotate-keep -d 'Keep only the last N --write files of the run; older ones are removed' -r
-complete -c qtap -l socket-mode -d 'Permission bits of a --read unix: socket file, in octal (e.g. 660)' -r
-complete -c qtap -l socket-owner -d 'Owner of a --read unix: socket file: USER[:GROUP], names or numbers' -r
+complete -c qtap -l socket-mode -d 'Permission bits of a --read or --replay unix: socket file, in octal (e.g. 660)' -r
+complete -c qtap -l socket-owner -d 'Owner of a --read or --replay unix: socket file: USER[:GROUP], names or numbers' -r
 complete -c qtap -l collector-buffer -d 'Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)' -r
 complete -c qtap -l max-connections -d 'Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8' -r
 complete -c qtap -l tcp -d 'Query over TCP (+tcp)'
@@ -73,6 +73,7 @@ complete -c qtap -l stats -d 'With --read: a summary instead of the messages (co
 complete -c qtap -l rrsets -d 'With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB\'s text layout, or with --format jsonl/json the common output format as JSON Lines)'
 complete -c qtap -l compare-ttl -d 'With --replay: compare TTLs too'
 complete -c qtap -l ignore-rrsig-times -d 'With --replay: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)'
+complete -c qtap -l until-closed -d 'With --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed its connection (after the first), not only on SIGINT or SIGTERM'
 complete -c qtap -l no-output -d 'Show nothing of what a collector receives (with --write: a capture daemon)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'
@@ -189,9 +190,9 @@ function __qtap_plus_options
         '+notlsinfo' 'show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen' 'reuse one connection for all queries' \
         '+nokeepopen' 'reuse one connection for all queries' \
-        '+proxy' 'send a PROXY v2 header (LOCAL without addresses)' \
-        '+noproxy' 'send a PROXY v2 header (LOCAL without addresses)' \
-        '+proxy=' 'send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+noproxy' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+proxy=' 'send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain' '+proxy, sent before the TLS handshake' \
         '+noproxy-plain' '+proxy, sent before the TLS handshake' \
         '+proxy-plain=' '+proxy, sent before the TLS handshake' \

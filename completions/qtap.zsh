@@ -70,8 +70,8 @@ none\:"Remove the OPT record (a query without EDNS)"))' \
 '--rotate-size=[Start a new --write file once it holds this many bytes (suffixes K, M, G)]:SIZE:_default' \
 '--rotate-interval=[Start a new --write file at each multiple of this interval on the clock (90, 15m, 1h, 1d)]:TIME:_default' \
 '--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
-'--socket-mode=[Permission bits of a --read unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
-'--socket-owner=[Owner of a --read unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
+'--socket-mode=[Permission bits of a --read or --replay unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
+'--socket-owner=[Owner of a --read or --replay unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
 '--collector-buffer=[Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)]:SIZE:_default' \
 '--max-connections=[Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8]:N:_default' \
 '--tcp[Query over TCP (+tcp)]' \
@@ -90,6 +90,7 @@ none\:"Remove the OPT record (a query without EDNS)"))' \
 '--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
 '--compare-ttl[With --replay\: compare TTLs too]' \
 '--ignore-rrsig-times[With --replay\: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)]' \
+'--until-closed[With --replay unix\:PATH or tcp\:ADDR\:PORT\: end once every sender that connected has closed its connection (after the first), not only on SIGINT or SIGTERM]' \
 '--no-output[Show nothing of what a collector receives (with --write\: a capture daemon)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -195,8 +196,8 @@ _qtap() {
         '+notlsinfo:show TLS version, cipher, ALPN and the server key pin' \
         '+keepopen:reuse one connection for all queries' \
         '+nokeepopen:reuse one connection for all queries' \
-        '+proxy:send a PROXY v2 header (LOCAL without addresses)' \
-        '+noproxy:send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
+        '+noproxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain:+proxy, sent before the TLS handshake' \
         '+noproxy-plain:+proxy, sent before the TLS handshake' \
         '+header-only:send a query with a header and no question' \
@@ -250,7 +251,7 @@ _qtap() {
         '+tls-pin:accept a server key with this SPKI SHA-256 pin (base64)' \
         '+tls-certfile:client certificate chain (PEM)' \
         '+tls-keyfile:client private key (PEM)' \
-        '+proxy:send a PROXY v2 header (LOCAL without addresses)' \
+        '+proxy:send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)' \
         '+proxy-plain:+proxy, sent before the TLS handshake' \
         '+qid:send this message ID instead of a random one' \
         '+opcode:the query'\''s OPCODE: QUERY, IQUERY, STATUS, NOTIFY, UPDATE or 0-15' \

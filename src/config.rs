@@ -225,10 +225,14 @@ impl Plan {
         let Plan { mut config, files } = self;
         if let Some(path) = &files.tsig {
             let key = tsig_key_file(path).map_err(crate::error::Error::Config)?;
-            if let Mode::Query { queries, .. } = &mut config.mode {
-                for q in queries {
-                    q.opts.tsig = Some(key.clone());
+            match &mut config.mode {
+                Mode::Query { queries, .. } => {
+                    for q in queries {
+                        q.opts.tsig = Some(key.clone());
+                    }
                 }
+                Mode::Replay { template, .. } => template.opts.tsig = Some(key),
+                _ => {}
             }
         }
         if let Mode::Query { queries, .. } = &mut config.mode {
@@ -723,6 +727,11 @@ fn replay_options_alone(c: &crate::cli::Cli) -> Result<(), crate::error::Error> 
             "--replay-edns",
         ),
     ];
+    if c.until_closed {
+        return Err(crate::error::Error::Config(
+            "--until-closed: only with --replay unix:PATH or --replay tcp:ADDR:PORT".into(),
+        ));
+    }
     match given.iter().find(|(on, _)| *on) {
         Some((_, what)) => Err(crate::error::Error::Config(format!(
             "{what}: only with --replay FILE"
@@ -750,6 +759,11 @@ fn replay_mode(
         (args.batch.is_some(), "-f"),
         (!args.implied_root, "a query name"),
         (!c.selection().is_empty(), "selection options"),
+        (
+            c.rotate_size.is_some() || c.rotate_interval.is_some() || c.rotate_keep.is_some(),
+            "--rotate-size, --rotate-interval or --rotate-keep",
+        ),
+        (c.no_output, "--no-output"),
     ];
     if let Some((_, what)) = conflicts.iter().find(|(on, _)| *on) {
         return Err(crate::error::Error::Config(format!(
@@ -770,6 +784,41 @@ fn replay_mode(
             ));
         }
     }
+    let file = c.replay.clone().unwrap_or_default();
+    let live = match crate::run::collect::Endpoint::parse(file.as_os_str()) {
+        Some(endpoint) => {
+            let endpoint =
+                endpoint.map_err(|e| crate::error::Error::Config(format!("--replay: {e}")))?;
+            let (socket, max_connections, queue_bytes) = collector_settings(c)?;
+            Some(crate::replay::Live {
+                endpoint,
+                socket,
+                max_connections,
+                queue_bytes,
+                until_closed: c.until_closed,
+            })
+        }
+        None => {
+            let collector_option = [
+                ("--socket-mode", c.socket_mode.is_some()),
+                ("--socket-owner", c.socket_owner.is_some()),
+                ("--collector-buffer", c.collector_buffer.is_some()),
+                ("--max-connections", c.max_connections.is_some()),
+                ("--until-closed", c.until_closed),
+            ];
+            if let Some((name, _)) = collector_option.iter().find(|(_, on)| *on) {
+                return Err(crate::error::Error::Config(format!(
+                    "{name} needs a collector: --replay unix:PATH or --replay tcp:ADDR:PORT"
+                )));
+            }
+            None
+        }
+    };
+    if live.is_some() && c.speed.is_some() {
+        return Err(crate::error::Error::Config(
+            "--speed: not with a live --replay (the queries go out as they arrive)".into(),
+        ));
+    }
     let rate = positive(c.rate, "--rate")?;
     let speed = positive(c.speed, "--speed")?;
     let forced_by_scheme = args
@@ -777,7 +826,8 @@ fn replay_mode(
         .as_deref()
         .is_some_and(|s| s.to_ascii_lowercase().contains("://"));
     let mut opts = crate::replay::ReplayOpts {
-        file: c.replay.clone().unwrap_or_default(),
+        file,
+        live,
         max_frame: c.max_frame_size,
         compare: crate::replay::compare::CompareOpts {
             ttl: c.compare_ttl,
@@ -806,12 +856,6 @@ fn replay_mode(
             let template = queries.pop().ok_or_else(|| {
                 crate::error::Error::Internal("--replay: no lookup settings".into())
             })?;
-            if template.opts.tsig.is_some() || files.tsig.is_some() {
-                return Err(crate::error::Error::Config(
-                    "--replay: not with -y or -k (the recorded messages are sent as they are)"
-                        .into(),
-                ));
-            }
             if template.opts.chase.is_some() {
                 return Err(crate::error::Error::Config(
                     "--replay: not with +trace or +nssearch".into(),
@@ -831,6 +875,38 @@ fn replay_mode(
             "--replay: unexpected mode".into(),
         )),
     }
+}
+
+/// The listening socket's settings, the connections taken at once and
+/// the queue's bytes (`--socket-mode`, `--socket-owner`,
+/// `--max-connections`, `--collector-buffer`).
+fn collector_settings(
+    c: &crate::cli::Cli,
+) -> Result<(crate::run::collect::SocketOpts, usize, usize), crate::error::Error> {
+    let (uid, gid) = match &c.socket_owner {
+        Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
+            .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
+        None => (None, None),
+    };
+    let defaults = crate::run::collect::CollectOptions::default();
+    let queue_bytes = match c.collector_buffer {
+        None => defaults.queue_bytes,
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|&n| u32::try_from(n).is_ok())
+            .ok_or_else(|| {
+                crate::error::Error::Config("--collector-buffer: at most 4G-1 bytes".into())
+            })?,
+    };
+    let socket = crate::run::collect::SocketOpts {
+        mode: c.socket_mode,
+        uid,
+        gid,
+    };
+    let max_connections = c
+        .max_connections
+        .map_or(defaults.max_connections, |n| n as usize);
+    Ok((socket, max_connections, queue_bytes))
 }
 
 /// `--read unix:`/`tcp:` inputs: the live collector and its options; the
@@ -862,11 +938,7 @@ fn collector_mode(
                 return Err(crate::error::Error::Config(format!("--read: {e}")));
             }
         }
-        let (uid, gid) = match &c.socket_owner {
-            Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
-                .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
-            None => (None, None),
-        };
+        let (socket, max_connections, queue_bytes) = collector_settings(c)?;
         let rotates =
             c.rotate_size.is_some() || c.rotate_interval.is_some() || c.rotate_keep.is_some();
         if rotates && c.write.is_none() {
@@ -878,16 +950,6 @@ fn collector_mode(
             crate::run::capture::expand(w, crate::run::capture::unix_now())
                 .map_err(crate::error::Error::Config)?;
         }
-        let defaults = crate::run::collect::CollectOptions::default();
-        let queue_bytes = match c.collector_buffer {
-            None => defaults.queue_bytes,
-            Some(n) => usize::try_from(n)
-                .ok()
-                .filter(|&n| u32::try_from(n).is_ok())
-                .ok_or_else(|| {
-                    crate::error::Error::Config("--collector-buffer: at most 4G-1 bytes".into())
-                })?,
-        };
         let (filter, scrub, what) = selection_output(c, display, files)?;
         let summary =
             matches!(what, ReadOutput::Stats { .. } | ReadOutput::Rrsets { .. }).then_some(what);
@@ -905,15 +967,9 @@ fn collector_mode(
                     keep: c.rotate_keep.map(|k| k as usize),
                 },
             },
-            socket: crate::run::collect::SocketOpts {
-                mode: c.socket_mode,
-                uid,
-                gid,
-            },
+            socket,
             render: !c.no_output,
-            max_connections: c
-                .max_connections
-                .map_or(defaults.max_connections, |n| n as usize),
+            max_connections,
             queue_bytes,
         }));
     }

@@ -308,14 +308,16 @@ pub struct Cli {
     /// Send every query of a dnstap trace to the server again and show what changed ("-" for
     /// stdin).
     ///
-    /// Each query (query frames, or the query message inside a response frame) goes to @server
-    /// with its recorded bytes apart from the ID, over the transport recorded unless +tcp,
-    /// +tls, +https, +quic or a scheme://server chooses one; +timeout, +tries and +parallel=N
-    /// apply. Each new response is compared with the recorded one (rcode, flags, EDNS but
-    /// COOKIE and PADDING, each section as a set of RRsets, TTLs ignored) and classed as same,
+    /// Each query (query frames, or the query message inside a response frame) goes to @server with
+    /// its recorded bytes apart from the ID and TSIG (-y/-k signs afresh), over the transport
+    /// recorded unless +tcp, +tls, +https, +quic or a scheme://server chooses one; +timeout, +tries
+    /// and +parallel=N apply; with +proxy each query's PROXY v2 header carries the client address
+    /// recorded with it. Each new response is compared with the recorded one (rcode, flags, EDNS
+    /// but COOKIE and PADDING, each section as a set of RRsets, TTLs ignored) and classed as same,
     /// differs, no recorded response or no new response; differences are shown dig-style (-
-    /// recorded, + new), then a summary. Exit status 12 when any response differs or is
-    /// missing. See "REPLAYING A TRACE" in the man page.
+    /// recorded, + new), then a summary. Exit status 12 when any response differs or is missing.
+    /// unix:PATH or tcp:ADDR:PORT listens as the collector does and replays the queries as they
+    /// arrive, until SIGINT or SIGTERM. See "REPLAYING A TRACE" in the man page.
     #[arg(long, value_name = "FILE", help_heading = "Replay options")]
     pub replay: Option<PathBuf>,
     /// With --replay: send at most QPS queries per second.
@@ -380,10 +382,10 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub rotate_keep: Option<u32>,
-    /// Permission bits of a --read unix: socket file, in octal (e.g. 660).
+    /// Permission bits of a --read or --replay unix: socket file, in octal (e.g. 660).
     #[arg(long, value_name = "MODE", value_parser = parse_mode, hide_short_help = true, help_heading = "Collector options")]
     pub socket_mode: Option<u32>,
-    /// Owner of a --read unix: socket file: USER[:GROUP], names or numbers.
+    /// Owner of a --read or --replay unix: socket file: USER[:GROUP], names or numbers.
     #[arg(
         long,
         value_name = "USER[:GROUP]",
@@ -409,6 +411,10 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub max_connections: Option<u32>,
+    /// With --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed
+    /// its connection (after the first), not only on SIGINT or SIGTERM.
+    #[arg(long, hide_short_help = true, help_heading = "Replay options")]
+    pub until_closed: bool,
     /// Show nothing of what a collector receives (with --write: a capture daemon).
     #[arg(long, hide_short_help = true, help_heading = "Collector options")]
     pub no_output: bool,

@@ -590,7 +590,7 @@ pub static TABLE: &[PlusOption] = &[
         "proxy",
         FlagOrValue,
         "SRC[#PORT]-DST[#PORT]",
-        "send a PROXY v2 header (LOCAL without addresses)",
+        "send a PROXY v2 header (LOCAL without addresses; with --replay, the recorded client)",
         |g, q, _| {
             q.proxy = match g.on {
                 true => Some(Proxy {

@@ -665,6 +665,14 @@ fn locate(bytes: &[u8]) -> Result<Option<Located>, VerifyError> {
     }))
 }
 
+/// `bytes` as they were before signing: the TSIG record (the last one)
+/// removed, ARCOUNT one less, the original ID back (RFC 8945 §5.1). None
+/// when the message has no TSIG record or does not parse.
+pub fn unsigned(bytes: &[u8]) -> Option<Vec<u8>> {
+    let l = locate(bytes).ok()??;
+    unsigned_form(bytes, l.start, l.tsig.original_id)
+}
+
 /// Reads the TSIG record of a message, if it has one as its last record.
 pub fn find_tsig(bytes: &[u8]) -> Result<Option<TsigRecord>, VerifyError> {
     Ok(locate(bytes)?.map(|l| l.tsig))

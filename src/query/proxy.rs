@@ -50,6 +50,26 @@ impl ProxyAddrs {
         })
     }
 
+    /// The addresses a PROXY header reports, of whatever families: when
+    /// one is IPv4 and the other IPv6, the IPv4 one is written
+    /// IPv4-mapped (`::ffff:a.b.c.d`) in an AF_INET6 header, as HAProxy
+    /// does (the header has room for one family). `--replay` needs this:
+    /// a recorded client's family need not be the target server's.
+    pub fn mapped(source: SocketAddr, destination: SocketAddr) -> ProxyAddrs {
+        let map = |a: SocketAddr| SocketAddr::new(IpAddr::V6(v6(a.ip())), a.port());
+        if source.is_ipv4() == destination.is_ipv4() {
+            ProxyAddrs {
+                source,
+                destination,
+            }
+        } else {
+            ProxyAddrs {
+                source: map(source),
+                destination: map(destination),
+            }
+        }
+    }
+
     /// The original client's address and port.
     pub fn source(&self) -> SocketAddr {
         self.source
@@ -111,8 +131,9 @@ pub fn encode(addrs: Option<&ProxyAddrs>, carrier: Carrier) -> Vec<u8> {
             out.extend_from_slice(&d.octets());
         }
         (s, d) => {
-            // ProxyAddrs keeps one family; were they ever mixed, the IPv4
-            // one would be written IPv4-mapped.
+            // ProxyAddrs keeps one family (`mapped` maps an IPv4 one
+            // into IPv6); were they ever mixed, the IPv4 one is written
+            // IPv4-mapped here too.
             out.push(0x20 | transport);
             out.extend_from_slice(&36u16.to_be_bytes());
             out.extend_from_slice(&v6(s).octets());
@@ -340,6 +361,27 @@ mod tests {
     fn mixed_families_are_refused() {
         let e = ProxyAddrs::new("192.0.2.1:1".parse().unwrap(), "[::1]:53".parse().unwrap());
         assert!(e.unwrap_err().contains("different address families"));
+    }
+
+    #[test]
+    fn mixed_families_are_mapped_into_ipv6_on_request() {
+        let a = ProxyAddrs::mapped("192.0.2.1:1".parse().unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(a.source(), "[::ffff:192.0.2.1]:1".parse().unwrap());
+        assert_eq!(a.destination(), "[::1]:53".parse().unwrap());
+        let got = encode(Some(&a), Carrier::Datagram);
+        assert_eq!(got[12..16], [0x21, 0x22, 0x00, 0x24]);
+        assert_eq!(parse(&got).unwrap().unwrap().addrs, Some(a));
+        let b = ProxyAddrs::mapped(
+            "[2001:db8::6]:9".parse().unwrap(),
+            "127.0.0.1:53".parse().unwrap(),
+        );
+        assert_eq!(b.destination(), "[::ffff:127.0.0.1]:53".parse().unwrap());
+        // One family: kept as it is.
+        let c = ProxyAddrs::mapped(
+            "192.0.2.1:1".parse().unwrap(),
+            "127.0.0.1:53".parse().unwrap(),
+        );
+        assert_eq!(c, addrs("192.0.2.1:1", "127.0.0.1:53"));
     }
 
     #[test]

@@ -49,11 +49,14 @@ pub enum Kind {
     Edns,
     /// One message parsed only in part (the other fully).
     Malformed,
+    /// With `-y`/`-k`: the new response's TSIG did not verify (found by
+    /// the lookup, not by [`compare`]).
+    Tsig,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Rcode,
         Kind::Flags,
         Kind::Answer,
@@ -61,6 +64,7 @@ impl Kind {
         Kind::Additional,
         Kind::Edns,
         Kind::Malformed,
+        Kind::Tsig,
     ];
 
     /// The kind's name in summaries and JSON.
@@ -73,6 +77,7 @@ impl Kind {
             Kind::Additional => "additional",
             Kind::Edns => "edns",
             Kind::Malformed => "malformed",
+            Kind::Tsig => "tsig",
         }
     }
 }

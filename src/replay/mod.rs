@@ -38,4 +38,22 @@ pub struct ReplayOpts {
     pub json: Option<bool>,
     /// Rows in the summary's top lists (`--top`).
     pub top: usize,
+    /// `--replay unix:PATH` or `tcp:ADDR:PORT`: listen as the collector
+    /// does and replay the queries as they arrive.
+    pub live: Option<Live>,
+}
+
+/// The collector's settings for a live replay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Live {
+    /// Where to listen.
+    pub endpoint: crate::run::collect::Endpoint,
+    /// `--socket-mode`, `--socket-owner`.
+    pub socket: crate::run::collect::SocketOpts,
+    /// `--max-connections`.
+    pub max_connections: usize,
+    /// `--collector-buffer`.
+    pub queue_bytes: usize,
+    /// `--until-closed`: end when the senders have gone.
+    pub until_closed: bool,
 }

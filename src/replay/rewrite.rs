@@ -1,9 +1,11 @@
-//! `--replay-edns`: what a replayed query's OPT record becomes. By
-//! default the recorded bytes go out as they are (apart from the ID);
-//! the other modes rewrite the COOKIE option (RFC 7873) or drop the OPT
-//! record. Pure: bytes in, bytes out.
+//! What a replayed query becomes. A recorded TSIG record is always
+//! removed (a signature over the recorded ID and time cannot verify on a
+//! new ID minutes or days later; `-y`/`-k` signs afresh). `--replay-edns`:
+//! by default the recorded OPT record goes out as it is; the other modes
+//! rewrite the COOKIE option (RFC 7873) or drop the OPT record. Pure:
+//! bytes in, bytes out.
 
-use crate::dns::types::OPT;
+use crate::dns::types::{OPT, TSIG};
 use crate::dns::wire::Message;
 
 /// EDNS option code of COOKIE (RFC 7873 §4).
@@ -24,10 +26,13 @@ pub enum EdnsMode {
     None,
 }
 
-/// `message` with its OPT record rewritten as `mode` says; `cookie` is
-/// the fresh client cookie for [`EdnsMode::FreshCookie`]. A message
-/// without an OPT record, or one that does not parse, goes as it is.
+/// `message` without its TSIG record and with its OPT record rewritten
+/// as `mode` says; `cookie` is the fresh client cookie for
+/// [`EdnsMode::FreshCookie`]. A message without an OPT record, or one
+/// that does not parse, keeps its OPT bytes as they are.
 pub fn rewrite(message: &[u8], mode: EdnsMode, cookie: [u8; 8]) -> Vec<u8> {
+    let unsigned = without_tsig(message);
+    let message = unsigned.as_deref().unwrap_or(message);
     if mode == EdnsMode::Keep {
         return message.to_vec();
     }
@@ -85,6 +90,22 @@ pub fn rewrite(message: &[u8], mode: EdnsMode, cookie: [u8; 8]) -> Vec<u8> {
     out
 }
 
+/// `message` without its TSIG record, ARCOUNT one less; None when it
+/// has none. Most queries are unsigned: only a message holding TSIG's
+/// type code (250) anywhere is parsed.
+fn without_tsig(message: &[u8]) -> Option<Vec<u8>> {
+    let code = TSIG.to_be_bytes();
+    if !message.get(12..)?.windows(2).any(|w| w == code) {
+        return None;
+    }
+    let mut unsigned = crate::dns::tsig::unsigned(message)?;
+    // The ID is the one recorded, not the TSIG's original one.
+    if let (Some(id), Some(to)) = (message.get(..2), unsigned.get_mut(..2)) {
+        to.copy_from_slice(id);
+    }
+    Some(unsigned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +146,30 @@ mod tests {
         assert_eq!(options(&plain), None);
         assert_eq!(Message::parse(&plain).unwrap().header.arcount, 0);
         assert_eq!(rewrite(b"junk", EdnsMode::None, [0; 8]), b"junk");
+    }
+
+    #[test]
+    fn a_recorded_tsig_record_is_removed_in_every_mode() {
+        let key = crate::dns::tsig::Key::from_arg(
+            "hmac-sha256:k.example.:nBQxKyVHRgnpjdL9CLV1YcM14dc6eKJTuVDkLWZi/uo=",
+        )
+        .unwrap();
+        let q = query();
+        let mut signed = q.clone();
+        crate::dns::tsig::sign_query(&mut signed, &key, 1_700_000_000, 300).unwrap();
+        assert_eq!(Message::parse(&signed).unwrap().header.arcount, 2);
+        // The recorded ID, not the original one of the signature.
+        signed[..2].copy_from_slice(&[0xab, 0xcd]);
+        let mut want = q.clone();
+        want[..2].copy_from_slice(&[0xab, 0xcd]);
+        assert_eq!(rewrite(&signed, EdnsMode::Keep, [9; 8]), want);
+        let plain = rewrite(&signed, EdnsMode::None, [9; 8]);
+        let m = Message::parse(&plain).unwrap();
+        assert!(m.error.is_none() && m.trailing == 0);
+        assert_eq!((m.header.arcount, m.additional.len()), (0, 0));
+        // A message with 250 somewhere but no TSIG record stays as it is.
+        let mut odd = q.clone();
+        odd.extend_from_slice(&[0, 250]);
+        assert_eq!(rewrite(&odd, EdnsMode::Keep, [9; 8]), odd);
     }
 }

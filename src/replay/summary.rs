@@ -59,6 +59,9 @@ pub struct Case {
     /// Where its query (or query-carrying response) frame starts in the
     /// trace, when known.
     pub offset: Option<u64>,
+    /// The collector connection the frame came in on (a live replay;
+    /// escaped): the offset is in that connection's stream.
+    pub connection: Option<String>,
     /// The question name, as shown (escaped).
     pub qname: String,
     /// The question type.
@@ -87,8 +90,14 @@ impl Case {
             self.qname,
             type_name(self.qtype)
         );
-        if let Some(at) = self.offset {
-            let _ = write!(o, " (frame at byte {at})");
+        match (self.offset, &self.connection) {
+            (Some(at), Some(c)) => {
+                let _ = write!(o, " (frame at byte {at} of {c})");
+            }
+            (Some(at), None) => {
+                let _ = write!(o, " (frame at byte {at})");
+            }
+            _ => {}
         }
         if let Some(note) = &self.note {
             let _ = write!(o, ": {note}");
@@ -111,7 +120,7 @@ impl Case {
             .iter()
             .map(|d| json!({"kind": d.kind.name(), "lines": d.lines}))
             .collect();
-        json!({
+        let mut v = json!({
             "type": "case",
             "number": self.number,
             "offset": self.offset,
@@ -120,7 +129,11 @@ impl Case {
             "class": self.class.key(),
             "differences": diffs,
             "note": self.note,
-        })
+        });
+        if let (Some(c), Some(o)) = (&self.connection, v.as_object_mut()) {
+            o.insert("connection".into(), json!(c));
+        }
+        v
     }
 }
 
@@ -285,6 +298,7 @@ mod tests {
         Case {
             number: n,
             offset: Some(n * 100),
+            connection: None,
             qname: name.into(),
             qtype: 1,
             class,

@@ -3,6 +3,8 @@
 //! mod-dnstap, Unbound, BIND, dnsdist, another qtap), and shows every
 //! message as it arrives through the one pairer and printer `--read FILE`
 //! uses; `--write FILE` saves the frames (verbatim unless scrubbed).
+//! [`listen`] offers the same collector as a plain [`Frames`] source to
+//! another consumer (`--replay unix:…`).
 //!
 //! Threads: the network thread runs a current-thread tokio runtime with
 //! one task per connection (the handshake of [`crate::tap::handshake`] over
@@ -238,6 +240,9 @@ pub struct CollectOptions {
     pub queue_bytes: usize,
     /// Render what arrives (false: a capture daemon with `--write`).
     pub render: bool,
+    /// End once every sender that connected has closed, after the
+    /// first (`--until-closed`), as well as when told to stop.
+    pub until_closed: bool,
 }
 
 impl Default for CollectOptions {
@@ -249,6 +254,7 @@ impl Default for CollectOptions {
             max_connections: 64,
             queue_bytes: 16 << 20,
             render: true,
+            until_closed: false,
         }
     }
 }
@@ -316,6 +322,8 @@ struct Shared {
     stopping: tokio::sync::watch::Receiver<bool>,
     /// Connections refused for want of a place (reported at exit).
     refused: Arc<std::sync::atomic::AtomicU64>,
+    /// Told each time a connection ends (its place is free again).
+    ended: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -830,7 +838,11 @@ async fn accept_loop(kind: ListenerKind, label: String, shared: Arc<Shared>) {
                     .unwrap_or_default();
                 let conn: Arc<str> = format!("{label}#{n}{pid}").into();
                 if let Some(s) = slot(&shared, &conn).await {
-                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        connection(stream, conn, shared.clone(), s).await;
+                        shared.ended.notify_one();
+                    });
                 }
             }
         }
@@ -853,7 +865,11 @@ async fn accept_loop(kind: ListenerKind, label: String, shared: Arc<Shared>) {
                 let _ = stream.set_nodelay(true);
                 let conn: Arc<str> = format!("{label}#{n} from {peer}").into();
                 if let Some(s) = slot(&shared, &conn).await {
-                    tokio::spawn(connection(stream, conn, shared.clone(), s));
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        connection(stream, conn, shared.clone(), s).await;
+                        shared.ended.notify_one();
+                    });
                 }
             }
         }
@@ -898,6 +914,7 @@ fn network(
             connections: Arc::new(Semaphore::new(max_connections)),
             opts,
             tx: tx.clone(),
+            ended: tokio::sync::Notify::new(),
         });
         // Caught before anyone is told we listen, so a signal never finds
         // the default action.
@@ -948,8 +965,25 @@ fn network(
                 (Stop::Signals, None) => std::future::pending().await,
             }
         };
+        let all_closed = {
+            let shared = shared.clone();
+            async move {
+                if !shared.opts.until_closed {
+                    return std::future::pending().await;
+                }
+                // A connection's place is given back when its task ends:
+                // every place free means every sender that came has gone.
+                loop {
+                    shared.ended.notified().await;
+                    if shared.connections.available_permits() == max_connections {
+                        return;
+                    }
+                }
+            }
+        };
         tokio::select! {
             () = until_stopped => {}
+            () = all_closed => {}
             () = tx.closed() => {}
         }
         // Stop taking connections and reading; let every connection hand
@@ -1253,6 +1287,118 @@ pub fn collect(
         return Ok(exits::DATA_LOST);
     }
     Ok(exits::OK)
+}
+
+/// The collector as a [`Frames`] source for another consumer
+/// (`--replay unix:PATH`): the network thread serves `listeners` and the
+/// frames come out of [`LiveFrames::next_raw`] as they arrive, with
+/// [`Raw::Idle`] at every pause. It ends (the source returns None once
+/// the connections have handed over what they read) when the [`Stopper`]
+/// is used or dropped. The socket files go when the source is dropped.
+pub struct LiveFrames {
+    frames: CollectorFrames,
+    refused: Arc<std::sync::atomic::AtomicU64>,
+    reported: bool,
+    _socket_files: Vec<SocketFile>,
+}
+
+/// Ends a [`LiveFrames`] source: the collector stops taking connections
+/// and lets each hand over what it has read (for at most 5 s).
+pub struct Stopper(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Stopper {
+    /// Stops the collector (again: nothing).
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts serving `listeners` for a consumer of frames; returns once they
+/// listen (the labels are in [`Listener::label`], for the caller to say).
+pub fn listen(
+    listeners: Vec<Listener>,
+    opts: CollectOptions,
+) -> Result<(LiveFrames, Stopper), Error> {
+    let mut socket_files = Vec::new();
+    let mut serving = Vec::new();
+    for l in listeners {
+        socket_files.extend(l.socket_file);
+        serving.push((l.kind, l.label));
+    }
+    let (tx, rx) = mpsc::channel(QUEUE_MESSAGES);
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let refused_net = refused.clone();
+    let max_frame = opts.max_frame;
+    std::thread::Builder::new()
+        .name("qtap-net".into())
+        .spawn(move || {
+            network(
+                serving,
+                opts,
+                None,
+                tx,
+                Stop::Channel(stop_rx),
+                ready_tx,
+                refused_net,
+            )
+        })
+        .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(Error::Internal(e)),
+        Err(_) => return Err(Error::Internal("the network thread ended".into())),
+    }
+    let frames = CollectorFrames {
+        files: FileFrames::new(&[], max_frame),
+        files_done: true,
+        rx,
+        batch: Default::default(),
+        batch_conn: Bytes::new(),
+        batch_permit: None,
+        idle: false,
+    };
+    Ok((
+        LiveFrames {
+            frames,
+            refused,
+            reported: false,
+            _socket_files: socket_files,
+        },
+        Stopper(Some(stop_tx)),
+    ))
+}
+
+impl Frames for LiveFrames {
+    fn next_raw(&mut self) -> Option<Raw> {
+        match self.frames.next_raw() {
+            Some(Raw::Rotate) => Some(Raw::Idle),
+            Some(raw) => Some(raw),
+            None if self.reported => None,
+            None => {
+                // At the end, the connections refused (what they sent was
+                // lost).
+                self.reported = true;
+                let refused = self.refused.load(std::sync::atomic::Ordering::Relaxed);
+                (refused > 0).then(|| {
+                    Raw::Note(Note {
+                        line: format!(
+                            ";; WARNING: {refused} connections refused (--max-connections); what they sent was not received"
+                        ),
+                        lost: true,
+                        damage: None,
+                    })
+                })
+            }
+        }
+    }
+
+    fn name(&self) -> &str {
+        "collector"
+    }
 }
 
 /// `--read` with `unix:`/`tcp:` inputs: binds every socket (a bad one

@@ -1,5 +1,6 @@
 //! `--replay`: sends every query of a trace to a server again and shows
-//! what changed. One thread reads the trace, pairs it and hands the steps
+//! what changed. One thread reads the trace (or what the live collector
+//! hands over, `--replay unix:…`/`tcp:…`: [`collect::listen`]), pairs it and hands the steps
 //! ([`Step`]) over a bounded channel; the run's thread sends the queries
 //! through the one lookup driver ([`query::lookup_message`]), up to
 //! `+parallel` at once, paced by `--rate` and `--speed`, and shows each
@@ -11,12 +12,12 @@
 //! for their turn are bounded by the pairer (which gives up on a query
 //! whose response has not come within its table).
 //!
-//! Hook for the PROXY protocol v2 header (issue 4 of the replay issue):
-//! [`case_spec`] is where a recorded query's client address would be put
-//! into the lookup settings, once `+proxy` exists in `query`.
+//! With `+proxy`, each query carries a PROXY v2 header whose source is
+//! the client address recorded with it ([`replay_proxy`]).
 
 use std::collections::VecDeque;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,16 +30,18 @@ use crate::config::{ServerSpec, TapTarget};
 use crate::dns::wire::first_question;
 use crate::error::{exits, Error};
 use crate::pair::Pairer;
-use crate::query::spec::{QuerySpec, Transport, DEFAULT_DOH_PATH};
+use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
-use crate::replay::compare::compare;
+use crate::replay::compare::{compare, Diff, Kind};
 use crate::replay::summary::{Case, Class, Summary};
 use crate::replay::ReplayOpts;
 use crate::tap::event::{Event, Protocol};
 use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader, TapWarning};
 
+use super::collect::{self, LiveFrames, Stopper};
 use super::signals::Signals;
+use super::source::{Frames, Raw};
 use super::targets::Targets;
 use super::trace::Trace;
 
@@ -210,6 +213,102 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
     rx
 }
 
+/// Decodes and pairs what a live collector hands over (`--replay
+/// unix:…`), on a thread of its own, as [`spawn_reader`] does for a file;
+/// a pause in the input hands over what is ready at once.
+fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
+    let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
+    std::thread::spawn(move || {
+        let send = |m: FromReader| tx.blocking_send(m).is_ok();
+        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
+        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
+        while let Some(raw) = frames.next_raw() {
+            let mut flush = false;
+            match raw {
+                Raw::Frame {
+                    offset,
+                    payload,
+                    connection,
+                } => match Event::from_payload(Some(offset), payload) {
+                    Ok(mut event) => {
+                        event.connection = connection;
+                        pairer.push(event, &mut items);
+                    }
+                    Err(e) => {
+                        let from = connection
+                            .map(|c| String::from_utf8_lossy(&c).into_owned())
+                            .unwrap_or_default();
+                        let w = format!(";; WARNING: {from}: frame at byte {offset} skipped: {e}");
+                        if !(send(FromReader::Warning(w)) && send(FromReader::Lost)) {
+                            return;
+                        }
+                    }
+                },
+                Raw::Note(note) => {
+                    if !send(FromReader::Steps(std::mem::take(&mut batch)))
+                        || !send(FromReader::Warning(note.line))
+                        || (note.lost && !send(FromReader::Lost))
+                    {
+                        return;
+                    }
+                }
+                Raw::Lost(_) => {
+                    if !send(FromReader::Lost) {
+                        return;
+                    }
+                }
+                Raw::Idle | Raw::Rotate => flush = true,
+            }
+            for i in items.drain(..) {
+                cases.push(i, &mut steps);
+            }
+            pairer.detach();
+            batch.extend(steps.drain(..).map(owned));
+            if (batch.len() >= STEPS_PER_BATCH || (flush && !batch.is_empty()))
+                && !send(FromReader::Steps(std::mem::take(&mut batch)))
+            {
+                return;
+            }
+        }
+        // The socket file goes now, before the run can end.
+        drop(frames);
+        pairer.finish(&mut items);
+        for i in items.drain(..) {
+            cases.push(i, &mut steps);
+        }
+        cases.finish(&mut steps);
+        batch.extend(steps.drain(..).map(owned));
+        if !batch.is_empty() {
+            send(FromReader::Steps(batch));
+        }
+    });
+    rx
+}
+
+/// Listens where `--replay unix:…`/`tcp:…` says and starts reading.
+fn start_live(
+    live: &crate::replay::Live,
+    max_frame: usize,
+    err: &mut dyn Write,
+) -> Result<(mpsc::Receiver<FromReader>, Stopper), Error> {
+    let listener = collect::bind(&live.endpoint, &live.socket).map_err(Error::Listen)?;
+    let label = listener.label().to_owned();
+    let (frames, stopper) = collect::listen(
+        vec![listener],
+        collect::CollectOptions {
+            max_frame,
+            max_connections: live.max_connections,
+            queue_bytes: live.queue_bytes,
+            until_closed: live.until_closed,
+            render: false,
+            ..collect::CollectOptions::default()
+        },
+    )?;
+    let _ = writeln!(err, ";; listening on {label}");
+    Ok((spawn_live_reader(frames), stopper))
+}
+
 /// What one lookup produced.
 #[derive(Default)]
 struct Collected {
@@ -252,8 +351,7 @@ struct Slot {
 
 /// The lookup settings of one replayed query: the template's, with the
 /// query's question and, unless one was chosen, its recorded transport.
-/// (The PROXY v2 hook: the recorded client address is `query`'s
-/// `query_addr`/`query_port`.)
+/// (The PROXY header needs the target's address: [`replay_proxy`].)
 fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) -> QuerySpec {
     let mut spec = template.clone();
     if let Some(q) = first_question(message) {
@@ -274,6 +372,44 @@ fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) 
         };
     }
     spec
+}
+
+/// The PROXY v2 header of one replayed query sent to `server`: with
+/// `+proxy` alone, the PROXY command from the client address and port
+/// recorded with the query (`query_address`/`query_port`) to the target,
+/// an IPv4 address IPv4-mapped when the other is IPv6; a frame without a
+/// recorded address keeps the LOCAL command of `+proxy` alone (the server
+/// uses the connection's own addresses). Addresses given on the command
+/// line (`+proxy=SRC-DST`) go with every query as they are.
+fn replay_proxy(given: Option<Proxy>, query: &Event, server: SocketAddr) -> Option<Proxy> {
+    let mut proxy = given?;
+    if proxy.addrs.is_none() {
+        proxy.addrs = query.query_addr.map(|ip| {
+            let client = SocketAddr::new(ip, query.query_port.unwrap_or(0));
+            ProxyAddrs::mapped(client, server)
+        });
+    }
+    Some(proxy)
+}
+
+/// With `-y`/`-k`, a new response whose TSIG did not verify: the lookup
+/// said so in dig's words, which become a difference of its own.
+fn unverified(diags: &[String]) -> Option<Diff> {
+    if !diags
+        .iter()
+        .any(|l| l == crate::dns::tsig::NOT_VALIDATED_LINE)
+    {
+        return None;
+    }
+    let lines = diags
+        .iter()
+        .filter(|l| l.starts_with(";; Couldn't verify signature"))
+        .map(|l| format!("+{l}"))
+        .collect();
+    Some(Diff {
+        kind: Kind::Tsig,
+        lines,
+    })
 }
 
 /// When queries go out: `--speed` (recorded times) and `--rate`.
@@ -376,7 +512,10 @@ impl Shown<'_> {
                 (Class::NoNew, Vec::new(), Some(why))
             }
             (Some(a), Some(b)) => {
-                let d = compare(a, b, opts.compare);
+                let mut d = compare(a, b, opts.compare);
+                if let Some(tsig) = unverified(&new.diags) {
+                    d.push(tsig);
+                }
                 let class = if d.is_empty() {
                     Class::Same
                 } else {
@@ -391,6 +530,10 @@ impl Shown<'_> {
         let case = Case {
             number,
             offset: query.offset,
+            connection: query
+                .connection
+                .as_ref()
+                .map(|c| String::from_utf8_lossy(c).into_owned()),
             qname,
             qtype,
             class,
@@ -526,7 +669,13 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         mismatches,
     };
     let mut signals = Signals::catch()?;
-    let mut rx = spawn_reader(&opts.file, opts.max_frame);
+    let (mut rx, mut stopper) = match &opts.live {
+        Some(live) => {
+            let (rx, stopper) = start_live(live, opts.max_frame, shown.err)?;
+            (rx, Some(stopper))
+        }
+        None => (spawn_reader(&opts.file, opts.max_frame), None),
+    };
     shown.start()?;
     let parallel = usize::from(replay.template.opts.parallel.max(1));
     let keep = parallel == 1;
@@ -540,6 +689,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let mut input_done = false;
     let mut pending: VecDeque<Step> = VecDeque::new();
     let mut lost = false;
+    let mut stopping = false;
     let signal = signals.recv();
     tokio::pin!(signal);
     let stopped = loop {
@@ -585,7 +735,15 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         if start.is_none() {
             tokio::select! {
                 biased;
-                code = &mut signal => break Some(code),
+                code = &mut signal, if !stopping => match stopper.as_mut() {
+                    // A live replay ends on a signal: the collector stops,
+                    // what it read is replayed, the summary follows.
+                    Some(s) => {
+                        s.stop();
+                        stopping = true;
+                    }
+                    None => break Some(code),
+                },
                 Some((number, got, session)) = running.next(), if !running.is_empty() => {
                     spare = spare.or(session);
                     if let Some(slot) = slot_of(&mut slots, number) {
@@ -605,8 +763,11 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             let message = query.query_message.clone().unwrap_or_default();
             let cookie: [u8; 8] = rand::random();
             let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
-            let spec = case_spec(replay.template, &query, &message, opts.transport_forced);
+            let mut spec = case_spec(replay.template, &query, &message, opts.transport_forced);
             let target = targets.get(&spec).await.map_err(|e| e.to_string());
+            if let Ok(t) = &target {
+                spec.opts.proxy = replay_proxy(spec.opts.proxy, &query, t.addr);
+            }
             let session = spare.take().unwrap_or_else(|| match keep {
                 true => Session::default(),
                 false => Session::shared(pool.clone()),
@@ -683,4 +844,92 @@ fn slot_of(slots: &mut VecDeque<Slot>, number: u64) -> Option<&mut Slot> {
     let first = slots.front()?.number;
     let i = usize::try_from(number.checked_sub(first)?).ok()?;
     slots.get_mut(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tap::event::MessageType;
+
+    fn query(addr: Option<&str>, port: Option<u16>) -> Event {
+        Event {
+            offset: None,
+            identity: None,
+            version: None,
+            mtype: MessageType(5), // CLIENT_QUERY
+            family: None,
+            protocol: Some(Protocol::Udp),
+            http_protocol: None,
+            query_addr: addr.map(|a| a.parse().unwrap()),
+            query_port: port,
+            response_addr: None,
+            response_port: None,
+            query_time: None,
+            query_zone: None,
+            response_time: None,
+            query_message: None,
+            response_message: None,
+            connection: None,
+        }
+    }
+
+    #[test]
+    fn a_tsig_that_did_not_verify_is_a_difference() {
+        let said = |lines: &[&str]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        assert_eq!(unverified(&said(&[";; some other line"])), None);
+        let d = unverified(&said(&[
+            ";; Couldn't verify signature: tsig indicates error",
+            crate::dns::tsig::NOT_VALIDATED_LINE,
+        ]))
+        .unwrap();
+        assert_eq!(d.kind, Kind::Tsig);
+        assert_eq!(
+            d.lines,
+            ["+;; Couldn't verify signature: tsig indicates error"]
+        );
+    }
+
+    #[test]
+    fn the_proxy_header_carries_the_recorded_client() {
+        let server: SocketAddr = "127.0.0.1:5300".parse().unwrap();
+        let plus = Some(Proxy::default());
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), Some(4242)), server).unwrap();
+        assert_eq!(
+            got.addrs,
+            Some(ProxyAddrs::new("192.0.2.7:4242".parse().unwrap(), server).unwrap())
+        );
+        // No recorded port: 0. No recorded address: LOCAL, as +proxy alone.
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), None), server).unwrap();
+        assert_eq!(got.addrs.unwrap().source(), "192.0.2.7:0".parse().unwrap());
+        assert_eq!(replay_proxy(plus, &query(None, Some(1)), server), plus);
+        // Mixed families: one IPv6 header, no error.
+        let v6: SocketAddr = "[::1]:53".parse().unwrap();
+        let got = replay_proxy(plus, &query(Some("192.0.2.7"), Some(1)), v6).unwrap();
+        assert_eq!(
+            got.addrs.unwrap().source(),
+            "[::ffff:192.0.2.7]:1".parse().unwrap()
+        );
+        // +proxy-plain is kept; addresses given on the command line win.
+        let plain = Some(Proxy {
+            addrs: None,
+            plain: true,
+        });
+        assert!(
+            replay_proxy(plain, &query(Some("192.0.2.7"), Some(1)), server)
+                .unwrap()
+                .plain
+        );
+        let given = Some(Proxy {
+            addrs: Some(ProxyAddrs::new("198.51.100.1:1".parse().unwrap(), server).unwrap()),
+            plain: false,
+        });
+        assert_eq!(
+            replay_proxy(given, &query(Some("192.0.2.7"), Some(1)), server),
+            given
+        );
+        assert_eq!(
+            replay_proxy(None, &query(Some("192.0.2.7"), Some(1)), server),
+            None
+        );
+    }
 }

@@ -49,6 +49,12 @@ fn certs() -> std::path::PathBuf {
 /// LOCAL header leaves in place) may ask, 198.51.100.0/24 may ask, and
 /// 192.0.2.0/24 is refused. Waits until it answers.
 fn unbound() -> Unbound {
+    unbound_with("", "")
+}
+
+/// [`unbound`] with `server` lines added to its server clause and
+/// `clauses` (views) after it.
+fn unbound_with(server: &str, clauses: &str) -> Unbound {
     let dir = tempfile::tempdir().unwrap();
     let (port, tls_port) = (free_port(), free_port());
     let d = dir.path().display();
@@ -64,7 +70,7 @@ fn unbound() -> Unbound {
          \x20 access-control: 127.0.0.0/8 allow\n  access-control: 198.51.100.0/24 allow\n\
          \x20 access-control: 192.0.2.0/24 refuse\n\
          \x20 local-zone: \"lab.test.\" static\n  local-data: \"www.lab.test. 300 IN A 192.0.2.10\"\n\
-         remote-control:\n  control-enable: no\n"
+         {server}{clauses}remote-control:\n  control-enable: no\n"
     );
     std::fs::write(dir.path().join("unbound.conf"), conf).unwrap();
     let child = Command::new("unbound")
@@ -333,4 +339,121 @@ fn bad_proxy_values_are_one_line_usage_errors() {
         assert!(run.stderr.starts_with("qtap: "), "{}", run.stderr);
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
     }
+}
+
+/// `--replay +proxy`: each replayed query's header carries the client
+/// address recorded with it. Unbound answers `who.lab.test` with a
+/// different address for each client (views), so a replay comes out the
+/// same as recorded only if every original client reached it: a header
+/// with qtap's own address (127.0.0.1) would get 10.0.0.1 for all.
+#[test]
+fn replay_sends_each_recorded_client_address_in_the_header() {
+    use qtap::tap::event::Event;
+    use qtap::tap::writer::TapWriter;
+    if !have("unbound") {
+        eprintln!("skipped: unbound is not installed");
+        return;
+    }
+    let view = |name: &str, ip: &str| {
+        format!(
+            "view:\n  name: \"{name}\"\n  local-zone: \"lab.test.\" static\n\
+             \x20 local-data: \"who.lab.test. 300 IN A {ip}\"\n"
+        )
+    };
+    let u = unbound_with(
+        "  local-data: \"who.lab.test. 300 IN A 10.0.0.1\"\n\
+         \x20 access-control: 2001:db8::/32 allow\n\
+         \x20 access-control-view: 127.0.0.2/32 two\n\
+         \x20 access-control-view: 127.0.0.3/32 three\n\
+         \x20 access-control-view: 2001:db8::6/128 six\n",
+        &[
+            view("two", "10.0.0.2"),
+            view("three", "10.0.0.3"),
+            view("six", "10.0.0.6"),
+        ]
+        .concat(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // Each client's exchange, recorded through an explicit +proxy, then
+    // given that client's address in the trace (as a server-side capture
+    // would have it). None: a frame without an address (LOCAL, so the
+    // real 127.0.0.1 is judged).
+    let clients: [(Option<&str>, &str, &str); 5] = [
+        (
+            Some("127.0.0.2:4002"),
+            "127.0.0.2#4002-127.0.0.1#53",
+            "10.0.0.2",
+        ),
+        (
+            Some("127.0.0.3:4003"),
+            "127.0.0.3#4003-127.0.0.1#53",
+            "10.0.0.3",
+        ),
+        (
+            Some("[2001:db8::6]:4006"),
+            "[2001:db8::6]#4006-[::ffff:127.0.0.1]#53",
+            "10.0.0.6",
+        ),
+        (
+            Some("192.0.2.9:4009"),
+            "192.0.2.9#4009-127.0.0.1#53",
+            "REFUSED",
+        ),
+        (None, "", "10.0.0.1"),
+    ];
+    let capture = dir.path().join("clients.fstrm");
+    let mut writer = TapWriter::new(std::fs::File::create(&capture).unwrap()).unwrap();
+    for (i, (client, header, want)) in clients.iter().enumerate() {
+        let trace = dir.path().join(format!("c{i}.fstrm"));
+        let proxy = match client {
+            Some(_) => format!("+proxy={header}"),
+            None => "+proxy".to_owned(),
+        };
+        let run = Run::of(
+            qtap_at(&u.port.to_string())
+                .args([&proxy, "+tries=1", "+timeout=2", "who.lab.test", "--tap"])
+                .arg(&trace),
+        )
+        .expect_code(0);
+        assert!(run.stdout.contains(want), "{header}: {}", run.stdout);
+        for record in read_trace(&trace) {
+            let mut e = Event::from_pb(record).unwrap();
+            let addr: Option<std::net::SocketAddr> = client.map(|c| c.parse().unwrap());
+            e.query_addr = addr.map(|a| a.ip());
+            e.query_port = addr.map(|a| a.port());
+            e.family = addr.map(|a| if a.is_ipv4() { 1 } else { 2 });
+            writer.write(&e.to_pb()).unwrap();
+        }
+    }
+    writer.finish().unwrap();
+    for extra in [&["+notcp"][..], &["+tcp"], &["+parallel=4"]] {
+        let run = Run::of(
+            qtap_at(&u.port.to_string())
+                .args(["--replay"])
+                .arg(&capture)
+                .args(["+proxy", "+tries=1", "+timeout=2"])
+                .args(extra),
+        );
+        assert!(
+            run.stdout.contains(";;   same:                          5"),
+            "{extra:?}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        run.expect_code(0);
+    }
+    // Without the recorded addresses (a header with the LOCAL command)
+    // every client is 127.0.0.1: the test can tell.
+    let run = Run::of(
+        qtap_at(&u.port.to_string())
+            .args(["--replay"])
+            .arg(&capture)
+            .args(["+proxy=127.0.0.1-127.0.0.1", "+tries=1", "+timeout=2"]),
+    );
+    assert!(
+        run.stdout.contains(";;   differs:                       4"),
+        "{}",
+        run.stdout
+    );
+    run.expect_code(12);
 }

@@ -315,6 +315,13 @@ fn bad_replay_options_are_usage_errors() {
         &["--replay", "x", "www.example"],
         &["--replay", "x", "--read", "y"],
         &["--replay", "x", "--tap", "-"],
+        &["--replay", "x", "--max-connections", "3"],
+        &["--replay", "x", "--socket-mode", "600"],
+        &["--replay", "unix:/nonexistent/s", "--speed", "2"],
+        &["--replay", "unix:/nonexistent/s", "--no-output"],
+        &["--replay", "tcp:nonsense"],
+        &["--replay", "x", "--until-closed"],
+        &["--read", "unix:/nonexistent/s", "--until-closed"],
     ] {
         let got = Run::of(qtap().args(args));
         let got = got.expect_code(1);
@@ -323,4 +330,136 @@ fn bad_replay_options_are_usage_errors() {
     let got = Run::of(qtap().args(["@127.0.0.1", "--replay", "/nonexistent/x.fstrm"]));
     let got = got.expect_code(8);
     assert!(got.stderr.contains("cannot open"), "{}", got.stderr);
+}
+
+/// `--replay unix:PATH`: queries replayed as a sender (qtap's own
+/// `--tap unix:`) hands them over, against a second server whose zone
+/// differs; SIGINT ends the replay with the summary and the usual exit
+/// code, and so does the last sender's leaving with `--until-closed`.
+#[test]
+fn a_live_replay_takes_the_queries_from_a_collector_socket() {
+    use std::process::{Command, Stdio};
+    if !have("knotd") {
+        eprintln!("skipped: knotd not installed");
+        return;
+    }
+    let zones = "zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n";
+    let knot_with = |www: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lab.test.zone"), small_zone(1, www)).unwrap();
+        launch(dir, zones, "lab.test")
+    };
+    let (old, new) = (knot_with("192.0.2.80"), knot_with("192.0.2.81"));
+    let work = tempfile::tempdir().unwrap();
+    let sock = work.path().join("replay.sock");
+    let bin = assert_cmd::cargo::cargo_bin("qtap");
+    let mut replay = Killed(Some(
+        Command::new(&bin)
+            .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["+timeout=2", "+tries=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the replay never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The sender finishes its Frame Streams handshake before it exits:
+    // by then the collector has read every frame.
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &old.port.to_string(), "--tap"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["www.lab.test", "A", "mail.lab.test", "A"]),
+    )
+    .expect_code(0);
+    let child = replay.0.as_mut().unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = replay.0.take().unwrap().wait_with_output().unwrap();
+    let status = out.status;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stderr.contains(";; listening on unix:"), "{stderr}");
+    assert!(
+        stdout.contains(";; DIFFERS: #1 www.lab.test. A"),
+        "{stdout}"
+    );
+    // The frame's offset is in its connection's stream, named.
+    let sock_label = format!(" of unix:{}#1", sock.display());
+    assert!(stdout.contains(&sock_label), "{stdout}");
+    assert!(stdout.contains("+www.lab.test."), "{stdout}");
+    assert!(
+        stdout.contains(";;   same:                          1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(";;   differs:                       1"),
+        "{stdout}"
+    );
+    assert_eq!(status.code(), Some(12), "{stdout}{stderr}");
+    assert!(!sock.exists(), "the socket file stays behind");
+
+    // --until-closed: the replay ends by itself once its sender has gone.
+    let replay = Command::new(&bin)
+        .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
+        .arg(format!("unix:{}", sock.display()))
+        .args(["--until-closed", "+timeout=2", "+tries=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut replay = Killed(Some(replay));
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the replay never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &old.port.to_string(), "--tap"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["mail.lab.test", "A"]),
+    )
+    .expect_code(0);
+    let start = std::time::Instant::now();
+    let child = replay.0.as_mut().unwrap();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "no exit once the sender closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = replay.0.take().unwrap().wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(";;   same:                          1"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+/// A child process killed (and reaped) when dropped, unless taken.
+struct Killed(Option<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }

@@ -589,3 +589,119 @@ fn signed_exchanges_read_back_as_shown_live_in_every_format() {
         }
     }
 }
+
+/// `--replay` of a signed query recorded against knotd: the recorded
+/// TSIG record cannot verify on a new ID, so it is removed (knotd answers
+/// unsigned, the same as recorded, TSIG aside); with `-y` the query is
+/// signed afresh and the signed answer verifies; a wrong secret is
+/// refused by knotd and shows as a difference.
+#[test]
+fn a_replayed_signed_query_goes_unsigned_or_signed_afresh() {
+    let k = test_key();
+    let Some(knot) = start(&[test_key()]) else {
+        eprintln!("skipped: knotd not installed");
+        return;
+    };
+    let port = knot.port.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = dir.path().join("signed.fstrm");
+    let run = crate::Run::of(
+        crate::qtap()
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &port,
+                "-y",
+                &k.arg(),
+                "www.tsig.test",
+                "--tap",
+            ])
+            .arg(&recorded),
+    )
+    .expect_code(0);
+    assert!(run.stdout.contains("TSIG PSEUDOSECTION"), "{}", run.stdout);
+    // As if recorded an hour ago: the query signed then (knotd would
+    // answer the signature itself with BADTIME now).
+    let key = Key::from_arg(&k.arg()).unwrap();
+    let records = crate::read_trace(&recorded);
+    let mut writer =
+        qtap::tap::writer::TapWriter::new(std::fs::File::create(&recorded).unwrap()).unwrap();
+    for r in records {
+        let mut e = qtap::tap::event::Event::from_pb(r).unwrap();
+        if let Some(q) = &e.query_message {
+            let mut old = tsig::unsigned(q).unwrap();
+            tsig::sign_query(&mut old, &key, now() - 3600, tsig::DEFAULT_FUDGE).unwrap();
+            e.query_message = Some(old.into());
+        }
+        writer.write(&e.to_pb()).unwrap();
+    }
+    writer.finish().unwrap();
+    let replay = |extra: &[&str], tap: &std::path::Path| {
+        crate::Run::of(
+            crate::qtap()
+                .args(["@127.0.0.1", "-p", &port, "--replay"])
+                .arg(&recorded)
+                .args(["+tries=1", "+timeout=2", "--tap"])
+                .arg(tap)
+                .args(extra),
+        )
+    };
+    let signed_records = |tap: &std::path::Path| -> Vec<usize> {
+        crate::read_trace(tap)
+            .iter()
+            .filter_map(|r| r.message.as_ref())
+            .filter(|m| m.response_message.is_none())
+            .filter_map(|m| m.query_message.clone())
+            .map(|q| {
+                let m = Message::parse(&q).unwrap();
+                assert!(m.error.is_none() && m.trailing == 0);
+                m.additional
+                    .iter()
+                    .filter(|r| r.rtype == qtap::dns::types::TSIG)
+                    .count()
+            })
+            .collect()
+    };
+    // Unsigned: the recorded TSIG record is gone.
+    let tap = dir.path().join("unsigned.fstrm");
+    let got = replay(&[], &tap);
+    assert!(
+        got.stdout.contains(";;   same:                          1"),
+        "{}{}",
+        got.stdout,
+        got.stderr
+    );
+    got.expect_code(0);
+    assert_eq!(signed_records(&tap), [0]);
+    // Signed afresh with -y: one TSIG record, the answer verifies.
+    let tap = dir.path().join("signed-again.fstrm");
+    let got = replay(&["-y", &k.arg()], &tap);
+    assert!(
+        got.stdout.contains(";;   same:                          1"),
+        "{}",
+        got.stdout
+    );
+    assert!(!got.stderr.contains("verify"), "{}", got.stderr);
+    got.expect_code(0);
+    assert_eq!(signed_records(&tap), [1]);
+    let answer = crate::read_trace(&tap)
+        .iter()
+        .find_map(|r| r.message.as_ref()?.response_message.clone())
+        .unwrap();
+    assert!(tsig::find_tsig(&answer).unwrap().is_some());
+    // A wrong secret: knotd refuses it (NOTAUTH), a difference.
+    let wrong = format!(
+        "{}:{}:{}",
+        k.alg, k.name, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    );
+    let got = replay(&["-y", &wrong], &dir.path().join("wrong.fstrm"));
+    assert!(got.stdout.contains(";; DIFFERS: #1"), "{}", got.stdout);
+    // The unsigned refusal does not verify either: a difference of its own.
+    assert!(
+        got.stdout.contains("+;; Couldn't verify signature")
+            && got.stdout.contains(";;   tsig:                          1"),
+        "{}",
+        got.stdout
+    );
+    got.expect_code(12);
+}

@@ -263,11 +263,30 @@ fn replaying(roff: &mut Roff) {
             "--replay FILE sends every query of a dnstap trace to @server again: each query \
              frame's message, or the query message of a response frame that carries one, with \
              its recorded bytes apart from the message ID (--replay-edns rewrites the COOKIE \
-             option or drops the OPT record). Each goes over the transport recorded in its frame \
+             option or drops the OPT record). A recorded TSIG record is removed (it signs the \
+             recorded time); -y or -k signs each query afresh and verifies the answers \
+             (one that does not verify differs, kind tsig). Each \
+             goes over the transport recorded in its frame \
              unless +tcp, +tls, +https, +quic or a scheme://server chooses one; +timeout, \
              +tries, the TC retry over TCP and +parallel=N work as for lookups. --rate QPS caps \
              the pace; --speed N paces the queries by their recorded times, N times faster. The \
              trace is read as a stream, in bounded memory.",
+            "--replay unix:PATH or --replay tcp:ADDR:PORT listens as the collector does (any \
+             number of Frame Streams senders; --socket-mode, --socket-owner, --max-connections \
+             and --collector-buffer apply) and replays each query as it arrives. SIGINT or \
+             SIGTERM ends it (or, with --until-closed, the last sender's leaving, after the \
+             first came): the listener closes, what was handed over is replayed, then the \
+             summary and the exit status come as for a file. A query whose response the sender \
+             never records is held until the pairer gives up on it or the end, and the cases \
+             after it wait to keep the order. --speed is refused there.",
+            "With +proxy each replayed query opens with a PROXY version 2 header whose source is \
+             the client address and port recorded with it (the frame's query_address and \
+             query_port) and whose destination is the target, so a server's proxy port applies \
+             its access control and views per original client. An IPv4 address paired with an \
+             IPv6 one goes IPv4-mapped in an IPv6 header. A frame without a recorded address \
+             gets the LOCAL command (the server sees qtap's own address); +proxy=SRC-DST sends \
+             those addresses with every query. Over TCP and TLS a +keepopen connection \
+             is reused only by the same client's next query. Not over DNS over QUIC: a recorded DoQ query gets no new response.",
             "Each new response is compared with the recorded one: rcode, opcode and header \
              flags, EDNS (COOKIE and PADDING aside), and each record section as a set of RRsets \
              (order-insensitive; TTLs only with --compare-ttl; RRSIG expiration, inception and \
@@ -280,8 +299,8 @@ fn replaying(roff: &mut Roff) {
              query's number, name, type and frame offset, then the recorded lines prefixed with - \
              and the new ones with + (whole RRsets in dig's record layout, section headers as \
              context). A summary follows, in the manner of respdiff: counts per class, per kind \
-             of difference (rcode, flags, answer, authority, additional, edns, malformed) and the \
-             most frequent differing names and types (--top). --format jsonl gives one JSON \
+             of difference (rcode, flags, answer, authority, additional, edns, malformed, tsig) \
+             and the most frequent differing names and types (--top). --format jsonl gives one JSON \
              object per case and the summary last; --format json one object with cases and \
              summary. --mismatches FILE writes the recorded query and response and the new \
              response of each case that differs or got no answer to a dnstap file; --tap \

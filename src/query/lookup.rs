@@ -28,6 +28,12 @@ pub trait Sink {
     /// A message was sent or accepted: here is its dnstap record (as an
     /// [`Event`]: the sink converts it to protobuf only if it writes it).
     fn record(&mut self, record: Event) -> Result<(), crate::error::Error>;
+    /// Whether the sink keeps the records of queries sent. One that does
+    /// not (a replay without `--tap` needs only the responses) is handed
+    /// none, and the lookup does not build them.
+    fn keeps_queries(&self) -> bool {
+        true
+    }
     /// A live diagnostic line (timeouts, skipped replies), dig-style.
     fn diag(&mut self, line: &str);
 }
@@ -534,7 +540,9 @@ async fn exchange<T: DnsTransport>(
     if let Err(e) = t.send(&plan.query, by(deadline)).await {
         return Ok(Err(e));
     }
-    sink.record(ex.query_record())?;
+    if sink.keeps_queries() {
+        sink.record(ex.query_record())?;
+    }
     let mut skips = Skips::new(ex.peer);
     let xfr = crate::dns::xfr::is_xfr(plan.spec.qtype).then_some(plan.spec.qtype);
     let mut tsig = plan
@@ -850,6 +858,68 @@ mod tests {
         let (timed_out, lines) = ended.expect("the deadline ended the exchange");
         assert!(timed_out);
         assert_eq!(lines, SKIPS_SAID + 1, "the first few, then one summary");
+    }
+
+    /// Keeps what it is handed; `queries`: whether it keeps query records.
+    struct Keep {
+        queries: bool,
+        records: Vec<Event>,
+    }
+
+    impl Sink for Keep {
+        fn record(&mut self, record: Event) -> Result<(), crate::error::Error> {
+            self.records.push(record);
+            Ok(())
+        }
+        fn keeps_queries(&self) -> bool {
+            self.queries
+        }
+        fn diag(&mut self, _: &str) {}
+    }
+
+    #[test]
+    fn a_sink_that_keeps_no_queries_is_handed_only_the_responses() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            for _ in 0..2 {
+                let (n, from) = server.recv_from(&mut buf).unwrap();
+                buf[2] |= 0x80;
+                server.send_to(&buf[..n], from).unwrap();
+            }
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let spec = crate::cli::parse(["qtap", "x.example"])
+            .unwrap()
+            .queries
+            .remove(0);
+        let target = Target { addr, host: None };
+        let meta = RecordMeta {
+            kind: TapType::Stub,
+            identity: None,
+            version: Bytes::new(),
+        };
+        for queries in [true, false] {
+            let mut sink = Keep {
+                queries,
+                records: Vec::new(),
+            };
+            let mut session = Session::default();
+            let got = rt.block_on(lookup(&spec, &target, &meta, &mut session, &mut sink));
+            assert_eq!(got.unwrap(), Outcome::Answered);
+            let kinds: Vec<bool> = sink
+                .records
+                .iter()
+                .map(|r| r.response_message.is_some())
+                .collect();
+            let expected: &[bool] = if queries { &[false, true] } else { &[true] };
+            assert_eq!(kinds, expected, "queries kept: {queries}");
+        }
+        echo.join().unwrap();
     }
 
     #[test]

@@ -216,6 +216,8 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
 /// What one lookup produced.
 #[derive(Default)]
 struct Collected {
+    /// Keep the queries' records too (`--tap` writes them).
+    queries: bool,
     records: Vec<Event>,
     diags: Vec<String>,
     /// Why the lookup failed outright (not a network failure).
@@ -228,6 +230,10 @@ impl Sink for Collected {
             self.records.push(record);
         }
         Ok(())
+    }
+
+    fn keeps_queries(&self) -> bool {
+        self.queries
     }
 
     fn diag(&mut self, line: &str) {
@@ -468,7 +474,9 @@ pub fn run(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     runtime.block_on(local.run_until(drive(replay, out, err)))
 }
 
-/// One lookup of the replay.
+/// One lookup of the replay; `queries`: its sink keeps the queries'
+/// records too.
+#[allow(clippy::too_many_arguments)]
 async fn one(
     number: u64,
     spec: QuerySpec,
@@ -477,8 +485,12 @@ async fn one(
     meta: &RecordMeta,
     mut session: Session,
     keep: bool,
+    queries: bool,
 ) -> (u64, Collected, Option<Session>) {
-    let mut sink = Collected::default();
+    let mut sink = Collected {
+        queries,
+        ..Collected::default()
+    };
     match target {
         Ok(target) => {
             let got =
@@ -620,7 +632,10 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                 recorded,
                 new: None,
             });
-            running.push(one(number, spec, message, target, &meta, session, keep));
+            let queries = shown.tap.is_some();
+            running.push(one(
+                number, spec, message, target, &meta, session, keep, queries,
+            ));
         }
     };
     drop(running);

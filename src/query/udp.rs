@@ -193,7 +193,10 @@ impl std::ops::DerefMut for SpareBuf {
 
 impl Drop for SpareBuf {
     fn drop(&mut self) {
-        SPARE_BUF.set(std::mem::take(&mut self.0));
+        // A reader task dropped while the thread itself ends simply
+        // frees its buffer.
+        let buf = std::mem::take(&mut self.0);
+        let _ = SPARE_BUF.try_with(|spare| spare.set(buf));
     }
 }
 

@@ -28,6 +28,12 @@ pub trait Sink {
     /// A message was sent or accepted: here is its dnstap record (as an
     /// [`Event`]: the sink converts it to protobuf only if it writes it).
     fn record(&mut self, record: Event) -> Result<(), crate::error::Error>;
+    /// Whether the sink keeps the records of queries sent. One that does
+    /// not (a replay without `--tap` needs only the responses) is handed
+    /// none, and the lookup does not build them.
+    fn keeps_queries(&self) -> bool {
+        true
+    }
     /// A live diagnostic line (timeouts, skipped replies), dig-style.
     fn diag(&mut self, line: &str);
 }
@@ -212,13 +218,19 @@ pub struct Target {
 /// randomisation, RFC 5452 §9.2, is half of what a spoofer has to guess).
 #[derive(Default)]
 pub struct Session {
-    kept: Option<(Target, Transport, TlsOpts, Option<Proxy>, Conn)>,
+    /// Boxed: a connection's state runs to kilobytes, and a session rides
+    /// in every `+parallel` lookup's future, which is moved as a whole
+    /// when the lookup starts (the copy showed in `perf` as `memmove`).
+    kept: Option<Box<Kept>>,
     /// The server of the last clean UDP exchange and how long its answer
     /// took (a fast server's next answer is polled for; see [`super::udp`]).
     udp_rtt: Option<(SocketAddr, Duration)>,
     /// Shared UDP sockets (lookups in flight together).
     shared: Option<std::rc::Rc<MuxPool>>,
 }
+
+/// A `+keepopen` connection and what it was opened for.
+type Kept = (Target, Transport, TlsOpts, Option<Proxy>, Conn);
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -241,16 +253,20 @@ impl Session {
 
     /// Closes whatever is still open.
     pub async fn close(mut self) {
-        if let Some((_, _, _, _, conn)) = self.kept.take() {
-            conn.close().await;
+        if let Some(kept) = self.kept.take() {
+            // Boxed: closing a QUIC or TLS connection is a large future,
+            // and this one lives in every lookup's even when nothing is
+            // kept (the parallel case).
+            Box::pin(kept.4.close()).await;
         }
     }
 
     /// The kept connection, if it is to the same server, over the same
     /// transport and TLS settings, and opened with the same PROXY header.
     fn take(&mut self, target: &Target, spec: &QuerySpec) -> Option<Conn> {
-        match self.kept.take() {
-            Some((t, tr, tls, proxy, conn))
+        let kept = *self.kept.take()?;
+        match kept {
+            (t, tr, tls, proxy, conn)
                 if &t == target
                     && tr == spec.opts.transport
                     && tls == spec.opts.tls
@@ -258,11 +274,10 @@ impl Session {
             {
                 Some(conn)
             }
-            Some((_, _, _, _, conn)) => {
+            (_, _, _, _, conn) => {
                 drop(conn);
                 None
             }
-            None => None,
         }
     }
 
@@ -477,13 +492,13 @@ async fn conn_lookup(
         match exchange(&mut conn, plan, Some(deadline), sink).await? {
             Ok(_) => {
                 if spec.opts.keepopen && conn.reusable() {
-                    session.kept = Some((
+                    session.kept = Some(Box::new((
                         target.clone(),
                         spec.opts.transport.clone(),
                         spec.opts.tls.clone(),
                         spec.opts.proxy,
                         conn,
-                    ));
+                    )));
                 } else {
                     conn.close().await;
                 }
@@ -525,7 +540,9 @@ async fn exchange<T: DnsTransport>(
     if let Err(e) = t.send(&plan.query, by(deadline)).await {
         return Ok(Err(e));
     }
-    sink.record(ex.query_record())?;
+    if sink.keeps_queries() {
+        sink.record(ex.query_record())?;
+    }
     let mut skips = Skips::new(ex.peer);
     let xfr = crate::dns::xfr::is_xfr(plan.spec.qtype).then_some(plan.spec.qtype);
     let mut tsig = plan
@@ -841,6 +858,79 @@ mod tests {
         let (timed_out, lines) = ended.expect("the deadline ended the exchange");
         assert!(timed_out);
         assert_eq!(lines, SKIPS_SAID + 1, "the first few, then one summary");
+    }
+
+    /// Keeps what it is handed; `queries`: whether it keeps query records.
+    struct Keep {
+        queries: bool,
+        records: Vec<Event>,
+    }
+
+    impl Sink for Keep {
+        fn record(&mut self, record: Event) -> Result<(), crate::error::Error> {
+            self.records.push(record);
+            Ok(())
+        }
+        fn keeps_queries(&self) -> bool {
+            self.queries
+        }
+        fn diag(&mut self, _: &str) {}
+    }
+
+    #[test]
+    fn a_sink_that_keeps_no_queries_is_handed_only_the_responses() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            for _ in 0..2 {
+                let (n, from) = server.recv_from(&mut buf).unwrap();
+                buf[2] |= 0x80;
+                server.send_to(&buf[..n], from).unwrap();
+            }
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let spec = crate::cli::parse(["qtap", "x.example"])
+            .unwrap()
+            .queries
+            .remove(0);
+        let target = Target { addr, host: None };
+        let meta = RecordMeta {
+            kind: TapType::Stub,
+            identity: None,
+            version: Bytes::new(),
+        };
+        for queries in [true, false] {
+            let mut sink = Keep {
+                queries,
+                records: Vec::new(),
+            };
+            let mut session = Session::default();
+            let got = rt.block_on(lookup(&spec, &target, &meta, &mut session, &mut sink));
+            assert_eq!(got.unwrap(), Outcome::Answered);
+            let kinds: Vec<bool> = sink
+                .records
+                .iter()
+                .map(|r| r.response_message.is_some())
+                .collect();
+            let expected: &[bool] = if queries { &[false, true] } else { &[true] };
+            assert_eq!(kinds, expected, "queries kept: {queries}");
+        }
+        echo.join().unwrap();
+    }
+
+    #[test]
+    fn a_session_stays_small() {
+        // Every +parallel lookup's future carries a session (moved whole
+        // when the lookup starts): the kept connection is boxed.
+        assert!(
+            std::mem::size_of::<Session>() <= 64,
+            "{}",
+            std::mem::size_of::<Session>()
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!   spoofer who learns it would otherwise have only the ID to guess).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -156,12 +156,48 @@ pub struct UdpConn {
 }
 
 thread_local! {
-    /// The receive buffer of the last [`UdpConn`] dropped on this thread,
-    /// for the next one: each try gets a fresh socket, and zeroing a new
+    /// The receive buffer of the last [`UdpConn`] (or shared socket's
+    /// reader) dropped on this thread, for the next one: each try gets a fresh socket, and zeroing a new
     /// 64 KiB buffer per lookup was most of a sequential `-f` run's
     /// instructions (BENCHMARKS.md). Two sockets alive at once simply
     /// make two buffers.
     static SPARE_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A receive buffer taken from [`SPARE_BUF`], given back when dropped
+/// (a shared socket's reader is dropped with its task).
+struct SpareBuf(Vec<u8>);
+
+impl SpareBuf {
+    fn take() -> SpareBuf {
+        let mut buf = SPARE_BUF.take();
+        if buf.len() < MAX_DATAGRAM {
+            buf = vec![0u8; MAX_DATAGRAM];
+        }
+        SpareBuf(buf)
+    }
+}
+
+impl std::ops::Deref for SpareBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SpareBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Drop for SpareBuf {
+    fn drop(&mut self) {
+        // A reader task dropped while the thread itself ends simply
+        // frees its buffer.
+        let buf = std::mem::take(&mut self.0);
+        let _ = SPARE_BUF.try_with(|spare| spare.set(buf));
+    }
 }
 
 impl Drop for UdpConn {
@@ -272,11 +308,6 @@ impl UdpConn {
 /// other tasks run.
 const FLOOD_YIELD: u32 = 64;
 
-/// How long a message ID stays out of use on a shared socket after its
-/// exchange ended (answered, timed out, abandoned): replies that come later
-/// are dropped quietly instead of being taken for strays.
-const RETIRED_IDS: usize = 4096;
-
 /// One socket shared by lookups in flight; see the module documentation.
 #[derive(Debug)]
 pub struct UdpMux {
@@ -290,13 +321,15 @@ pub struct UdpMux {
 
 #[derive(Debug)]
 struct MuxState {
-    /// The lookups waiting for a reply, by message ID.
-    waiting: HashMap<u16, Rc<Waiter>>,
-    /// Per message ID: in use (waiting or retired)?
-    busy: Vec<bool>,
-    /// Retired IDs, oldest first.
-    retired: VecDeque<u16>,
-    /// Registration counter (to find the oldest waiter).
+    /// The lookups waiting for a reply, by message ID, oldest first.
+    waiting: Vec<(u16, Rc<Waiter>)>,
+    /// Every ID claimed on this socket, in use or over: an ID serves one
+    /// exchange per socket, so replies that come after their exchange
+    /// ended (answered, timed out, abandoned) are dropped quietly instead
+    /// of being taken for strays. At most [`PER_SOCKET`] IDs: a short
+    /// list scanned beats a 64 Ki table made and zeroed per socket.
+    used: Vec<u16>,
+    /// Exchanges registered so far.
     next_seq: u64,
     /// The socket failed for good: no new registrations.
     broken: bool,
@@ -304,7 +337,6 @@ struct MuxState {
 
 #[derive(Debug, Default)]
 struct Waiter {
-    seq: u64,
     inbox: RefCell<VecDeque<std::io::Result<Vec<u8>>>>,
     waker: RefCell<Option<Waker>>,
 }
@@ -340,9 +372,8 @@ impl UdpMux {
             local,
             peer,
             state: RefCell::new(MuxState {
-                waiting: HashMap::new(),
-                busy: vec![false; usize::from(u16::MAX) + 1],
-                retired: VecDeque::new(),
+                waiting: Vec::with_capacity(PER_SOCKET),
+                used: Vec::with_capacity(PER_SOCKET),
                 next_seq: 0,
                 broken: false,
             }),
@@ -364,24 +395,20 @@ impl UdpMux {
     /// Whether `id` is free for a new exchange on this socket.
     pub fn is_free(&self, id: u16) -> bool {
         let st = self.state.borrow();
-        !st.broken && !st.busy[usize::from(id)]
+        !st.broken && !st.used.contains(&id)
     }
 
     /// Claims `id` for an exchange; None when it is in use (or was lately,
     /// or the socket failed): the caller then uses a socket of its own.
     pub fn register(self: &Rc<Self>, id: u16) -> Option<Ticket> {
         let mut st = self.state.borrow_mut();
-        if st.broken || st.busy[usize::from(id)] {
+        if st.broken || st.used.contains(&id) {
             return None;
         }
-        st.busy[usize::from(id)] = true;
-        let seq = st.next_seq;
+        st.used.push(id);
         st.next_seq += 1;
-        let waiter = Rc::new(Waiter {
-            seq,
-            ..Waiter::default()
-        });
-        st.waiting.insert(id, waiter.clone());
+        let waiter = Rc::new(Waiter::default());
+        st.waiting.push((id, waiter.clone()));
         Some(Ticket {
             mux: self.clone(),
             id,
@@ -392,7 +419,7 @@ impl UdpMux {
     /// Receives datagrams for the waiting lookups, until the socket fails
     /// for good (run it as a task; abort it when the lookups are done).
     pub async fn read_loop(self: Rc<Self>) {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut buf = SpareBuf::take();
         let mut run = 0u32;
         loop {
             // A flood of datagrams must not starve the lookups (their
@@ -402,7 +429,10 @@ impl UdpMux {
                 tokio::task::yield_now().await;
             }
             match self.sock.recv(&mut buf, false).await {
-                Ok(n) => self.dispatch(&buf[..n]),
+                Ok(n) => {
+                    replied();
+                    self.dispatch(&buf[..n]);
+                }
                 Err(e) => {
                     if !self.fail_waiting(&e, None) {
                         return;
@@ -426,7 +456,7 @@ impl UdpMux {
         let waiting: Vec<Rc<Waiter>> = st
             .waiting
             .iter()
-            .filter(|(id, _)| Some(**id) != except)
+            .filter(|(id, _)| Some(*id) != except)
             .map(|(_, w)| w.clone())
             .collect();
         drop(st);
@@ -444,12 +474,13 @@ impl UdpMux {
             [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
             _ => None,
         };
-        let to = match id {
-            Some(id) if st.waiting.contains_key(&id) => st.waiting.get(&id).cloned(),
+        let waiting = id.and_then(|id| st.waiting.iter().find(|(w, _)| *w == id));
+        let to = match (id, waiting) {
+            (_, Some((_, w))) => Some(w.clone()),
             // A late reply to an exchange that is over: nobody's business.
-            Some(id) if st.busy[usize::from(id)] => None,
+            (Some(id), None) if st.used.contains(&id) => None,
             // A stray: the oldest waiter reports and skips it.
-            _ => st.waiting.values().min_by_key(|w| w.seq).cloned(),
+            _ => st.waiting.first().map(|(_, w)| w.clone()),
         };
         drop(st);
         if let Some(w) = to {
@@ -457,10 +488,13 @@ impl UdpMux {
         }
     }
 
-    /// Sends one datagram. Every [`BURST`] datagrams on shared sockets,
-    /// the thread lets others run first: many lookups start at once, and
-    /// a server on the same CPU would otherwise get no turn to read its
-    /// queries before its socket overflows.
+    /// Sends one datagram. After [`BURST`] datagrams on shared sockets
+    /// with no reply read in between, the thread lets others run first:
+    /// many lookups start at once, and a server on the same CPU would
+    /// otherwise get no turn to read its queries before its socket
+    /// overflows. Replies coming in show the server is getting its turns:
+    /// a steady run of up to [`BURST`] in flight never gives the CPU away
+    /// (each `sched_yield` on a busy machine can cost a time slice).
     ///
     /// The kernel reports an ICMP error for an earlier datagram to whichever
     /// call comes first, a send included: such an error goes to the lookups
@@ -468,11 +502,12 @@ impl UdpMux {
     /// query is sent again.
     async fn send(&self, id: u16, msg: &[u8]) -> std::io::Result<()> {
         let sent = SENT.with(|n| {
-            let sent = n.get().wrapping_add(1);
+            let sent = n.get().saturating_add(1);
             n.set(sent);
             sent
         });
-        if sent.is_multiple_of(BURST) {
+        if sent > BURST {
+            SENT.set(0);
             std::thread::yield_now();
         }
         match self.sock.send(msg).await {
@@ -498,13 +533,19 @@ fn is_icmp(e: &std::io::Error) -> bool {
 /// threads.
 const BURST: u32 = 64;
 
+/// A reply came in on a shared socket: the server is keeping up.
+fn replied() {
+    SENT.set(0);
+}
+
 thread_local! {
-    /// Datagrams sent on shared sockets by this thread.
+    /// Datagrams sent on shared sockets by this thread since one was last
+    /// read from any of them.
     static SENT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// One exchange's claim on a shared socket: its message ID. Dropping it
-/// ends the exchange (the ID is retired for a while).
+/// ends the exchange (the ID is not used again on that socket).
 #[derive(Debug)]
 pub struct Ticket {
     mux: Rc<UdpMux>,
@@ -578,12 +619,9 @@ impl Drop for Ticket {
         let Ok(mut st) = self.mux.state.try_borrow_mut() else {
             return;
         };
-        st.waiting.remove(&self.id);
-        st.retired.push_back(self.id);
-        if st.retired.len() > RETIRED_IDS {
-            if let Some(old) = st.retired.pop_front() {
-                st.busy[usize::from(old)] = false;
-            }
+        // The ID stays in `used`: retired for the socket's life.
+        if let Some(at) = st.waiting.iter().position(|(id, _)| *id == self.id) {
+            st.waiting.remove(at);
         }
     }
 }
@@ -869,6 +907,27 @@ mod tests {
                 [skip("stray")],
                 "the stray is reported, the copy is not"
             );
+        });
+    }
+
+    #[test]
+    fn exchanges_answered_one_by_one_never_count_as_a_burst() {
+        local(async {
+            let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let pool = MuxPool::default();
+            let peer = server.local_addr().unwrap();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            let mut buf = [0u8; 64];
+            SENT.set(0);
+            // More exchanges than a burst, each answered before the next.
+            for id in 0..3 * BURST as u16 {
+                let t = pool.register(peer, id).await.unwrap();
+                t.send(&datagram(id, 0)).await.unwrap();
+                let (_, client) = server.recv_from(&mut buf).unwrap();
+                server.send_to(&datagram(id, 1), client).unwrap();
+                t.recv_matching(deadline, accept_all, |_| {}).await.unwrap();
+                assert!(SENT.get() <= 1, "exchange {id}: {} unanswered", SENT.get());
+            }
         });
     }
 

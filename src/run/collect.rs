@@ -1357,6 +1357,7 @@ pub fn listen(
         files_done: true,
         rx,
         batch: Default::default(),
+        run_at: 0,
         batch_conn: Bytes::new(),
         batch_permit: None,
         idle: false,

@@ -463,3 +463,28 @@ impl Drop for Killed {
         }
     }
 }
+
+#[test]
+fn tap_records_each_replayed_query_and_its_new_response() {
+    // Without --tap a replay keeps only the new responses; with it, the
+    // trace holds the queries too.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = recorded_trace(dir.path());
+    let port = crate::tiny_server(1);
+    let out = dir.path().join("replayed.fstrm");
+    let tap = out.to_str().unwrap();
+    replay(&trace, port, &["--tap", tap]).expect_code(0);
+    let read = Run::of(
+        qtap()
+            .arg("--read")
+            .arg(&out)
+            .args(["--format", "jsonl", "+qr"]),
+    )
+    .expect_code(0);
+    let qr: Vec<&str> = read
+        .stdout
+        .lines()
+        .map(|l| if l.contains("\"QR\":true") { "R" } else { "Q" })
+        .collect();
+    assert_eq!(qr, ["Q", "R"], "{}", read.stdout);
+}

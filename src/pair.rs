@@ -438,6 +438,36 @@ impl Pairer {
         });
     }
 
+    /// How many queries have been stored so far: a mark for
+    /// [`Pairer::expire_before`].
+    pub fn mark(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Gives up on the queries stored before `mark` (a value
+    /// [`Pairer::mark`] gave), oldest first: each still waiting is
+    /// reported as unanswered now. A live input's caller, whose stream has
+    /// no end to wait for, notes the mark with its own clock and gives up
+    /// on what has waited too long: the recorder's timestamps are not
+    /// trusted for that (a sender's clock may be off, or hostile).
+    pub fn expire_before(&mut self, mark: u64, out: &mut Vec<Item>) {
+        while let Some((seq, key)) = self.order.front() {
+            if *seq >= mark {
+                break;
+            }
+            let key = key.clone();
+            let seq = *seq;
+            self.order.pop_front();
+            if self.is_live(seq, &key) {
+                if let Some(p) = self.take(&key) {
+                    if !p.answered {
+                        out.push(Item::Unanswered(p.query));
+                    }
+                }
+            }
+        }
+    }
+
     /// Ends the stream: every query still without a response, oldest first.
     pub fn finish(mut self, out: &mut Vec<Item>) {
         while let Some(p) = self.pop_oldest() {
@@ -537,6 +567,33 @@ mod tests {
         p.push(on("a", event(10, 7, 1000, 9)), &mut out);
         p.finish(&mut out);
         assert_eq!(kinds(&out), ["Q1000", "Q1000", "R1000@6", "R1000@5"]);
+    }
+
+    #[test]
+    fn expire_before_reports_the_queries_stored_before_the_mark() {
+        let mut p = Pairer::default();
+        let mut out = Vec::new();
+        p.push(event(5, 1, 1, 10), &mut out);
+        p.push(event(5, 2, 2, 20), &mut out);
+        let mark = p.mark();
+        p.push(event(5, 3, 3, 30), &mut out);
+        // The first is answered: nothing of it is left to give up on.
+        p.push(event(6, 1, 1, 31), &mut out);
+        out.clear();
+        p.expire_before(mark, &mut out);
+        assert_eq!(kinds(&out), ["U2"]);
+        out.clear();
+        p.expire_before(mark, &mut out);
+        assert!(out.is_empty());
+        // A late response to a query given up on pairs with nothing.
+        p.push(event(6, 2, 2, 40), &mut out);
+        assert_eq!(kinds(&out), ["R2@-1"]);
+        out.clear();
+        p.expire_before(p.mark(), &mut out);
+        assert_eq!(kinds(&out), ["U3"]);
+        out.clear();
+        p.finish(&mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -1292,7 +1292,9 @@ pub fn collect(
 /// The collector as a [`Frames`] source for another consumer
 /// (`--replay unix:PATH`): the network thread serves `listeners` and the
 /// frames come out of [`LiveFrames::next_raw`] as they arrive, with
-/// [`Raw::Idle`] at every pause. It ends (the source returns None once
+/// [`Raw::Idle`] at every pause and at least once every [`TICK`] (so a
+/// consumer keeping time of its own, such as how long a query has waited
+/// for its response, runs while no frame comes). It ends (the source returns None once
 /// the connections have handed over what they read) when the [`Stopper`]
 /// is used or dropped. The socket files go when the source is dropped.
 pub struct LiveFrames {
@@ -1301,6 +1303,9 @@ pub struct LiveFrames {
     reported: bool,
     _socket_files: Vec<SocketFile>,
 }
+
+/// How often a [`LiveFrames`] source reports [`Raw::Idle`] at the least.
+pub const TICK: Duration = Duration::from_secs(1);
 
 /// Ends a [`LiveFrames`] source: the collector stops taking connections
 /// and lets each hand over what it has read (for at most 5 s).
@@ -1339,7 +1344,9 @@ pub fn listen(
             network(
                 serving,
                 opts,
-                None,
+                // The timer that rotates --write files elsewhere: here its
+                // Rotate comes out as Idle.
+                Some(TICK),
                 tx,
                 Stop::Channel(stop_rx),
                 ready_tx,

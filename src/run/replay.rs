@@ -226,6 +226,7 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
         let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
         let (mut items, mut steps) = (Vec::new(), Vec::new());
         let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
+        let mut waits = Waits::default();
         while let Some(raw) = frames.next_raw() {
             let mut flush = false;
             match raw {
@@ -269,6 +270,9 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
                 }
                 Raw::Idle | Raw::Rotate => flush = true,
             }
+            if let Some(mark) = waits.tick(std::time::Instant::now(), pairer.mark()) {
+                pairer.expire_before(mark, &mut items);
+            }
             for i in items.drain(..) {
                 cases.push(i, &mut steps);
             }
@@ -293,6 +297,49 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
         }
     });
     rx
+}
+
+/// How long a live replay waits, by its own clock, for a query's recorded
+/// response before it counts the query as having none: the case is shown
+/// then, not when a file's end would have told (a live stream has none),
+/// and the cases after it are not held up. Recorders log the response of
+/// an authoritative or cached answer within milliseconds; a resolver's
+/// recursion takes seconds at worst.
+const RECORDED_WAIT: Duration = Duration::from_secs(5);
+
+/// How far apart the marks of [`Waits`] are at the least.
+const MARK_EVERY: Duration = Duration::from_millis(100);
+
+/// When the queries a live replay stores arrived, coarsely: marks of
+/// (time, [`Pairer::mark`]) at most [`MARK_EVERY`] apart, the oldest
+/// dropped once [`RECORDED_WAIT`] old (a few dozen at most).
+#[derive(Default)]
+struct Waits {
+    marks: VecDeque<(std::time::Instant, u64)>,
+}
+
+impl Waits {
+    /// Notes the pairer's `mark` at `now`; returns a mark before which
+    /// every query has waited [`RECORDED_WAIT`] or more, if one has
+    /// become due.
+    fn tick(&mut self, now: std::time::Instant, mark: u64) -> Option<u64> {
+        if self
+            .marks
+            .back()
+            .is_none_or(|(t, _)| now.saturating_duration_since(*t) >= MARK_EVERY)
+        {
+            self.marks.push_back((now, mark));
+        }
+        let mut due = None;
+        while let Some(&(t, m)) = self.marks.front() {
+            if now.saturating_duration_since(t) < RECORDED_WAIT {
+                break;
+            }
+            due = Some(m);
+            self.marks.pop_front();
+        }
+        due
+    }
 }
 
 /// Listens where `--replay unix:…`/`tcp:…` says and starts reading.
@@ -714,15 +761,6 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let signal = signals.recv();
     tokio::pin!(signal);
     let stopped = loop {
-        // Show the cases whose turn has come.
-        while slots
-            .front()
-            .is_some_and(|s| s.recorded.is_some() && s.new.is_some())
-        {
-            if let Some(slot) = slots.pop_front() {
-                shown.case(slot, opts)?;
-            }
-        }
         let mut start = None;
         // Steps already handed over go first, without waiting.
         while held.is_none() && start.is_none() && running.len() < parallel {
@@ -737,6 +775,16 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                 &mut held,
                 &mut start,
             );
+        }
+        // Show the cases whose turn has come (a new response just in, or
+        // a recorded one just taken: either may be the last one missing).
+        while slots
+            .front()
+            .is_some_and(|s| s.recorded.is_some() && s.new.is_some())
+        {
+            if let Some(slot) = slots.pop_front() {
+                shown.case(slot, opts)?;
+            }
         }
         if input_done
             && pending.is_empty()
@@ -874,6 +922,23 @@ fn slot_of(slots: &mut VecDeque<Slot>, number: u64) -> Option<&mut Slot> {
 mod tests {
     use super::*;
     use crate::tap::event::MessageType;
+
+    #[test]
+    fn waits_give_up_on_what_came_before_a_mark_that_old() {
+        let t0 = std::time::Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut w = Waits::default();
+        assert_eq!(w.tick(at(0), 3), None);
+        // Marks closer than MARK_EVERY are not kept.
+        assert_eq!(w.tick(at(50), 4), None);
+        assert_eq!(w.tick(at(200), 7), None);
+        assert_eq!(w.tick(at(4_999), 9), None);
+        assert_eq!(w.tick(at(5_000), 9), Some(3));
+        // The newest mark that is due wins; the due ones are dropped.
+        assert_eq!(w.tick(at(6_000), 12), Some(7));
+        assert_eq!(w.tick(at(6_050), 12), None);
+        assert!(w.marks.len() <= 3, "{:?}", w.marks);
+    }
 
     fn query(addr: Option<&str>, port: Option<u16>) -> Event {
         Event {

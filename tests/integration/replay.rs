@@ -452,6 +452,99 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
 }
 
+/// A live replay does not wait for the end of its stream to give up on a
+/// query whose response was not recorded (a server that logs queries
+/// only, or dropped one): the case is shown within seconds, while the
+/// replay still runs.
+#[test]
+fn a_live_replay_gives_up_on_a_recorded_response_in_time() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    if !have("knotd") || !have("fstrm_replay") {
+        eprintln!("skipped: knotd or fstrm_replay not installed");
+        return;
+    }
+    let zones = "zone:\n  - domain: lab.test\n    file: \"lab.test.zone\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lab.test.zone"),
+        small_zone(1, "192.0.2.80"),
+    )
+    .unwrap();
+    let knot = launch(dir, zones, "lab.test");
+    let work = tempfile::tempdir().unwrap();
+    // A query that got no response: sent to a port nobody serves.
+    let queries = work.path().join("q.tap");
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &closed_port.to_string(), "--tap"])
+            .arg(&queries)
+            .args(["www.lab.test", "A", "+tries=1", "+timeout=1"]),
+    )
+    .expect_code(9);
+    let sock = work.path().join("replay.sock");
+    let bin = assert_cmd::cargo::cargo_bin("qtap");
+    let mut replay = Killed(Some(
+        Command::new(&bin)
+            .args(["@127.0.0.1", "-p", &knot.port.to_string(), "--replay"])
+            .arg(format!("unix:{}", sock.display()))
+            .args(["--format", "jsonl", "+timeout=2", "+tries=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let stdout = replay.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the replay never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("fstrm_replay")
+        .args(["-t", "protobuf:dnstap.Dnstap", "-u"])
+        .arg(&sock)
+        .arg("-r")
+        .arg(&queries)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    // The case comes out while the replay runs: no SIGINT yet.
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("no case shown while the stream stays open");
+    assert!(
+        line.contains("\"class\":\"no_recorded_response\""),
+        "{line}"
+    );
+    assert!(line.contains("www.lab.test."), "{line}");
+    let child = replay.0.as_mut().unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let rest: Vec<String> = rx.try_iter().collect();
+    let summary = rest.last().cloned().unwrap_or_default();
+    assert!(summary.contains("\"no_recorded_response\":1"), "{rest:?}");
+}
+
 /// A child process killed (and reaped) when dropped, unless taken.
 struct Killed(Option<std::process::Child>);
 

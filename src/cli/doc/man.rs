@@ -277,8 +277,10 @@ fn replaying(roff: &mut Roff) {
              SIGTERM ends it (or, with --until-closed, the last sender's leaving, after the \
              first came): the listener closes, what was handed over is replayed, then the \
              summary and the exit status come as for a file. A query whose response the sender \
-             never records is held until the pairer gives up on it or the end, and the cases \
-             after it wait to keep the order. --speed is refused there.",
+             has not recorded 5 seconds after the query came in (by qtap's clock: query-only \
+             logging, or a query the server dropped) counts as having none, and its case is \
+             shown then; the cases after it wait for it, to keep the order. --speed is refused \
+             there.",
             "With +proxy each replayed query opens with a PROXY version 2 header whose source is \
              the client address and port recorded with it (the frame's query_address and \
              query_port) and whose destination is the target, so a server's proxy port applies \

@@ -159,6 +159,9 @@ async fn read_control(conn: &mut Box<dyn Conn>) -> Result<Frame, String> {
 pub struct TapSender {
     tx: Option<tokio::sync::mpsc::Sender<Bytes>>,
     dropped: Arc<AtomicU64>,
+    /// Frames handed to the thread: none is delivered until FINISH says
+    /// so, so all of them are lost if the thread cannot report.
+    queued: AtomicU64,
     thread: Option<std::thread::JoinHandle<SenderReport>>,
     done: std::sync::mpsc::Receiver<()>,
     close_timeout: Duration,
@@ -202,6 +205,7 @@ impl TapSender {
             Ok(Ok(())) => Ok(TapSender {
                 tx: Some(tx),
                 dropped,
+                queued: AtomicU64::new(0),
                 thread: Some(thread),
                 done: done_rx,
                 close_timeout: opts.close_timeout,
@@ -222,6 +226,8 @@ impl TapSender {
         let Some(tx) = &self.tx else { return };
         if tx.try_send(payload).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.queued.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -244,12 +250,15 @@ impl TapSender {
                 .take()
                 .and_then(|t| t.join().ok())
                 .unwrap_or_default(),
+            // The thread is stuck (a collector that stopped reading): no
+            // FINISH came, so nothing queued is known to be delivered.
             Err(_) => SenderReport {
                 warnings: vec![format!(
                     ";; WARNING: collector {}: could not close the stream within {} s",
                     self.label,
                     self.close_timeout.as_secs_f64()
                 )],
+                dropped: self.queued.load(Ordering::Relaxed),
                 ..SenderReport::default()
             },
         };
@@ -319,7 +328,7 @@ fn run_thread(
                 report.dropped += count;
                 continue;
             };
-            if link.conn.write_all(&batch).await.is_ok() {
+            if write_within(link, &batch, opts.close_timeout).await {
                 on_link += count;
                 continue;
             }
@@ -332,7 +341,7 @@ fn run_thread(
             ));
             conn = reconnect(&endpoint, &opts, label, &rx, warnings).await;
             let resent = match conn.as_mut() {
-                Some(link) => link.conn.write_all(&batch).await.is_ok(),
+                Some(link) => write_within(link, &batch, opts.close_timeout).await,
                 None => false,
             };
             if resent {
@@ -360,6 +369,16 @@ fn run_thread(
     });
     report.dropped += dropped.swap(0, Ordering::Relaxed);
     report
+}
+
+/// Writes `bytes` to the collector within `timeout`: one that stops
+/// reading for that long is taken as gone (the lookups go on; what it did
+/// not take counts as not delivered).
+async fn write_within(link: &mut Link, bytes: &[u8], timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, link.conn.write_all(bytes)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Reconnects with backoff (50 ms doubling to 1 s) for `reconnect_for`,

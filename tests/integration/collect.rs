@@ -324,6 +324,68 @@ fn sender_outlives_a_collector_that_goes_away() {
     assert_eq!(code, Some(11), "{err}");
 }
 
+/// A collector that accepts and then stops reading: once the socket's
+/// buffer is full the sender gives up on it within its deadline, the
+/// lookups all finish, and every frame not acknowledged by a FINISH is
+/// counted as not delivered (exit 11), none claimed delivered.
+#[test]
+fn sender_counts_what_a_collector_that_stops_reading_never_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    // Reads READY, answers ACCEPT, then reads nothing more and holds the
+    // connection open.
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let mut ready = [0u8; 42];
+        if s.read_exact(&mut ready).is_err() {
+            return;
+        }
+        let ct = b"protobuf:dnstap.Dnstap";
+        let mut accept = vec![0, 0, 0, 0];
+        accept.extend((12 + ct.len() as u32).to_be_bytes());
+        accept.extend([0, 0, 0, 1, 0, 0, 0, 1]);
+        accept.extend((ct.len() as u32).to_be_bytes());
+        accept.extend(ct);
+        let _ = s.write_all(&accept);
+        std::thread::sleep(Duration::from_secs(90));
+        drop(s);
+    });
+    let names: String = (0..3000).map(|i| format!("n{i}.example\n")).collect();
+    let batch = dir.path().join("batch.txt");
+    std::fs::write(&batch, names).unwrap();
+    let port = tiny_server(3000);
+    let start = std::time::Instant::now();
+    let out = qtap()
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "+short",
+            "+parallel=16",
+        ])
+        .arg("-f")
+        .arg(&batch)
+        .args(["--tap", &format!("unix:{}", sock.display())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(11), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(60), "{err}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 3000, "every lookup was shown");
+    let lost = err
+        .lines()
+        .find_map(|l| {
+            let before = l.split(" dnstap frames were not delivered").next()?;
+            (before != l).then(|| before.rsplit(' ').next()?.parse::<u64>().ok())?
+        })
+        .unwrap_or(0);
+    assert_eq!(lost, 6000, "{err}");
+}
+
 fn zone_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zones/lab.test.zone")
 }

@@ -205,6 +205,8 @@ struct NamedFiles {
     tls: Vec<crate::query::spec::TlsOpts>,
     /// `--scrub-key FILE`.
     scrub_key: Option<PathBuf>,
+    /// `-f FILE` (already read: named here so no output overwrites it).
+    batch: Option<PathBuf>,
 }
 
 /// A [`Config`] validated without reading the files the command line
@@ -223,6 +225,10 @@ impl Plan {
     /// scrub key goes to the scrubber. Each file is read with a size cap.
     pub fn load(self) -> Result<Config, crate::error::Error> {
         let Plan { mut config, files } = self;
+        {
+            use std::io::IsTerminal;
+            check_outputs(&config, &files, std::io::stdout().is_terminal())?;
+        }
         if let Some(path) = &files.tsig {
             let key = tsig_key_file(path).map_err(crate::error::Error::Config)?;
             match &mut config.mode {
@@ -645,7 +651,10 @@ impl Config {
     /// Validates `args` without opening any file the command line names
     /// (`resolv_conf` is read when no server was given).
     pub fn plan(args: Args, resolv_conf: &std::path::Path) -> Result<Plan, crate::error::Error> {
-        let mut files = NamedFiles::default();
+        let mut files = NamedFiles {
+            batch: args.batch.clone(),
+            ..NamedFiles::default()
+        };
         let mut display = args.display.clone();
         if display.format.is_none() && args.cli.format != Format::Text {
             display.format = Some(args.cli.format);
@@ -686,6 +695,93 @@ impl Config {
             files,
         })
     }
+}
+
+/// `--tap`'s file, as an output of [`check_outputs`].
+fn tap_of(t: &Option<TapTarget>) -> Option<(&'static str, &std::path::Path)> {
+    t.as_ref().map(|t| ("--tap", t.path.as_path()))
+}
+
+/// The files a run writes, checked before anything is sent or read: no
+/// binary trace goes to a terminal (`-` with stdout on one: the server's
+/// bytes would reach it raw), and none is one of the run's inputs (the
+/// trace it replays, a key, the batch file, the hints) or another of its
+/// outputs: writing it would destroy what the run was given, silently.
+/// The same file is told by device and inode, through links.
+fn check_outputs(
+    config: &Config,
+    files: &NamedFiles,
+    stdout_is_terminal: bool,
+) -> Result<(), crate::error::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let is_file = |p: &std::path::Path| {
+        p.as_os_str() != "-" && crate::run::collect::Endpoint::parse(p.as_os_str()).is_none()
+    };
+    let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    let mut inputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    match &config.mode {
+        Mode::Query { queries, tap, .. } => {
+            outputs.extend(tap_of(tap));
+            for q in queries {
+                if let Some(h) = &q.opts.hints {
+                    inputs.push(("+hints", &h.path));
+                }
+            }
+        }
+        Mode::Replay { tap, opts, .. } => {
+            outputs.extend(tap_of(tap));
+            outputs.extend(opts.mismatches.as_deref().map(|p| ("--mismatches", p)));
+            if opts.live.is_none() {
+                inputs.push(("--replay", &opts.file));
+            }
+        }
+        // --write checks its inputs itself (also when they are many).
+        Mode::Read {
+            output: ReadOutput::Write(dest),
+            ..
+        } if dest.as_os_str() == "-" => outputs.push(("--write", dest)),
+        _ => {}
+    }
+    inputs.extend(files.tsig.as_deref().map(|p| ("-k", p)));
+    inputs.extend(files.scrub_key.as_deref().map(|p| ("--scrub-key", p)));
+    inputs.extend(files.batch.as_deref().map(|p| ("-f", p)));
+    let shown = |p: &std::path::Path| crate::render::escaped(p.as_os_str().as_bytes());
+    for (i, (what, path)) in outputs.iter().enumerate() {
+        if path.as_os_str() == "-" {
+            if stdout_is_terminal {
+                return Err(crate::error::Error::Config(format!(
+                    "{what} -: not writing a binary dnstap trace to a terminal; redirect stdout or name a file"
+                )));
+            }
+            continue;
+        }
+        if !is_file(path) {
+            continue;
+        }
+        let out = std::fs::metadata(path).ok();
+        let same = |p: &std::path::Path| {
+            is_file(p)
+                && (p == *path
+                    || out.as_ref().is_some_and(|out| {
+                        std::fs::metadata(p)
+                            .is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+                    }))
+        };
+        if let Some((input, _)) = inputs.iter().find(|(_, p)| same(p)) {
+            return Err(crate::error::Error::Config(format!(
+                "{what} {}: is also the {input} file; write to another file",
+                shown(path)
+            )));
+        }
+        if let Some((other, _)) = outputs[i + 1..].iter().find(|(_, p)| same(p)) {
+            return Err(crate::error::Error::Config(format!(
+                "{what} and {other}: both name {}; give each its own file",
+                shown(path)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The warning for `+options` that change only how lookups are made,

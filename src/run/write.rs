@@ -137,14 +137,21 @@ pub fn write_files(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     check_not_an_input(dest, files)?;
+    let tap_error = |source| Error::Tap {
+        path: dest.to_path_buf(),
+        source,
+    };
     let report = if dest.as_os_str() == "-" {
-        let (report, _, summary) = write_frames(files, max_frame, filter, scrub, stdout, err)?;
+        // A trace cut short (its reader went away) is an error, as for
+        // `--tap -`: unlike text, a cut trace is not what was asked for.
+        let (report, out, summary) = write_frames(files, max_frame, filter, scrub, stdout, err)
+            .map_err(|e| match e {
+                Error::Output(source) => tap_error(source),
+                e => e,
+            })?;
+        out.flush().map_err(tap_error)?;
         (report, summary)
     } else {
-        let tap_error = |source| Error::Tap {
-            path: dest.to_path_buf(),
-            source,
-        };
         let (trace, file) = TraceFile::create(dest).map_err(tap_error)?;
         let buffered = NoFlush(BufWriter::with_capacity(256 * 1024, file));
         let (report, out, summary) = write_frames(files, max_frame, filter, scrub, buffered, err)

@@ -400,6 +400,26 @@ fn trace_cut_by_a_closed_pipe_is_an_error() {
 }
 
 #[test]
+fn a_selection_cut_by_a_closed_pipe_is_an_error() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/kdig-multi.fstrm");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .arg("--read")
+        .arg(&fixture)
+        .args(["--write", "-"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    expect_code(&out, 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("qtap: cannot write trace -: "),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn closed_text_pipe_still_ends_quietly() {
     let port = tiny_server(1);
     let out = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
@@ -496,4 +516,128 @@ fn another_users_files_are_refused_or_written_back() {
     let m = std::fs::metadata(&shared).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o666));
     assert_eq!(names(dir.path()), ["mine", "shared"]);
+}
+
+/// A trace never overwrites what the run was given (a TSIG key, the batch
+/// file, the trace it replays) or another of its outputs: refused before
+/// anything is sent, the file untouched, exit 1.
+#[test]
+fn a_trace_may_not_overwrite_an_input_or_another_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = silent_server();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let key = dir.path().join("key.txt");
+    let key_text = "hmac-sha256:tkey:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\n";
+    std::fs::write(&key, key_text).unwrap();
+    let batch = dir.path().join("batch.txt");
+    std::fs::write(&batch, "www.example\n").unwrap();
+    let replayed = dir.path().join("replayed.fstrm");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/kdig-multi.fstrm");
+    std::fs::copy(&fixture, &replayed).unwrap();
+    // Through a symlink too: the same file is told by its inode.
+    let link = dir.path().join("link.fstrm");
+    std::os::unix::fs::symlink(&replayed, &link).unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "-k".into(),
+                key.clone().into(),
+                "www.example".into(),
+                "--tap".into(),
+                key.clone().into(),
+            ],
+            "is also the -k file",
+        ),
+        (
+            vec![
+                "-f".into(),
+                batch.clone().into(),
+                "--tap".into(),
+                batch.clone().into(),
+            ],
+            "is also the -f file",
+        ),
+        (
+            vec![
+                "--replay".into(),
+                replayed.clone().into(),
+                "--tap".into(),
+                link.clone().into(),
+            ],
+            "is also the --replay file",
+        ),
+        (
+            vec![
+                "--replay".into(),
+                replayed.clone().into(),
+                "--mismatches".into(),
+                replayed.clone().into(),
+            ],
+            "is also the --replay file",
+        ),
+        (
+            vec![
+                "--replay".into(),
+                replayed.clone().into(),
+                "--tap".into(),
+                dir.path().join("same.fstrm").into(),
+                "--mismatches".into(),
+                dir.path().join("same.fstrm").into(),
+            ],
+            "both name",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = qtap()
+            .args(["@127.0.0.1", "-p", &port, "+tries=1", "+timeout=1"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let mut buf = [0u8; 512];
+    silent.set_nonblocking(true).unwrap();
+    assert!(silent.recv_from(&mut buf).is_err(), "a query was sent");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), key_text);
+    assert_eq!(std::fs::read_to_string(&batch).unwrap(), "www.example\n");
+    assert_eq!(
+        std::fs::read(&replayed).unwrap(),
+        std::fs::read(&fixture).unwrap()
+    );
+    assert!(!dir.path().join("same.fstrm").exists());
+}
+
+/// `--tap -` and `--write -` with stdout on a terminal: the trace's bytes
+/// (a server's, raw) are not written to it; a one-line refusal, exit 1.
+#[test]
+fn a_binary_trace_is_not_written_to_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: script (util-linux) not installed");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("qtap");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/kdig-multi.fstrm");
+    let silent = silent_server();
+    let port = silent.local_addr().unwrap().port();
+    for cmd in [
+        format!("{} @127.0.0.1 -p {port} www.example --tap -", bin.display()),
+        format!("{} --read {} --write -", bin.display(), fixture.display()),
+    ] {
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            shown.contains("not writing a binary dnstap trace to a terminal"),
+            "{cmd}: {shown}"
+        );
+        assert!(!shown.contains("protobuf:dnstap"), "{cmd}: {shown}");
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {shown}");
+    }
 }

@@ -346,9 +346,14 @@ fn trace_files(roff: &mut Roff) {
              permission bit (also for root) or one the user may not write: refused before \
              anything is sent (exit status 10).",
             "A run that records nothing (it failed before sending) leaves PATH as it was. Only \
-             SIGKILL or a crash leaves the temporary file behind; the next run into the same \
-             directory warns about such leftovers. With --tap -, a trace cut short (its reader \
-             went away) is an error (exit status 10).",
+             SIGKILL, a crash or a signal qtap does not catch (SIGUSR2, SIGALRM, SIGUSR1 outside \
+             the collector) leaves the temporary file behind; the next run into the same \
+             directory warns about such leftovers. With --tap - or --write -, a trace cut short \
+             (its reader went away) is an error (exit status 10); with stdout on a terminal they \
+             are refused (exit status 1): a trace is binary. A trace file may not be one of the \
+             run's inputs (the --replay trace, the -k key, the -f batch file, a +hints file, the \
+             --scrub-key) nor the other output (--tap and --mismatches): refused before anything \
+             is sent (exit status 1), told by inode, through links.",
             "To share a trace, check first that it shows what you saw (qtap --read trace.fstrm \
              +qr), then attach the file itself to the bug report, with the command line and the \
              output of qtap --version. It is binary: compress it if it is large, but do not \

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     // A file size limit (`ulimit -f`) must surface as a write error that
     // qtap reports, not as a signal that kills it mid-trace.
     qtap::sys::ignore_sigxfsz();
+    // A signal the process was started with ignored (nohup) stays ignored.
+    qtap::sys::note_ignored_signals();
     // stdout stays locked for the run; stderr does not: other threads
     // write to it too (the progress bar of `--read`'s reading thread),
     // and would wait forever on a lock this thread holds.

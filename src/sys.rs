@@ -21,6 +21,41 @@ pub fn ignore_sigxfsz() {
     }
 }
 
+/// The signals that were ignored (SIG_IGN) when qtap started, as a bit
+/// set by signal number: [`note_ignored_signals`] fills it in.
+static IGNORED_AT_START: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Notes which of SIGHUP, SIGINT, SIGQUIT and SIGTERM the process was
+/// started with ignored (`nohup`, `trap '' HUP`, a non-interactive shell's
+/// `cmd &` for INT and QUIT), so that qtap leaves them ignored as other
+/// tools do instead of acting on them ([`ignored_at_start`]).
+/// Why libc: std has no API to read a signal's disposition, and tokio
+/// installs its handler without saying what was there.
+/// Call it first thing in `main`, before any handler is installed.
+pub fn note_ignored_signals() {
+    let mut bits = 0u64;
+    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+        // SAFETY: sigaction with a null new action only reads the current
+        // one into `old`, a zeroed struct we own.
+        let ignored = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        };
+        if ignored {
+            bits |= 1 << sig;
+        }
+    }
+    IGNORED_AT_START.store(bits, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether signal `sig` was ignored when qtap started (see
+/// [`note_ignored_signals`]).
+pub fn ignored_at_start(sig: i32) -> bool {
+    (0..64).contains(&sig)
+        && IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed) & (1 << sig) != 0
+}
+
 /// The process's file mode creation mask (umask).
 /// Why libc: POSIX can only read the mask by setting it, so this sets it
 /// and puts it straight back; the trace file code uses it to give a new

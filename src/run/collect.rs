@@ -919,7 +919,7 @@ fn network(
         // Caught before anyone is told we listen, so a signal never finds
         // the default action.
         let signals = match &stop {
-            Stop::Signals => match StopSignals::catch() {
+            Stop::Signals => match super::signals::Signals::catch().map_err(|e| e.to_string()) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     let _ = ready.send(Err(e));
@@ -958,7 +958,9 @@ fn network(
         let _ = ready.send(Ok(()));
         let until_stopped = async move {
             match (stop, signals) {
-                (_, Some(mut s)) => s.wait().await,
+                (_, Some(mut s)) => {
+                    s.recv().await;
+                }
                 (Stop::Channel(rx), None) => {
                     let _ = rx.await;
                 }
@@ -1011,36 +1013,6 @@ async fn rotation_timer(every: Duration, tx: mpsc::Sender<Msg>) {
         tokio::time::sleep(crate::run::capture::until_boundary(now, every)).await;
         if tx.send(Msg::Rotate).await.is_err() {
             return;
-        }
-    }
-}
-
-/// The signals that end a capture.
-struct StopSignals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn catch() -> Result<StopSignals, String> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let on = |k| signal(k).map_err(|e| format!("cannot install signal handlers: {e}"));
-        Ok(StopSignals {
-            int: on(SignalKind::interrupt())?,
-            term: on(SignalKind::terminate())?,
-            hup: on(SignalKind::hangup())?,
-            quit: on(SignalKind::quit())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-            _ = self.quit.recv() => {}
         }
     }
 }

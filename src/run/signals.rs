@@ -6,21 +6,37 @@
 use crate::error::{exits, Error};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-/// The four signals, caught; see the module documentation.
+/// The four signals, caught; see the module documentation. One that the
+/// process was started with ignored (`nohup qtap …`, a background job of a
+/// non-interactive shell) stays ignored: it is not caught (None).
 pub struct Signals {
-    int: Signal,
-    term: Signal,
-    hup: Signal,
-    quit: Signal,
+    int: Option<Signal>,
+    term: Option<Signal>,
+    hup: Option<Signal>,
+    quit: Option<Signal>,
+}
+
+/// Waits for `s`, or forever when it is not caught.
+async fn next(s: &mut Option<Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl Signals {
     /// Catches the four signals from now on (before anything is sent, so a
     /// signal never finds the default handler and kills the process with
-    /// the trace unfinished).
+    /// the trace unfinished), apart from those ignored at start.
     pub fn catch() -> Result<Signals, Error> {
-        let on = |kind| {
+        let on = |kind: SignalKind| {
+            if crate::sys::ignored_at_start(kind.as_raw_value()) {
+                return Ok(None);
+            }
             signal(kind)
+                .map(Some)
                 .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
         };
         Ok(Signals {
@@ -35,10 +51,10 @@ impl Signals {
     pub async fn recv(&mut self) -> u8 {
         tokio::select! {
             biased;
-            _ = self.int.recv() => exits::SIGINT,
-            _ = self.term.recv() => exits::SIGTERM,
-            _ = self.hup.recv() => exits::SIGHUP,
-            _ = self.quit.recv() => exits::SIGQUIT,
+            () = next(&mut self.int) => exits::SIGINT,
+            () = next(&mut self.term) => exits::SIGTERM,
+            () = next(&mut self.hup) => exits::SIGHUP,
+            () = next(&mut self.quit) => exits::SIGQUIT,
         }
     }
 }

@@ -159,6 +159,67 @@ fn sighup_and_sigquit_leave_a_complete_trace_and_no_temporary_file() {
     }
 }
 
+/// A signal qtap was started with ignored (`nohup`, `trap '' HUP`) stays
+/// ignored: the lookup goes on to its own end, and so does a collector.
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.fstrm");
+    let server = silent_server();
+    let port = server.local_addr().unwrap().port();
+    let bin = assert_cmd::cargo::cargo_bin("qtap");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' HUP; exec \"$0\" \"$@\"")
+        .arg(&bin)
+        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
+        .args(["+timeout=2", "+tries=1", "--tap"])
+        .arg(&trace)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    server
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    server.recv_from(&mut buf).expect("the query arrives");
+    kill(&child, libc::SIGHUP);
+    let out = child.wait_with_output().unwrap();
+    // No reply within the timeout (9), not "interrupted by SIGHUP" (129).
+    expect_code(&out, 9);
+    assert_eq!(read_trace(&trace).len(), 1, "the query frame");
+
+    let sock = dir.path().join("c.sock");
+    let saved = dir.path().join("saved.fstrm");
+    let mut collector = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' HUP; exec \"$0\" \"$@\"")
+        .arg(&bin)
+        .arg("--read")
+        .arg(format!("unix:{}", sock.display()))
+        .args(["--no-output", "--write"])
+        .arg(&saved)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(&collector, libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        collector.try_wait().unwrap().is_none(),
+        "the collector ended on an ignored SIGHUP"
+    );
+    kill(&collector, libc::SIGTERM);
+    let out = collector.wait_with_output().unwrap();
+    assert!(out.status.code().is_some(), "{out:?}");
+}
+
 #[test]
 fn leftovers_of_a_killed_run_are_reported_escaped_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();

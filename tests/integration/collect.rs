@@ -512,7 +512,9 @@ fn capture_daemon_rotates_on_sigusr1() {
     std::fs::create_dir(&knot_dir).unwrap();
     let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
     let port = port_of(&knot_dir);
-    ask(port, &NAMES);
+    // Each round: a query and its response per name, and one more pair
+    // for the query that waits for knotd to answer.
+    let round = 2 * (ask(port, &NAMES) + 1);
     let files = || {
         std::fs::read_dir(&caps)
             .unwrap()
@@ -525,11 +527,13 @@ fn capture_daemon_rotates_on_sigusr1() {
             })
             .count()
     };
-    // Wait for the frames to be in (the receiving line comes first).
     wait_until("the sender", || {
         collector.stderr().contains("receiving dnstap")
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // knotd sends its frames when its own queue flushes, up to a second
+    // or more after the answers: the first round must be saved before the
+    // signal, and the second before the capture stops.
+    wait_until("the first round saved", || frames_saved(&caps) >= round);
     let _ = Command::new("kill")
         .args(["-USR1", &collector.proc.0.id().to_string()])
         .status();
@@ -537,7 +541,9 @@ fn capture_daemon_rotates_on_sigusr1() {
     // a hidden temporary file.
     wait_until("a rotated file", || files() >= 1);
     ask(port, &NAMES);
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_until("the second round saved", || {
+        frames_saved(&caps) >= 2 * round
+    });
     let status = collector.proc.stop("TERM");
     assert_eq!(status.code(), Some(0), "{}", collector.stderr());
     assert!(collector.stdout().is_empty(), "nothing shown");
@@ -565,6 +571,25 @@ fn capture_daemon_rotates_on_sigusr1() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names[1].ends_with(".fstrm.1"), "{names:?}");
     assert!(total >= 8, "{total}");
+}
+
+/// The data frames a capture daemon has written so far to the files in
+/// `dir`: the complete ones and the one still being written (hidden, with
+/// no STOP yet, perhaps ending inside a frame).
+fn frames_saved(dir: &Path) -> usize {
+    use qtap::tap::reader::{Item, ReaderOptions, TapReader};
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        // A file renamed into place meanwhile is counted at the next look.
+        let Ok(bytes) = std::fs::read(e.unwrap().path()) else {
+            continue;
+        };
+        n += TapReader::new(&bytes[..], ReaderOptions::default())
+            .map_while(Result::ok)
+            .filter(|i| matches!(i, Item::Data { .. }))
+            .count();
+    }
+    n
 }
 
 fn unbound(dir: &Path, dnstap: &str) -> Proc {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{have, qtap, tiny_server};
+use crate::{free_udp_tcp_port, have, qtap, start_knotd, start_unbound, tiny_server, wait_until};
 
 /// A child process killed (and reaped) when dropped.
 struct Proc(Child);
@@ -39,18 +39,6 @@ impl Proc {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-/// Waits until `cond` holds (a deadline keeps a broken test from hanging).
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -328,16 +316,6 @@ fn zone_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zones/lab.test.zone")
 }
 
-fn free_udp_tcp_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 /// Asks `port` for each name until the server answers (it may still be
 /// starting), then once more for each name. Returns how many were asked
 /// in the second round.
@@ -395,15 +373,7 @@ fn knotd(dir: &Path, sink: &str) -> Proc {
     );
     std::fs::write(dir.join("knot.conf"), conf).unwrap();
     std::fs::write(dir.join("port"), port.to_string()).unwrap();
-    Proc(
-        Command::new("knotd")
-            .arg("-c")
-            .arg(dir.join("knot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    Proc(start_knotd(&dir.join("knot.conf")))
 }
 
 fn port_of(dir: &Path) -> u16 {
@@ -608,16 +578,7 @@ fn unbound(dir: &Path, dnstap: &str) -> Proc {
     );
     std::fs::write(dir.join("unbound.conf"), conf).unwrap();
     std::fs::write(dir.join("port"), port.to_string()).unwrap();
-    Proc(
-        Command::new("unbound")
-            .arg("-d")
-            .arg("-c")
-            .arg(dir.join("unbound.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    Proc(start_unbound(&dir.join("unbound.conf")))
 }
 
 #[test]

@@ -58,15 +58,10 @@ FAST_ONLY=${FAST_ONLY:-0}
 
 bench_init
 
-need_file /usr/bin/time time
-need python3 python3
+need_knot_bench dnstap
 need fstrm_replay fstrm-bin
 need fstrm_capture fstrm-bin
 need dnstap golang-github-dnstap-golang-dnstap-cli
-need knotd knot
-need knotc knot
-need_pkg knot-module-dnstap
-need dnsperf dnsperf
 build_qtap
 
 bench_capture "$FRAMES"

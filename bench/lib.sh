@@ -17,6 +17,8 @@ QTAP=${QTAP:-$ROOT/target/$PROFILE/qtap}
 WORK=""
 KNOT_PID=""
 KNOT_CONF=""
+# Set by knot_start_free: the port that knotd serves on.
+KNOT_PORT=""
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -54,6 +56,20 @@ need_file() {
 need_pkg() {
     dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' && return 0
     apt_install "$1"
+}
+
+# need_knot_bench [dnstap]: what every knotd-and-dnsperf script needs:
+# /usr/bin/time (timed), python3 (free_port), knotd and knotc, dnsperf;
+# with "dnstap", knotd's mod-dnstap too.
+need_knot_bench() {
+    need_file /usr/bin/time time
+    need python3 python3
+    need knotd knot
+    need knotc knot
+    need dnsperf dnsperf
+    if [ "${1:-}" = dnstap ]; then
+        need_pkg knot-module-dnstap
+    fi
 }
 
 cleanup() {
@@ -106,6 +122,14 @@ for _ in range(50):
     print(port)
     break
 EOF
+}
+
+# knot_start_free [SINK]: knot_start on a free port, which it leaves in
+# KNOT_PORT.
+knot_start_free() {
+    KNOT_PORT=$(free_port)
+    [ -n "$KNOT_PORT" ] || die "no free port"
+    knot_start "$KNOT_PORT" "${1:-}"
 }
 
 # knot_start PORT [SINK]: knotd in the foreground of a background job, as a
@@ -203,9 +227,8 @@ make_queries() {
 # its own knotd; sets CAPTURE_HOW to a one-line description.
 make_capture() {
     local frames=$1 file=$2 port queries rate=()
-    port=$(free_port)
-    [ -n "$port" ] || die "no free port"
-    knot_start "$port" "$file"
+    knot_start_free "$file"
+    port=$KNOT_PORT
     queries=$(((frames + 1) / 2))
     make_queries "$queries" "$WORK/queries.txt"
     if [ "${QPS:-40000}" -gt 0 ]; then rate=(-Q "${QPS:-40000}"); fi
@@ -225,10 +248,7 @@ make_capture() {
 # the first timed run finds it in the page cache.
 bench_capture() {
     if [ -z "${CAPTURE:-}" ]; then
-        need knotd knot
-        need knotc knot
-        need_pkg knot-module-dnstap
-        need dnsperf dnsperf
+        need_knot_bench dnstap
         CAPTURE=$WORK/knotd-auth.fstrm
         make_capture "$1" "$CAPTURE"
     else

@@ -28,18 +28,13 @@ QTAP_BATCH_OPTS=${QTAP_BATCH_OPTS-+parallel=64}
 
 bench_init
 
-need_file /usr/bin/time time
-need python3 python3
-need knotd knot
-need knotc knot
+need_knot_bench
 need kdig knot-dnsutils
 need dig bind9-dnsutils
-need dnsperf dnsperf
 build_qtap
 
-port=$(free_port)
-[ -n "$port" ] || die "no free port"
-knot_start "$port"
+knot_start_free
+port=$KNOT_PORT
 srv=(@127.0.0.1 -p "$port")
 
 # wall_ms CMD...: runs CMD once, output discarded; prints "MILLISECONDS EXIT".

@@ -25,13 +25,8 @@ UPDATE_DOC=${UPDATE_DOC:-0}
 
 bench_init
 
-need_file /usr/bin/time time
-need python3 python3
-need knotd knot
-need knotc knot
+need_knot_bench dnstap
 need kdig knot-dnsutils
-need dnsperf dnsperf
-need_pkg knot-module-dnstap
 build_qtap
 
 capture=$WORK/capture.fstrm
@@ -39,9 +34,8 @@ make_capture $((QUERIES * 2)) "$capture"
 read -r frames bytes < <(count_frames "$capture")
 log "capture: $frames frames, $bytes bytes"
 
-port=$(free_port)
-[ -n "$port" ] || die "no free port"
-knot_start "$port"
+knot_start_free
+port=$KNOT_PORT
 
 # The capture's queries as dnsperf input (what make_capture sent).
 awk '{ print $1, $2 }' "$WORK/queries.txt" >"$WORK/dnsperf.txt"

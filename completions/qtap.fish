@@ -55,7 +55,7 @@ complete -c qtap -l rotate-interval -d 'Start a new --write file at each multipl
 complete -c qtap -l rotate-keep -d 'Keep only the last N --write files of the run; older ones are removed' -r
 complete -c qtap -l socket-mode -d 'Permission bits of a --read or --replay unix: socket file, in octal (e.g. 660)' -r
 complete -c qtap -l socket-owner -d 'Owner of a --read or --replay unix: socket file: USER[:GROUP], names or numbers' -r
-complete -c qtap -l collector-buffer -d 'Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)' -r
+complete -c qtap -l collector-buffer -d 'Memory a collector\'s queue holds for rendering and saving, for all senders together (suffixes K, M, G; default 16M)' -r
 complete -c qtap -l max-connections -d 'Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8' -r
 complete -c qtap -l tcp -d 'Query over TCP (+tcp)'
 complete -c qtap -l tls -d 'Query over DNS-over-TLS, port 853 (+tls)'

@@ -72,7 +72,7 @@ none\:"Remove the OPT record (a query without EDNS)"))' \
 '--rotate-keep=[Keep only the last N --write files of the run; older ones are removed]:N:_default' \
 '--socket-mode=[Permission bits of a --read or --replay unix\: socket file, in octal (e.g. 660)]:MODE:_default' \
 '--socket-owner=[Owner of a --read or --replay unix\: socket file\: USER\[\:GROUP\], names or numbers]:USER[:GROUP]:_default' \
-'--collector-buffer=[Bytes of received frames a collector queues for rendering and saving, for all senders together (suffixes K, M, G; default 16M)]:SIZE:_default' \
+'--collector-buffer=[Memory a collector'\''s queue holds for rendering and saving, for all senders together (suffixes K, M, G; default 16M)]:SIZE:_default' \
 '--max-connections=[Senders a collector serves at once (default 64); more are refused, reported on stderr, and make the exit code 8]:N:_default' \
 '--tcp[Query over TCP (+tcp)]' \
 '--tls[Query over DNS-over-TLS, port 853 (+tls)]' \

@@ -100,7 +100,7 @@ pub enum Mode {
         render: bool,
         /// `--max-connections`.
         max_connections: usize,
-        /// `--collector-buffer`: payload bytes queued at most.
+        /// `--collector-buffer`: memory the queued reads hold at most.
         queue_bytes: usize,
     },
     /// Render dnstap files.

@@ -37,3 +37,13 @@ pub const SIGINT: u8 = 130;
 pub const SIGQUIT: u8 = 131;
 /// Interrupted by SIGTERM (128 + 15).
 pub const SIGTERM: u8 = 143;
+
+/// The code of a `--read`-like run: [`DATA_LOST`] when `lost` frames or
+/// inputs were lost, else [`OK`].
+pub const fn lost_or_ok(lost: u64) -> u8 {
+    if lost > 0 {
+        DATA_LOST
+    } else {
+        OK
+    }
+}

@@ -55,3 +55,15 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// `--read` of `files` as the unit tests run it (frames up to 1 MiB, no
+/// colour): the exit code, stdout and stderr.
+pub fn read_files_plain(
+    files: &[PathBuf],
+    display: crate::render::DisplayOpts,
+) -> (u8, Vec<u8>, Vec<u8>) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code =
+        crate::run::read::read_files(files, 1 << 20, display, false, &mut out, &mut err).unwrap();
+    (code, out, err)
+}

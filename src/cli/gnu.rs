@@ -394,12 +394,16 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub socket_owner: Option<String>,
-    /// Bytes of received frames a collector queues for rendering and saving, for all senders
-    /// together (suffixes K, M, G; default 16M).
+    /// Memory a collector's queue holds for rendering and saving, for all senders together
+    /// (suffixes K, M, G; default 16M).
     ///
-    /// When the queue is full qtap stops reading from the senders until there is room
-    /// (backpressure: qtap never drops a frame it has read); each connection also holds at most
-    /// one frame being received (--max-frame-size) and a 64 KiB read buffer.
+    /// The frames go in runs, each counted by the memory it holds: a run under 32 KiB is copied
+    /// out and counts its length, a larger one keeps its whole read buffer (about 64 KiB, more
+    /// for a larger frame) and counts that, so fewer frame bytes than SIZE may be queued; a run
+    /// larger than SIZE still goes through, alone. When the queue is full qtap stops reading from
+    /// the senders until there is room (backpressure: qtap never drops a frame it has read); each
+    /// connection also holds at most one frame being received (--max-frame-size) and a 64 KiB
+    /// read buffer.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true, help_heading = "Collector options")]
     pub collector_buffer: Option<u64>,
     /// Senders a collector serves at once (default 64); more are refused, reported on stderr,

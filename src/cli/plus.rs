@@ -85,6 +85,23 @@ const fn flag(name: &'static str, help: &'static str, apply: Apply) -> PlusOptio
     }
 }
 
+/// A flag entry that only turns one switch on or off: a field of the
+/// display options (`d.field`) or of the query's (`q.field`).
+macro_rules! switch {
+    ($name:literal, $help:literal, d.$field:ident) => {
+        flag($name, $help, |g, _, d| {
+            d.$field = g.on;
+            Ok(())
+        })
+    };
+    ($name:literal, $help:literal, q.$field:ident) => {
+        flag($name, $help, |g, q, _| {
+            q.$field = g.on;
+            Ok(())
+        })
+    };
+}
+
 /// An entry taking a value (`kind` Value or FlagOrValue).
 const fn valued(
     name: &'static str,
@@ -122,14 +139,7 @@ pub static TABLE: &[PlusOption] = &[
         q.transport = if g.on { Transport::Tcp } else { Transport::Udp };
         Ok(())
     }),
-    flag(
-        "recurse",
-        "set the RD (recursion desired) flag",
-        |g, q, _| {
-            q.rd = g.on;
-            Ok(())
-        },
-    )
+    switch!("recurse", "set the RD (recursion desired) flag", q.rd)
     .aka(&["rec", "rdflag"]),
     flag("dnssec", "set the DO bit (DNSSEC OK)", |g, q, _| {
         q.dnssec = g.on;
@@ -137,24 +147,11 @@ pub static TABLE: &[PlusOption] = &[
         Ok(())
     })
     .aka(&["do"]),
-    flag(
-        "cdflag",
-        "set the CD (checking disabled) flag",
-        |g, q, _| {
-            q.cd = g.on;
-            Ok(())
-        },
-    )
+    switch!("cdflag", "set the CD (checking disabled) flag", q.cd)
     .aka(&["cd"]),
-    flag("adflag", "set the AD (authentic data) flag", |g, q, _| {
-        q.ad = g.on;
-        Ok(())
-    })
+    switch!("adflag", "set the AD (authentic data) flag", q.ad)
     .aka(&["ad"]),
-    flag("aaflag", "set the AA flag in the query", |g, q, _| {
-        q.aa = g.on;
-        Ok(())
-    })
+    switch!("aaflag", "set the AA flag in the query", q.aa)
     .aka(&["aa", "aaonly"]),
     valued(
         "bufsize",
@@ -186,14 +183,8 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag("qr", "show the query as it is sent", |g, _, d| {
-        d.qr = g.on;
-        Ok(())
-    }),
-    flag("short", "show answer RDATA only", |g, _, d| {
-        d.short = g.on;
-        Ok(())
-    }),
+    switch!("qr", "show the query as it is sent", d.qr),
+    switch!("short", "show answer RDATA only", d.short),
     valued(
         "timeout",
         Value,
@@ -221,52 +212,20 @@ pub static TABLE: &[PlusOption] = &[
         },
     )
     .aka(&["retries"]),
-    flag(
-        "ignore",
-        "do not retry over TCP when truncated",
-        |g, q, _| {
-            q.ignore_tc = g.on;
-            Ok(())
-        },
-    )
+    switch!("ignore", "do not retry over TCP when truncated", q.ignore_tc)
     .aka(&["i"]),
-    flag("comments", "show comment lines", |g, _, d| {
-        d.comments = g.on;
-        Ok(())
-    })
+    switch!("comments", "show comment lines", d.comments)
     .aka(&["comm"]),
-    flag("question", "show the question section", |g, _, d| {
-        d.question = g.on;
-        Ok(())
-    })
+    switch!("question", "show the question section", d.question)
     .aka(&["ques"]),
-    flag("answer", "show the answer section", |g, _, d| {
-        d.answer = g.on;
-        Ok(())
-    })
+    switch!("answer", "show the answer section", d.answer)
     .aka(&["ans"]),
-    flag("authority", "show the authority section", |g, _, d| {
-        d.authority = g.on;
-        Ok(())
-    })
+    switch!("authority", "show the authority section", d.authority)
     .aka(&["auth"]),
-    flag("additional", "show the additional section", |g, _, d| {
-        d.additional = g.on;
-        Ok(())
-    })
+    switch!("additional", "show the additional section", d.additional)
     .aka(&["add"]),
-    flag(
-        "stats",
-        "show query time, server, when and size",
-        |g, _, d| {
-            d.stats = g.on;
-            Ok(())
-        },
-    ),
-    flag("cmd", "show the banner line", |g, _, d| {
-        d.cmd = g.on;
-        Ok(())
-    }),
+    switch!("stats", "show query time, server, when and size", d.stats),
+    switch!("cmd", "show the banner line", d.cmd),
     flag("all", "set or clear all display flags", |g, _, d| {
         d.cmd = g.on;
         d.comments = g.on;
@@ -313,18 +272,8 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag("expire", "ask for the zone's EXPIRE timer", |g, q, _| {
-        q.expire = g.on;
-        Ok(())
-    }),
-    flag(
-        "keepalive",
-        "ask for the TCP KEEPALIVE timeout",
-        |g, q, _| {
-            q.keepalive = g.on;
-            Ok(())
-        },
-    ),
+    switch!("expire", "ask for the zone's EXPIRE timer", q.expire),
+    switch!("keepalive", "ask for the TCP KEEPALIVE timeout", q.keepalive),
     valued(
         "padding",
         Value,
@@ -378,22 +327,8 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag(
-        "zflag",
-        "set the reserved Z bit in the query header",
-        |g, q, _| {
-            q.zflag = g.on;
-            Ok(())
-        },
-    ),
-    flag(
-        "multiline",
-        "long records over several lines, with comments",
-        |g, _, d| {
-            d.multiline = g.on;
-            Ok(())
-        },
-    )
+    switch!("zflag", "set the reserved Z bit in the query header", q.zflag),
+    switch!("multiline", "long records over several lines, with comments", d.multiline)
     .aka(&["multi"]),
     valued(
         "parallel",
@@ -405,13 +340,10 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag(
+    switch!(
         "idn",
         "IDN: names typed in Unicode are sent as A-labels, A-labels shown in Unicode",
-        |g, _, d| {
-            d.idn = g.on;
-            Ok(())
-        },
+        d.idn
     ),
     flag("json", "JSON output (same as --format json)", |g, _, d| {
         d.format = g.on.then_some(Format::Json);
@@ -421,20 +353,11 @@ pub static TABLE: &[PlusOption] = &[
         d.format = g.on.then_some(Format::Yaml);
         Ok(())
     }),
-    flag("ttlid", "show the TTL column", |g, _, d| {
-        d.ttlid = g.on;
-        Ok(())
-    })
+    switch!("ttlid", "show the TTL column", d.ttlid)
     .aka(&["ttl"]),
-    flag("class", "show the class column", |g, _, d| {
-        d.class = g.on;
-        Ok(())
-    })
+    switch!("class", "show the class column", d.class)
     .aka(&["cl"]),
-    flag("crypto", "show key and signature material", |g, _, d| {
-        d.crypto = g.on;
-        Ok(())
-    }),
+    switch!("crypto", "show key and signature material", d.crypto),
     flag(
         "rrcomments",
         "show per-record comments (DNSKEY role, algorithm, key id)",
@@ -578,14 +501,7 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag(
-        "keepopen",
-        "reuse one connection for all queries",
-        |g, q, _| {
-            q.keepopen = g.on;
-            Ok(())
-        },
-    ),
+    switch!("keepopen", "reuse one connection for all queries", q.keepopen),
     valued(
         "proxy",
         FlagOrValue,
@@ -677,14 +593,11 @@ pub static TABLE: &[PlusOption] = &[
         "accepted for dig; qtap does not retry after BADCOOKIE, so that reply is shown",
         |_, _, _| Ok(()),
     ),
-    flag(
+    switch!(
         "identify",
         "with +short, show the server and query time after each answer; with +nostats, a \
          ;; Received line instead of the statistics",
-        |g, _, d| {
-            d.identify = g.on;
-            Ok(())
-        },
+        d.identify
     ),
     flag(
         "ttlunits",
@@ -697,21 +610,11 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag(
-        "expandaaaa",
-        "show AAAA addresses with every digit",
-        |g, _, d| {
-            d.expandaaaa = g.on;
-            Ok(())
-        },
-    ),
-    flag(
+    switch!("expandaaaa", "show AAAA addresses with every digit", d.expandaaaa),
+    switch!(
         "onesoa",
         "in a full zone transfer (AXFR), show the opening SOA record only",
-        |g, _, d| {
-            d.onesoa = g.on;
-            Ok(())
-        },
+        d.onesoa
     ),
     flag(
         "trace",
@@ -762,14 +665,7 @@ pub static TABLE: &[PlusOption] = &[
             Ok(())
         },
     ),
-    flag(
-        "idnout",
-        "show A-labels in Unicode (+idn does this and more)",
-        |g, _, d| {
-            d.idn = g.on;
-            Ok(())
-        },
-    ),
+    switch!("idnout", "show A-labels in Unicode (+idn does this and more)", d.idn),
 ];
 
 /// dig 9.18's `+options` that qtap does not have: named, they get "not

@@ -384,6 +384,12 @@ mod tests {
         (owner.to_owned(), types::A, vec![192, 0, 2, last])
     }
 
+    /// A referral-shaped response to `qname` (not authoritative, NOERROR,
+    /// no answer): `authority` and `additional` as given.
+    fn referral(qname: &str, authority: &[Rr], additional: &[Rr]) -> Vec<u8> {
+        response(false, 0, qname, [&[], authority, additional])
+    }
+
     fn judged(asked: &str, qname: &str, bytes: &[u8]) -> Judged {
         judge(
             Some(&name(asked)),
@@ -394,18 +400,13 @@ mod tests {
 
     #[test]
     fn a_referral_down_with_glue_is_followed_silently() {
-        let m = response(
-            false,
-            0,
+        let m = referral(
             "www.lab.test.",
-            [
-                &[],
-                &[
-                    ns("lab.test.", "ns1.lab.test."),
-                    ns("lab.test.", "ns.elsewhere."),
-                ],
-                &[a("ns1.lab.test.", 1)],
+            &[
+                ns("lab.test.", "ns1.lab.test."),
+                ns("lab.test.", "ns.elsewhere."),
             ],
+            &[a("ns1.lab.test.", 1)],
         );
         let j = judged("test.", "www.lab.test.", &m);
         assert!(j.warnings.is_empty(), "{:?}", j.warnings);
@@ -420,15 +421,10 @@ mod tests {
 
     #[test]
     fn glue_outside_the_zone_asked_is_flagged_and_dropped() {
-        let m = response(
-            false,
-            0,
+        let m = referral(
             "www.lab.test.",
-            [
-                &[],
-                &[ns("lab.test.", "ns.elsewhere.")],
-                &[a("ns.elsewhere.", 9)],
-            ],
+            &[ns("lab.test.", "ns.elsewhere.")],
+            &[a("ns.elsewhere.", 9)],
         );
         let j = judged("test.", "www.lab.test.", &m);
         assert_eq!(
@@ -443,12 +439,7 @@ mod tests {
 
     #[test]
     fn referrals_sideways_up_or_away_from_the_name_are_not_followed() {
-        let sideways = response(
-            false,
-            0,
-            "www.test.",
-            [&[], &[ns("test.", "ns.test.")], &[]],
-        );
+        let sideways = referral("www.test.", &[ns("test.", "ns.test.")], &[]);
         let j = judged("test.", "www.test.", &sideways);
         assert_eq!(j.verdict, Verdict::Lame);
         assert!(
@@ -456,17 +447,12 @@ mod tests {
             "{:?}",
             j.warnings
         );
-        let up = response(false, 0, "www.lab.test.", [&[], &[ns(".", "a.root.")], &[]]);
+        let up = referral("www.lab.test.", &[ns(".", "a.root.")], &[]);
         assert_eq!(
             judged("lab.test.", "www.lab.test.", &up).verdict,
             Verdict::Lame
         );
-        let away = response(
-            false,
-            0,
-            "www.lab.test.",
-            [&[], &[ns("other.test.", "ns.x.")], &[]],
-        );
+        let away = referral("www.lab.test.", &[ns("other.test.", "ns.x.")], &[]);
         let j = judged("test.", "www.lab.test.", &away);
         assert_eq!(j.verdict, Verdict::Lame);
         assert!(

@@ -1035,6 +1035,32 @@ struct CollectorFrames {
     idle: bool,
 }
 
+impl CollectorFrames {
+    /// The frames of `files` (data frames up to `max_frame` bytes), then
+    /// those the network thread queues on `rx`.
+    fn new(files: &[PathBuf], max_frame: usize, rx: mpsc::Receiver<Msg>) -> CollectorFrames {
+        CollectorFrames {
+            files: FileFrames::new(files, max_frame),
+            files_done: files.is_empty(),
+            rx,
+            batch: Default::default(),
+            run_at: 0,
+            batch_conn: Bytes::new(),
+            batch_permit: None,
+            idle: false,
+        }
+    }
+}
+
+/// Waits for the network thread to listen (or to say why it cannot).
+fn listening(ready: &std::sync::mpsc::Receiver<Result<(), String>>) -> Result<(), Error> {
+    match ready.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Error::Internal(e)),
+        Err(_) => Err(Error::Internal("the network thread ended".into())),
+    }
+}
+
 /// How long the queue must stay empty before the source reports a pause
 /// (and what waits is written out): short next to what a person notices.
 const IDLE_GRACE: Duration = Duration::from_micros(500);
@@ -1190,24 +1216,11 @@ pub fn collect(
                 network(serving, opts, rotate_every, tx, stop, ready_tx, refused_net)
             })
             .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Internal(e)),
-            Err(_) => return Err(Error::Internal("the network thread ended".into())),
-        }
+        listening(&ready_rx)?;
         for label in &labels {
             let _ = writeln!(err, ";; listening on {label}");
         }
-        let frames = CollectorFrames {
-            files: FileFrames::new(files, max_frame),
-            files_done: false,
-            rx,
-            batch: Default::default(),
-            run_at: 0,
-            batch_conn: Bytes::new(),
-            batch_permit: None,
-            idle: false,
-        };
+        let frames = CollectorFrames::new(files, max_frame, rx);
         let scrub = output.scrub.as_ref().map(|s| Scrub {
             scrubber: s.scrubber(),
             payload: capture.is_some(),
@@ -1326,21 +1339,8 @@ pub fn listen(
             )
         })
         .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(Error::Internal(e)),
-        Err(_) => return Err(Error::Internal("the network thread ended".into())),
-    }
-    let frames = CollectorFrames {
-        files: FileFrames::new(&[], max_frame),
-        files_done: true,
-        rx,
-        batch: Default::default(),
-        run_at: 0,
-        batch_conn: Bytes::new(),
-        batch_permit: None,
-        idle: false,
-    };
+    listening(&ready_rx)?;
+    let frames = CollectorFrames::new(&[], max_frame, rx);
     Ok((
         LiveFrames {
             frames,
@@ -1622,17 +1622,7 @@ mod tests {
             w.write_payload(p).unwrap();
         }
         w.finish().unwrap();
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        crate::run::read::read_files(
-            &[path],
-            1 << 20,
-            DisplayOpts::default(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
+        let (_, out, _) = crate::testutil::read_files_plain(&[path], DisplayOpts::default());
         String::from_utf8(out).unwrap()
     }
 

@@ -237,11 +237,7 @@ pub fn read_selected(
     });
     let selected = Selected::new(FileFrames::new(files, max_frame), filter, scrub);
     let lost = render(selected, None, display, color, out, err)?;
-    Ok(if lost > 0 {
-        exits::DATA_LOST
-    } else {
-        exits::OK
-    })
+    Ok(exits::lost_or_ok(lost))
 }
 
 /// Renders what `selected` yields to `out` (warnings to `err`, in their
@@ -314,7 +310,7 @@ mod tests {
     use crate::run::View;
     use crate::tap::event::Event;
     use crate::tap::writer::TapWriter;
-    use crate::testutil::{corpus_files, events_of};
+    use crate::testutil::{corpus_files, events_of, read_files_plain};
     use bytes::Bytes;
     use std::fs::File;
     use std::path::Path;
@@ -351,17 +347,7 @@ mod tests {
     }
 
     fn threaded(path: &Path, display: &DisplayOpts) -> String {
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = read_files(
-            &[path.to_path_buf()],
-            1 << 20,
-            display.clone(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
+        let (code, out, err) = read_files_plain(&[path.to_path_buf()], display.clone());
         assert_eq!(code, exits::OK, "{}", String::from_utf8_lossy(&err));
         String::from_utf8(out).unwrap()
     }
@@ -476,16 +462,7 @@ mod tests {
     fn a_path_that_cannot_be_opened_is_escaped_in_the_warning() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no\x1b[31mfile");
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = read_files(
-            &[path],
-            1 << 20,
-            DisplayOpts::default(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
+        let (code, _, err) = read_files_plain(&[path], DisplayOpts::default());
         assert_eq!(code, exits::DATA_LOST);
         let err = String::from_utf8(err).unwrap();
         assert!(err.contains("cannot open"), "{err}");
@@ -501,17 +478,10 @@ mod tests {
         // many batches.
         bytes.truncate(bytes.len() - 40);
         std::fs::write(&path, &bytes).unwrap();
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = read_files(
+        let (code, out, err) = read_files_plain(
             &[path.clone(), dir.path().join("missing.fstrm")],
-            1 << 20,
             DisplayOpts::default(),
-            false,
-            &mut out,
-            &mut err,
-        )
-        .unwrap();
+        );
         assert_eq!(code, exits::DATA_LOST);
         let err = String::from_utf8(err).unwrap();
         assert!(err.contains("long.fstrm"), "{err}");

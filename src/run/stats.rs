@@ -69,11 +69,7 @@ pub fn stats_files(
 ) -> Result<u8, Error> {
     let selected = Selected::new(FileFrames::new(files, max_frame), filter, None);
     let lost = stats_of(selected, top, json, out, err)?;
-    Ok(if lost > 0 {
-        exits::DATA_LOST
-    } else {
-        exits::OK
-    })
+    Ok(exits::lost_or_ok(lost))
 }
 
 /// `--stats` over what `selected` yields (files or the collector, until
@@ -119,11 +115,7 @@ pub fn rrsets_files(
 ) -> Result<u8, Error> {
     let selected = Selected::new(FileFrames::new(files, max_frame), filter, None);
     let lost = rrsets_of(selected, json, out, err)?;
-    Ok(if lost > 0 {
-        exits::DATA_LOST
-    } else {
-        exits::OK
-    })
+    Ok(exits::lost_or_ok(lost))
 }
 
 /// `--rrsets` over what `selected` yields. The number of frames or inputs

@@ -168,11 +168,7 @@ pub fn write_files(
     if let Some(s) = summary {
         let _ = writeln!(err, "{s}");
     }
-    Ok(if report.lost > 0 {
-        exits::DATA_LOST
-    } else {
-        exits::OK
-    })
+    Ok(exits::lost_or_ok(report.lost))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{have, qtap, tiny_server};
+use crate::{free_udp_tcp_port, have, qtap, start_knotd, start_unbound, tiny_server, wait_until};
 
 /// A child process killed (and reaped) when dropped.
 struct Proc(Child);
@@ -39,18 +39,6 @@ impl Proc {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-/// Waits until `cond` holds (a deadline keeps a broken test from hanging).
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -390,16 +378,6 @@ fn zone_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zones/lab.test.zone")
 }
 
-fn free_udp_tcp_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 /// Asks `port` for each name until the server answers (it may still be
 /// starting), then once more for each name. Returns how many were asked
 /// in the second round.
@@ -457,15 +435,7 @@ fn knotd(dir: &Path, sink: &str) -> Proc {
     );
     std::fs::write(dir.join("knot.conf"), conf).unwrap();
     std::fs::write(dir.join("port"), port.to_string()).unwrap();
-    Proc(
-        Command::new("knotd")
-            .arg("-c")
-            .arg(dir.join("knot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    Proc(start_knotd(&dir.join("knot.conf")))
 }
 
 fn port_of(dir: &Path) -> u16 {
@@ -574,7 +544,9 @@ fn capture_daemon_rotates_on_sigusr1() {
     std::fs::create_dir(&knot_dir).unwrap();
     let _knot = knotd(&knot_dir, &format!("unix:{}", sock.display()));
     let port = port_of(&knot_dir);
-    ask(port, &NAMES);
+    // Each round: a query and its response per name, and one more pair
+    // for the query that waits for knotd to answer.
+    let round = 2 * (ask(port, &NAMES) + 1);
     let files = || {
         std::fs::read_dir(&caps)
             .unwrap()
@@ -587,11 +559,13 @@ fn capture_daemon_rotates_on_sigusr1() {
             })
             .count()
     };
-    // Wait for the frames to be in (the receiving line comes first).
     wait_until("the sender", || {
         collector.stderr().contains("receiving dnstap")
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // knotd sends its frames when its own queue flushes, up to a second
+    // or more after the answers: the first round must be saved before the
+    // signal, and the second before the capture stops.
+    wait_until("the first round saved", || frames_saved(&caps) >= round);
     let _ = Command::new("kill")
         .args(["-USR1", &collector.proc.0.id().to_string()])
         .status();
@@ -599,7 +573,9 @@ fn capture_daemon_rotates_on_sigusr1() {
     // a hidden temporary file.
     wait_until("a rotated file", || files() >= 1);
     ask(port, &NAMES);
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_until("the second round saved", || {
+        frames_saved(&caps) >= 2 * round
+    });
     let status = collector.proc.stop("TERM");
     assert_eq!(status.code(), Some(0), "{}", collector.stderr());
     assert!(collector.stdout().is_empty(), "nothing shown");
@@ -629,6 +605,25 @@ fn capture_daemon_rotates_on_sigusr1() {
     assert!(total >= 8, "{total}");
 }
 
+/// The data frames a capture daemon has written so far to the files in
+/// `dir`: the complete ones and the one still being written (hidden, with
+/// no STOP yet, perhaps ending inside a frame).
+fn frames_saved(dir: &Path) -> usize {
+    use qtap::tap::reader::{Item, ReaderOptions, TapReader};
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        // A file renamed into place meanwhile is counted at the next look.
+        let Ok(bytes) = std::fs::read(e.unwrap().path()) else {
+            continue;
+        };
+        n += TapReader::new(&bytes[..], ReaderOptions::default())
+            .map_while(Result::ok)
+            .filter(|i| matches!(i, Item::Data { .. }))
+            .count();
+    }
+    n
+}
+
 fn unbound(dir: &Path, dnstap: &str) -> Proc {
     let port = free_udp_tcp_port();
     let d = dir.display();
@@ -645,16 +640,7 @@ fn unbound(dir: &Path, dnstap: &str) -> Proc {
     );
     std::fs::write(dir.join("unbound.conf"), conf).unwrap();
     std::fs::write(dir.join("port"), port.to_string()).unwrap();
-    Proc(
-        Command::new("unbound")
-            .arg("-d")
-            .arg("-c")
-            .arg(dir.join("unbound.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    Proc(start_unbound(&dir.join("unbound.conf")))
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! installed (CI installs both).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::{have, qtap};
@@ -20,17 +20,6 @@ impl Drop for Knot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    // Free for both UDP and TCP at the time of the check.
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
     }
 }
 
@@ -49,7 +38,7 @@ fn big_rrset() -> String {
 /// port and waits until it answers for `probe` SOA.
 pub(crate) fn launch(dir: tempfile::TempDir, zones: &str, probe: &str) -> Knot {
     std::fs::create_dir(dir.path().join("run")).unwrap();
-    let port = free_port();
+    let port = crate::free_udp_tcp_port();
     let d = dir.path().display();
     let conf = format!(
         "server:\n    rundir: \"{d}/run\"\n    listen: 127.0.0.1@{port}\n\
@@ -60,13 +49,7 @@ pub(crate) fn launch(dir: tempfile::TempDir, zones: &str, probe: &str) -> Knot {
     );
     let conf_path = dir.path().join("knot.conf");
     std::fs::write(&conf_path, conf).unwrap();
-    let child = Command::new("knotd")
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = crate::start_knotd(&conf_path);
     let knot = Knot {
         child,
         port,

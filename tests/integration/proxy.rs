@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use qtap::query::proxy::{self, Carrier};
@@ -30,17 +30,6 @@ impl Drop for Unbound {
     }
 }
 
-fn free_port() -> u16 {
-    // Free for both UDP and TCP at the time of the check.
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 fn certs() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs")
 }
@@ -56,7 +45,7 @@ fn unbound() -> Unbound {
 /// `clauses` (views) after it.
 fn unbound_with(server: &str, clauses: &str) -> Unbound {
     let dir = tempfile::tempdir().unwrap();
-    let (port, tls_port) = (free_port(), free_port());
+    let (port, tls_port) = (crate::free_udp_tcp_port(), crate::free_udp_tcp_port());
     let d = dir.path().display();
     let c = certs();
     let c = c.display();
@@ -73,14 +62,7 @@ fn unbound_with(server: &str, clauses: &str) -> Unbound {
          {server}{clauses}remote-control:\n  control-enable: no\n"
     );
     std::fs::write(dir.path().join("unbound.conf"), conf).unwrap();
-    let child = Command::new("unbound")
-        .arg("-d")
-        .arg("-c")
-        .arg(dir.path().join("unbound.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = crate::start_unbound(&dir.path().join("unbound.conf"));
     let server = Unbound {
         child,
         port,
@@ -434,8 +416,9 @@ fn replay_sends_each_recorded_client_address_in_the_header() {
                 .args(["+proxy", "+tries=1", "+timeout=2"])
                 .args(extra),
         );
-        assert!(
-            run.stdout.contains(";;   same:                          5"),
+        assert_eq!(
+            crate::replay_tally(&run.stdout, "same"),
+            Some(5),
             "{extra:?}: {}{}",
             run.stdout,
             run.stderr
@@ -450,8 +433,9 @@ fn replay_sends_each_recorded_client_address_in_the_header() {
             .arg(&capture)
             .args(["+proxy=127.0.0.1-127.0.0.1", "+tries=1", "+timeout=2"]),
     );
-    assert!(
-        run.stdout.contains(";;   differs:                       4"),
+    assert_eq!(
+        crate::replay_tally(&run.stdout, "differs"),
+        Some(4),
         "{}",
         run.stdout
     );

@@ -13,7 +13,7 @@
 
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::{have, qtap, read_back, read_trace};
@@ -184,15 +184,7 @@ fn start_knots(dir: &Path, port: u16, knots: &[Knot]) -> Knots {
             zone = k.zone,
         );
         std::fs::write(sub.join("knot.conf"), conf).unwrap();
-        children.0.push(
-            Command::new("knotd")
-                .arg("-c")
-                .arg(sub.join("knot.conf"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        children.0.push(crate::start_knotd(&sub.join("knot.conf")));
     }
     for k in knots {
         wait_for(port, k.addr, k.zone, k.sign);
@@ -519,13 +511,7 @@ fn start_v6_lab(dir: &Path) -> Option<(Knots, u16)> {
          log:\n  - target: stderr\n    any: error\n"
     );
     std::fs::write(dir.join("knot.conf"), conf).unwrap();
-    let knot = Command::new("knotd")
-        .arg("-c")
-        .arg(dir.join("knot.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let knot = crate::start_knotd(&dir.join("knot.conf"));
     let knots = Knots(vec![knot]);
     wait_for(port, std::net::Ipv6Addr::LOCALHOST, ".", false);
     wait_for(port, std::net::Ipv6Addr::LOCALHOST, "lab.test.", false);
@@ -751,14 +737,7 @@ fn start_unbound(dir: &Path, port: u16) -> Child {
          stub-zone:\n  name: \"0.2.\"\n  stub-addr: 127.55.0.2@{port}\n  stub-addr: 127.56.0.2@{port}\n"
     );
     std::fs::write(dir.join("unbound.conf"), conf).unwrap();
-    Command::new("unbound")
-        .arg("-d")
-        .arg("-c")
-        .arg(dir.join("unbound.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    crate::start_unbound(&dir.join("unbound.conf"))
 }
 
 /// What may differ between dig's and qtap's text of one trace: the

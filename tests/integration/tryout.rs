@@ -11,6 +11,13 @@ fn controls(text: &str) -> Vec<char> {
         .collect()
 }
 
+/// `stderr` is one line, with no control character, holding `escaped`.
+fn assert_one_escaped_line(stderr: &str, escaped: &str) {
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(controls(stderr).is_empty(), "{stderr:?}");
+    assert!(stderr.contains(escaped), "{stderr:?}");
+}
+
 #[test]
 fn a_batch_line_with_escape_sequences_is_escaped_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -19,13 +26,7 @@ fn a_batch_line_with_escape_sequences_is_escaped_in_the_error() {
     let mut cmd = qtap();
     cmd.args(["@127.0.0.1", "-p", "1", "-f"]).arg(&batch);
     let run = Run::of(&mut cmd).expect_code(8);
-    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
-    assert!(controls(&run.stderr).is_empty(), "{:?}", run.stderr);
-    assert!(
-        run.stderr.contains("+bogus\\027]0;pwned\\007\\027[2J"),
-        "{:?}",
-        run.stderr
-    );
+    assert_one_escaped_line(&run.stderr, "+bogus\\027]0;pwned\\007\\027[2J");
 }
 
 #[test]
@@ -39,13 +40,7 @@ fn a_trace_path_with_escape_sequences_and_a_newline_is_escaped_in_the_error() {
     cmd.args(["@127.0.0.1", "-p", "1", "a.qtap.test", "--tap"])
         .arg(&path);
     let run = Run::of(&mut cmd).expect_code(10);
-    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
-    assert!(controls(&run.stderr).is_empty(), "{:?}", run.stderr);
-    assert!(
-        run.stderr.contains("evil\\027[31m\\010qtap: fake.fstrm"),
-        "{:?}",
-        run.stderr
-    );
+    assert_one_escaped_line(&run.stderr, "evil\\027[31m\\010qtap: fake.fstrm");
 }
 
 #[test]

@@ -122,6 +122,64 @@ pub fn flags_of(line: &str) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The count on a line of `--replay`'s summary (`;;   same:   3   60.00 %`),
+/// by its label; None when no line has it.
+pub fn replay_tally(stdout: &str, label: &str) -> Option<u64> {
+    stdout.lines().find_map(|l| {
+        let rest = l
+            .strip_prefix(";;   ")?
+            .strip_prefix(label)?
+            .strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// Waits until `cond` holds, looking every 20 ms; a deadline of 20 s keeps
+/// a broken test from hanging (it fails, naming `what`).
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A loopback port free for both UDP and TCP (at the time of the check),
+/// for a server started outside the test process.
+pub fn free_udp_tcp_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Starts `knotd -c conf` in the foreground, its output discarded.
+pub fn start_knotd(conf: &std::path::Path) -> std::process::Child {
+    quiet(std::process::Command::new("knotd").arg("-c").arg(conf))
+}
+
+/// Starts `unbound -d -c conf` in the foreground, its output discarded.
+pub fn start_unbound(conf: &std::path::Path) -> std::process::Child {
+    quiet(
+        std::process::Command::new("unbound")
+            .args(["-d", "-c"])
+            .arg(conf),
+    )
+}
+
+fn quiet(cmd: &mut std::process::Command) -> std::process::Child {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// True when `tool` is on PATH; otherwise prints why the caller skips.
 pub fn have(tool: &str) -> bool {
     let found = std::env::var_os("PATH")

@@ -25,26 +25,26 @@ pub fn ignore_sigxfsz() {
 /// set by signal number: [`note_ignored_signals`] fills it in.
 static IGNORED_AT_START: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Notes which of SIGHUP, SIGINT, SIGQUIT and SIGTERM the process was
-/// started with ignored (`nohup`, `trap '' HUP`, a non-interactive shell's
-/// `cmd &` for INT and QUIT), so that qtap leaves them ignored as other
-/// tools do instead of acting on them ([`ignored_at_start`]).
+/// Notes whether the process was started with SIGHUP ignored (`nohup`,
+/// `trap '' HUP`), so that qtap leaves it ignored as other tools do
+/// instead of acting on it ([`ignored_at_start`]). SIGINT, SIGQUIT and
+/// SIGTERM are always caught: a background job of a non-interactive shell
+/// starts with SIGINT and SIGQUIT ignored, and a script that stops it
+/// with them expects a finished trace.
 /// Why libc: std has no API to read a signal's disposition, and tokio
 /// installs its handler without saying what was there.
 /// Call it first thing in `main`, before any handler is installed.
 pub fn note_ignored_signals() {
     let mut bits = 0u64;
-    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
-        // SAFETY: sigaction with a null new action only reads the current
-        // one into `old`, a zeroed struct we own.
-        let ignored = unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_IGN
-        };
-        if ignored {
-            bits |= 1 << sig;
-        }
+    let sig = libc::SIGHUP;
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into `old`, a zeroed struct we own.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    };
+    if ignored {
+        bits |= 1 << sig;
     }
     IGNORED_AT_START.store(bits, std::sync::atomic::Ordering::Relaxed);
 }

@@ -146,8 +146,8 @@ pub struct Cli {
     /// Damaged input is reported with its byte offset and the rest is still shown (exit
     /// status 8). unix:PATH and tcp:ADDR:PORT make qtap a live collector: servers (Knot
     /// mod-dnstap, Unbound, BIND, dnsdist) connect and each message is shown as it arrives,
-    /// until SIGINT, SIGTERM, SIGHUP or SIGQUIT (exit status 0, or 8 if frames were lost; a
-    /// signal ignored at start, as under nohup, stays ignored); see --write.
+    /// until SIGINT, SIGTERM, SIGHUP or SIGQUIT (exit status 0, or 8 if frames were lost;
+    /// SIGHUP ignored at start, as under nohup, stays ignored); see --write.
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Trace options")]
     pub read: Vec<PathBuf>,
     /// Seconds to wait for each reply (+timeout).

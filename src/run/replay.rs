@@ -858,6 +858,24 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         s.close().await;
     }
     if let Some(code) = stopped {
+        // The exchanges that took place are shown, counted and recorded:
+        // the recorded responses already handed over go to their cases,
+        // and a case whose recorded response the trace had not told by
+        // now has none as far as this run goes. Lookups still in flight
+        // were cut: they are not counted.
+        for step in pending.drain(..) {
+            if let Step::Fate { number, response } = step {
+                if let Some(slot) = slot_of(&mut slots, number) {
+                    slot.recorded = Some(response);
+                }
+            }
+        }
+        for mut slot in slots.drain(..) {
+            if slot.new.is_some() {
+                slot.recorded.get_or_insert(None);
+                shown.case(slot, opts)?;
+            }
+        }
         let _ = writeln!(shown.err, ";; interrupted");
         shown.finish(opts.top)?;
         return Ok(code);

@@ -6,9 +6,9 @@
 use crate::error::{exits, Error};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-/// The four signals, caught; see the module documentation. One that the
-/// process was started with ignored (`nohup qtap …`, a background job of a
-/// non-interactive shell) stays ignored: it is not caught (None).
+/// The four signals, caught; see the module documentation. SIGHUP, when
+/// the process was started with it ignored (`nohup qtap …`), stays
+/// ignored: it is not caught (None).
 pub struct Signals {
     int: Option<Signal>,
     term: Option<Signal>,
@@ -29,7 +29,7 @@ async fn next(s: &mut Option<Signal>) {
 impl Signals {
     /// Catches the four signals from now on (before anything is sent, so a
     /// signal never finds the default handler and kills the process with
-    /// the trace unfinished), apart from those ignored at start.
+    /// the trace unfinished), apart from SIGHUP when ignored at start.
     pub fn catch() -> Result<Signals, Error> {
         let on = |kind: SignalKind| {
             if crate::sys::ignored_at_start(kind.as_raw_value()) {

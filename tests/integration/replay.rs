@@ -549,3 +549,59 @@ fn tap_records_each_replayed_query_and_its_new_response() {
         .collect();
     assert_eq!(qr, ["Q", "R"], "{}", read.stdout);
 }
+
+/// SIGINT during a paced replay of queries without recorded responses:
+/// the exchange that took place is shown, counted and recorded with
+/// `--tap`; the one not yet sent is not.
+#[test]
+fn an_interrupted_replay_keeps_the_exchanges_that_took_place() {
+    use std::process::{Command, Stdio};
+    let work = tempfile::tempdir().unwrap();
+    // Two queries 2 s apart that got no response (a silent server).
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port().to_string();
+    let recorded = work.path().join("q.tap");
+    Run::of(
+        qtap()
+            .args(["@127.0.0.1", "-p", &silent_port, "--tap"])
+            .arg(&recorded)
+            .args(["+tries=1", "+timeout=2", "a.example", "A", "b.example", "A"]),
+    )
+    .expect_code(9);
+    drop(silent);
+    let port = crate::tiny_server(2);
+    let tap = work.path().join("replayed.tap");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+        .args(["@127.0.0.1", "-p", &port.to_string(), "--replay"])
+        .arg(&recorded)
+        .args(["--speed", "1", "+timeout=1", "+tries=1", "--tap"])
+        .arg(&tap)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first query goes at once; the second would go 2 s later.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stderr.contains(";; interrupted"), "{stderr}");
+    assert!(stdout.contains("a.example."), "{stdout}");
+    assert!(!stdout.contains("b.example."), "{stdout}");
+    assert!(
+        stdout.contains(";;   no recorded response:          1"),
+        "{stdout}"
+    );
+    assert_eq!(crate::read_trace(&tap).len(), 2, "query and response");
+}

@@ -227,7 +227,14 @@ impl Plan {
         let Plan { mut config, files } = self;
         {
             use std::io::IsTerminal;
-            check_outputs(&config, &files, std::io::stdout().is_terminal())?;
+            use std::os::fd::AsFd;
+            let stdout = std::io::stdout();
+            let stdout_file = stdout
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .and_then(|fd| std::fs::File::from(fd).metadata().ok());
+            check_outputs(&config, &files, stdout.is_terminal(), stdout_file.as_ref())?;
         }
         if let Some(path) = &files.tsig {
             let key = tsig_key_file(path).map_err(crate::error::Error::Config)?;
@@ -712,12 +719,17 @@ fn check_outputs(
     config: &Config,
     files: &NamedFiles,
     stdout_is_terminal: bool,
+    stdout: Option<&std::fs::Metadata>,
 ) -> Result<(), crate::error::Error> {
     use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
     use std::os::unix::fs::MetadataExt;
     let is_file = |p: &std::path::Path| {
         p.as_os_str() != "-" && crate::run::collect::Endpoint::parse(p.as_os_str()).is_none()
     };
+    // Whether the text goes to stdout next to the trace (not with
+    // --write, which replaces it).
+    let text_on_stdout = matches!(config.mode, Mode::Query { .. } | Mode::Replay { .. });
     let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
     let mut inputs: Vec<(&str, &std::path::Path)> = Vec::new();
     match &config.mode {
@@ -747,6 +759,17 @@ fn check_outputs(
     inputs.extend(files.scrub_key.as_deref().map(|p| ("--scrub-key", p)));
     inputs.extend(files.batch.as_deref().map(|p| ("-f", p)));
     let shown = |p: &std::path::Path| crate::render::escaped(p.as_os_str().as_bytes());
+    // Where "-" (stdout) is not offered: a file named "-" would be made.
+    let dash_refused = match &config.mode {
+        Mode::Replay { opts, .. } => opts.mismatches.as_deref().map(|p| ("--mismatches", p)),
+        Mode::Collect { output, .. } => output.write.as_deref().map(|p| ("--write", p)),
+        _ => None,
+    };
+    if let Some((what, _)) = dash_refused.filter(|(_, p)| p.as_os_str() == "-") {
+        return Err(crate::error::Error::Config(format!(
+            "{what} -: writes files only here; name one (./- for a file called -)"
+        )));
+    }
     for (i, (what, path)) in outputs.iter().enumerate() {
         if path.as_os_str() == "-" {
             if stdout_is_terminal {
@@ -760,6 +783,25 @@ fn check_outputs(
             continue;
         }
         let out = std::fs::metadata(path).ok();
+        // `--tap /dev/stdout` (or the file stdout is redirected to): the
+        // trace would be mixed into the text, or copied over it. A
+        // character device other than a terminal (/dev/null) is harmless.
+        let is_stdout = out
+            .as_ref()
+            .zip(stdout)
+            .is_some_and(|(o, s)| o.dev() == s.dev() && o.ino() == s.ino());
+        if is_stdout && stdout_is_terminal {
+            return Err(crate::error::Error::Config(format!(
+                "{what} {}: not writing a binary dnstap trace to a terminal; redirect stdout or name a file",
+                shown(path)
+            )));
+        }
+        if is_stdout && text_on_stdout && !stdout.is_some_and(|s| s.file_type().is_char_device()) {
+            return Err(crate::error::Error::Config(format!(
+                "{what} {}: is standard output, where the text goes; use {what} - (the text then goes to stderr)",
+                shown(path)
+            )));
+        }
         let same = |p: &std::path::Path| {
             is_file(p)
                 && (p == *path

@@ -702,3 +702,58 @@ fn a_binary_trace_is_not_written_to_a_terminal() {
         assert_eq!(out.status.code(), Some(1), "{cmd}: {shown}");
     }
 }
+
+/// `--tap /dev/stdout` would mix the trace into the text (or copy it over
+/// the text): refused, pointing at `--tap -`. `-` where only files are
+/// written (the collector's `--write`, `--mismatches`) is refused rather
+/// than made into a file called `-`.
+#[test]
+fn a_trace_is_not_mixed_into_the_text_nor_written_to_a_file_called_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = silent_server();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let out = qtap()
+        .current_dir(dir.path())
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port,
+            "www.example",
+            "--tap",
+            "/dev/stdout",
+        ])
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("use --tap -"), "{err}");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/kdig-multi.fstrm");
+    let sock = dir.path().join("c.sock");
+    for args in [
+        vec![
+            "--read".to_owned(),
+            format!("unix:{}", sock.display()),
+            "--write".into(),
+            "-".into(),
+        ],
+        vec![
+            "--replay".to_owned(),
+            fixture.display().to_string(),
+            "@127.0.0.1".into(),
+            "-p".into(),
+            port.clone(),
+            "--mismatches".into(),
+            "-".into(),
+        ],
+    ] {
+        let out = qtap().current_dir(dir.path()).args(&args).output().unwrap();
+        expect_code(&out, 1);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("writes files only here"), "{args:?}: {err}");
+    }
+    assert_eq!(names(dir.path()), Vec::<String>::new(), "nothing made");
+    let mut buf = [0u8; 512];
+    silent.set_nonblocking(true).unwrap();
+    assert!(silent.recv_from(&mut buf).is_err(), "a query was sent");
+}

@@ -24,6 +24,9 @@ use crate::tap::event::{Direction, Event, MessageType, Protocol};
 pub const DISTINCT_MAX: usize = 1_000_000;
 /// Latency samples kept for exact percentiles.
 pub const SAMPLES_MAX: usize = 16_000_000;
+/// Servers (address, port, transport) given latency rows of their own;
+/// the latencies of any more go to one "(other)" row.
+pub const LATENCY_GROUPS_MAX: usize = 10_000;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -61,6 +64,9 @@ pub struct Stats {
     clients: Map<IpAddr, u64>,
     clients_other: u64,
     latency: Map<Server, Latencies>,
+    /// Servers past [`LATENCY_GROUPS_MAX`], and in the output those past
+    /// the top rows.
+    latency_other: Latencies,
     samples: usize,
     dropped_samples: u64,
 }
@@ -206,7 +212,13 @@ impl Stats {
                 if let Some(l) = latency {
                     let l = u64::try_from(l).unwrap_or(u64::MAX);
                     let key = (event.response_addr, event.response_port, event.protocol);
-                    let group = self.latency.entry(key).or_default();
+                    let group = if self.latency.len() < LATENCY_GROUPS_MAX
+                        || self.latency.contains_key(&key)
+                    {
+                        self.latency.entry(key).or_default()
+                    } else {
+                        &mut self.latency_other
+                    };
                     group.n += 1;
                     group.max = group.max.max(l);
                     if self.samples < SAMPLES_MAX {
@@ -239,20 +251,27 @@ impl Stats {
         }
     }
 
-    /// The latency groups with sorted samples, busiest first.
-    fn latency_rows(&mut self) -> Vec<(String, String, u64, [u64; 5])> {
-        let mut rows = Vec::new();
-        for ((addr, port, proto), l) in self.latency.iter_mut() {
+    /// The `top` busiest latency groups with sorted samples, busiest
+    /// first, then one "(other)" row for the rest (their samples are moved
+    /// into it, so each sample is in one group still).
+    fn latency_rows(&mut self, top: usize) -> Vec<(String, String, u64, [u64; 5])> {
+        let mut keys: Vec<(u64, Server)> = self.latency.iter().map(|(k, l)| (l.n, *k)).collect();
+        let server_name = |(addr, port, _): &Server| match (addr, port) {
+            (Some(a), Some(p)) => format!("{a}#{p}"),
+            (Some(a), None) => a.to_string(),
+            _ => "-".into(),
+        };
+        keys.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| server_name(&a.1).cmp(&server_name(&b.1)))
+                .then_with(|| proto_name(a.1 .2).cmp(&proto_name(b.1 .2)))
+        });
+        let row = |server: String, proto: String, l: &mut Latencies| {
             l.samples.sort_unstable();
             let s = &l.samples;
-            let server = match (addr, port) {
-                (Some(a), Some(p)) => format!("{a}#{p}"),
-                (Some(a), None) => a.to_string(),
-                _ => "-".into(),
-            };
-            rows.push((
+            (
                 server,
-                proto_name(*proto),
+                proto,
                 l.n,
                 [
                     percentile(s, 500),
@@ -261,20 +280,33 @@ impl Stats {
                     percentile(s, 999),
                     l.max,
                 ],
-            ));
+            )
+        };
+        let mut rows = Vec::new();
+        for (i, (_, key)) in keys.iter().enumerate() {
+            let Some(mut l) = self.latency.remove(key) else {
+                continue;
+            };
+            if i < top {
+                rows.push(row(server_name(key), proto_name(key.2), &mut l));
+                self.latency.insert(*key, l);
+            } else {
+                let other = &mut self.latency_other;
+                other.n += l.n;
+                other.max = other.max.max(l.max);
+                other.samples.append(&mut l.samples);
+            }
         }
-        rows.sort_by(|a, b| {
-            b.2.cmp(&a.2)
-                .then_with(|| a.0.cmp(&b.0))
-                .then_with(|| a.1.cmp(&b.1))
-        });
+        if self.latency_other.n > 0 {
+            rows.push(row("(other)".into(), "-".into(), &mut self.latency_other));
+        }
         rows
     }
 
     /// Counts of all latencies by power-of-two microsecond bucket.
     fn histogram(&self) -> Vec<(u64, u64)> {
         let mut buckets = [0u64; 40];
-        for l in self.latency.values() {
+        for l in self.latency.values().chain([&self.latency_other]) {
             for &s in &l.samples {
                 let us = (s / 1000).max(1);
                 let b = (63 - us.leading_zeros()) as usize;
@@ -364,10 +396,10 @@ impl Stats {
             clients.push(("(other)".into(), self.clients_other));
         }
         section(&mut o, &format!("top {top} clients"), clients, asked);
-        let rows = self.latency_rows();
+        let rows = self.latency_rows(top);
         let _ = writeln!(
             o,
-            "\n;; latency in ms (from paired messages), per server and transport:"
+            "\n;; latency in ms (from paired messages), top {top} servers and transports:"
         );
         let _ = writeln!(
             o,
@@ -422,7 +454,7 @@ impl Stats {
             }
             Value::Object(m)
         }
-        let rows = self.latency_rows();
+        let rows = self.latency_rows(top);
         let latency: Vec<Value> = rows
             .into_iter()
             .map(|(server, proto, n, p)| {
@@ -539,6 +571,58 @@ mod tests {
     }
 
     #[test]
+    fn latency_rows_past_the_top_and_the_cap_go_to_one_other_row() {
+        let mut events = Vec::new();
+        // Server k answers k+1 queries, each in (k+1) ms; then more
+        // servers than the cap, one query each.
+        let mut id = 0u16;
+        let mut answer = |events: &mut Vec<Event>, server: String, ms: u64| {
+            id = id.wrapping_add(1);
+            let name: &[u8] = b"\x01a\x07example\x00";
+            let mut q = ev(5, id, "198.51.100.1", 0, msg(id, false, name, 0));
+            let mut r = ev(
+                6,
+                id,
+                "198.51.100.1",
+                ms * 1_000_000,
+                msg(id, true, name, 0),
+            );
+            q.response_addr = Some(server.parse().unwrap());
+            r.response_addr = q.response_addr;
+            events.push(q);
+            events.push(r);
+        };
+        for k in 0..3u64 {
+            for _ in 0..=k {
+                answer(&mut events, format!("192.0.2.{k}"), k + 1);
+            }
+        }
+        let mut s = stats_of(events);
+        let rows = s.latency_rows(2);
+        let names: Vec<(&str, u64)> = rows.iter().map(|r| (r.0.as_str(), r.2)).collect();
+        assert_eq!(
+            names,
+            [("192.0.2.2#53", 3), ("192.0.2.1#53", 2), ("(other)", 1)]
+        );
+        assert_eq!(rows[2].3[4], 1_000_000, "the other row's max");
+        // Each sample is counted once in the histogram still.
+        assert_eq!(s.histogram().iter().map(|h| h.1).sum::<u64>(), 6);
+
+        let mut events = Vec::new();
+        for i in 0..(LATENCY_GROUPS_MAX as u32 + 5) {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            answer(&mut events, a.to_string(), 1);
+        }
+        let mut s = stats_of(events);
+        assert_eq!(s.latency.len(), LATENCY_GROUPS_MAX);
+        assert_eq!(s.latency_other.n, 5);
+        let rows = s.latency_rows(3);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[3].0, "(other)");
+        assert_eq!(rows[3].2, LATENCY_GROUPS_MAX as u64 + 5 - 3);
+    }
+
+    #[test]
     fn counts_pairs_latency_and_tops() {
         let mut events = Vec::new();
         // 100 answered queries, latencies 1..=100 ms; names alternate.
@@ -581,7 +665,7 @@ mod tests {
         assert_eq!(s.by_rcode[&3], 10);
         assert_eq!(s.by_rcode[&0], 91);
         assert_eq!(s.damage["DNS message shorter than its header"], 1);
-        let rows = s.latency_rows();
+        let rows = s.latency_rows(10);
         assert_eq!(rows.len(), 1);
         let (_, proto, n, p) = &rows[0];
         assert_eq!((proto.as_str(), *n), ("udp", 100));

@@ -15,18 +15,26 @@ use crate::tap::event::Event;
 
 use super::source::{FileFrames, Frames, Piece, Selected};
 
+/// Frame bytes after which [`for_each_selected`] has what is kept let go
+/// of the buffers they came in.
+const RELEASE_EVERY: usize = 1 << 20;
+
 /// Calls `each` with every event `selected` yields, in order; counts
 /// frames, damage and losses into `stats`. Warnings go to `err`. The
-/// number of frames or inputs lost.
+/// number of frames or inputs lost. Every [`RELEASE_EVERY`] bytes of
+/// frames `each` is told (`true`) to let go of the buffers the events came
+/// in (a query kept for its response gets its own copy), and the source
+/// starts a new one: memory stays flat whatever the frames carry.
 pub fn for_each_selected<F: Frames>(
     selected: &mut Selected<F>,
     stats: &mut Stats,
     err: &mut dyn Write,
-    mut each: impl FnMut(Event, &mut Stats),
+    mut each: impl FnMut(Event, &mut Stats, bool),
 ) -> u64 {
     let mut lost = 0;
     let mut pieces = Vec::new();
     let mut read = 0;
+    let mut held = 0usize;
     while selected.next(&mut pieces) {
         for _ in read..selected.read {
             stats.frame();
@@ -34,7 +42,15 @@ pub fn for_each_selected<F: Frames>(
         read = selected.read;
         for piece in pieces.drain(..) {
             match piece {
-                Piece::Frame(event, _) => each(event, stats),
+                Piece::Frame(event, payload) => {
+                    held += payload.len();
+                    let release = held >= RELEASE_EVERY;
+                    each(event, stats, release);
+                    if release {
+                        selected.detach();
+                        held = 0;
+                    }
+                }
                 Piece::Note(n) => {
                     if let Some(kind) = n.damage {
                         stats.damage(kind);
@@ -84,10 +100,13 @@ pub fn stats_of<F: Frames>(
     let mut stats = Stats::default();
     let mut pairer = Pairer::default();
     let mut items = Vec::new();
-    let lost = for_each_selected(&mut selected, &mut stats, err, |e, stats| {
+    let lost = for_each_selected(&mut selected, &mut stats, err, |e, stats, release| {
         pairer.push(e, &mut items);
         for i in items.drain(..) {
             stats.push(&i);
+        }
+        if release {
+            pairer.detach();
         }
     });
     pairer.finish(&mut items);
@@ -128,7 +147,7 @@ pub fn rrsets_of<F: Frames>(
 ) -> Result<u64, Error> {
     let mut stats = Stats::default();
     let mut sets = crate::rrsets::RrSets::new();
-    let lost = for_each_selected(&mut selected, &mut stats, err, |e, _| {
+    let lost = for_each_selected(&mut selected, &mut stats, err, |e, _, _| {
         sets.push(&e);
     });
     let text = if json { sets.json_lines() } else { sets.text() };

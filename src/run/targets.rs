@@ -58,7 +58,9 @@ async fn resolve(
             addr.set_port(port);
             Ok(query::Target { addr, host: None })
         }
-        ServerHost::Addr(a) => Err(Error::Server(format!(
+        // As dig: a server that cannot be used is a usage error (exit 1),
+        // not "no reply" (no server was asked).
+        ServerHost::Addr(a) => Err(Error::Config(format!(
             "server {} is not an IPv{} address",
             a.ip(),
             family.unwrap_or(4)
@@ -66,9 +68,9 @@ async fn resolve(
         ServerHost::Name(host) => {
             let addrs = tokio::net::lookup_host((host.as_str(), port))
                 .await
-                .map_err(|e| Error::Server(format!("couldn't get address for '{host}': {e}")))?;
+                .map_err(|e| Error::Config(format!("couldn't get address for '{host}': {e}")))?;
             let addr = addrs.into_iter().find(fits).ok_or_else(|| {
-                Error::Server(format!("couldn't get address for '{host}': not found"))
+                Error::Config(format!("couldn't get address for '{host}': not found"))
             })?;
             Ok(query::Target {
                 addr,

@@ -971,3 +971,17 @@ fn tap_writes_a_non_utf8_file_name_as_given() {
         .collect();
     assert_eq!(names, [name]);
 }
+
+/// A server that cannot be used (no address of the family asked for) is a
+/// usage error, exit 1, as in dig: no server was asked, so not 9.
+#[test]
+fn a_server_of_the_wrong_family_is_a_usage_error() {
+    let out = qtap()
+        .args(["@192.0.2.1", "-6", "x.example"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is not an IPv6 address"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

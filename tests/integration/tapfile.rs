@@ -425,7 +425,7 @@ fn a_run_that_records_nothing_leaves_the_trace_path_alone() {
             .arg(trace)
             .output()
             .unwrap();
-        expect_code(&out, 9);
+        expect_code(&out, 1);
     }
     assert_eq!(std::fs::read(&old).unwrap(), b"old trace");
     assert!(!new.exists(), "no empty trace made");

@@ -441,7 +441,8 @@ fn sharing(roff: &mut Roff) {
             "Look: --stats summarises a trace (frames and messages by type, transport, rcode, \
              qtype and opcode; answered and unanswered queries and unsolicited responses; damage; \
              the top --top N query names and clients; latency percentiles p50, p90, p99, p99.9 \
-             and max per server and transport with a histogram), --format json for machines. \
+             and max for the --top N busiest servers and transports, the rest in one (other) row, \
+             with a histogram), --format json for machines. \
              --rrsets lists the unique RRsets of the responses, passive-DNS style, with bailiwick, \
              first and last seen and count (DNSDB's layout, or the common output format as JSON \
              Lines with --format jsonl); records outside the bailiwick are flagged. --hex HEX... \

@@ -65,6 +65,11 @@ struct File {
     path: PathBuf,
     writer: TapWriter<Lazy>,
     trace: TraceFile,
+    /// The file itself, to cut back to [`File::durable`] after a failed
+    /// write ([`File::salvage`]).
+    raw: std::fs::File,
+    /// Bytes known to be in the file whole (as of the last release).
+    durable: u64,
 }
 
 impl File {
@@ -74,34 +79,99 @@ impl File {
             source,
         };
         let (trace, file) = TraceFile::create(path).map_err(tap_err)?;
+        let raw = file.try_clone().map_err(tap_err)?;
         let lazy = Lazy {
             inner: std::io::BufWriter::with_capacity(CHUNK, file),
         };
         let writer = TapWriter::new(lazy).map_err(tap_err)?;
-        Ok(File {
+        let mut file = File {
             path: path.to_owned(),
             writer,
             trace,
-        })
+            raw,
+            durable: 0,
+        };
+        // START goes out now: whatever fails later, the file kept opens
+        // as a stream should.
+        file.release().map_err(tap_err)?;
+        Ok(file)
+    }
+
+    /// Writes out what is buffered; what is out is then whole in the file.
+    fn release(&mut self) -> std::io::Result<()> {
+        if let Some(w) = self.writer.get_mut() {
+            w.release()?;
+        }
+        self.durable = self.writer.offset();
+        Ok(())
+    }
+
+    /// After a failed write (a full disk): keeps what was written whole
+    /// ([`keep_whole`]). The bytes kept.
+    fn salvage(self) -> std::io::Result<u64> {
+        let File {
+            writer,
+            trace,
+            raw,
+            durable,
+            ..
+        } = self;
+        // Whatever the buffer still writes on the way out is cut off.
+        drop(writer);
+        keep_whole(trace, raw, durable)
     }
 
     /// STOP, everything out, and the file in place (even when it holds no
-    /// frame: a capture that got nothing is still a valid file).
+    /// frame: a capture that got nothing is still a valid file). If that
+    /// fails, what was written whole is kept ([`keep_whole`]).
     fn finish(self) -> Result<PathBuf, Error> {
         let File {
             path,
             writer,
             trace,
+            raw,
+            durable,
         } = self;
-        writer
-            .finish()
-            .and_then(|mut l| l.release())
-            .and_then(|()| trace.commit(true))
-            .map_err(|source| Error::Tap {
-                path: path.clone(),
-                source,
-            })?;
+        let tap = |source| Error::Tap {
+            path: path.clone(),
+            source,
+        };
+        match writer.finish().and_then(|mut l| l.release()) {
+            Ok(()) => trace.commit(true).map_err(tap)?,
+            Err(source) => return Err(tap(kept_note(source, keep_whole(trace, raw, durable)))),
+        }
         Ok(path)
+    }
+}
+
+/// Cuts a capture file back to `durable` bytes (what was written whole),
+/// closes it with STOP (if even that cannot be written, a reader still
+/// takes every frame and warns of the missing STOP) and puts it in place.
+/// The bytes kept.
+fn keep_whole(trace: TraceFile, mut raw: std::fs::File, durable: u64) -> std::io::Result<u64> {
+    use std::io::{Seek, SeekFrom};
+    raw.set_len(durable)?;
+    raw.seek(SeekFrom::Start(durable))?;
+    let mut stop = bytes::BytesMut::new();
+    if crate::tap::frame::encode_control(&crate::tap::frame::Control::stop(), &mut stop).is_ok()
+        && raw.write_all(&stop).is_err()
+    {
+        let _ = raw.set_len(durable);
+    }
+    trace.commit(true)?;
+    Ok(durable)
+}
+
+/// The write error, saying what was kept of the file.
+fn kept_note(source: std::io::Error, kept: std::io::Result<u64>) -> std::io::Error {
+    match kept {
+        Ok(kept) => std::io::Error::new(
+            source.kind(),
+            format!(
+                "{source}; the {kept} bytes written whole before it are kept there, closed with STOP"
+            ),
+        ),
+        Err(_) => source,
     }
 }
 
@@ -191,12 +261,9 @@ impl Capture {
             return Ok(None);
         };
         let at = f.writer.offset();
-        f.writer
-            .write_payload(payload)
-            .map_err(|source| Error::Tap {
-                path: f.path.clone(),
-                source,
-            })?;
+        if let Err(source) = f.writer.write_payload(payload) {
+            return Err(self.salvaged(source));
+        }
         if self
             .rotation
             .size
@@ -210,14 +277,25 @@ impl Capture {
     /// Writes out what is buffered.
     pub fn release(&mut self) -> Result<(), Error> {
         if let Some(f) = self.current.as_mut() {
-            if let Some(w) = f.writer.get_mut() {
-                w.release().map_err(|source| Error::Tap {
-                    path: f.path.clone(),
-                    source,
-                })?;
+            if let Err(source) = f.release() {
+                return Err(self.salvaged(source));
             }
         }
         Ok(())
+    }
+
+    /// The error of a failed write to the current file, after keeping what
+    /// was written whole (see [`File::salvage`]); the capture writes no
+    /// more.
+    fn salvaged(&mut self, source: std::io::Error) -> Error {
+        let Some(f) = self.current.take() else {
+            return Error::Internal(source.to_string());
+        };
+        let path = f.path.clone();
+        Error::Tap {
+            path,
+            source: kept_note(source, f.salvage()),
+        }
     }
 
     /// Closes the current file (STOP, renamed into place) and starts the

@@ -1081,3 +1081,73 @@ fn collector_write_refuses_to_overwrite_an_input() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is also an input"));
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
+
+/// The disk fills up (here a file size limit, `ulimit -f`) while the
+/// collector saves: what was written whole is kept in place, closed with
+/// STOP and readable, and the run says so and ends with exit 10.
+#[test]
+fn a_full_disk_keeps_what_the_capture_wrote_whole() {
+    if !have("fstrm_replay") {
+        eprintln!("skipped: fstrm_replay not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("c.sock");
+    let saved = dir.path().join("saved.fstrm");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+    let collector = Command::new("sh")
+        .arg("-c")
+        // 8 blocks of 512 bytes: room for the small capture, not the big.
+        .arg("ulimit -f 8; exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("qtap"))
+        .arg("--read")
+        .arg(format!("unix:{}", sock.display()))
+        .args(["--no-output", "--write"])
+        .arg(&saved)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut collector = Proc(collector);
+    wait_until("the collector's socket", || sock.exists());
+    let replay = |file: &str| {
+        Command::new("fstrm_replay")
+            .args(["-t", "protobuf:dnstap.Dnstap", "-u"])
+            .arg(&sock)
+            .arg("-r")
+            .arg(corpus.join(file))
+            .output()
+            .unwrap()
+    };
+    assert!(replay("kdig-multi.fstrm").status.success());
+    // A pause: what came is written out before the next sender.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = replay("knotd-auth.fstrm");
+    let mut status = None;
+    wait_until("the collector's end", || {
+        status = collector.0.try_wait().unwrap();
+        status.is_some()
+    });
+    let mut err = String::new();
+    collector
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(10), "{err}");
+    assert!(
+        err.contains("written whole before it are kept there"),
+        "{err}"
+    );
+    let read = qtap().arg("--read").arg(&saved).output().unwrap();
+    let (text, warn) = (
+        String::from_utf8_lossy(&read.stdout),
+        String::from_utf8_lossy(&read.stderr),
+    );
+    assert_eq!(read.status.code(), Some(0), "{warn}");
+    assert!(warn.is_empty(), "{warn}");
+    // The first capture whole: its six responses.
+    assert!(text.matches("->>HEADER<<-").count() >= 6, "{text}");
+}

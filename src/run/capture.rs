@@ -196,7 +196,20 @@ pub fn expand(template: &Path, t: i64) -> Result<PathBuf, String> {
         .map_err(|_| "a --write name cannot contain a NUL byte".to_owned())?;
     let out = crate::sys::strftime_local(t, &c)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("cannot expand the --write pattern {text:?}"))?;
+        .ok_or_else(|| {
+            format!(
+                "cannot expand the --write pattern {}",
+                crate::render::escaped(text.as_bytes())
+            )
+        })?;
+    // A specifier that makes a '/' (%D, %x, %c in some locales) would put
+    // the file in a directory of the date's name.
+    if out.matches('/').count() != text.matches('/').count() {
+        return Err(format!(
+            "the --write pattern {} makes a '/' from a % specifier (such as %D); use %Y-%m-%d",
+            crate::render::escaped(text.as_bytes())
+        ));
+    }
     Ok(PathBuf::from(std::ffi::OsString::from_vec(
         out.into_bytes(),
     )))
@@ -435,6 +448,13 @@ mod tests {
         assert_eq!(names[1], format!("cap-{year}.fstrm.1"));
         assert_eq!(names[2], format!("cap-{year}.fstrm.2"));
         assert_eq!(names.len(), 3, "no empty file after the last frame");
+    }
+
+    #[test]
+    fn expand_refuses_a_specifier_that_makes_a_slash() {
+        let e = expand(Path::new("dir/cap-%D.fstrm"), 0).unwrap_err();
+        assert!(e.contains("makes a '/'"), "{e}");
+        assert!(expand(Path::new("dir/cap-%Y-%m-%d.fstrm"), 0).is_ok());
     }
 
     #[test]

@@ -1026,6 +1026,21 @@ fn collector_settings(
             .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
         None => (None, None),
     };
+    let unix = c.read.iter().chain(c.replay.iter()).any(|p| {
+        matches!(
+            crate::run::collect::Endpoint::parse(p.as_os_str()),
+            Some(Ok(crate::run::collect::Endpoint::Unix(_)))
+        )
+    });
+    if !unix && (c.socket_mode.is_some() || c.socket_owner.is_some()) {
+        let what = match c.socket_mode {
+            Some(_) => "--socket-mode",
+            None => "--socket-owner",
+        };
+        return Err(crate::error::Error::Config(format!(
+            "{what} sets a socket file's mode or owner: only with unix:PATH"
+        )));
+    }
     let defaults = crate::run::collect::CollectOptions::default();
     let queue_bytes = match c.collector_buffer {
         None => defaults.queue_bytes,
@@ -1781,6 +1796,20 @@ mod tests {
             &["qtap", "--read", "unix:/tmp/x", "--rotate-size", "1M"],
             &["qtap", "--read", "tcp:nohost", "--write", "x"],
             &["qtap", "--read", "unix:/tmp/x", "--write", "x%Y\u{0}"],
+            &[
+                "qtap",
+                "--read",
+                "tcp:127.0.0.1:6000",
+                "--socket-mode",
+                "600",
+            ],
+            &[
+                "qtap",
+                "--read",
+                "tcp:127.0.0.1:6000",
+                "--socket-owner",
+                "root",
+            ],
         ] {
             let e = config_of(bad).unwrap_err();
             assert_eq!(e.exit_code(), crate::error::exits::USAGE, "{bad:?}: {e}");
@@ -1789,6 +1818,7 @@ mod tests {
             &["qtap", "--read", "unix:/x", "--rotate-size", "10X"][..],
             &["qtap", "--read", "unix:/x", "--rotate-interval", "0"],
             &["qtap", "--read", "unix:/x", "--socket-mode", "999"],
+            &["qtap", "--read", "unix:/x", "--socket-mode", "4777"],
             &["qtap", "--read", "unix:/x", "--rotate-keep", "0"],
         ] {
             assert!(crate::cli::parse(bad.iter().copied()).is_err(), "{bad:?}");

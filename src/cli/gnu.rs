@@ -468,12 +468,14 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{text:?} is out of range"))
 }
 
-/// `--socket-mode`: octal permission bits.
+/// `--socket-mode`: octal permission bits (read, write, execute for
+/// user, group and others; set-ID and sticky bits mean nothing on a
+/// socket and are refused).
 fn parse_mode(text: &str) -> Result<u32, String> {
     u32::from_str_radix(text, 8)
         .ok()
-        .filter(|m| *m <= 0o7777)
-        .ok_or_else(|| format!("{text:?} is not an octal mode (e.g. 660)"))
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| format!("{text:?} is not an octal permission mode (0 to 777, e.g. 660)"))
 }
 
 impl Cli {

@@ -56,6 +56,14 @@ pub fn ignored_at_start(sig: i32) -> bool {
         && IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed) & (1 << sig) != 0
 }
 
+/// The process's effective user ID.
+/// Why libc: std does not offer it; the trace file code compares it with
+/// a symbolic link's owner (see `tap::file`).
+pub fn euid() -> u32 {
+    // SAFETY: geteuid takes nothing and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// The process's file mode creation mask (umask).
 /// Why libc: POSIX can only read the mask by setting it, so this sets it
 /// and puts it straight back; the trace file code uses it to give a new

@@ -95,6 +95,18 @@ fn dir_of(path: &Path) -> &Path {
     }
 }
 
+/// Whether the symbolic link `link` (its own metadata) in `dir` is one a
+/// process should not follow (the kernel's `protected_symlinks` rule):
+/// `dir` is sticky and world-writable, and the link belongs neither to
+/// this user nor to the directory's owner.
+fn planted(dir: &Path, link: &std::fs::Metadata) -> bool {
+    let Ok(d) = std::fs::metadata(dir) else {
+        return false;
+    };
+    let shared = d.mode() & 0o1002 == 0o1002;
+    shared && link.uid() != crate::sys::euid() && link.uid() != d.uid()
+}
+
 /// The name of a temporary trace file: `.qtap-PID-RANDOM.tmp`, at most 37
 /// bytes, whatever the target's name.
 pub fn temp_name(pid: u32, random: u64) -> String {
@@ -204,8 +216,16 @@ impl TraceFile {
             return Err(io::Error::other("is a directory"));
         }
         if ft.is_symlink() {
-            // Through the link, as kdig does (the kernel's rules for links
-            // in shared directories, `fs.protected_symlinks`, apply).
+            // Through the link, as kdig does, but never through one that
+            // someone else planted in a shared directory (sticky and
+            // world-writable, such as /tmp): the kernel's
+            // `fs.protected_symlinks` rule, applied whether or not the
+            // system has it on.
+            if planted(dir, &meta) {
+                return Err(io::Error::other(
+                    "is a symbolic link owned by another user in a shared directory; not followed",
+                ));
+            }
             let target = std::fs::metadata(path).map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound => io::Error::other("is a dangling symbolic link"),
                 _ => e,

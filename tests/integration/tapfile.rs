@@ -757,3 +757,28 @@ fn a_trace_is_not_mixed_into_the_text_nor_written_to_a_file_called_dash() {
     silent.set_nonblocking(true).unwrap();
     assert!(silent.recv_from(&mut buf).is_err(), "a query was sent");
 }
+
+/// A symbolic link someone else planted in a shared directory (sticky and
+/// world-writable, like /tmp) is not followed, whatever the system's
+/// `fs.protected_symlinks`: refused before anything is sent (exit 10), its
+/// target untouched.
+#[test]
+fn a_link_planted_by_another_user_in_a_shared_directory_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let link = shared.join("t.fstrm");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    if std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).is_err() {
+        eprintln!("skipped: giving the link to another user needs root");
+        return;
+    }
+    let out = record_to(&link);
+    expect_code(&out, 10);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("owned by another user"), "{err}");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+}

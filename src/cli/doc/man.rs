@@ -343,7 +343,8 @@ fn trace_files(roff: &mut Roff) {
              links, mode and owner stay. A device, FIFO or socket, directly or through a symbolic \
              link (/dev/null, /dev/stdout): written straight through, as kdig -E does; a FIFO \
              waits for its reader; the file standard output goes to, when the text goes there \
-             too, is refused (exit status 1: use --tap -, which sends the text to stderr). A directory, a dangling symbolic link, a file with no write \
+             too, is refused (exit status 1: use --tap -, which sends the text to stderr). A symbolic link owned by another user in a sticky, world-writable directory (such as \
+             /tmp; the kernel's protected_symlinks rule, applied always), a directory, a dangling symbolic link, a file with no write \
              permission bit (also for root) or one the user may not write: refused before \
              anything is sent (exit status 10).",
             "A run that records nothing (it failed before sending) leaves PATH as it was. Only \

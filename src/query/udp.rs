@@ -19,7 +19,6 @@
 //!   spoofer who learns it would otherwise have only the ID to guess).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -337,13 +336,15 @@ struct MuxState {
 
 #[derive(Debug, Default)]
 struct Waiter {
-    inbox: RefCell<VecDeque<std::io::Result<Vec<u8>>>>,
+    /// What was handed over, oldest first. Nearly always just the
+    /// answer: room for two inline saves an allocation per exchange.
+    inbox: RefCell<smallvec::SmallVec<[std::io::Result<Vec<u8>>; 2]>>,
     waker: RefCell<Option<Waker>>,
 }
 
 impl Waiter {
     fn push(&self, item: std::io::Result<Vec<u8>>) {
-        self.inbox.borrow_mut().push_back(item);
+        self.inbox.borrow_mut().push(item);
         // Taken out first: no borrow is held while the waker runs.
         let waker = self.waker.borrow_mut().take();
         if let Some(w) = waker {
@@ -352,12 +353,12 @@ impl Waiter {
     }
 
     fn poll_next(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<Vec<u8>>> {
-        match self.inbox.borrow_mut().pop_front() {
-            Some(item) => Poll::Ready(item),
-            None => {
-                *self.waker.borrow_mut() = Some(cx.waker().clone());
-                Poll::Pending
-            }
+        let mut inbox = self.inbox.borrow_mut();
+        if inbox.is_empty() {
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(inbox.remove(0))
         }
     }
 }

@@ -445,7 +445,15 @@ async fn udp_try(
     let got = match &plan.spec.opts.proxy {
         Some(proxy) => {
             let header = proxy.header(Carrier::Datagram);
-            exchange(&mut Prefixed::new(&mut via, &header), plan, None, sink).await?
+            // Boxed: the plain exchange's future need not make room for
+            // this one's beside it in every UDP lookup's future.
+            Box::pin(exchange(
+                &mut Prefixed::new(&mut via, &header),
+                plan,
+                None,
+                sink,
+            ))
+            .await?
         }
         None => exchange(&mut via, plan, None, sink).await?,
     };

@@ -777,7 +777,11 @@ impl DnsTransport for UdpVia {
         skipped: &mut dyn FnMut(Mismatch),
     ) -> Result<Vec<u8>, QueryError> {
         match self {
-            UdpVia::Own(c) => c.recv_matching(deadline, check, skipped).await,
+            // Boxed: a socket of its own waits in a larger future, which
+            // would otherwise size every `+parallel` lookup's (a shared
+            // socket's exchange is the common case there; about 400 bytes
+            // of a 2 KiB future).
+            UdpVia::Own(c) => Box::pin(c.recv_matching(deadline, check, skipped)).await,
             UdpVia::Shared(t) => t.recv_matching(deadline, check, skipped).await,
         }
     }

@@ -429,26 +429,47 @@ struct Slot {
 /// The lookup settings of one replayed query: the template's, with the
 /// query's question and, unless one was chosen, its recorded transport.
 /// (The PROXY header needs the target's address: [`replay_proxy`].)
-fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) -> QuerySpec {
-    let mut spec = template.clone();
-    if let Some(q) = first_question(message) {
-        spec.name = q.name;
-        spec.qtype = q.qtype;
-        spec.qclass = q.qclass;
+///
+/// `spec` is a copy of the template made for an earlier query, or a fresh
+/// one: only the fields set here ever differ from the template's, so
+/// setting them all again makes it the template's once more (a clone of
+/// the template per query, and its box, were a few percent of the run's
+/// thread in callgrind).
+fn case_spec(
+    spec: &mut QuerySpec,
+    template: &QuerySpec,
+    query: &Event,
+    message: &[u8],
+    forced: bool,
+) {
+    match first_question(message) {
+        Some(q) => {
+            spec.name = q.name;
+            spec.qtype = q.qtype;
+            spec.qclass = q.qclass;
+        }
+        None => {
+            spec.name.clone_from(&template.name);
+            spec.qtype = template.qtype;
+            spec.qclass = template.qclass;
+        }
     }
-    if !forced {
-        spec.opts.transport = match query.protocol {
-            Some(Protocol::Tcp | Protocol::DnsCryptTcp) => Transport::Tcp,
-            Some(Protocol::Dot) => Transport::Tls,
-            Some(Protocol::Doh) => Transport::Https {
-                path: DEFAULT_DOH_PATH.to_owned(),
-                get: false,
-            },
-            Some(Protocol::Doq) => Transport::Quic,
-            _ => Transport::Udp,
-        };
+    let transport = match query.protocol {
+        _ if forced => None,
+        Some(Protocol::Tcp | Protocol::DnsCryptTcp) => Some(Transport::Tcp),
+        Some(Protocol::Dot) => Some(Transport::Tls),
+        Some(Protocol::Doh) => Some(Transport::Https {
+            path: DEFAULT_DOH_PATH.to_owned(),
+            get: false,
+        }),
+        Some(Protocol::Doq) => Some(Transport::Quic),
+        _ => Some(Transport::Udp),
+    };
+    let transport = transport.as_ref().unwrap_or(&template.opts.transport);
+    if spec.opts.transport != *transport {
+        spec.opts.transport.clone_from(transport);
     }
-    spec
+    spec.opts.proxy = template.opts.proxy;
 }
 
 /// The PROXY v2 header of one replayed query sent to `server`: with
@@ -694,10 +715,11 @@ pub fn run(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Resu
 }
 
 /// One lookup of the replay; `queries`: its sink keeps the queries'
-/// records too. The spec comes boxed: an async fn's future keeps its
-/// arguments apart from its locals, and two copies of a 624-byte spec
-/// were a third of the 3.7 KiB future that each query's task allocates
-/// and moves (memcpy and malloc in callgrind).
+/// records too. The spec comes boxed, and goes back for the next lookup
+/// ([`case_spec`]): an async fn's future keeps its arguments apart from
+/// its locals, and two copies of a 624-byte spec were a third of the
+/// 3.7 KiB future that each query's task allocates and moves (memcpy and
+/// malloc in callgrind).
 #[allow(clippy::too_many_arguments)]
 async fn one(
     number: u64,
@@ -708,7 +730,7 @@ async fn one(
     mut session: Session,
     keep: bool,
     queries: bool,
-) -> (u64, Collected, Option<Session>) {
+) -> (u64, Collected, Option<Session>, Box<QuerySpec>) {
     let mut sink = Collected {
         queries,
         ..Collected::default()
@@ -726,10 +748,10 @@ async fn one(
         Err(e) => sink.failed = Some(e),
     }
     if keep {
-        (number, sink, Some(session))
+        (number, sink, Some(session), spec)
     } else {
         session.close().await;
-        (number, sink, None)
+        (number, sink, None, spec)
     }
 }
 
@@ -774,6 +796,8 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let keep = parallel == 1;
     let pool = std::rc::Rc::new(query::udp::MuxPool::default());
     let mut spare: Option<Session> = None;
+    // The specs of lookups done, for the next ones (at most +parallel).
+    let mut specs: Vec<Box<QuerySpec>> = Vec::new();
     let mut targets = Targets::new(replay.server, replay.family);
     let mut pacing = Pacing::new(opts);
     let mut slots: VecDeque<Slot> = VecDeque::new();
@@ -845,8 +869,9 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         if start.is_none() && caught.is_none() {
             tokio::select! {
                 biased;
-                Some((number, got, session)) = running.next(), if !running.is_empty() => {
+                Some((number, got, session, spec)) = running.next(), if !running.is_empty() => {
                     spare = spare.or(session);
+                    specs.push(spec);
                     if let Some(slot) = slot_of(&mut slots, number) {
                         slot.new = Some(got);
                     }
@@ -876,7 +901,16 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             let message = query.query_message.clone().unwrap_or_default();
             let cookie: [u8; 8] = rand::random();
             let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
-            let mut spec = case_spec(replay.template, &query, &message, opts.transport_forced);
+            let mut spec = specs
+                .pop()
+                .unwrap_or_else(|| Box::new(replay.template.clone()));
+            case_spec(
+                &mut spec,
+                replay.template,
+                &query,
+                &message,
+                opts.transport_forced,
+            );
             let target = targets.get(&spec).await.map_err(|e| e.to_string());
             if let Ok(t) = &target {
                 spec.opts.proxy = replay_proxy(spec.opts.proxy, &query, t.addr);
@@ -893,14 +927,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             });
             let queries = shown.tap.is_some();
             running.push(one(
-                number,
-                Box::new(spec),
-                message,
-                target,
-                &meta,
-                session,
-                keep,
-                queries,
+                number, spec, message, target, &meta, session, keep, queries,
             ));
         }
     };
@@ -1036,6 +1063,64 @@ mod tests {
         assert!(!inside(&events[1].query_message, &buf));
         assert!(!inside(&events[1].identity, &buf));
         assert_eq!(events[1].query_message.as_deref(), Some(&[7u8; 40][..]));
+    }
+
+    #[test]
+    fn a_spec_used_before_is_the_template_but_for_the_query() {
+        use crate::dns::build::{encode_query, QueryParams};
+        use crate::dns::name::Name;
+        let name = |n: &str| Name::from_text(n).unwrap();
+        let message = |n: &str, qtype: u16| {
+            encode_query(&QueryParams {
+                id: 1,
+                name: &name(n),
+                qtype,
+                qclass: 1,
+                rd: true,
+                ad: false,
+                cd: false,
+                aa: false,
+                edns: None,
+                ixfr_serial: None,
+                zflag: false,
+            })
+        };
+        let mut template = QuerySpec {
+            name: name("template.example"),
+            qtype: 6,
+            qclass: 3,
+            ixfr_serial: None,
+            opts: crate::query::spec::QueryOpts::default(),
+        };
+        template.opts.proxy = Some(Proxy::default());
+        let mut tcp = query(Some("192.0.2.7"), Some(1));
+        tcp.protocol = Some(Protocol::Tcp);
+        let mut spec = template.clone();
+        // A TCP query with its question, its PROXY header set afterwards.
+        case_spec(
+            &mut spec,
+            &template,
+            &tcp,
+            &message("www.example", 28),
+            false,
+        );
+        assert_eq!((spec.name.clone(), spec.qtype), (name("www.example"), 28));
+        assert_eq!(spec.opts.transport, Transport::Tcp);
+        spec.opts.proxy = replay_proxy(spec.opts.proxy, &tcp, "127.0.0.1:53".parse().unwrap());
+        // The same spec for a query with no question over DoH: the
+        // template's question, its PROXY option, the recorded transport.
+        let mut doh = query(None, None);
+        doh.protocol = Some(Protocol::Doh);
+        case_spec(&mut spec, &template, &doh, b"", false);
+        let mut want = template.clone();
+        want.opts.transport = Transport::Https {
+            path: DEFAULT_DOH_PATH.to_owned(),
+            get: false,
+        };
+        assert_eq!(spec, want);
+        // A chosen transport stays the template's.
+        case_spec(&mut spec, &template, &tcp, b"", true);
+        assert_eq!(spec, template);
     }
 
     #[test]

@@ -336,12 +336,13 @@ pub async fn lookup(
 }
 
 /// Runs one lookup of a message given whole (`--replay`): `message` as
-/// recorded, apart from its ID, which is picked as for any lookup. The
-/// transport, limits and TSIG come from `spec`, whose question should be
-/// the message's (it decides whether a zone transfer is followed).
+/// recorded, apart from its ID, which is picked as for any lookup (the
+/// message is taken, not copied: it is the query sent). The transport,
+/// limits and TSIG come from `spec`, whose question should be the
+/// message's (it decides whether a zone transfer is followed).
 pub async fn lookup_message(
     spec: &QuerySpec,
-    message: &[u8],
+    mut message: Vec<u8>,
     target: &Target,
     meta: &RecordMeta,
     session: &mut Session,
@@ -354,11 +355,10 @@ pub async fn lookup_message(
             .qid
             .unwrap_or_else(|| session.pick_id(target.addr))
     };
-    let mut query = message.to_vec();
-    if let Some(bytes) = query.get_mut(..2) {
+    if let Some(bytes) = message.get_mut(..2) {
         bytes.copy_from_slice(&id.to_be_bytes());
     }
-    send_lookup(spec, query, target, meta, session, sink).await
+    send_lookup(spec, message, target, meta, session, sink).await
 }
 
 /// The lookup of a built `query`: signed (with `-y`/`-k`), then sent over
@@ -445,7 +445,15 @@ async fn udp_try(
     let got = match &plan.spec.opts.proxy {
         Some(proxy) => {
             let header = proxy.header(Carrier::Datagram);
-            exchange(&mut Prefixed::new(&mut via, &header), plan, None, sink).await?
+            // Boxed: the plain exchange's future need not make room for
+            // this one's beside it in every UDP lookup's future.
+            Box::pin(exchange(
+                &mut Prefixed::new(&mut via, &header),
+                plan,
+                None,
+                sink,
+            ))
+            .await?
         }
         None => exchange(&mut via, plan, None, sink).await?,
     };

@@ -19,7 +19,6 @@
 //!   spoofer who learns it would otherwise have only the ID to guess).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -147,7 +146,7 @@ pub struct UdpConn {
     sock: Socket,
     /// The local address the kernel chose.
     pub local: SocketAddr,
-    /// Receive buffer, taken from [`SPARE_BUF`] and given back on drop.
+    /// Receive buffer, taken from [`SPARE_BUFS`] and given back on drop.
     buf: Vec<u8>,
     /// When the last datagram went out.
     sent: std::cell::Cell<Option<std::time::Instant>>,
@@ -156,21 +155,52 @@ pub struct UdpConn {
 }
 
 thread_local! {
-    /// The receive buffer of the last [`UdpConn`] (or shared socket's
-    /// reader) dropped on this thread, for the next one: each try gets a fresh socket, and zeroing a new
-    /// 64 KiB buffer per lookup was most of a sequential `-f` run's
-    /// instructions (BENCHMARKS.md). Two sockets alive at once simply
-    /// make two buffers.
-    static SPARE_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The receive buffers of the last [`UdpConn`]s (or shared sockets'
+    /// readers) dropped on this thread, for the next ones: each try gets a
+    /// fresh socket, and zeroing a new 64 KiB buffer per lookup was most
+    /// of a sequential `-f` run's instructions (BENCHMARKS.md). Up to
+    /// [`SPARE_BUFS_MAX`]: with `+parallel`, a spent shared socket's reader
+    /// gives its buffer back only once its aborted task is dropped, after
+    /// the next socket has started, and a single spare made nearly every
+    /// new shared socket allocate and zero one (callgrind).
+    static SPARE_BUFS: std::cell::RefCell<Vec<Vec<u8>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A receive buffer taken from [`SPARE_BUF`], given back when dropped
+/// Receive buffers kept for the next sockets, at most.
+const SPARE_BUFS_MAX: usize = 4;
+
+/// A spare receive buffer, or an empty one when there is none.
+fn spare_take() -> Vec<u8> {
+    SPARE_BUFS
+        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps `buf` for the next socket, if there is room (a thread that is
+/// ending simply frees it).
+fn spare_give(buf: Vec<u8>) {
+    if buf.is_empty() {
+        return;
+    }
+    let _ = SPARE_BUFS.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.len() < SPARE_BUFS_MAX {
+                s.push(buf);
+            }
+        }
+    });
+}
+
+/// A receive buffer taken from [`SPARE_BUFS`], given back when dropped
 /// (a shared socket's reader is dropped with its task).
 struct SpareBuf(Vec<u8>);
 
 impl SpareBuf {
     fn take() -> SpareBuf {
-        let mut buf = SPARE_BUF.take();
+        let mut buf = spare_take();
         if buf.len() < MAX_DATAGRAM {
             buf = vec![0u8; MAX_DATAGRAM];
         }
@@ -193,16 +223,13 @@ impl std::ops::DerefMut for SpareBuf {
 
 impl Drop for SpareBuf {
     fn drop(&mut self) {
-        // A reader task dropped while the thread itself ends simply
-        // frees its buffer.
-        let buf = std::mem::take(&mut self.0);
-        let _ = SPARE_BUF.try_with(|spare| spare.set(buf));
+        spare_give(std::mem::take(&mut self.0));
     }
 }
 
 impl Drop for UdpConn {
     fn drop(&mut self) {
-        SPARE_BUF.set(std::mem::take(&mut self.buf));
+        spare_give(std::mem::take(&mut self.buf));
     }
 }
 
@@ -221,7 +248,7 @@ impl UdpConn {
         Ok(UdpConn {
             sock,
             local,
-            buf: SPARE_BUF.take(),
+            buf: spare_take(),
             sent: std::cell::Cell::new(None),
             last_rtt: None,
         })
@@ -337,13 +364,15 @@ struct MuxState {
 
 #[derive(Debug, Default)]
 struct Waiter {
-    inbox: RefCell<VecDeque<std::io::Result<Vec<u8>>>>,
+    /// What was handed over, oldest first. Nearly always just the
+    /// answer: room for two inline saves an allocation per exchange.
+    inbox: RefCell<smallvec::SmallVec<[std::io::Result<Vec<u8>>; 2]>>,
     waker: RefCell<Option<Waker>>,
 }
 
 impl Waiter {
     fn push(&self, item: std::io::Result<Vec<u8>>) {
-        self.inbox.borrow_mut().push_back(item);
+        self.inbox.borrow_mut().push(item);
         // Taken out first: no borrow is held while the waker runs.
         let waker = self.waker.borrow_mut().take();
         if let Some(w) = waker {
@@ -352,12 +381,12 @@ impl Waiter {
     }
 
     fn poll_next(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<Vec<u8>>> {
-        match self.inbox.borrow_mut().pop_front() {
-            Some(item) => Poll::Ready(item),
-            None => {
-                *self.waker.borrow_mut() = Some(cx.waker().clone());
-                Poll::Pending
-            }
+        let mut inbox = self.inbox.borrow_mut();
+        if inbox.is_empty() {
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(inbox.remove(0))
         }
     }
 }
@@ -776,7 +805,11 @@ impl DnsTransport for UdpVia {
         skipped: &mut dyn FnMut(Mismatch),
     ) -> Result<Vec<u8>, QueryError> {
         match self {
-            UdpVia::Own(c) => c.recv_matching(deadline, check, skipped).await,
+            // Boxed: a socket of its own waits in a larger future, which
+            // would otherwise size every `+parallel` lookup's (a shared
+            // socket's exchange is the common case there; about 400 bytes
+            // of a 2 KiB future).
+            UdpVia::Own(c) => Box::pin(c.recv_matching(deadline, check, skipped)).await,
             UdpVia::Shared(t) => t.recv_matching(deadline, check, skipped).await,
         }
     }

@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -64,6 +65,10 @@ pub struct Replay<'a> {
 /// at tens of thousands of queries a second).
 const STEPS_PER_BATCH: usize = 64;
 
+/// Turns of the run's loop between two looks at the signals when
+/// something is always ready (a few milliseconds at most).
+const SIGNAL_TURNS: u32 = 64;
+
 /// Batches the reading thread may be ahead by.
 const BATCHES_AHEAD: usize = 8;
 
@@ -77,6 +82,53 @@ enum FromReader {
     Warning(String),
     /// Data was lost (a damaged frame or input).
     Lost,
+}
+
+/// Frames up to this size get a copy of their own before they are
+/// decoded, and their events slice it: one allocation per frame instead
+/// of a copy of each message, identity and version per event (and of a
+/// waiting query's message once more by [`Pairer::detach`]), which was
+/// most of the reading thread's allocations in `perf`. Bigger frames have
+/// their fields copied one by one ([`owned`]), so an event never pins
+/// more than this of bytes it does not use (a crafted frame's junk).
+const OWN_FRAME_MAX: usize = 1024;
+
+/// How one frame's bytes are kept by the events made from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// The events slice a copy of the frame of their own: the steps they
+    /// make are handed over as they are.
+    Frame,
+    /// The events slice a shared buffer: waiting queries are detached and
+    /// the steps' fields copied ([`owned`]).
+    Fields,
+}
+
+impl Keep {
+    /// How a frame of `len` bytes is kept.
+    fn of(len: usize) -> Keep {
+        if len <= OWN_FRAME_MAX {
+            Keep::Frame
+        } else {
+            Keep::Fields
+        }
+    }
+}
+
+/// Hands the steps made from one frame over to `batch`, with bytes of
+/// their own: copied when the frame was kept as fields (and the pairer's
+/// waiting queries detached from the shared buffer). With [`Keep::Frame`]
+/// every event involved already owns its bytes: the frame's own copy, an
+/// earlier small frame's, or a copy made when its big frame came.
+fn hand_over(keep: Keep, pairer: &mut Pairer, steps: &mut Vec<Step>, batch: &mut Vec<Step>) {
+    match keep {
+        Keep::Frame => batch.append(steps),
+        Keep::Fields => {
+            // The events' bytes may go with the reader's buffer.
+            pairer.detach();
+            batch.extend(steps.drain(..).map(owned));
+        }
+    }
 }
 
 /// `step` with bytes of its own: events from the reader share its buffer,
@@ -155,9 +207,15 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
         let (mut items, mut steps) = (Vec::new(), Vec::new());
         let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
         loop {
+            let mut keep = Keep::Fields;
             match reader.next_item() {
                 Ok(None) => break,
                 Ok(Some(TapItem::Data { offset, payload })) => {
+                    keep = Keep::of(payload.len());
+                    let payload = match keep {
+                        Keep::Frame => Bytes::copy_from_slice(&payload),
+                        Keep::Fields => payload,
+                    };
                     match Event::from_payload(Some(offset), payload) {
                         Ok(event) => pairer.push(event, &mut items),
                         Err(e) => {
@@ -191,9 +249,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
             for i in items.drain(..) {
                 cases.push(i, &mut steps);
             }
-            // The events' bytes may go with the reader's buffer.
-            pairer.detach();
-            batch.extend(steps.drain(..).map(owned));
+            hand_over(keep, &mut pairer, &mut steps, &mut batch);
             // The next batch gets its room at once (grown step by step,
             // it was a tenth of this thread's time in `perf`).
             let full = || Vec::with_capacity(STEPS_PER_BATCH);
@@ -229,32 +285,39 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
         let mut waits = Waits::default();
         while let Some(raw) = frames.next_raw() {
             let mut flush = false;
+            // Each frame is copied (below); a big one's fields are copied
+            // out of that copy, as the file reader's are.
+            let mut keep = Keep::Frame;
             match raw {
                 Raw::Frame {
                     offset,
                     payload,
                     connection,
                     own: _,
-                } => match Event::from_payload(
-                    Some(offset),
-                    // Its own copy: a query waiting for its recorded
-                    // response must not hold the whole read it came in.
-                    Bytes::copy_from_slice(&payload),
-                ) {
-                    Ok(mut event) => {
-                        event.connection = connection;
-                        pairer.push(event, &mut items);
-                    }
-                    Err(e) => {
-                        let from = connection
-                            .map(|c| String::from_utf8_lossy(&c).into_owned())
-                            .unwrap_or_default();
-                        let w = format!(";; WARNING: {from}: frame at byte {offset} skipped: {e}");
-                        if !(send(FromReader::Warning(w)) && send(FromReader::Lost)) {
-                            return;
+                } => {
+                    keep = Keep::of(payload.len());
+                    match Event::from_payload(
+                        Some(offset),
+                        // Its own copy: a query waiting for its recorded
+                        // response must not hold the whole read it came in.
+                        Bytes::copy_from_slice(&payload),
+                    ) {
+                        Ok(mut event) => {
+                            event.connection = connection;
+                            pairer.push(event, &mut items);
+                        }
+                        Err(e) => {
+                            let from = connection
+                                .map(|c| String::from_utf8_lossy(&c).into_owned())
+                                .unwrap_or_default();
+                            let w =
+                                format!(";; WARNING: {from}: frame at byte {offset} skipped: {e}");
+                            if !(send(FromReader::Warning(w)) && send(FromReader::Lost)) {
+                                return;
+                            }
                         }
                     }
-                },
+                }
                 Raw::Note(note) => {
                     if !send(FromReader::Steps(std::mem::take(&mut batch)))
                         || !send(FromReader::Warning(note.line))
@@ -276,8 +339,7 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
             for i in items.drain(..) {
                 cases.push(i, &mut steps);
             }
-            pairer.detach();
-            batch.extend(steps.drain(..).map(owned));
+            hand_over(keep, &mut pairer, &mut steps, &mut batch);
             if (batch.len() >= STEPS_PER_BATCH || (flush && !batch.is_empty()))
                 && !send(FromReader::Steps(std::mem::take(&mut batch)))
             {
@@ -414,26 +476,47 @@ struct Slot {
 /// The lookup settings of one replayed query: the template's, with the
 /// query's question and, unless one was chosen, its recorded transport.
 /// (The PROXY header needs the target's address: [`replay_proxy`].)
-fn case_spec(template: &QuerySpec, query: &Event, message: &[u8], forced: bool) -> QuerySpec {
-    let mut spec = template.clone();
-    if let Some(q) = first_question(message) {
-        spec.name = q.name;
-        spec.qtype = q.qtype;
-        spec.qclass = q.qclass;
+///
+/// `spec` is a copy of the template made for an earlier query, or a fresh
+/// one: only the fields set here ever differ from the template's, so
+/// setting them all again makes it the template's once more (a clone of
+/// the template per query, and its box, were a few percent of the run's
+/// thread in callgrind).
+fn case_spec(
+    spec: &mut QuerySpec,
+    template: &QuerySpec,
+    query: &Event,
+    message: &[u8],
+    forced: bool,
+) {
+    match first_question(message) {
+        Some(q) => {
+            spec.name = q.name;
+            spec.qtype = q.qtype;
+            spec.qclass = q.qclass;
+        }
+        None => {
+            spec.name.clone_from(&template.name);
+            spec.qtype = template.qtype;
+            spec.qclass = template.qclass;
+        }
     }
-    if !forced {
-        spec.opts.transport = match query.protocol {
-            Some(Protocol::Tcp | Protocol::DnsCryptTcp) => Transport::Tcp,
-            Some(Protocol::Dot) => Transport::Tls,
-            Some(Protocol::Doh) => Transport::Https {
-                path: DEFAULT_DOH_PATH.to_owned(),
-                get: false,
-            },
-            Some(Protocol::Doq) => Transport::Quic,
-            _ => Transport::Udp,
-        };
+    let transport = match query.protocol {
+        _ if forced => None,
+        Some(Protocol::Tcp | Protocol::DnsCryptTcp) => Some(Transport::Tcp),
+        Some(Protocol::Dot) => Some(Transport::Tls),
+        Some(Protocol::Doh) => Some(Transport::Https {
+            path: DEFAULT_DOH_PATH.to_owned(),
+            get: false,
+        }),
+        Some(Protocol::Doq) => Some(Transport::Quic),
+        _ => Some(Transport::Udp),
+    };
+    let transport = transport.as_ref().unwrap_or(&template.opts.transport);
+    if spec.opts.transport != *transport {
+        spec.opts.transport.clone_from(transport);
     }
-    spec
+    spec.opts.proxy = template.opts.proxy;
 }
 
 /// The PROXY v2 header of one replayed query sent to `server`: with
@@ -547,15 +630,6 @@ impl Shown<'_> {
         } = slot;
         let recorded = recorded.flatten();
         let new = new.unwrap_or_default();
-        let message = query.query_message.clone().unwrap_or_default();
-        let (qname, qtype) = match first_question(&message) {
-            Some(q) => {
-                let mut s = String::new();
-                crate::dns::name::write_name(&mut s, &q.name);
-                (s, q.qtype)
-            }
-            None => ("<no question>".to_owned(), 0),
-        };
         let old = recorded.as_ref().and_then(|r| r.response_message.as_ref());
         let (class, diffs, note) = match (old, new.response()) {
             (None, _) => (Class::NoRecorded, Vec::new(), None),
@@ -589,6 +663,23 @@ impl Shown<'_> {
         if new.response().is_some() {
             self.answered += 1;
         }
+        // A case that is the same is only counted: its question is read
+        // and its name written out for the others alone (text, JSON, the
+        // summary's names and types).
+        let message = query.query_message.as_deref().unwrap_or_default();
+        let question = match class {
+            Class::Same => None,
+            _ => Some(first_question(message)),
+        };
+        let (qname, qtype) = match question {
+            None => (String::new(), 0),
+            Some(Some(q)) => {
+                let mut s = String::new();
+                crate::dns::name::write_name(&mut s, &q.name);
+                (s, q.qtype)
+            }
+            Some(None) => ("<no question>".to_owned(), 0),
+        };
         let case = Case {
             number,
             offset: query.offset,
@@ -671,18 +762,22 @@ pub fn run(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> Resu
 }
 
 /// One lookup of the replay; `queries`: its sink keeps the queries'
-/// records too.
+/// records too. The spec comes boxed, and goes back for the next lookup
+/// ([`case_spec`]): an async fn's future keeps its arguments apart from
+/// its locals, and two copies of a 624-byte spec were a third of the
+/// 3.7 KiB future that each query's task allocates and moves (memcpy and
+/// malloc in callgrind).
 #[allow(clippy::too_many_arguments)]
 async fn one(
     number: u64,
-    spec: QuerySpec,
+    spec: Box<QuerySpec>,
     message: Vec<u8>,
     target: Result<query::Target, String>,
     meta: &RecordMeta,
     mut session: Session,
     keep: bool,
     queries: bool,
-) -> (u64, Collected, Option<Session>) {
+) -> (u64, Collected, Option<Session>, Box<QuerySpec>) {
     let mut sink = Collected {
         queries,
         ..Collected::default()
@@ -690,8 +785,7 @@ async fn one(
     match target {
         Ok(target) => {
             let got =
-                query::lookup_message(&spec, &message, &target, meta, &mut session, &mut sink)
-                    .await;
+                query::lookup_message(&spec, message, &target, meta, &mut session, &mut sink).await;
             match got {
                 Ok(Outcome::Answered) => {}
                 Ok(Outcome::NoReply) => {}
@@ -701,10 +795,10 @@ async fn one(
         Err(e) => sink.failed = Some(e),
     }
     if keep {
-        (number, sink, Some(session))
+        (number, sink, Some(session), spec)
     } else {
         session.close().await;
-        (number, sink, None)
+        (number, sink, None, spec)
     }
 }
 
@@ -749,22 +843,27 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let keep = parallel == 1;
     let pool = std::rc::Rc::new(query::udp::MuxPool::default());
     let mut spare: Option<Session> = None;
+    // The specs of lookups done, for the next ones (at most +parallel).
+    let mut specs: Vec<Box<QuerySpec>> = Vec::new();
     let mut targets = Targets::new(replay.server, replay.family);
     let mut pacing = Pacing::new(opts);
     let mut slots: VecDeque<Slot> = VecDeque::new();
     let mut running = FuturesUnordered::new();
     let mut held: Option<Ready> = None;
     let mut input_done = false;
-    let mut pending: VecDeque<Step> = VecDeque::new();
+    // The batch being taken, step by step (a batch is taken only once
+    // the last is done, so it is iterated where it came, not moved).
+    let mut pending = Vec::new().into_iter();
     let mut lost = false;
     let mut stopping = false;
     let signal = signals.recv();
     tokio::pin!(signal);
+    let mut turns = 0u32;
     let stopped = loop {
         let mut start = None;
         // Steps already handed over go first, without waiting.
         while held.is_none() && start.is_none() && running.len() < parallel {
-            let Some(step) = pending.pop_front() else {
+            let Some(step) = pending.next() else {
                 break;
             };
             take_step(
@@ -787,7 +886,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         }
         if input_done
-            && pending.is_empty()
+            && pending.len() == 0
             && running.is_empty()
             && held.is_none()
             && start.is_none()
@@ -796,25 +895,31 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         }
         let can_take = start.is_none()
             && !input_done
-            && pending.is_empty()
+            && pending.len() == 0
             && held.is_none()
             && running.len() < parallel;
         let wake = held.as_ref().map_or_else(Instant::now, |h| h.0);
+        // The signals are looked at every SIGNAL_TURNS turns and whenever
+        // nothing else is ready (a look at them cost a tenth of the
+        // thread's instructions in callgrind when it came first each turn).
+        turns = turns.wrapping_add(1);
+        let mut caught = None;
+        if start.is_none() && !stopping && turns.is_multiple_of(SIGNAL_TURNS) {
+            let now = std::future::poll_fn(|cx| {
+                Poll::Ready(std::future::Future::poll(signal.as_mut(), cx))
+            })
+            .await;
+            if let Poll::Ready(code) = now {
+                caught = Some(code);
+            }
+        }
         // A query ready to go starts before anything else is waited for.
-        if start.is_none() {
+        if start.is_none() && caught.is_none() {
             tokio::select! {
                 biased;
-                code = &mut signal, if !stopping => match stopper.as_mut() {
-                    // A live replay ends on a signal: the collector stops,
-                    // what it read is replayed, the summary follows.
-                    Some(s) => {
-                        s.stop();
-                        stopping = true;
-                    }
-                    None => break Some(code),
-                },
-                Some((number, got, session)) = running.next(), if !running.is_empty() => {
+                Some((number, got, session, spec)) = running.next(), if !running.is_empty() => {
                     spare = spare.or(session);
+                    specs.push(spec);
                     if let Some(slot) = slot_of(&mut slots, number) {
                         slot.new = Some(got);
                     }
@@ -824,15 +929,36 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                     None => input_done = true,
                     Some(FromReader::Warning(w)) => { let _ = writeln!(shown.err, "{w}"); }
                     Some(FromReader::Lost) => lost = true,
-                    Some(FromReader::Steps(steps)) => pending.extend(steps),
+                    Some(FromReader::Steps(steps)) => pending = steps.into_iter(),
                 },
+                code = &mut signal, if !stopping => caught = Some(code),
+            }
+        }
+        if let Some(code) = caught {
+            match stopper.as_mut() {
+                // A live replay ends on a signal: the collector stops,
+                // what it read is replayed, the summary follows.
+                Some(s) => {
+                    s.stop();
+                    stopping = true;
+                }
+                None => break Some(code),
             }
         }
         if let Some((_, number, query, recorded)) = start {
             let message = query.query_message.clone().unwrap_or_default();
             let cookie: [u8; 8] = rand::random();
             let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
-            let mut spec = case_spec(replay.template, &query, &message, opts.transport_forced);
+            let mut spec = specs
+                .pop()
+                .unwrap_or_else(|| Box::new(replay.template.clone()));
+            case_spec(
+                &mut spec,
+                replay.template,
+                &query,
+                &message,
+                opts.transport_forced,
+            );
             let target = targets.get(&spec).await.map_err(|e| e.to_string());
             if let Ok(t) = &target {
                 spec.opts.proxy = replay_proxy(spec.opts.proxy, &query, t.addr);
@@ -978,6 +1104,106 @@ mod tests {
             response_message: None,
             connection: None,
         }
+    }
+
+    /// Whether `b` points into `buf`.
+    fn inside(b: &Option<Bytes>, buf: &Bytes) -> bool {
+        let range = buf.as_ptr_range();
+        b.as_ref().is_some_and(|b| range.contains(&b.as_ptr()))
+    }
+
+    #[test]
+    fn small_frames_are_kept_whole_and_big_ones_field_by_field() {
+        assert_eq!(Keep::of(0), Keep::Frame);
+        assert_eq!(Keep::of(OWN_FRAME_MAX), Keep::Frame);
+        assert_eq!(Keep::of(OWN_FRAME_MAX + 1), Keep::Fields);
+        // A step whose event slices a shared buffer.
+        let buf = Bytes::from(vec![7u8; 4096]);
+        let step = || {
+            let mut q = query(Some("192.0.2.7"), Some(1));
+            q.query_message = Some(buf.slice(0..40));
+            q.identity = Some(buf.slice(100..110));
+            Step::Start {
+                number: 1,
+                query: Box::new(q),
+                recorded: None,
+            }
+        };
+        let mut pairer = Pairer::default();
+        let mut batch = Vec::new();
+        // Kept whole: handed over as it is (its frame is its own already).
+        hand_over(Keep::Frame, &mut pairer, &mut vec![step()], &mut batch);
+        // Kept field by field: its bytes are copied off the buffer.
+        hand_over(Keep::Fields, &mut pairer, &mut vec![step()], &mut batch);
+        let events: Vec<&Event> = batch
+            .iter()
+            .map(|s| match s {
+                Step::Start { query, .. } => &**query,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert!(inside(&events[0].query_message, &buf));
+        assert!(!inside(&events[1].query_message, &buf));
+        assert!(!inside(&events[1].identity, &buf));
+        assert_eq!(events[1].query_message.as_deref(), Some(&[7u8; 40][..]));
+    }
+
+    #[test]
+    fn a_spec_used_before_is_the_template_but_for_the_query() {
+        use crate::dns::build::{encode_query, QueryParams};
+        use crate::dns::name::Name;
+        let name = |n: &str| Name::from_text(n).unwrap();
+        let message = |n: &str, qtype: u16| {
+            encode_query(&QueryParams {
+                id: 1,
+                name: &name(n),
+                qtype,
+                qclass: 1,
+                rd: true,
+                ad: false,
+                cd: false,
+                aa: false,
+                edns: None,
+                ixfr_serial: None,
+                zflag: false,
+            })
+        };
+        let mut template = QuerySpec {
+            name: name("template.example"),
+            qtype: 6,
+            qclass: 3,
+            ixfr_serial: None,
+            opts: crate::query::spec::QueryOpts::default(),
+        };
+        template.opts.proxy = Some(Proxy::default());
+        let mut tcp = query(Some("192.0.2.7"), Some(1));
+        tcp.protocol = Some(Protocol::Tcp);
+        let mut spec = template.clone();
+        // A TCP query with its question, its PROXY header set afterwards.
+        case_spec(
+            &mut spec,
+            &template,
+            &tcp,
+            &message("www.example", 28),
+            false,
+        );
+        assert_eq!((spec.name.clone(), spec.qtype), (name("www.example"), 28));
+        assert_eq!(spec.opts.transport, Transport::Tcp);
+        spec.opts.proxy = replay_proxy(spec.opts.proxy, &tcp, "127.0.0.1:53".parse().unwrap());
+        // The same spec for a query with no question over DoH: the
+        // template's question, its PROXY option, the recorded transport.
+        let mut doh = query(None, None);
+        doh.protocol = Some(Protocol::Doh);
+        case_spec(&mut spec, &template, &doh, b"", false);
+        let mut want = template.clone();
+        want.opts.transport = Transport::Https {
+            path: DEFAULT_DOH_PATH.to_owned(),
+            get: false,
+        };
+        assert_eq!(spec, want);
+        // A chosen transport stays the template's.
+        case_spec(&mut spec, &template, &tcp, b"", true);
+        assert_eq!(spec, template);
     }
 
     #[test]

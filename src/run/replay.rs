@@ -989,7 +989,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         // and a case whose recorded response the trace had not told by
         // now has none as far as this run goes. Lookups still in flight
         // were cut: they are not counted.
-        for step in pending.drain(..) {
+        for step in pending.by_ref() {
             if let Step::Fate { number, response } = step {
                 if let Some(slot) = slot_of(&mut slots, number) {
                     slot.recorded = Some(response);

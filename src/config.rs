@@ -852,6 +852,21 @@ fn lookup_only_notice(words: &[String], mode: &Mode) -> Option<String> {
     ))
 }
 
+/// `--replay`, `--stats` and `--rrsets` print text or JSON: a YAML or
+/// short format asked for there would be ignored, so it is refused.
+fn summary_format(display: &DisplayOpts, what: &str) -> Result<(), crate::error::Error> {
+    match display.format {
+        Some(f @ (Format::Yaml | Format::Short)) => Err(crate::error::Error::Config(format!(
+            "{what} prints text, json or jsonl, not {}",
+            match f {
+                Format::Yaml => "yaml",
+                _ => "short",
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The options that need `--replay`, given without it: a usage error.
 fn replay_options_alone(c: &crate::cli::Cli) -> Result<(), crate::error::Error> {
     let given = [
@@ -976,10 +991,13 @@ fn replay_mode(
         mismatches: c.mismatches.clone(),
         edns: c.replay_edns,
         transport_forced: forced_by_scheme,
-        json: match display.format {
-            Some(Format::Json) => Some(false),
-            Some(Format::Jsonl) => Some(true),
-            _ => None,
+        json: {
+            summary_format(display, "--replay")?;
+            match display.format {
+                Some(Format::Json) => Some(false),
+                Some(Format::Jsonl) => Some(true),
+                _ => None,
+            }
         },
         top: c.top,
     };
@@ -1229,6 +1247,9 @@ fn selection_output(
         return Err(crate::error::Error::Config(
             "--write, --stats and --rrsets cannot be combined".into(),
         ));
+    }
+    if c.rrsets || c.stats {
+        summary_format(display, if c.rrsets { "--rrsets" } else { "--stats" })?;
     }
     let json = matches!(display.format, Some(Format::Json | Format::Jsonl));
     let output = if c.rrsets {
@@ -1796,6 +1817,16 @@ mod tests {
             &["qtap", "--read", "unix:/tmp/x", "--rotate-size", "1M"],
             &["qtap", "--read", "tcp:nohost", "--write", "x"],
             &["qtap", "--read", "unix:/tmp/x", "--write", "x%Y\u{0}"],
+            &["qtap", "--read", "t.fstrm", "--stats", "--format", "yaml"],
+            &["qtap", "--read", "t.fstrm", "--rrsets", "--format", "short"],
+            &[
+                "qtap",
+                "--replay",
+                "t.fstrm",
+                "@127.0.0.1",
+                "--format",
+                "yaml",
+            ],
             &[
                 "qtap",
                 "--read",

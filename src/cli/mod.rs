@@ -324,6 +324,20 @@ mod tests {
     }
 
     #[test]
+    fn type_any_goes_over_tcp_unless_notcp_says_otherwise() {
+        // As dig 9.18 does.
+        let a = p(&["example.com", "ANY", "example.org", "ANY", "+notcp"]);
+        assert_eq!(a.queries[0].opts.transport, Transport::Tcp);
+        assert_eq!(a.queries[1].opts.transport, Transport::Udp);
+        let a = p(&["+novc", "-t", "ANY", "example.com"]);
+        assert_eq!(a.queries[0].opts.transport, Transport::Udp);
+        let a = p(&["example.com", "ANY", "+tls"]);
+        assert_eq!(a.queries[0].opts.transport, Transport::Tls);
+        let a = p(&["example.com", "A"]);
+        assert_eq!(a.queries[0].opts.transport, Transport::Udp);
+    }
+
+    #[test]
     fn reverse_lookup() {
         let a = p(&["-x", "192.0.2.1"]);
         assert_eq!(a.queries[0].name.to_string(), "1.2.0.192.in-addr.arpa.");

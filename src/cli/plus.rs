@@ -133,10 +133,12 @@ use PlusKind::{FlagOrValue, Value};
 pub static TABLE: &[PlusOption] = &[
     flag("tcp", "query over TCP", |g, q, _| {
         q.transport = if g.on { Transport::Tcp } else { Transport::Udp };
+        q.udp_asked = !g.on;
         Ok(())
     }),
     flag("vc", "query over TCP (virtual circuit)", |g, q, _| {
         q.transport = if g.on { Transport::Tcp } else { Transport::Udp };
+        q.udp_asked = !g.on;
         Ok(())
     }),
     switch!("recurse", "set the RD (recursion desired) flag", q.rd)

@@ -263,9 +263,12 @@ impl Classifier<'_> {
                 opts: self.defaults.clone(),
             });
         }
-        // Zone transfers run over a stream, as in dig.
+        // Zone transfers run over a stream, as in dig; so does a type ANY
+        // query unless +notcp says otherwise (dig 9.18).
         for q in &mut self.args.queries {
-            if crate::dns::xfr::is_xfr(q.qtype) && q.opts.transport == Transport::Udp {
+            let stream =
+                crate::dns::xfr::is_xfr(q.qtype) || (q.qtype == types::ANY && !q.opts.udp_asked);
+            if stream && q.opts.transport == Transport::Udp {
                 q.opts.transport = Transport::Tcp;
             }
         }

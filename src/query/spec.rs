@@ -109,6 +109,9 @@ pub struct TlsOpts {
 pub struct QueryOpts {
     /// UDP or TCP.
     pub transport: Transport,
+    /// `+notcp`/`+novc` given: UDP even where dig goes to TCP by itself
+    /// (a type ANY query).
+    pub udp_asked: bool,
     /// RD flag (`+rec`).
     pub rd: bool,
     /// DO bit (`+dnssec`).
@@ -176,6 +179,7 @@ impl Default for QueryOpts {
     fn default() -> Self {
         QueryOpts {
             transport: Transport::Udp,
+            udp_asked: false,
             rd: true,
             dnssec: false,
             cd: false,

@@ -246,7 +246,13 @@ impl TraceFile {
         if meta.nlink() > 1 {
             return write_back(dir, target).map(|(how, file)| (trace(how), file));
         }
-        let temp = Temp::create(dir)?;
+        let temp = match Temp::create(dir) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return write_back(dir, target).map(|(how, file)| (trace(how), file));
+            }
+            Err(e) => return Err(e),
+        };
         // Keep the owner: the temporary file is chowned now, while empty.
         // Who may not (not root, someone else's file) writes back instead.
         let mine = temp.file.metadata()?;
@@ -288,7 +294,16 @@ impl TraceFile {
 
 /// A trace written via a temporary file and copied into `target`.
 fn write_back(dir: &Path, target: File) -> io::Result<(How, File)> {
-    let temp = Temp::create(dir)?;
+    let temp = match Temp::create(dir) {
+        Ok(t) => t,
+        // A file one may write in a directory one may not (a trace an
+        // administrator made for the user): the temporary copy goes to
+        // the temporary directory ($TMPDIR) instead.
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            Temp::create(&std::env::temp_dir())?
+        }
+        Err(e) => return Err(e),
+    };
     let file = temp.file.try_clone()?;
     Ok((How::WriteBack { temp, target }, file))
 }

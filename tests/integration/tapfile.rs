@@ -577,6 +577,19 @@ fn another_users_files_are_refused_or_written_back() {
     let m = std::fs::metadata(&shared).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o666));
     assert_eq!(names(dir.path()), ["mine", "shared"]);
+    // A file nobody may write in a directory nobody may not (made for
+    // them by root): written into the file itself, the temporary copy in
+    // the temporary directory.
+    let closed = dir.path().join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    let theirs = closed.join("t.fstrm");
+    std::fs::write(&theirs, b"old trace").unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = as_nobody(&theirs);
+    expect_code(&out, 0);
+    check_answered(&theirs);
+    assert_eq!(names(&closed), ["t.fstrm"]);
 }
 
 /// A trace never overwrites what the run was given (a TSIG key, the batch

@@ -55,7 +55,7 @@ pub const OPTIONS: &[(&str, bool)] = &[
 /// A selection option with a value that cannot be used. Display gives one
 /// line naming the option and the value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("--{option} {value:?}: {reason}")]
+#[error("--{option} \"{}\": {reason}", crate::render::escaped(.value.as_bytes()))]
 pub struct SelectError {
     /// The option, without `--`.
     pub option: String,

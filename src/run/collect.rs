@@ -717,7 +717,13 @@ async fn read_more<S: AsyncRead + AsyncWrite + Unpin>(
         if !buf.is_empty() || skip > 0 {
             return Err(conn_err(
                 consumed,
-                format!("connection closed in the middle of a frame (stream ends at byte {end})"),
+                if end == consumed {
+                    "connection closed in the middle of a frame".to_owned()
+                } else {
+                    format!(
+                        "connection closed in the middle of a frame (stream ends at byte {end})"
+                    )
+                },
                 streaming,
             ));
         }

@@ -153,6 +153,10 @@ impl fmt::Display for TapWarning {
                 f,
                 "skipped {kind} control frame at byte {offset} (bidirectional handshake)"
             ),
+            TapWarning::UnexpectedControl {
+                offset,
+                kind: crate::tap::frame::ControlType::Unknown(v),
+            } => write!(f, "skipped control frame of unknown type {v} at byte {offset}"),
             TapWarning::UnexpectedControl { offset, kind } => {
                 write!(f, "skipped unexpected {kind} control frame at byte {offset}")
             }

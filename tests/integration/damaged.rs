@@ -379,7 +379,8 @@ fn unknown_control_frames_are_skipped_with_a_warning() {
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.contains("unknown.fstrm"), "{run:?}");
     assert!(
-        run.stderr.contains(&format!("control frame at byte {at}")),
+        run.stderr
+            .contains(&format!("control frame of unknown type 77 at byte {at}")),
         "{run:?}"
     );
 }

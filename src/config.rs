@@ -95,7 +95,7 @@ pub enum Mode {
         /// `--write` and its rotation.
         output: crate::run::collect::Output,
         /// Mode and owner of Unix socket files.
-        socket: crate::run::collect::SocketOpts,
+        socket: crate::tap::endpoint::SocketOpts,
         /// False with `--no-output`.
         render: bool,
         /// `--max-connections`.
@@ -138,51 +138,8 @@ pub enum Mode {
     Wire(PathBuf),
 }
 
-/// What `--read` makes of the frames it selects.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReadOutput {
-    /// Render them (the default).
-    Render,
-    /// `--write OUT`: save them as a dnstap file.
-    Write(PathBuf),
-    /// `--rrsets`: the passive-DNS view, JSON Lines or text.
-    Rrsets {
-        /// `--format json`/`jsonl`.
-        json: bool,
-    },
-    /// `--stats`: a summary, `top` rows in the top lists, JSON or text.
-    Stats {
-        /// Rows in the top lists.
-        top: usize,
-        /// `--format json`.
-        json: bool,
-    },
-}
-
-/// `--scrub` settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScrubSpec {
-    /// The key from `--scrub-key` (None: random for this run).
-    pub key: Option<[u8; 32]>,
-    /// `--scrub-ports`.
-    pub ports: bool,
-    /// `--scrub-names`.
-    pub names: bool,
-}
-
-impl ScrubSpec {
-    /// The scrubber for a run.
-    pub fn scrubber(&self) -> crate::scrub::Scrubber {
-        let opts = crate::scrub::ScrubOpts {
-            ports: self.ports,
-            names: self.names,
-        };
-        match &self.key {
-            Some(k) => crate::scrub::Scrubber::new(k, opts),
-            None => crate::scrub::Scrubber::random(opts),
-        }
-    }
-}
+pub use crate::run::view::ReadOutput;
+pub use crate::scrub::ScrubSpec;
 
 /// Reads `--scrub-key FILE`.
 fn read_scrub_key(path: &std::path::Path) -> Result<[u8; 32], crate::error::Error> {
@@ -725,7 +682,7 @@ fn check_outputs(
     use std::os::unix::fs::FileTypeExt;
     use std::os::unix::fs::MetadataExt;
     let is_file = |p: &std::path::Path| {
-        p.as_os_str() != "-" && crate::run::collect::Endpoint::parse(p.as_os_str()).is_none()
+        p.as_os_str() != "-" && crate::tap::endpoint::Endpoint::parse(p.as_os_str()).is_none()
     };
     // Whether the text goes to stdout next to the trace (not with
     // --write, which replaces it).
@@ -930,7 +887,8 @@ fn replay_mode(
         _ => Ok(v),
     };
     if let Some(tap) = &c.tap {
-        if tap.as_os_str() == "-" || crate::run::collect::Endpoint::parse(tap.as_os_str()).is_some()
+        if tap.as_os_str() == "-"
+            || crate::tap::endpoint::Endpoint::parse(tap.as_os_str()).is_some()
         {
             return Err(crate::error::Error::Config(
                 "--replay: --tap takes a file here (not - or a collector)".into(),
@@ -938,7 +896,7 @@ fn replay_mode(
         }
     }
     let file = c.replay.clone().unwrap_or_default();
-    let live = match crate::run::collect::Endpoint::parse(file.as_os_str()) {
+    let live = match crate::tap::endpoint::Endpoint::parse(file.as_os_str()) {
         Some(endpoint) => {
             let endpoint =
                 endpoint.map_err(|e| crate::error::Error::Config(format!("--replay: {e}")))?;
@@ -1038,7 +996,7 @@ fn replay_mode(
 /// `--max-connections`, `--collector-buffer`).
 fn collector_settings(
     c: &crate::cli::Cli,
-) -> Result<(crate::run::collect::SocketOpts, usize, usize), crate::error::Error> {
+) -> Result<(crate::tap::endpoint::SocketOpts, usize, usize), crate::error::Error> {
     let (uid, gid) = match &c.socket_owner {
         Some(o) => crate::run::collect::parse_owner(o, std::path::Path::new("/etc"))
             .map_err(|e| crate::error::Error::Config(format!("--socket-owner: {e}")))?,
@@ -1046,8 +1004,8 @@ fn collector_settings(
     };
     let unix = c.read.iter().chain(c.replay.iter()).any(|p| {
         matches!(
-            crate::run::collect::Endpoint::parse(p.as_os_str()),
-            Some(Ok(crate::run::collect::Endpoint::Unix(_)))
+            crate::tap::endpoint::Endpoint::parse(p.as_os_str()),
+            Some(Ok(crate::tap::endpoint::Endpoint::Unix(_)))
         )
     });
     if !unix && (c.socket_mode.is_some() || c.socket_owner.is_some()) {
@@ -1069,7 +1027,7 @@ fn collector_settings(
                 crate::error::Error::Config("--collector-buffer: at most 4G-1 bytes".into())
             })?,
     };
-    let socket = crate::run::collect::SocketOpts {
+    let socket = crate::tap::endpoint::SocketOpts {
         mode: c.socket_mode,
         uid,
         gid,
@@ -1090,7 +1048,7 @@ fn collector_mode(
     let listens = c
         .read
         .iter()
-        .any(|f| crate::run::collect::Endpoint::parse(f.as_os_str()).is_some());
+        .any(|f| crate::tap::endpoint::Endpoint::parse(f.as_os_str()).is_some());
     let collector_option = [
         ("--rotate-size", c.rotate_size.is_some()),
         ("--rotate-interval", c.rotate_interval.is_some()),
@@ -1105,7 +1063,7 @@ fn collector_mode(
     .find(|(_, set)| *set);
     if listens {
         for input in &c.read {
-            if let Some(Err(e)) = crate::run::collect::Endpoint::parse(input.as_os_str()) {
+            if let Some(Err(e)) = crate::tap::endpoint::Endpoint::parse(input.as_os_str()) {
                 return Err(crate::error::Error::Config(format!("--read: {e}")));
             }
         }

@@ -47,9 +47,9 @@ pub struct ReplayOpts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Live {
     /// Where to listen.
-    pub endpoint: crate::run::collect::Endpoint,
+    pub endpoint: crate::tap::endpoint::Endpoint,
     /// `--socket-mode`, `--socket-owner`.
-    pub socket: crate::run::collect::SocketOpts,
+    pub socket: crate::tap::endpoint::SocketOpts,
     /// `--max-connections`.
     pub max_connections: usize,
     /// `--collector-buffer`.

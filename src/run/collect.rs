@@ -39,7 +39,6 @@
 //! may wait forever.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,75 +49,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::config::ReadOutput;
 use crate::error::{exits, Error};
 use crate::render::DisplayOpts;
 use crate::run::capture::{Capture, Rotation};
 use crate::run::source::{FileFrames, Frames, Note, Raw, Save, Scrub, Selected};
+use crate::run::view::ReadOutput;
 use crate::select::Filter;
 use crate::tap::frame::{encode_control, Control, Decoded, Decoder, CONTENT_TYPE_DNSTAP};
 use crate::tap::handshake::{ReaderHandshake, ReaderStep};
 
-/// Where a collector listens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `unix:PATH`: a Unix stream socket at PATH.
-    Unix(PathBuf),
-    /// `tcp:ADDR:PORT`: a TCP socket (`tcp:[::1]:6000` for IPv6).
-    Tcp(SocketAddr),
-}
-
-impl Endpoint {
-    /// `unix:PATH` or `tcp:ADDR:PORT`; None for anything else (a file).
-    /// Err for a `tcp:` or `unix:` form that does not parse.
-    pub fn parse(text: &std::ffi::OsStr) -> Option<Result<Endpoint, String>> {
-        use std::os::unix::ffi::OsStrExt;
-        let bytes = text.as_bytes();
-        if let Some(path) = bytes.strip_prefix(b"unix:") {
-            if path.is_empty() {
-                return Some(Err("unix: needs a socket path".to_owned()));
-            }
-            return Some(Ok(Endpoint::Unix(PathBuf::from(
-                std::ffi::OsStr::from_bytes(path),
-            ))));
-        }
-        let addr = bytes.strip_prefix(b"tcp:")?;
-        let parsed = std::str::from_utf8(addr)
-            .ok()
-            .and_then(|a| a.parse::<SocketAddr>().ok());
-        Some(parsed.map(Endpoint::Tcp).ok_or_else(|| {
-            format!(
-                "bad address {:?} (tcp:ADDR:PORT, e.g. tcp:127.0.0.1:6000 or tcp:[::1]:6000)",
-                text.to_string_lossy()
-            )
-        }))
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::os::unix::ffi::OsStrExt;
-        match self {
-            Endpoint::Unix(p) => write!(
-                f,
-                "unix:{}",
-                crate::render::escaped(p.as_os_str().as_bytes())
-            ),
-            Endpoint::Tcp(a) => write!(f, "tcp:{a}"),
-        }
-    }
-}
-
-/// Mode and owner of a Unix socket file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SocketOpts {
-    /// Permission bits (e.g. 0o660); None: what the umask gives.
-    pub mode: Option<u32>,
-    /// Owner user id; None: unchanged.
-    pub uid: Option<u32>,
-    /// Owner group id; None: unchanged.
-    pub gid: Option<u32>,
-}
+pub use crate::tap::endpoint::{Endpoint, SocketOpts};
 
 /// A socket file qtap created: removed when dropped, if it is still the
 /// same file (a socket somebody else put there later stays).
@@ -1175,10 +1115,10 @@ pub struct Output {
     /// The selection options: only what they select is shown and saved.
     pub filter: Filter,
     /// `--scrub`: what is shown and saved is scrubbed.
-    pub scrub: Option<crate::config::ScrubSpec>,
+    pub scrub: Option<crate::scrub::ScrubSpec>,
     /// `--stats` or `--rrsets` (printed when the collector stops) instead
     /// of rendering.
-    pub summary: Option<crate::config::ReadOutput>,
+    pub summary: Option<crate::run::view::ReadOutput>,
 }
 
 /// Runs the collector on `listeners` (bound with [`bind`]), after
@@ -1481,6 +1421,7 @@ mod tests {
     use crate::tap::reader::{Item as TapItem, ReaderOptions, TapReader};
     use crate::tap::writer::TapWriter;
     use std::io::Read;
+    use std::net::SocketAddr;
     use std::os::unix::net::UnixStream;
     use std::path::Path;
 

@@ -41,3 +41,24 @@ impl View {
         self.output.finish(out)
     }
 }
+
+/// What `--read` makes of the frames it selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadOutput {
+    /// Render them (the default).
+    Render,
+    /// `--write OUT`: save them as a dnstap file.
+    Write(std::path::PathBuf),
+    /// `--rrsets`: the passive-DNS view, JSON Lines or text.
+    Rrsets {
+        /// `--format json`/`jsonl`.
+        json: bool,
+    },
+    /// `--stats`: a summary, `top` rows in the top lists, JSON or text.
+    Stats {
+        /// Rows in the top lists.
+        top: usize,
+        /// `--format json`.
+        json: bool,
+    },
+}

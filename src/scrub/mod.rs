@@ -536,6 +536,31 @@ fn permute_port(pan: &CryptoPan, port: u16) -> u16 {
     u16::from_be_bytes([l, r])
 }
 
+/// `--scrub` settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrubSpec {
+    /// The key from `--scrub-key` (None: random for this run).
+    pub key: Option<[u8; 32]>,
+    /// `--scrub-ports`.
+    pub ports: bool,
+    /// `--scrub-names`.
+    pub names: bool,
+}
+
+impl ScrubSpec {
+    /// The scrubber for a run.
+    pub fn scrubber(&self) -> Scrubber {
+        let opts = ScrubOpts {
+            ports: self.ports,
+            names: self.names,
+        };
+        match &self.key {
+            Some(k) => Scrubber::new(k, opts),
+            None => Scrubber::random(opts),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

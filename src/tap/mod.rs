@@ -5,6 +5,7 @@
 //! handshake of Frame Streams (`handshake`).
 
 pub mod decode;
+pub mod endpoint;
 pub mod event;
 pub mod file;
 pub mod frame;

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::frame::{encode_control, encode_data, Decoded, Decoder, Frame, CONTENT_TYPE_DNSTAP};
 use super::handshake::{WriterHandshake, WriterStep};
-use crate::run::collect::Endpoint;
+use crate::tap::endpoint::Endpoint;
 
 /// How the sender behaves.
 #[derive(Clone, Debug)]

@@ -315,7 +315,9 @@ impl Chaser<'_> {
     /// the zone `name`. As dig, the servers and their addresses come from
     /// the `resolver` (dig asks the system's resolver for the addresses;
     /// qtap asks the same resolver, so the lookups are recorded); with
-    /// `+hints` (no resolver), from a chase for the zone's NS set.
+    /// `+hints` (no resolver), from a chase for the zone's NS set. No
+    /// response from any of them is an error, as dig's `NS servers could
+    /// not be reached`.
     async fn nssearch(&mut self, name: &Name, resolver: Option<IpAddr>) -> Result<(), Error> {
         let bytes = match resolver {
             Some(r) => self
@@ -332,6 +334,7 @@ impl Chaser<'_> {
                 crate::render::escaped(name.to_string().as_bytes())
             )));
         }
+        let mut reached = false;
         for server in servers.iter_mut().take(MAX_SERVERS) {
             if self.usable(server.addrs.iter().copied()).is_empty() {
                 let found = match resolver {
@@ -347,10 +350,18 @@ impl Chaser<'_> {
                 ));
             }
             for addr in self.usable(server.addrs.iter().copied()) {
-                self.ask(name, types::SOA, Some(name), addr).await?;
+                reached |= self
+                    .ask(name, types::SOA, Some(name), addr)
+                    .await?
+                    .is_some();
             }
         }
-        Ok(())
+        if reached {
+            Ok(())
+        } else {
+            // dig's words, and (as dig) the lookup's "no reply": exit 9.
+            Err(failed("NS servers could not be reached"))
+        }
     }
 }
 

@@ -255,11 +255,20 @@ impl Chaser<'_> {
     /// The addresses of a server named without glue, from a chase of its
     /// own (none when that would nest too deep or loop).
     async fn addresses(&mut self, name: &Name) -> Result<Vec<IpAddr>, Error> {
-        if self.resolving.len() >= MAX_DEPTH
-            || self.resolving.iter().any(|n| n.eq_ignore_case(name))
-        {
+        // A name already being resolved is a loop; a new name past the
+        // depth limit is only a long chain.
+        let refused = if self.resolving.iter().any(|n| n.eq_ignore_case(name)) {
+            Some("again (glueless delegation loop)".to_owned())
+        } else if self.resolving.len() >= MAX_DEPTH {
+            Some(format!(
+                "(glueless delegation chain deeper than {MAX_DEPTH} levels)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             self.sink.diag(&format!(
-                ";; WARNING: {}: not resolving {} again (glueless delegation loop)",
+                ";; WARNING: {}: not resolving {} {why}",
                 self.what(),
                 crate::render::escaped(name.to_string().as_bytes())
             ));

@@ -665,6 +665,53 @@ fn nssearch_shows_the_soa_of_each_server_of_the_zone() {
     assert_eq!(read_back(&tap, &["+nssearch"]), text);
 }
 
+#[test]
+fn a_glueless_chain_past_the_depth_limit_is_not_called_a_loop() {
+    use crate::hostile::{echo_question, encode_name, question_end};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Every answer refers the name one label up to a new server without
+    // glue, whose own chase meets another one: a chain, never a loop.
+    let count = AtomicUsize::new(0);
+    let server = crate::Hostile::udp(move |q| {
+        let n = count.fetch_add(1, Ordering::Relaxed);
+        let name = question_name(q);
+        let zone = name.split_once('.').map_or("", |(_, up)| up);
+        let Some(end) = question_end(q) else {
+            return Vec::new();
+        };
+        let mut msg = echo_question(q);
+        msg.truncate(end);
+        msg[2] &= !0x04; // not authoritative: a referral
+        msg[9] = 1;
+        let rdata = encode_name(&format!("ns{n}.x{n}.evil{n}"));
+        msg.extend(encode_name(zone));
+        msg.extend_from_slice(&[0, 2, 0, 1, 0, 0, 1, 44]);
+        msg.extend_from_slice(&u16::try_from(rdata.len()).unwrap().to_be_bytes());
+        msg.extend(rdata);
+        vec![crate::Reply::Send(msg)]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let hints = dir.path().join("h.hints");
+    std::fs::write(
+        &hints,
+        ".  3600000  NS  a.root-servers.\na.root-servers.  3600000  A  127.0.0.1\n",
+    )
+    .unwrap();
+    let mut cmd = crate::qtap();
+    cmd.args(["-p", &server.port(), "+trace", "+timeout=1", "+tries=1"])
+        .arg(format!("+hints={}", hints.display()))
+        .arg("a.b.c.test");
+    let run = crate::Run::of(&mut cmd).expect_code(9);
+    assert!(!run.stderr.contains("loop"), "{run:?}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with(";; WARNING: +trace: not resolving ns")
+                && l.ends_with(" (glueless delegation chain deeper than 4 levels)")),
+        "{run:?}"
+    );
+}
+
 /// The first question's name of `query`, dotted and lower-cased.
 fn question_name(query: &[u8]) -> String {
     let mut labels = Vec::new();

@@ -255,11 +255,20 @@ impl Chaser<'_> {
     /// The addresses of a server named without glue, from a chase of its
     /// own (none when that would nest too deep or loop).
     async fn addresses(&mut self, name: &Name) -> Result<Vec<IpAddr>, Error> {
-        if self.resolving.len() >= MAX_DEPTH
-            || self.resolving.iter().any(|n| n.eq_ignore_case(name))
-        {
+        // A name already being resolved is a loop; a new name past the
+        // depth limit is only a long chain.
+        let refused = if self.resolving.iter().any(|n| n.eq_ignore_case(name)) {
+            Some("again (glueless delegation loop)".to_owned())
+        } else if self.resolving.len() >= MAX_DEPTH {
+            Some(format!(
+                "(glueless delegation chain deeper than {MAX_DEPTH} levels)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             self.sink.diag(&format!(
-                ";; WARNING: {}: not resolving {} again (glueless delegation loop)",
+                ";; WARNING: {}: not resolving {} {why}",
                 self.what(),
                 crate::render::escaped(name.to_string().as_bytes())
             ));
@@ -315,7 +324,9 @@ impl Chaser<'_> {
     /// the zone `name`. As dig, the servers and their addresses come from
     /// the `resolver` (dig asks the system's resolver for the addresses;
     /// qtap asks the same resolver, so the lookups are recorded); with
-    /// `+hints` (no resolver), from a chase for the zone's NS set.
+    /// `+hints` (no resolver), from a chase for the zone's NS set. No
+    /// response from any of them is an error, as dig's `NS servers could
+    /// not be reached`.
     async fn nssearch(&mut self, name: &Name, resolver: Option<IpAddr>) -> Result<(), Error> {
         let bytes = match resolver {
             Some(r) => self
@@ -332,6 +343,7 @@ impl Chaser<'_> {
                 crate::render::escaped(name.to_string().as_bytes())
             )));
         }
+        let mut reached = false;
         for server in servers.iter_mut().take(MAX_SERVERS) {
             if self.usable(server.addrs.iter().copied()).is_empty() {
                 let found = match resolver {
@@ -347,10 +359,18 @@ impl Chaser<'_> {
                 ));
             }
             for addr in self.usable(server.addrs.iter().copied()) {
-                self.ask(name, types::SOA, Some(name), addr).await?;
+                reached |= self
+                    .ask(name, types::SOA, Some(name), addr)
+                    .await?
+                    .is_some();
             }
         }
-        Ok(())
+        if reached {
+            Ok(())
+        } else {
+            // dig's words, and (as dig) the lookup's "no reply": exit 9.
+            Err(failed("NS servers could not be reached"))
+        }
     }
 }
 

@@ -314,6 +314,18 @@ struct Plan<'a> {
     tries: u32,
 }
 
+/// The ID of a lookup's query: 0 on DoQ (RFC 9250 §4.2.1), else `+qid`'s
+/// or one the session picks for `target`.
+fn query_id(spec: &QuerySpec, target: &Target, session: &Session) -> u16 {
+    if spec.opts.transport == Transport::Quic {
+        0
+    } else {
+        spec.opts
+            .qid
+            .unwrap_or_else(|| session.pick_id(target.addr))
+    }
+}
+
 /// Runs one lookup: UDP with tries and TC fallback, or a connection-based
 /// transport.
 pub async fn lookup(
@@ -323,14 +335,7 @@ pub async fn lookup(
     session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Outcome, crate::error::Error> {
-    // RFC 9250 §4.2.1: the ID is 0 on DoQ.
-    let id = if spec.opts.transport == Transport::Quic {
-        0
-    } else {
-        spec.opts
-            .qid
-            .unwrap_or_else(|| session.pick_id(target.addr))
-    };
+    let id = query_id(spec, target, session);
     let query = build_query(spec, id);
     send_lookup(spec, query, target, meta, session, sink).await
 }
@@ -348,13 +353,7 @@ pub async fn lookup_message(
     session: &mut Session,
     sink: &mut dyn Sink,
 ) -> Result<Outcome, crate::error::Error> {
-    let id = if spec.opts.transport == Transport::Quic {
-        0
-    } else {
-        spec.opts
-            .qid
-            .unwrap_or_else(|| session.pick_id(target.addr))
-    };
+    let id = query_id(spec, target, session);
     if let Some(bytes) = message.get_mut(..2) {
         bytes.copy_from_slice(&id.to_be_bytes());
     }
@@ -717,6 +716,26 @@ mod tests {
             ixfr_serial: None,
             zflag: false,
         })
+    }
+
+    #[test]
+    fn the_query_id_is_qids_but_always_0_on_doq() {
+        let mut spec = QuerySpec {
+            name: Name::from_text("x.example").unwrap(),
+            qtype: 1,
+            qclass: 1,
+            ixfr_serial: None,
+            opts: crate::query::spec::QueryOpts::default(),
+        };
+        spec.opts.qid = Some(4242);
+        let target = Target {
+            addr: "127.0.0.1:53".parse().unwrap(),
+            host: None,
+        };
+        let session = Session::default();
+        assert_eq!(query_id(&spec, &target, &session), 4242);
+        spec.opts.transport = Transport::Quic;
+        assert_eq!(query_id(&spec, &target, &session), 0);
     }
 
     fn as_response(mut q: Vec<u8>) -> Vec<u8> {

@@ -352,6 +352,27 @@ fn escaped(text: &str) -> String {
     crate::render::escaped(text.as_bytes())
 }
 
+/// One name a certificate presents, in words: rustls gives webpki's Debug
+/// form (`DnsName("dns.test")`, `IpAddress(0::1)`); qtap shows the name
+/// or address alone, escaped. A form it does not know stays as it is.
+fn presented_name(debug: &str) -> String {
+    let inner = |prefix: &str, suffix: &str| {
+        debug
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+    };
+    if let Some(name) = inner("DnsName(\"", "\")") {
+        escaped(name)
+    } else if let Some(addr) = inner("IpAddress(", ")") {
+        addr.parse::<std::net::IpAddr>()
+            .map_or_else(|_| escaped(addr), |a| a.to_string())
+    } else if let Some(uri) = inner("UniformResourceIdentifier(\"", "\")") {
+        format!("URI {}", escaped(uri))
+    } else {
+        escaped(debug)
+    }
+}
+
 /// A sentence for a rustls error.
 pub fn tls_error_text(e: &rustls::Error) -> String {
     use rustls::AlertDescription as A;
@@ -438,7 +459,7 @@ pub fn cert_error_text(e: &rustls::CertificateError) -> String {
             expected,
             presented,
         } => {
-            let names: Vec<String> = presented.iter().map(|n| escaped(n)).collect();
+            let names: Vec<String> = presented.iter().map(|n| presented_name(n)).collect();
             let has = if names.is_empty() {
                 "it names no host".to_owned()
             } else {
@@ -501,5 +522,35 @@ fn other_cert_error_text(e: &(dyn std::error::Error + Send + Sync + 'static)) ->
         }
         W::SignatureAlgorithmMismatch => "the certificate's signature algorithms do not match".into(),
         other => format!("certificate rejected ({})", escaped(&format!("{other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_mismatch_lists_the_certificates_names_in_words_escaped() {
+        let e = rustls::CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("foo.example").unwrap(),
+            presented: vec![
+                "DnsName(\"a\u{1b}]0;x.example\")".into(),
+                "IpAddress(127.0.0.1)".into(),
+                "IpAddress(0::1)".into(),
+                "UniformResourceIdentifier(\"https://x.example/\")".into(),
+                "DirectoryName".into(),
+            ],
+        };
+        assert_eq!(
+            cert_error_text(&e),
+            "certificate is not valid for the server name foo.example (it is for \
+             a\\027]0;x.example, 127.0.0.1, ::1, URI https://x.example/, DirectoryName)"
+        );
+    }
+
+    #[test]
+    fn a_presented_name_in_an_unknown_form_is_kept_escaped() {
+        assert_eq!(presented_name("IpAddress([invalid: 01])"), "[invalid: 01]");
+        assert_eq!(presented_name("Odd(\"\u{7}\")"), "Odd(\"\\007\")");
     }
 }

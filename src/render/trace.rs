@@ -16,7 +16,8 @@
 //! the server as typed or named).
 //!
 //! `+nssearch`, as dig: `SOA ... from server ADDR in N ms.` for every SOA
-//! response; the steps that found the servers show nothing.
+//! response; the steps that found the servers, and the servers that did
+//! not answer, show nothing.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -73,6 +74,9 @@ impl ChaseText {
     pub fn plan(&mut self, item: &Item, out: &mut String) {
         match item {
             Item::Query(_) => {}
+            // dig's +nssearch shows nothing for a server that did not
+            // answer (the error of the live query said so).
+            Item::Unanswered(_) if self.layout == ChaseLayout::NsSearch => {}
             Item::Unanswered(event) => {
                 self.banner(out);
                 super::draw_unanswered(out, event, self.records.idn);

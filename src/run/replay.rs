@@ -30,7 +30,7 @@ use tokio::time::Instant;
 use crate::config::{ServerSpec, TapTarget};
 use crate::dns::wire::first_question;
 use crate::error::{exits, Error};
-use crate::pair::Pairer;
+use crate::pair::{Item, Pairer};
 use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
@@ -129,6 +129,24 @@ fn hand_over(keep: Keep, pairer: &mut Pairer, steps: &mut Vec<Step>, batch: &mut
             batch.extend(steps.drain(..).map(owned));
         }
     }
+}
+
+/// The end of the input: the queries still waiting for a response become
+/// cases of their own, and every step left joins `batch`, which is returned.
+fn last_batch(
+    pairer: Pairer,
+    mut cases: Cases,
+    mut items: Vec<Item>,
+    mut steps: Vec<Step>,
+    mut batch: Vec<Step>,
+) -> Vec<Step> {
+    pairer.finish(&mut items);
+    for i in items.drain(..) {
+        cases.push(i, &mut steps);
+    }
+    cases.finish(&mut steps);
+    batch.extend(steps.drain(..).map(owned));
+    batch
 }
 
 /// `step` with bytes of its own: events from the reader share its buffer,
@@ -259,12 +277,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                 return;
             }
         }
-        pairer.finish(&mut items);
-        for i in items.drain(..) {
-            cases.push(i, &mut steps);
-        }
-        cases.finish(&mut steps);
-        batch.extend(steps.drain(..).map(owned));
+        let batch = last_batch(pairer, cases, items, steps, batch);
         if !batch.is_empty() {
             send(FromReader::Steps(batch));
         }
@@ -348,12 +361,7 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
         }
         // The socket file goes now, before the run can end.
         drop(frames);
-        pairer.finish(&mut items);
-        for i in items.drain(..) {
-            cases.push(i, &mut steps);
-        }
-        cases.finish(&mut steps);
-        batch.extend(steps.drain(..).map(owned));
+        let batch = last_batch(pairer, cases, items, steps, batch);
         if !batch.is_empty() {
             send(FromReader::Steps(batch));
         }

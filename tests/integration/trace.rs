@@ -666,6 +666,135 @@ fn nssearch_shows_the_soa_of_each_server_of_the_zone() {
 }
 
 #[test]
+fn a_glueless_chain_past_the_depth_limit_is_not_called_a_loop() {
+    use crate::hostile::{echo_question, encode_name, question_end};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Every answer refers the name one label up to a new server without
+    // glue, whose own chase meets another one: a chain, never a loop.
+    let count = AtomicUsize::new(0);
+    let server = crate::Hostile::udp(move |q| {
+        let n = count.fetch_add(1, Ordering::Relaxed);
+        let name = question_name(q);
+        let zone = name.split_once('.').map_or("", |(_, up)| up);
+        let Some(end) = question_end(q) else {
+            return Vec::new();
+        };
+        let mut msg = echo_question(q);
+        msg.truncate(end);
+        msg[2] &= !0x04; // not authoritative: a referral
+        msg[9] = 1;
+        let rdata = encode_name(&format!("ns{n}.x{n}.evil{n}"));
+        msg.extend(encode_name(zone));
+        msg.extend_from_slice(&[0, 2, 0, 1, 0, 0, 1, 44]);
+        msg.extend_from_slice(&u16::try_from(rdata.len()).unwrap().to_be_bytes());
+        msg.extend(rdata);
+        vec![crate::Reply::Send(msg)]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let hints = dir.path().join("h.hints");
+    std::fs::write(
+        &hints,
+        ".  3600000  NS  a.root-servers.\na.root-servers.  3600000  A  127.0.0.1\n",
+    )
+    .unwrap();
+    let mut cmd = crate::qtap();
+    cmd.args(["-p", &server.port(), "+trace", "+timeout=1", "+tries=1"])
+        .arg(format!("+hints={}", hints.display()))
+        .arg("a.b.c.test");
+    let run = crate::Run::of(&mut cmd).expect_code(9);
+    assert!(!run.stderr.contains("loop"), "{run:?}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with(";; WARNING: +trace: not resolving ns")
+                && l.ends_with(" (glueless delegation chain deeper than 4 levels)")),
+        "{run:?}"
+    );
+}
+
+/// The first question's name of `query`, dotted and lower-cased.
+fn question_name(query: &[u8]) -> String {
+    let mut labels = Vec::new();
+    let mut at = 12;
+    while let Some(&len) = query.get(at) {
+        let Some(label) = query.get(at + 1..at + 1 + usize::from(len)) else {
+            break;
+        };
+        if len == 0 || len & 0xC0 != 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(label).to_ascii_lowercase());
+        at += 1 + usize::from(len);
+    }
+    labels.join(".")
+}
+
+/// A resolver for `+nssearch z.test` on 127.0.0.1: z.test's servers are
+/// ns1.z.test and ns2.z.test at `ns1` and `ns2` (asked on the resolver's
+/// port), and it answers z.test's SOA itself.
+fn nssearch_resolver(ns1: Ipv4Addr, ns2: Ipv4Addr) -> crate::Hostile {
+    use crate::hostile::{add_a, add_soa, echo_question, encode_name, query_type};
+    crate::Hostile::udp(move |q| {
+        let name = question_name(q);
+        let reply = match (query_type(q), name.as_str()) {
+            (Some(2), "z.test") => {
+                let mut msg = echo_question(q);
+                for ns in ["ns1.z.test", "ns2.z.test"] {
+                    let rdata = encode_name(ns);
+                    msg.extend_from_slice(&[0xC0, 12, 0, 2, 0, 1, 0, 0, 1, 44]);
+                    msg.extend_from_slice(&u16::try_from(rdata.len()).unwrap().to_be_bytes());
+                    msg.extend(rdata);
+                }
+                msg[7] = 2;
+                msg
+            }
+            (Some(6), "z.test") => add_soa(echo_question(q), 7),
+            (Some(1), "ns1.z.test") => add_a(echo_question(q), 300, ns1),
+            (Some(1), "ns2.z.test") => add_a(echo_question(q), 300, ns2),
+            _ => echo_question(q),
+        };
+        vec![crate::Reply::Send(reply)]
+    })
+}
+
+#[test]
+fn nssearch_with_no_server_reached_says_so_as_dig_and_exits_9() {
+    // Nobody listens on 127.0.0.2 or .3 at the resolver's port.
+    let resolver = nssearch_resolver(Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3));
+    let dir = tempfile::tempdir().unwrap();
+    let tap = dir.path().join("ns.tap");
+    let mut cmd = crate::qtap_at(&resolver.port());
+    cmd.args(["z.test", "+nssearch", "+timeout=1", "+tries=1", "--tap"])
+        .arg(&tap);
+    let run = crate::Run::of(&mut cmd).expect_code(9);
+    // dig 9.18: no banner, no line per server on stdout (qtap's
+    // communications errors go to stderr), then its one line.
+    assert_eq!(run.stdout, "", "{run:?}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l == ";; NS servers could not be reached"),
+        "{run:?}"
+    );
+    assert_eq!(read_back(&tap, &["+nssearch"]), "");
+}
+
+#[test]
+fn nssearch_with_one_server_reached_shows_only_its_soa_and_exits_0() {
+    let resolver = nssearch_resolver(Ipv4Addr::LOCALHOST, Ipv4Addr::new(127, 0, 0, 2));
+    let mut cmd = crate::qtap_at(&resolver.port());
+    cmd.args(["z.test", "+nssearch", "+timeout=1", "+tries=1"]);
+    let run = crate::Run::of(&mut cmd).expect_code(0);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 1, "{run:?}");
+    assert!(
+        lines[0].starts_with("SOA ns. admin. 7 1 1 1 1 from server 127.0.0.1 in "),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("could not be reached"), "{run:?}");
+}
+
+#[test]
 fn a_bad_hints_file_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let hints = dir.path().join("h");

@@ -181,7 +181,8 @@ const CHASE: &[&str] = &[
      prints TYPE RDATA from server NAME in N ms. for each answer of each step, +stats the statistics instead of \
      the ;; Received line, +comments, +question and +additional what they say. +nssearch asks the resolver for the zone's NS set and their \
      addresses, as dig does (with +hints, the NS set comes from a chase instead), and shows the SOA record \
-     of each address as SOA ... from server ADDR in N ms.",
+     of each address as SOA ... from server ADDR in N ms. When no server answers, it says ;; NS servers \
+     could not be reached, as dig does, and the exit status is 9.",
     "+hints=FILE replaces the built-in IANA root servers with a root hints file (named.root format: . NS \
      name and name A|AAAA address lines); the chase then starts with a priming query to those servers and \
      never asks the resolver, so it works in a closed lab with no @server (only its port, -p, is used); -6 \

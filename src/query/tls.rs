@@ -56,12 +56,23 @@ fn read_pem_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>
     Ok(certs)
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+/// The client key: from `key` (`+tls-keyfile`), or else from the
+/// certificate file `cert`, where a PEM bundle may hold it too.
+fn read_key(key: Option<&Path>, cert: &Path) -> Result<PrivateKeyDer<'static>, String> {
     use rustls::pki_types::pem::PemObject;
+    use std::os::unix::ffi::OsStrExt;
+    let path = key.unwrap_or(cert);
     let pem = read_pem(path, "key file")?;
     // The key's content is never printed, only its path.
-    PrivateKeyDer::from_pem_slice(&pem)
-        .map_err(|_| format!("cannot read a private key from {}", path.display()))
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {
+        let name = crate::render::escaped(path.as_os_str().as_bytes());
+        match key {
+            Some(_) => format!("cannot read a private key from {name}"),
+            None => format!(
+                "no private key in the certificate file {name}: give it with +tls-keyfile=FILE"
+            ),
+        }
+    })
 }
 
 /// Reads and parses the CA, certificate and key files `opts` names, so a
@@ -74,7 +85,7 @@ pub fn check_files(opts: &TlsOpts) -> Result<(), String> {
     match (&opts.certfile, &opts.keyfile) {
         (Some(cert), key) => {
             read_pem_certs(cert, "certificate file")?;
-            read_key(key.as_deref().unwrap_or(cert.as_path()))?;
+            read_key(key.as_deref(), cert)?;
         }
         (None, Some(_)) => return Err("+tls-keyfile needs +tls-certfile".into()),
         (None, None) => {}
@@ -224,7 +235,7 @@ pub fn client_config(
     let mut config = match (&opts.certfile, &opts.keyfile) {
         (Some(cert), key) => {
             let chain = read_pem_certs(cert, "certificate file")?;
-            let key = read_key(key.as_deref().unwrap_or(cert.as_path()))?;
+            let key = read_key(key.as_deref(), cert)?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| format!("client certificate rejected: {e}"))?
@@ -528,6 +539,23 @@ fn other_cert_error_text(e: &(dyn std::error::Error + Send + Sync + 'static)) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_file_without_its_key_asks_for_tls_keyfile() {
+        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+        let mut opts = TlsOpts {
+            certfile: Some(certs.join("client.pem")),
+            ..TlsOpts::default()
+        };
+        let e = check_files(&opts).unwrap_err();
+        assert!(e.contains("give it with +tls-keyfile=FILE"), "{e}");
+        opts.keyfile = Some(certs.join("client.key"));
+        assert_eq!(check_files(&opts), Ok(()));
+        // A key file that holds no key says so plainly.
+        opts.keyfile = Some(certs.join("client.pem"));
+        let e = check_files(&opts).unwrap_err();
+        assert!(e.starts_with("cannot read a private key from "), "{e}");
+    }
 
     #[test]
     fn a_name_mismatch_lists_the_certificates_names_in_words_escaped() {

@@ -46,6 +46,9 @@ struct Latencies {
 pub struct Stats {
     frames: u64,
     messages: u64,
+    /// A selection option is in force: `frames` counts every frame read,
+    /// the rest only what was selected.
+    selection: bool,
     by_type: Map<i32, u64>,
     /// By `socket_protocol` value.
     by_proto: Map<Option<i32>, u64>,
@@ -105,6 +108,12 @@ impl Stats {
     /// Counts a reader warning or a frame that could not be decoded.
     pub fn damage(&mut self, kind: &str) {
         *self.damage.entry(kind.to_string()).or_default() += 1;
+    }
+
+    /// Says that a selection option is in force (the summary then tells
+    /// frames read from messages selected).
+    pub fn selection(&mut self, on: bool) {
+        self.selection = on;
     }
 
     /// Counts one data frame (before decoding).
@@ -325,11 +334,19 @@ impl Stats {
     pub fn text(&mut self, top: usize) -> String {
         let mut o = String::new();
         let total_damage: u64 = self.damage.values().sum();
-        let _ = writeln!(
-            o,
-            ";; frames: {}, DNS messages: {}",
-            self.frames, self.messages
-        );
+        let _ = if self.selection {
+            writeln!(
+                o,
+                ";; frames read: {}, DNS messages selected: {}",
+                self.frames, self.messages
+            )
+        } else {
+            writeln!(
+                o,
+                ";; frames: {}, DNS messages: {}",
+                self.frames, self.messages
+            )
+        };
         let _ = writeln!(
             o,
             ";; answered queries: {}, unanswered queries: {}, unsolicited responses: {}",
@@ -470,6 +487,7 @@ impl Stats {
             .collect();
         let v = json!({
             "frames": self.frames,
+            "selection": self.selection,
             "messages": self.messages,
             "answered_queries": self.answered,
             "unanswered_queries": self.unanswered,

@@ -256,6 +256,11 @@ pub struct Selected<F: Frames> {
 }
 
 impl<F: Frames> Selected<F> {
+    /// Whether a selection option is in force (not everything passes).
+    pub fn selects_some(&self) -> bool {
+        !self.selector.filter().is_empty()
+    }
+
     /// The frames of `frames` that `filter` selects, scrubbed by `scrub`.
     pub fn new(frames: F, filter: Filter, scrub: Option<Scrub>) -> Selected<F> {
         Selected {

@@ -98,6 +98,7 @@ pub fn stats_of<F: Frames>(
     err: &mut dyn Write,
 ) -> Result<u64, Error> {
     let mut stats = Stats::default();
+    stats.selection(selected.selects_some());
     let mut pairer = Pairer::default();
     let mut items = Vec::new();
     let lost = for_each_selected(&mut selected, &mut stats, err, |e, stats, release| {

@@ -514,6 +514,13 @@ fn stats_count_what_the_peers_count() {
         serde_json::from_str(&stats(std::slice::from_ref(&input), f, true)).unwrap();
     assert_eq!(v["frames"], 120, "frames read");
     assert_eq!(v["messages"], 40, "messages selected");
+    assert_eq!(v["selection"], true);
+    let f = Filter::from_pairs([("addr", CLIENT6)], Timestamp::default()).unwrap();
+    let text = stats(std::slice::from_ref(&input), f, false);
+    assert!(
+        text.contains(";; frames read: 120, DNS messages selected: 40"),
+        "{text}"
+    );
     // The corpus, against dnstap-read's count of frames.
     let named = corpus("named-all.fstrm");
     let v: serde_json::Value = serde_json::from_str(&stats(

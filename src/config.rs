@@ -936,6 +936,7 @@ fn replay_mode(
         .server
         .as_deref()
         .is_some_and(|s| s.to_ascii_lowercase().contains("://"));
+    summary_format(display, "--replay")?;
     let mut opts = crate::replay::ReplayOpts {
         file,
         live,
@@ -949,13 +950,10 @@ fn replay_mode(
         mismatches: c.mismatches.clone(),
         edns: c.replay_edns,
         transport_forced: forced_by_scheme,
-        json: {
-            summary_format(display, "--replay")?;
-            match display.format {
-                Some(Format::Json) => Some(false),
-                Some(Format::Jsonl) => Some(true),
-                _ => None,
-            }
+        json: match display.format {
+            Some(Format::Json) => Some(false),
+            Some(Format::Jsonl) => Some(true),
+            _ => None,
         },
         top: c.top,
     };

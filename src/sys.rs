@@ -21,13 +21,14 @@ pub fn ignore_sigxfsz() {
     }
 }
 
-/// The signals that were ignored (SIG_IGN) when qtap started, as a bit
-/// set by signal number: [`note_ignored_signals`] fills it in.
-static IGNORED_AT_START: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// SIGHUP was ignored (SIG_IGN) when qtap started: [`note_ignored_signals`]
+/// sets it.
+static HUP_IGNORED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Notes whether the process was started with SIGHUP ignored (`nohup`,
 /// `trap '' HUP`), so that qtap leaves it ignored as other tools do
-/// instead of acting on it ([`ignored_at_start`]). SIGINT, SIGQUIT and
+/// instead of acting on it ([`hup_ignored_at_start`]). SIGINT, SIGQUIT and
 /// SIGTERM are always caught: a background job of a non-interactive shell
 /// starts with SIGINT and SIGQUIT ignored, and a script that stops it
 /// with them expects a finished trace.
@@ -35,25 +36,20 @@ static IGNORED_AT_START: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomi
 /// installs its handler without saying what was there.
 /// Call it first thing in `main`, before any handler is installed.
 pub fn note_ignored_signals() {
-    let mut bits = 0u64;
-    let sig = libc::SIGHUP;
     // SAFETY: sigaction with a null new action only reads the current one
     // into `old`, a zeroed struct we own.
     let ignored = unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     };
-    if ignored {
-        bits |= 1 << sig;
-    }
-    IGNORED_AT_START.store(bits, std::sync::atomic::Ordering::Relaxed);
+    HUP_IGNORED_AT_START.store(ignored, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Whether signal `sig` was ignored when qtap started (see
+/// Whether SIGHUP was ignored when qtap started (see
 /// [`note_ignored_signals`]).
-pub fn ignored_at_start(sig: i32) -> bool {
-    (0..64).contains(&sig)
-        && IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed) & (1 << sig) != 0
+pub fn hup_ignored_at_start() -> bool {
+    HUP_IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The process's effective user ID.

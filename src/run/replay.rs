@@ -346,8 +346,12 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
                 }
                 Raw::Idle | Raw::Rotate => flush = true,
             }
-            if let Some(mark) = waits.tick(std::time::Instant::now(), pairer.mark()) {
-                pairer.expire_before(mark, &mut items);
+            // The clock is read at pauses only (at least once a second:
+            // the source's tick), not per frame.
+            if flush {
+                if let Some(mark) = waits.tick(std::time::Instant::now(), pairer.mark()) {
+                    pairer.expire_before(mark, &mut items);
+                }
             }
             for i in items.drain(..) {
                 cases.push(i, &mut steps);
@@ -381,7 +385,8 @@ const RECORDED_WAIT: Duration = Duration::from_secs(5);
 const MARK_EVERY: Duration = Duration::from_millis(100);
 
 /// When the queries a live replay stores arrived, coarsely: marks of
-/// (time, [`Pairer::mark`]) at most [`MARK_EVERY`] apart, the oldest
+/// (time, [`Pairer::mark`]) taken at the source's pauses and ticks (so at
+/// most a second late), at least [`MARK_EVERY`] apart, the oldest
 /// dropped once [`RECORDED_WAIT`] old (a few dozen at most).
 #[derive(Default)]
 struct Waits {

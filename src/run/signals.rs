@@ -10,20 +10,10 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 /// the process was started with it ignored (`nohup qtap …`), stays
 /// ignored: it is not caught (None).
 pub struct Signals {
-    int: Option<Signal>,
-    term: Option<Signal>,
+    int: Signal,
+    term: Signal,
     hup: Option<Signal>,
-    quit: Option<Signal>,
-}
-
-/// Waits for `s`, or forever when it is not caught.
-async fn next(s: &mut Option<Signal>) {
-    match s {
-        Some(s) => {
-            s.recv().await;
-        }
-        None => std::future::pending().await,
-    }
+    quit: Signal,
 }
 
 impl Signals {
@@ -31,18 +21,17 @@ impl Signals {
     /// signal never finds the default handler and kills the process with
     /// the trace unfinished), apart from SIGHUP when ignored at start.
     pub fn catch() -> Result<Signals, Error> {
-        let on = |kind: SignalKind| {
-            if crate::sys::ignored_at_start(kind.as_raw_value()) {
-                return Ok(None);
-            }
+        let on = |kind| {
             signal(kind)
-                .map(Some)
                 .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))
         };
         Ok(Signals {
             int: on(SignalKind::interrupt())?,
             term: on(SignalKind::terminate())?,
-            hup: on(SignalKind::hangup())?,
+            hup: match crate::sys::hup_ignored_at_start() {
+                true => None,
+                false => Some(on(SignalKind::hangup())?),
+            },
             quit: on(SignalKind::quit())?,
         })
     }
@@ -51,10 +40,17 @@ impl Signals {
     pub async fn recv(&mut self) -> u8 {
         tokio::select! {
             biased;
-            () = next(&mut self.int) => exits::SIGINT,
-            () = next(&mut self.term) => exits::SIGTERM,
-            () = next(&mut self.hup) => exits::SIGHUP,
-            () = next(&mut self.quit) => exits::SIGQUIT,
+            _ = self.int.recv() => exits::SIGINT,
+            _ = self.term.recv() => exits::SIGTERM,
+            () = async {
+                match self.hup.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            } => exits::SIGHUP,
+            _ = self.quit.recv() => exits::SIGQUIT,
         }
     }
 }

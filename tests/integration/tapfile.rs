@@ -63,14 +63,21 @@ fn check_answered(trace: &Path) {
 /// qtap started with `--tap trace` against a server that never answers,
 /// returned once its query is in flight (the server has it).
 fn in_flight(trace: &Path) -> (Child, UdpSocket) {
+    let qtap = Command::new(assert_cmd::cargo::cargo_bin("qtap"));
+    start_in_flight(qtap, trace, "+timeout=30")
+}
+
+/// [`in_flight`] with the command that runs qtap given (a shell that
+/// sets something up first, say) and the lookup's `+timeout`.
+fn start_in_flight(mut qtap: Command, trace: &Path, timeout: &str) -> (Child, UdpSocket) {
     let server = silent_server();
     let port = server.local_addr().unwrap().port();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("qtap"))
+    let child = qtap
         .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
-        .args(["+timeout=30", "+tries=1", "--tap"])
+        .args([timeout, "+tries=1", "--tap"])
         .arg(trace)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut buf = [0u8; 512];
@@ -79,6 +86,14 @@ fn in_flight(trace: &Path) -> (Child, UdpSocket) {
         .unwrap();
     server.recv_from(&mut buf).expect("the query arrives");
     (child, server)
+}
+
+/// A shell that ignores SIGHUP, then runs qtap (`bin`) with the arguments
+/// added to it.
+fn ignoring_hup(bin: &Path) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg("trap '' HUP; exec \"$0\" \"$@\"").arg(bin);
+    sh
 }
 
 fn kill(child: &Child, signal: libc::c_int) {
@@ -165,25 +180,8 @@ fn sighup_and_sigquit_leave_a_complete_trace_and_no_temporary_file() {
 fn a_signal_ignored_at_start_stays_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.fstrm");
-    let server = silent_server();
-    let port = server.local_addr().unwrap().port();
     let bin = assert_cmd::cargo::cargo_bin("qtap");
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg("trap '' HUP; exec \"$0\" \"$@\"")
-        .arg(&bin)
-        .args(["@127.0.0.1", "-p", &port.to_string(), "x.example"])
-        .args(["+timeout=2", "+tries=1", "--tap"])
-        .arg(&trace)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut buf = [0u8; 512];
-    server
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    server.recv_from(&mut buf).expect("the query arrives");
+    let (child, _server) = start_in_flight(ignoring_hup(&bin), &trace, "+timeout=2");
     kill(&child, libc::SIGHUP);
     let out = child.wait_with_output().unwrap();
     // No reply within the timeout (9), not "interrupted by SIGHUP" (129).
@@ -192,10 +190,7 @@ fn a_signal_ignored_at_start_stays_ignored() {
 
     let sock = dir.path().join("c.sock");
     let saved = dir.path().join("saved.fstrm");
-    let mut collector = Command::new("sh")
-        .arg("-c")
-        .arg("trap '' HUP; exec \"$0\" \"$@\"")
-        .arg(&bin)
+    let mut collector = ignoring_hup(&bin)
         .arg("--read")
         .arg(format!("unix:{}", sock.display()))
         .args(["--no-output", "--write"])

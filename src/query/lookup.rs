@@ -163,6 +163,33 @@ impl Exchange<'_> {
     }
 }
 
+/// The dnstap record of a UDP query sent from `local` to `peer` at
+/// `query_time` or, with `response` (its bytes and when it came), of the
+/// response accepted: the records the driver makes, for the UDP window
+/// ([`super::window`]).
+pub(crate) fn udp_record(
+    meta: &RecordMeta,
+    local: SocketAddr,
+    peer: SocketAddr,
+    query: Bytes,
+    query_time: Timestamp,
+    response: Option<(Vec<u8>, Timestamp)>,
+) -> Event {
+    let ex = Exchange {
+        meta,
+        protocol: Protocol::Udp,
+        http: None,
+        local,
+        peer,
+        query,
+        query_time,
+    };
+    match response {
+        None => ex.query_record(),
+        Some((r, at)) => ex.response_record(r, at),
+    }
+}
+
 fn build_query(spec: &QuerySpec, id: u16) -> Vec<u8> {
     let o = &spec.opts;
     let cookie: Option<Vec<u8>> = match &o.cookie {

@@ -14,6 +14,7 @@
 //! The sink decides what to do with records (write the trace, render them);
 //! this module never prints. Sockets live here and only here.
 
+pub mod batch;
 mod conn;
 pub mod delegation;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod spec;
 pub mod stream;
 pub mod tls;
 pub mod udp;
+pub mod window;
 
 use std::net::SocketAddr;
 

@@ -46,7 +46,7 @@ const MAX_DATAGRAM: usize = 65_535;
 /// "connection refused". A wait for readability alone never ends on it, and
 /// the try would wait out its whole timeout.
 #[derive(Debug)]
-struct Socket(AsyncFd<std::net::UdpSocket>);
+pub(crate) struct Socket(AsyncFd<std::net::UdpSocket>);
 
 /// What a receive waits for: a datagram, or an error to read.
 const RECV_READY: Interest = Interest::READABLE.add(Interest::ERROR);
@@ -57,7 +57,7 @@ const SEND_RETRY: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Socket {
     /// An ephemeral port of the server's family, connected to it.
-    fn bind_connected(peer: SocketAddr) -> std::io::Result<(Socket, SocketAddr)> {
+    pub(crate) fn bind_connected(peer: SocketAddr) -> std::io::Result<(Socket, SocketAddr)> {
         let bind: SocketAddr = match peer {
             SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -73,6 +73,11 @@ impl Socket {
         #[allow(unsafe_code)]
         let fd = unsafe { AsyncFd::register_with_interest(sock, RECV_READY) }?;
         Ok((Socket(fd), local))
+    }
+
+    /// The socket, as the runtime knows it (the UDP window polls it itself).
+    pub(crate) fn fd(&self) -> &AsyncFd<std::net::UdpSocket> {
+        &self.0
     }
 
     async fn send(&self, msg: &[u8]) -> std::io::Result<()> {

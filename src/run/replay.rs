@@ -31,7 +31,9 @@ use crate::config::{ServerSpec, TapTarget};
 use crate::dns::wire::first_question;
 use crate::error::{exits, Error};
 use crate::pair::{Item, Pairer};
+use crate::query::batch::UdpWindow;
 use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
+use crate::query::window::{Done, How, Settings};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
 use crate::replay::compare::{compare, Diff, Kind};
@@ -789,12 +791,8 @@ async fn one(
     meta: &RecordMeta,
     mut session: Session,
     keep: bool,
-    queries: bool,
+    mut sink: Collected,
 ) -> (u64, Collected, Option<Session>, Box<QuerySpec>) {
-    let mut sink = Collected {
-        queries,
-        ..Collected::default()
-    };
     match target {
         Ok(target) => {
             let got =
@@ -862,6 +860,10 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let mut pacing = Pacing::new(opts);
     let mut slots: VecDeque<Slot> = VecDeque::new();
     let mut running = FuturesUnordered::new();
+    // UDP queries go through the window (no task per query) when nothing
+    // asks for the driver's per-lookup handling ([`window_fits`]).
+    let mut window: Option<UdpWindow> = None;
+    let mut window_fits = window_fits(replay.template);
     let mut held: Option<Ready> = None;
     let mut input_done = false;
     // The batch being taken, step by step (a batch is taken only once
@@ -875,7 +877,8 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     let stopped = loop {
         let mut start = None;
         // Steps already handed over go first, without waiting.
-        while held.is_none() && start.is_none() && running.len() < parallel {
+        let in_window = |w: &Option<UdpWindow>| w.as_ref().map_or(0, UdpWindow::live);
+        while held.is_none() && start.is_none() && running.len() + in_window(&window) < parallel {
             let Some(step) = pending.next() else {
                 break;
             };
@@ -901,6 +904,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         if input_done
             && pending.len() == 0
             && running.is_empty()
+            && in_window(&window) == 0
             && held.is_none()
             && start.is_none()
         {
@@ -910,7 +914,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             && !input_done
             && pending.len() == 0
             && held.is_none()
-            && running.len() < parallel;
+            && running.len() + in_window(&window) < parallel;
         let wake = held.as_ref().map_or_else(Instant::now, |h| h.0);
         // The signals are looked at every SIGNAL_TURNS turns and whenever
         // nothing else is ready (a look at them cost a tenth of the
@@ -928,8 +932,37 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         }
         // A query ready to go starts before anything else is waited for.
         if start.is_none() && caught.is_none() {
+            let window_busy = in_window(&window) > 0;
             tokio::select! {
                 biased;
+                done = window_done(&mut window), if window_busy => {
+                    let number = done.tag;
+                    let Some(slot) = slot_of(&mut slots, number) else {
+                        continue;
+                    };
+                    let sink = Collected {
+                        queries: shown.tap.is_some(),
+                        records: done.records,
+                        diags: done.diags,
+                        failed: None,
+                    };
+                    if done.how != How::Truncated {
+                        slot.new = Some(sink);
+                        continue;
+                    }
+                    // A truncated answer: asked again over TCP by the
+                    // driver, as a lookup's would be.
+                    let mut spec = specs
+                        .pop()
+                        .unwrap_or_else(|| Box::new(replay.template.clone()));
+                    case_spec(&mut spec, replay.template, &slot.query, &done.query, false);
+                    spec.opts.transport = Transport::Tcp;
+                    let target = targets.get(&spec).await.map_err(|e| e.to_string());
+                    let session = spare.take().unwrap_or_else(|| Session::shared(pool.clone()));
+                    running.push(one(
+                        number, spec, done.query.to_vec(), target, &meta, session, keep, sink,
+                    ));
+                }
                 Some((number, got, session, spec)) = running.next(), if !running.is_empty() => {
                     spare = spare.or(session);
                     specs.push(spec);
@@ -962,6 +995,37 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
             let message = query.query_message.clone().unwrap_or_default();
             let cookie: [u8; 8] = rand::random();
             let message = crate::replay::rewrite::rewrite(&message, opts.edns, cookie);
+            if window_fits && by_udp(&query, opts.transport_forced, replay.template) {
+                if window.is_none() {
+                    let mut udp = replay.template.clone();
+                    udp.opts.transport = Transport::Udp;
+                    match targets.get(&udp).await {
+                        Ok(t) => {
+                            let o = &replay.template.opts;
+                            window = Some(UdpWindow::new(Settings {
+                                server: t.addr,
+                                meta: meta.clone(),
+                                timeout: Duration::from_secs(u64::from(o.timeout.max(1))),
+                                tries: o.tries.max(1),
+                                ignore_tc: o.ignore_tc,
+                                keep_queries: shown.tap.is_some(),
+                            }));
+                        }
+                        // The driver says why, query by query.
+                        Err(_) => window_fits = false,
+                    }
+                }
+                if let Some(w) = window.as_mut() {
+                    slots.push_back(Slot {
+                        number,
+                        query,
+                        recorded,
+                        new: None,
+                    });
+                    w.start(number, message);
+                    continue;
+                }
+            }
             let mut spec = specs
                 .pop()
                 .unwrap_or_else(|| Box::new(replay.template.clone()));
@@ -986,13 +1050,17 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                 recorded,
                 new: None,
             });
-            let queries = shown.tap.is_some();
+            let sink = Collected {
+                queries: shown.tap.is_some(),
+                ..Collected::default()
+            };
             running.push(one(
-                number, spec, message, target, &meta, session, keep, queries,
+                number, spec, message, target, &meta, session, keep, sink,
             ));
         }
     };
     drop(running);
+    drop(window);
     if let Some(s) = spare {
         s.close().await;
     }
@@ -1030,6 +1098,35 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
     } else {
         exits::OK
     })
+}
+
+/// Whether the replay's UDP queries can go through the window
+/// ([`UdpWindow`]): several at once, and nothing that needs the lookup
+/// driver's handling of each (TSIG signs and verifies each exchange,
+/// `+proxy` heads each datagram with its client's address, `+qid` gives
+/// every query the same ID, which a shared socket cannot carry).
+fn window_fits(template: &QuerySpec) -> bool {
+    let o = &template.opts;
+    o.parallel > 1 && o.tsig.is_none() && o.proxy.is_none() && o.qid.is_none()
+}
+
+/// Whether a replayed query goes over UDP ([`case_spec`]'s choice).
+fn by_udp(query: &Event, forced: bool, template: &QuerySpec) -> bool {
+    if forced {
+        return template.opts.transport == Transport::Udp;
+    }
+    !matches!(
+        query.protocol,
+        Some(Protocol::Tcp | Protocol::DnsCryptTcp | Protocol::Dot | Protocol::Doh | Protocol::Doq)
+    )
+}
+
+/// The next query the window is done with (never, without a window).
+async fn window_done(window: &mut Option<UdpWindow>) -> Done {
+    match window {
+        Some(w) => w.next_done().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A query waiting for its send time, or ready to go.

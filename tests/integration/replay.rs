@@ -27,6 +27,10 @@ fn small_zone(serial: u32, www_ip: &str) -> String {
     )
 }
 
+/// The two ways a replay sends UDP queries: one lookup at a time through
+/// the lookup driver, and several at once through the UDP window.
+const SENDERS: [&[&str]; 2] = [&[], &["+parallel=4"]];
+
 /// Replays `trace` against 127.0.0.1:`port` with `extra` arguments.
 fn replay(trace: &Path, port: u16, extra: &[&str]) -> Run {
     Run::of(
@@ -199,14 +203,51 @@ fn a_silent_target_means_no_new_response() {
     let trace = recorded_trace(dir.path());
     let silent = crate::silent_server();
     let port = silent.local_addr().unwrap().port();
-    let got = replay(&trace, port, &["+timeout=1"]);
-    let got = got.expect_code(9);
-    assert!(
-        got.stdout.contains(";; NO NEW RESPONSE: #1 x.qtap.test. A"),
-        "{}",
-        got.stdout
-    );
-    assert!(got.stdout.contains("timed out"), "{}", got.stdout);
+    for how in SENDERS {
+        let got = replay(&trace, port, &[&["+timeout=1", "+tries=2"], how].concat());
+        let got = got.expect_code(9);
+        assert!(
+            got.stdout.contains(";; NO NEW RESPONSE: #1 x.qtap.test. A"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert!(got.stdout.contains("timed out"), "{how:?}: {}", got.stdout);
+        // Each try said, as dig says it.
+        let said = got
+            .stderr
+            .matches("communications error to 127.0.0.1#")
+            .count();
+        assert_eq!(said, 2, "{how:?}: {}", got.stderr);
+    }
+}
+
+#[test]
+fn a_closed_port_is_said_at_once_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = recorded_trace(dir.path());
+    // A port nobody listens on: the ICMP "port unreachable" ends each try
+    // at once, as dig's do, well before the timeout.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for how in SENDERS {
+        let began = std::time::Instant::now();
+        let got = replay(&trace, port, &[&["+timeout=20", "+tries=2"], how].concat());
+        let got = got.expect_code(9);
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(15),
+            "{how:?}"
+        );
+        assert!(
+            got.stdout.contains("connection refused"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        let said = got.stderr.matches(": connection refused").count();
+        assert_eq!(said, 2, "{how:?}: {}", got.stderr);
+    }
 }
 
 #[test]
@@ -220,10 +261,20 @@ fn garbage_and_wrong_ids_are_skipped_until_the_answer_or_the_deadline() {
             Reply::Send(with_wrong_id(crate::answer_a(q))),
         ]
     });
-    let got = replay(&trace, junk.addr().port(), &["+timeout=1"]);
-    let got = got.expect_code(9);
-    assert!(got.stdout.contains("NO NEW RESPONSE"), "{}", got.stdout);
-    assert!(got.stderr.contains("ignoring reply"), "{}", got.stderr);
+    for how in SENDERS {
+        let got = replay(&trace, junk.addr().port(), &[&["+timeout=1"], how].concat());
+        let got = got.expect_code(9);
+        assert!(
+            got.stdout.contains("NO NEW RESPONSE"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert!(
+            got.stderr.contains("ignoring reply from 127.0.0.1#"),
+            "{how:?}: {}",
+            got.stderr
+        );
+    }
     // Junk, then the answer recorded: the same. Then a different answer:
     // differs.
     let fine = Hostile::udp(|q| {
@@ -233,15 +284,17 @@ fn garbage_and_wrong_ids_are_skipped_until_the_answer_or_the_deadline() {
             Reply::Send(crate::answer_a(q)),
         ]
     });
-    replay(&trace, fine.addr().port(), &[]).expect_code(0);
     let other = Hostile::udp(|q| vec![Reply::Send(echo_question(q))]);
-    let got = replay(&trace, other.addr().port(), &[]);
-    let got = got.expect_code(12);
-    assert!(
-        got.stdout.contains(";; DIFFERS: #1 x.qtap.test. A"),
-        "{}",
-        got.stdout
-    );
+    for how in SENDERS {
+        replay(&trace, fine.addr().port(), how).expect_code(0);
+        let got = replay(&trace, other.addr().port(), how);
+        let got = got.expect_code(12);
+        assert!(
+            got.stdout.contains(";; DIFFERS: #1 x.qtap.test. A"),
+            "{how:?}: {}",
+            got.stdout
+        );
+    }
 }
 
 #[test]
@@ -281,19 +334,21 @@ fn endless_truncation_ends_after_one_tcp_retry() {
             let _ = c.write_all(&framed);
         }
     });
-    let got = replay(&trace, port, &[]);
-    let got = got.expect_code(12);
-    assert_eq!(
-        crate::replay_tally(&got.stdout, "differs"),
-        Some(1),
-        "{}",
-        got.stdout
-    );
-    assert!(
-        got.stdout.contains("+;; flags: QUERY; qr aa tc"),
-        "{}",
-        got.stdout
-    );
+    for how in SENDERS {
+        let got = replay(&trace, port, how);
+        let got = got.expect_code(12);
+        assert_eq!(
+            crate::replay_tally(&got.stdout, "differs"),
+            Some(1),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert!(
+            got.stdout.contains("+;; flags: QUERY; qr aa tc"),
+            "{how:?}: {}",
+            got.stdout
+        );
+    }
 }
 
 #[test]
@@ -531,23 +586,40 @@ fn tap_records_each_replayed_query_and_its_new_response() {
     // trace holds the queries too.
     let dir = tempfile::tempdir().unwrap();
     let trace = recorded_trace(dir.path());
-    let port = crate::tiny_server(1);
-    let out = dir.path().join("replayed.fstrm");
-    let tap = out.to_str().unwrap();
-    replay(&trace, port, &["--tap", tap]).expect_code(0);
-    let read = Run::of(
-        qtap()
-            .arg("--read")
-            .arg(&out)
-            .args(["--format", "jsonl", "+qr"]),
-    )
-    .expect_code(0);
-    let qr: Vec<&str> = read
-        .stdout
-        .lines()
-        .map(|l| if l.contains("\"QR\":true") { "R" } else { "Q" })
-        .collect();
-    assert_eq!(qr, ["Q", "R"], "{}", read.stdout);
+    for (i, how) in SENDERS.into_iter().enumerate() {
+        let port = crate::tiny_server(1);
+        let out = dir.path().join(format!("replayed{i}.fstrm"));
+        let tap = out.to_str().unwrap();
+        replay(&trace, port, &[&["--tap", tap], how].concat()).expect_code(0);
+        let read = Run::of(
+            qtap()
+                .arg("--read")
+                .arg(&out)
+                .args(["--format", "jsonl", "+qr"]),
+        )
+        .expect_code(0);
+        let qr: Vec<&str> = read
+            .stdout
+            .lines()
+            .map(|l| if l.contains("\"QR\":true") { "R" } else { "Q" })
+            .collect();
+        assert_eq!(qr, ["Q", "R"], "{how:?}: {}", read.stdout);
+        // Both records name the socket the query went from, and the server.
+        let v: Vec<serde_json::Value> = read
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            v[0]["dnstap"]["queryPort"], v[1]["dnstap"]["queryPort"],
+            "{how:?}"
+        );
+        assert_eq!(
+            v[1]["dnstap"]["responsePort"], port,
+            "{how:?}: {}",
+            read.stdout
+        );
+    }
 }
 
 /// SIGINT during a paced replay of queries without recorded responses:

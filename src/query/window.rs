@@ -1,0 +1,525 @@
+//! The book of a UDP window ([`super::batch::UdpWindow`]): many queries to
+//! one server in flight at once on a few shared sockets, without a task
+//! or a future per query. This part is pure: it picks each query's socket
+//! and message ID, matches the datagrams that come in, keeps the
+//! deadlines, tries again as `+tries` allows and says what happened as
+//! the lookup driver says it ([`super::lookup`]); the sockets and the
+//! system calls are the caller's, which tells it what went out and what
+//! came in.
+//!
+//! The rules are the shared sockets' of the driver ([`super::udp`]): a
+//! socket carries at most [`PER_SOCKET`] exchanges in its life, each with
+//! an ID of its own that is not used again on it; a datagram goes to the
+//! exchange waiting for its ID, which checks ID, QR and question (RFC 5452
+//! §9.1); one for no waiting ID goes to the socket's oldest waiting
+//! exchange to be reported and skipped, unless it is a late reply to an
+//! exchange already over; a socket error (an ICMP "port unreachable")
+//! ends the try of every exchange waiting on it. Each try has its own
+//! deadline from its send; every query has the same timeout, so the
+//! deadlines come in send order and wait in a plain queue.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::error::{Mismatch, QueryError};
+use super::lookup::{check_answer, hash, udp_record, RecordMeta};
+use super::udp::PER_SOCKET;
+use crate::tap::event::{Event, Timestamp};
+
+/// Skipped replies said one by one in a try (as the driver's); later ones
+/// are counted and the count said when the try ends.
+const SKIPS_SAID: usize = 5;
+
+/// How a query of the window ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// A response was accepted.
+    Answered,
+    /// A response was accepted, with TC set (and `+ignore` not given):
+    /// the caller asks again over TCP.
+    Truncated,
+    /// Every try failed.
+    NoReply,
+}
+
+/// A query the window is done with.
+#[derive(Debug)]
+pub struct Done {
+    /// What the caller tagged it with.
+    pub tag: u64,
+    pub how: How,
+    /// The query as last sent (its ID the last try's).
+    pub query: Bytes,
+    /// The dnstap records of what was sent (with queries kept) and the
+    /// response accepted, in order.
+    pub records: Vec<Event>,
+    /// What the driver would have said: timeouts, errors, skipped replies.
+    pub diags: Vec<String>,
+}
+
+/// Settings of a window.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: SocketAddr,
+    pub meta: RecordMeta,
+    /// Each try's time from its send.
+    pub timeout: Duration,
+    /// Tries per query (at least 1).
+    pub tries: u32,
+    /// `+ignore`: a truncated answer is the answer.
+    pub ignore_tc: bool,
+    /// Record the queries sent too (`--tap`).
+    pub keep_queries: bool,
+}
+
+/// One query, from [`Book::push`] until it is done.
+struct Flight {
+    tag: u64,
+    query: Vec<u8>,
+    /// Tries started.
+    tries: u32,
+    /// The socket (serial) and ID of the try in flight.
+    at: Option<(u64, u16)>,
+    /// When the try in flight went out, and from where.
+    sent: Option<(Timestamp, SocketAddr)>,
+    said: usize,
+    more: u64,
+    records: Vec<Event>,
+    diags: Vec<String>,
+}
+
+/// One socket's share of the book.
+struct Sock {
+    serial: u64,
+    local: SocketAddr,
+    /// Every ID it carried, with the flight still waiting on it.
+    ids: Vec<(u16, Option<usize>)>,
+    /// An error ended it: nothing more goes out on it.
+    failed: bool,
+}
+
+impl Sock {
+    fn spent(&self) -> bool {
+        self.failed || self.ids.len() >= PER_SOCKET
+    }
+
+    fn waiting(&self) -> bool {
+        self.ids.iter().any(|(_, f)| f.is_some())
+    }
+}
+
+/// What [`Book::assign`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Assign {
+    /// These many queued queries got IDs on the socket with this serial,
+    /// in the keys handed back, to go out now.
+    Ready(u64),
+    /// A socket with room is needed first ([`Book::opened`]).
+    NeedSocket,
+    /// Nothing is queued.
+    Idle,
+}
+
+/// The book of a window: see the module's documentation.
+pub struct Book {
+    settings: Settings,
+    flights: Vec<Option<Flight>>,
+    free: Vec<usize>,
+    live: usize,
+    /// Flights waiting to go out (new, or trying again), in order.
+    queue: VecDeque<usize>,
+    /// Deadlines of tries in flight, in send order: (when, flight, try).
+    deadlines: VecDeque<(Instant, usize, u32)>,
+    socks: Vec<Sock>,
+    done: VecDeque<Done>,
+}
+
+impl Book {
+    pub fn new(settings: Settings) -> Book {
+        Book {
+            settings,
+            flights: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            queue: VecDeque::new(),
+            deadlines: VecDeque::new(),
+            socks: Vec::new(),
+            done: VecDeque::new(),
+        }
+    }
+
+    /// The server.
+    pub fn server(&self) -> SocketAddr {
+        self.settings.server
+    }
+
+    /// Queries not taken yet (queued, in flight, or done and not taken).
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Whether anything is queued to go out.
+    pub fn queued(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Adds a query (its ID is set when it goes out).
+    pub fn push(&mut self, tag: u64, query: Vec<u8>) {
+        let flight = Flight {
+            tag,
+            query,
+            tries: 0,
+            at: None,
+            sent: None,
+            said: 0,
+            more: 0,
+            records: Vec::new(),
+            diags: Vec::new(),
+        };
+        let key = match self.free.pop() {
+            Some(k) => {
+                self.flights[k] = Some(flight);
+                k
+            }
+            None => {
+                self.flights.push(Some(flight));
+                self.flights.len() - 1
+            }
+        };
+        self.live += 1;
+        self.queue.push_back(key);
+    }
+
+    /// A socket was opened for the queries queued.
+    pub fn opened(&mut self, serial: u64, local: SocketAddr) {
+        self.socks.push(Sock {
+            serial,
+            local,
+            ids: Vec::new(),
+            failed: false,
+        });
+    }
+
+    /// No socket could be opened: the next query queued fails its try.
+    pub fn cannot_open(&mut self, e: &QueryError) {
+        if let Some(key) = self.queue.pop_front() {
+            self.try_failed(key, e);
+        }
+    }
+
+    /// Gives queued queries (at most `max`) IDs on the newest socket with
+    /// room, and their keys in `keys`: they go out now, in one batch.
+    pub fn assign(
+        &mut self,
+        max: usize,
+        keys: &mut Vec<usize>,
+        rng: &mut impl FnMut() -> u16,
+    ) -> Assign {
+        keys.clear();
+        if self.queue.is_empty() {
+            return Assign::Idle;
+        }
+        let Some(sock) = self.socks.last_mut().filter(|s| !s.spent()) else {
+            return Assign::NeedSocket;
+        };
+        while keys.len() < max && !sock.spent() {
+            let Some(key) = self.queue.pop_front() else {
+                break;
+            };
+            let id = loop {
+                let id = rng();
+                if sock.ids.iter().all(|(used, _)| *used != id) {
+                    break id;
+                }
+            };
+            sock.ids.push((id, Some(key)));
+            if let Some(f) = self.flights[key].as_mut() {
+                if let Some(b) = f.query.get_mut(..2) {
+                    b.copy_from_slice(&id.to_be_bytes());
+                }
+                f.at = Some((sock.serial, id));
+                f.tries += 1;
+                f.said = 0;
+                f.more = 0;
+            }
+            keys.push(key);
+        }
+        Assign::Ready(sock.serial)
+    }
+
+    /// The message of a query given out by [`Book::assign`].
+    pub fn message(&self, key: usize) -> &[u8] {
+        self.flights
+            .get(key)
+            .and_then(Option::as_ref)
+            .map_or(&[], |f| &f.query)
+    }
+
+    /// These queries went out at `now` (`wall`, the records' time): their
+    /// tries' deadlines start.
+    pub fn sent(&mut self, keys: &[usize], now: Instant, wall: Timestamp) {
+        let deadline = now + self.settings.timeout;
+        for &key in keys {
+            let Some(f) = self.flights[key].as_mut() else {
+                continue;
+            };
+            let local =
+                f.at.and_then(|(serial, _)| self.socks.iter().find(|s| s.serial == serial))
+                    .map_or(self.settings.server, |s| s.local);
+            f.sent = Some((wall, local));
+            if self.settings.keep_queries {
+                f.records.push(udp_record(
+                    &self.settings.meta,
+                    local,
+                    self.settings.server,
+                    Bytes::copy_from_slice(&f.query),
+                    wall,
+                    None,
+                ));
+            }
+            self.deadlines.push_back((deadline, key, f.tries));
+        }
+    }
+
+    /// These queries given out by [`Book::assign`] did not go: the first
+    /// for `error` (its try failed), the others to go again as they are
+    /// queued (their IDs stay used on that socket).
+    pub fn not_sent(&mut self, keys: &[usize], error: Option<&QueryError>) {
+        let mut keys = keys.iter();
+        if let (Some(e), Some(&key)) = (error, keys.clone().next()) {
+            keys.next();
+            self.unwait(key);
+            self.try_failed(key, e);
+        }
+        for &key in keys.rev() {
+            self.unwait(key);
+            if let Some(f) = self.flights[key].as_mut() {
+                f.tries -= 1;
+            }
+            self.queue.push_front(key);
+        }
+    }
+
+    /// A datagram came in on the socket `serial`.
+    pub fn datagram(&mut self, serial: u64, data: &[u8], wall: Timestamp) {
+        let Some(si) = self.socks.iter().position(|s| s.serial == serial) else {
+            return;
+        };
+        let id = match data {
+            [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
+            _ => None,
+        };
+        let ids = &self.socks[si].ids;
+        let to = match id.and_then(|id| ids.iter().find(|(used, _)| *used == id)) {
+            Some((_, Some(key))) => Some(*key),
+            // A late reply to an exchange already over.
+            Some((_, None)) => return,
+            // The oldest waiting exchange reports it.
+            None => ids.iter().find_map(|(_, f)| *f),
+        };
+        let Some(key) = to else {
+            return;
+        };
+        let Some(f) = self.flights[key].as_mut() else {
+            return;
+        };
+        match check_answer(&f.query, data) {
+            Ok(()) => self.answered(key, data, wall),
+            Err(why) => skip(f, self.settings.server, &why),
+        }
+    }
+
+    /// A socket error (connection refused, …) on the socket `serial`: the
+    /// try of every query waiting there failed, and the socket takes no
+    /// more.
+    pub fn socket_failed(&mut self, serial: u64, e: &QueryError) {
+        let Some(sock) = self.socks.iter_mut().find(|s| s.serial == serial) else {
+            return;
+        };
+        sock.failed = true;
+        let keys: Vec<usize> = sock.ids.iter().filter_map(|(_, f)| *f).collect();
+        for key in keys {
+            self.unwait(key);
+            self.try_failed(key, e);
+        }
+    }
+
+    /// Ends the tries whose deadline is `now` or past.
+    pub fn expire(&mut self, now: Instant) {
+        while let Some(&(at, key, try_no)) = self.deadlines.front() {
+            let current = self.flights[key]
+                .as_ref()
+                .is_some_and(|f| f.tries == try_no && f.at.is_some());
+            if current && at > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            if current {
+                self.unwait(key);
+                self.try_failed(key, &QueryError::Timeout);
+            }
+        }
+    }
+
+    /// The next deadline of a try in flight.
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&(at, key, try_no)) = self.deadlines.front() {
+            if self.flights[key]
+                .as_ref()
+                .is_some_and(|f| f.tries == try_no && f.at.is_some())
+            {
+                return Some(at);
+            }
+            self.deadlines.pop_front();
+        }
+        None
+    }
+
+    /// A socket that is spent (or failed) and has no exchange waiting:
+    /// the caller closes it.
+    pub fn spent_socket(&mut self) -> Option<u64> {
+        let i = self.socks.iter().position(|s| s.spent() && !s.waiting())?;
+        Some(self.socks.remove(i).serial)
+    }
+
+    /// The serials of the sockets in use.
+    pub fn sockets(&self) -> impl Iterator<Item = u64> + '_ {
+        self.socks.iter().map(|s| s.serial)
+    }
+
+    /// Whether a query is done and not taken yet.
+    pub fn has_done(&self) -> bool {
+        !self.done.is_empty()
+    }
+
+    /// Nothing more goes out on the socket `serial` (the queries waiting
+    /// there still may be answered).
+    pub fn retire(&mut self, serial: u64) {
+        if let Some(sock) = self.socks.iter_mut().find(|s| s.serial == serial) {
+            sock.failed = true;
+        }
+    }
+
+    /// Whether the socket `serial` takes no more queries.
+    pub fn retired(&self, serial: u64) -> bool {
+        self.socks
+            .iter()
+            .find(|s| s.serial == serial)
+            .is_none_or(|s| s.failed)
+    }
+
+    /// A query the window is done with.
+    pub fn take_done(&mut self) -> Option<Done> {
+        let done = self.done.pop_front()?;
+        self.live -= 1;
+        Some(done)
+    }
+
+    /// The query at `key` no longer waits on its socket (its ID stays used).
+    fn unwait(&mut self, key: usize) {
+        let Some(f) = self.flights[key].as_mut() else {
+            return;
+        };
+        let Some((serial, id)) = f.at.take() else {
+            return;
+        };
+        if let Some(sock) = self.socks.iter_mut().find(|s| s.serial == serial) {
+            if let Some(e) = sock.ids.iter_mut().find(|(used, _)| *used == id) {
+                e.1 = None;
+            }
+        }
+    }
+
+    /// The try of the query at `key` failed: said as the driver says it;
+    /// the query goes again, or is done.
+    fn try_failed(&mut self, key: usize, e: &QueryError) {
+        let server = self.settings.server;
+        let Some(f) = self.flights[key].as_mut() else {
+            return;
+        };
+        end_skips(f, server);
+        f.diags
+            .push(format!(";; communications error to {}: {e}", hash(server)));
+        if f.tries < self.settings.tries.max(1) {
+            self.queue.push_back(key);
+        } else {
+            self.finish(key, How::NoReply);
+        }
+    }
+
+    fn answered(&mut self, key: usize, data: &[u8], wall: Timestamp) {
+        self.unwait(key);
+        let (server, ignore_tc) = (self.settings.server, self.settings.ignore_tc);
+        let Some(f) = self.flights[key].as_mut() else {
+            return;
+        };
+        end_skips(f, server);
+        let (query_time, local) = f.sent.unwrap_or((wall, server));
+        let query = Bytes::from(std::mem::take(&mut f.query));
+        f.records.push(udp_record(
+            &self.settings.meta,
+            local,
+            server,
+            query.clone(),
+            query_time,
+            Some((data.to_vec(), wall)),
+        ));
+        let truncated = data.get(2).is_some_and(|b| b & 0x02 != 0);
+        let how = if truncated && !ignore_tc {
+            How::Truncated
+        } else {
+            How::Answered
+        };
+        self.finish_with(key, how, query);
+    }
+
+    fn finish(&mut self, key: usize, how: How) {
+        let query = self.flights[key]
+            .as_mut()
+            .map(|f| Bytes::from(std::mem::take(&mut f.query)))
+            .unwrap_or_default();
+        self.finish_with(key, how, query);
+    }
+
+    fn finish_with(&mut self, key: usize, how: How, query: Bytes) {
+        let Some(f) = self.flights[key].take() else {
+            return;
+        };
+        self.free.push(key);
+        self.done.push_back(Done {
+            tag: f.tag,
+            how,
+            query,
+            records: f.records,
+            diags: f.diags,
+        });
+    }
+}
+
+/// One reply skipped in the current try of `f`.
+fn skip(f: &mut Flight, server: SocketAddr, why: &Mismatch) {
+    if f.said < SKIPS_SAID {
+        f.said += 1;
+        f.diags.push(format!(
+            ";; Warning: ignoring reply from {}: {why}",
+            hash(server)
+        ));
+    } else {
+        f.more += 1;
+    }
+}
+
+/// The try of `f` is over: says how many skipped replies went unsaid.
+fn end_skips(f: &mut Flight, server: SocketAddr) {
+    if f.more > 0 {
+        f.diags.push(format!(
+            ";; Warning: ignoring reply from {}: ... and {} more like it",
+            hash(server),
+            f.more
+        ));
+        f.more = 0;
+    }
+}

@@ -51,13 +51,42 @@ pub struct Done {
     /// What the caller tagged it with.
     pub tag: u64,
     pub how: How,
-    /// The query as last sent (its ID the last try's).
-    pub query: Bytes,
-    /// The dnstap records of what was sent (with queries kept) and the
-    /// response accepted, in order.
+    /// The dnstap records of the queries sent, with queries kept
+    /// ([`Settings::keep_queries`]), in order; the response's is
+    /// [`Answer::record`], made only when wanted.
     pub records: Vec<Event>,
     /// What the driver would have said: timeouts, errors, skipped replies.
     pub diags: Vec<String>,
+    /// The response accepted.
+    pub answer: Option<Answer>,
+}
+
+/// The exchange that a response accepted ended: what its dnstap record
+/// holds.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The socket the query went from.
+    pub local: SocketAddr,
+    pub server: SocketAddr,
+    /// The query as sent (its ID the try's).
+    pub query: Bytes,
+    pub query_time: Timestamp,
+    pub response: Bytes,
+    pub response_time: Timestamp,
+}
+
+impl Answer {
+    /// The response's dnstap record, as the lookup driver makes it.
+    pub fn record(&self, meta: &RecordMeta) -> Event {
+        udp_record(
+            meta,
+            self.local,
+            self.server,
+            self.query.clone(),
+            self.query_time,
+            Some((self.response.to_vec(), self.response_time)),
+        )
+    }
 }
 
 /// Settings of a window.
@@ -446,7 +475,7 @@ impl Book {
         if f.tries < self.settings.tries.max(1) {
             self.queue.push_back(key);
         } else {
-            self.finish(key, How::NoReply);
+            self.finish(key, How::NoReply, None);
         }
     }
 
@@ -458,33 +487,24 @@ impl Book {
         };
         end_skips(f, server);
         let (query_time, local) = f.sent.unwrap_or((wall, server));
-        let query = Bytes::from(std::mem::take(&mut f.query));
-        f.records.push(udp_record(
-            &self.settings.meta,
+        let answer = Answer {
             local,
             server,
-            query.clone(),
+            query: Bytes::from(std::mem::take(&mut f.query)),
             query_time,
-            Some((data.to_vec(), wall)),
-        ));
+            response: Bytes::copy_from_slice(data),
+            response_time: wall,
+        };
         let truncated = data.get(2).is_some_and(|b| b & 0x02 != 0);
         let how = if truncated && !ignore_tc {
             How::Truncated
         } else {
             How::Answered
         };
-        self.finish_with(key, how, query);
+        self.finish(key, how, Some(answer));
     }
 
-    fn finish(&mut self, key: usize, how: How) {
-        let query = self.flights[key]
-            .as_mut()
-            .map(|f| Bytes::from(std::mem::take(&mut f.query)))
-            .unwrap_or_default();
-        self.finish_with(key, how, query);
-    }
-
-    fn finish_with(&mut self, key: usize, how: How, query: Bytes) {
+    fn finish(&mut self, key: usize, how: How, answer: Option<Answer>) {
         let Some(f) = self.flights[key].take() else {
             return;
         };
@@ -492,9 +512,9 @@ impl Book {
         self.done.push_back(Done {
             tag: f.tag,
             how,
-            query,
             records: f.records,
             diags: f.diags,
+            answer,
         });
     }
 }

@@ -1,21 +1,27 @@
-//! Turns the pairer's output ([`crate::pair::Item`]) into the steps of a
-//! replay, in trace order: each query to send ([`Step::Start`], numbered
-//! from 1), and later, when the trace tells, the response recorded for it
+//! Turns the events of a trace into the steps of a replay, in trace
+//! order: each query to send ([`Step::Start`], numbered from 1), and
+//! later, when the trace tells, the response recorded for it
 //! ([`Step::Fate`]). A frame that carries both (Knot's AUTH_RESPONSE with
 //! its query, BIND's CLIENT_RESPONSE, qtap's own) is one step with both.
+//!
+//! Queries and responses are paired here as [`crate::pair::Pairer`] pairs
+//! them for `--read` (same [`Key`]: connection, type family, transport,
+//! both ends, message ID; a zone transfer's later responses go with the
+//! first), but only the case number waits, not the query's event: the
+//! replay hands each query over at once, and pairing twice (the pairer,
+//! then the case numbers) was a fifth of a replay's instructions
+//! (callgrind, BENCHMARKS.md).
 //!
 //! Memory: one entry per query still waiting for its recorded response,
 //! and at most [`WINDOW`] of them: a query whose response is not recorded
 //! within the next [`WINDOW`] queries of the trace is taken as having
-//! none (the pairer's own bound is in outstanding queries, which a
-//! capture that lost frames fills only slowly, while the replay holds
-//! every case behind the oldest). Pure: no I/O.
+//! none (the replay holds every case behind the oldest). Pure: no I/O.
 
 use std::collections::{HashMap, VecDeque};
 
 use crate::dns::wire::Header;
-use crate::pair::{Item, Key};
-use crate::tap::event::Event;
+use crate::pair::Key;
+use crate::tap::event::{Direction, Event};
 
 /// One step of a replay.
 #[derive(Debug, Clone)]
@@ -28,14 +34,14 @@ pub enum Step {
         query: Box<Event>,
         /// Its recorded response when already known: `Some(None)` when the
         /// trace will hold none, `None` when a later [`Step::Fate`] tells.
-        recorded: Option<Option<Event>>,
+        recorded: Option<Option<Box<Event>>>,
     },
     /// The recorded response of query `number` (None: there is none).
     Fate {
         /// The query's number.
         number: u64,
         /// The recorded response.
-        response: Option<Event>,
+        response: Option<Box<Event>>,
     },
     /// A frame with no query to replay (a response without its query, a
     /// query that is not DNS).
@@ -45,131 +51,193 @@ pub enum Step {
 /// How many later queries a query's recorded response may come after.
 pub const WINDOW: u64 = 4096;
 
-/// The replay's view of the pairing; see the module documentation.
-#[derive(Debug, Default)]
-pub struct Cases {
-    waiting: HashMap<Key, u64, foldhash::fast::RandomState>,
-    /// The waiting queries in order (answered ones are dropped lazily).
-    order: VecDeque<(u64, Key)>,
-    next: u64,
+/// A query waiting for its recorded response.
+#[derive(Debug)]
+struct Waiting {
+    /// Which entry of [`Cases::order`] it is.
+    seq: u64,
+    /// Its case; None for a query that is not replayed (not DNS), whose
+    /// response is only taken out of the way.
+    number: Option<u64>,
+    /// It asks for a zone transfer: the responses after the first are
+    /// taken out of the way too.
+    xfr: bool,
+    /// Its (first) response came.
+    answered: bool,
 }
 
-fn key_of(event: &Event, message: Option<&bytes::Bytes>) -> Option<Key> {
-    message.and_then(|m| Key::of(event, m))
+/// The replay's pairing; see the module documentation.
+#[derive(Debug, Default)]
+pub struct Cases {
+    waiting: HashMap<Key, Waiting, foldhash::fast::RandomState>,
+    /// The waiting queries in order, with [`Cases::next`] when each came
+    /// (entries no longer waiting are dropped lazily).
+    order: VecDeque<(u64, u64, Key)>,
+    /// The last case number given.
+    next: u64,
+    /// The next entry's sequence number.
+    seq: u64,
 }
 
 impl Cases {
-    /// Takes one item of the pairer, in order; appends the steps it makes.
-    pub fn push(&mut self, item: Item, out: &mut Vec<Step>) {
-        match item {
-            Item::Query(event) => {
-                let Some(message) = event.query_message.as_ref() else {
-                    out.push(Step::Skipped);
-                    return;
-                };
-                if Header::parse(message).is_err() {
-                    out.push(Step::Skipped);
-                    return;
-                }
-                self.next += 1;
-                let number = self.next;
-                self.expire(out);
-                // A query the pairer cannot key never gets a partner.
-                let recorded = match key_of(&event, Some(message)) {
-                    Some(key) => {
-                        self.order.push_back((number, key.clone()));
-                        if let Some(old) = self.waiting.insert(key, number) {
-                            // The pairer said Unanswered first; should it
-                            // not have, the older query has no response.
-                            out.push(Step::Fate {
-                                number: old,
-                                response: None,
-                            });
-                        }
-                        None
-                    }
-                    None => Some(None),
-                };
-                out.push(Step::Start {
-                    number,
-                    query: Box::new(event),
-                    recorded,
-                });
+    /// Takes one event of the trace, in order; appends the steps it makes.
+    pub fn push(&mut self, event: Event, out: &mut Vec<Step>) {
+        match event.direction() {
+            Some(Direction::Query) => self.query(event, out),
+            Some(Direction::Response) => self.response(event, out),
+            None => self.unpaired(event, out),
+        }
+    }
+
+    fn query(&mut self, event: Event, out: &mut Vec<Step>) {
+        let Some(message) = event.query_message.as_ref() else {
+            out.push(Step::Skipped);
+            return;
+        };
+        let key = Key::of(&event, message);
+        let replayed = Header::parse(message).is_ok();
+        let xfr =
+            replayed && crate::dns::wire::first_qtype(message).is_some_and(crate::dns::xfr::is_xfr);
+        let number = replayed.then(|| {
+            self.next += 1;
+            self.next
+        });
+        self.expire(out);
+        let keyed = key.is_some();
+        if let Some(key) = key {
+            let seq = self.seq;
+            self.seq += 1;
+            self.order.push_back((self.next, seq, key.clone()));
+            let entry = Waiting {
+                seq,
+                number,
+                xfr,
+                answered: false,
+            };
+            if let Some(old) = self.waiting.insert(key, entry) {
+                // A query with the same key came before this one's
+                // response: the older one has none.
+                gone(&old, out);
             }
-            Item::Response {
-                event, query_seen, ..
-            } => {
-                if query_seen {
-                    let message = event
-                        .response_message
-                        .as_ref()
-                        .or(event.query_message.as_ref());
-                    if let Some(number) =
-                        key_of(&event, message).and_then(|k| self.waiting.remove(&k))
-                    {
-                        out.push(Step::Fate {
-                            number,
-                            response: Some(event),
-                        });
-                    }
-                    // Otherwise a later message of a zone transfer: only
-                    // the first is compared.
-                    return;
-                }
-                let replayable = event
-                    .query_message
-                    .as_ref()
-                    .is_some_and(|m| Header::parse(m).is_ok());
-                if !replayable {
-                    out.push(Step::Skipped);
-                    return;
-                }
-                self.next += 1;
-                let recorded = event.response_message.is_some().then(|| event.clone());
-                out.push(Step::Start {
-                    number: self.next,
-                    query: Box::new(event),
-                    recorded: Some(recorded),
-                });
+            self.compact();
+        }
+        let Some(number) = number else {
+            out.push(Step::Skipped);
+            return;
+        };
+        out.push(Step::Start {
+            number,
+            query: Box::new(event),
+            // A query no response can be paired with has none.
+            recorded: if keyed { None } else { Some(None) },
+        });
+    }
+
+    fn response(&mut self, event: Event, out: &mut Vec<Step>) {
+        let key = event
+            .response_message
+            .as_ref()
+            .or(event.query_message.as_ref())
+            .and_then(|m| Key::of(&event, m));
+        let Some(key) = key else {
+            return self.unpaired(event, out);
+        };
+        let Some(w) = self.waiting.get_mut(&key) else {
+            return self.unpaired(event, out);
+        };
+        let first = !w.answered;
+        w.answered = true;
+        let number = w.number;
+        if !w.xfr {
+            self.waiting.remove(&key);
+        }
+        // A zone transfer's later messages: only the first is compared.
+        if let (true, Some(number)) = (first, number) {
+            out.push(Step::Fate {
+                number,
+                response: Some(Box::new(event)),
+            });
+        }
+    }
+
+    /// A response whose query was not seen (or a frame that is neither):
+    /// replayed on its own when it carries its query.
+    fn unpaired(&mut self, event: Event, out: &mut Vec<Step>) {
+        let replayable = event
+            .query_message
+            .as_ref()
+            .is_some_and(|m| Header::parse(m).is_ok());
+        if !replayable {
+            out.push(Step::Skipped);
+            return;
+        }
+        self.next += 1;
+        let recorded = event
+            .response_message
+            .is_some()
+            .then(|| Box::new(event.clone()));
+        out.push(Step::Start {
+            number: self.next,
+            query: Box::new(event),
+            recorded: Some(recorded),
+        });
+    }
+
+    /// A mark for [`Cases::expire_before`]: the queries seen so far.
+    pub fn mark(&self) -> u64 {
+        self.seq
+    }
+
+    /// Gives up on the queries seen before `mark` (a value [`Cases::mark`]
+    /// gave) that still wait: they have no recorded response. A live
+    /// replay notes marks with its own clock (a sender's timestamps are
+    /// not trusted for that).
+    pub fn expire_before(&mut self, mark: u64, out: &mut Vec<Step>) {
+        while let Some((_, seq, key)) = self.order.front() {
+            if *seq >= mark {
+                break;
             }
-            Item::Unanswered(event) => {
-                if let Some(number) = key_of(&event, event.query_message.as_ref())
-                    .and_then(|k| self.waiting.remove(&k))
-                {
-                    out.push(Step::Fate {
-                        number,
-                        response: None,
-                    });
+            if self.waiting.get(key).is_some_and(|w| w.seq == *seq) {
+                if let Some(w) = self.waiting.remove(key) {
+                    gone(&w, out);
                 }
             }
+            self.order.pop_front();
         }
     }
 
     /// Gives up on the queries more than [`WINDOW`] queries old.
     fn expire(&mut self, out: &mut Vec<Step>) {
-        while let Some((number, key)) = self.order.front() {
-            if number + WINDOW >= self.next {
+        while let Some((at, seq, key)) = self.order.front() {
+            if at + WINDOW >= self.next {
                 break;
             }
-            if self.waiting.get(key) == Some(number) {
-                self.waiting.remove(key);
-                out.push(Step::Fate {
-                    number: *number,
-                    response: None,
-                });
+            if self.waiting.get(key).is_some_and(|w| w.seq == *seq) {
+                if let Some(w) = self.waiting.remove(key) {
+                    gone(&w, out);
+                }
             }
             self.order.pop_front();
         }
+    }
+
+    /// Drops stale queue entries once they outnumber the live ones.
+    fn compact(&mut self) {
         if self.order.len() > 2 * self.waiting.len() + 64 {
             let waiting = &self.waiting;
             self.order
-                .retain(|(n, k)| waiting.get(k).is_some_and(|w| w == n));
+                .retain(|(_, seq, k)| waiting.get(k).is_some_and(|w| w.seq == *seq));
         }
     }
 
     /// Ends the trace: every query still waiting has no recorded response.
     pub fn finish(self, out: &mut Vec<Step>) {
-        let mut left: Vec<u64> = self.waiting.into_values().collect();
+        let mut left: Vec<u64> = self
+            .waiting
+            .into_values()
+            .filter(|w| !w.answered)
+            .filter_map(|w| w.number)
+            .collect();
         left.sort_unstable();
         out.extend(left.into_iter().map(|number| Step::Fate {
             number,
@@ -178,10 +246,19 @@ impl Cases {
     }
 }
 
+/// A waiting query that will get no response: its case says so.
+fn gone(w: &Waiting, out: &mut Vec<Step>) {
+    if let (false, Some(number)) = (w.answered, w.number) {
+        out.push(Step::Fate {
+            number,
+            response: None,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pair::Pairer;
     use crate::tap::event::{MessageType, Protocol, Timestamp};
     use bytes::Bytes;
 
@@ -217,17 +294,10 @@ mod tests {
     }
 
     fn run(events: Vec<Event>) -> Vec<String> {
-        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
-        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut cases = Cases::default();
+        let mut steps = Vec::new();
         for e in events {
-            pairer.push(e, &mut items);
-            for i in items.drain(..) {
-                cases.push(i, &mut steps);
-            }
-        }
-        pairer.finish(&mut items);
-        for i in items.drain(..) {
-            cases.push(i, &mut steps);
+            cases.push(e, &mut steps);
         }
         cases.finish(&mut steps);
         steps
@@ -270,6 +340,87 @@ mod tests {
         let i = fate_of_first[0];
         assert_eq!(steps[i], "fate 1 false");
         assert_eq!(steps[i - 1], format!("fate {} true", WINDOW + 1));
+    }
+
+    /// A query event for `qtype` (AXFR is 252).
+    fn typed(id: u16, qtype: u16) -> Event {
+        let mut e = event(MessageType(5), id, true, false);
+        let mut m = msg(id, false).to_vec();
+        m[5] = 1; // QDCOUNT
+        m.extend_from_slice(&[0, 0, qtype as u8, 0, 1]);
+        e.query_message = Some(Bytes::from(m));
+        e
+    }
+
+    #[test]
+    fn a_transfer_is_compared_on_its_first_message_only() {
+        let steps = run(vec![
+            typed(1, 252),
+            event(MessageType(6), 1, false, true),
+            event(MessageType(6), 1, false, true),
+            event(MessageType(6), 1, false, true),
+            typed(2, 1),
+            event(MessageType(6), 2, false, true),
+            // Not a transfer: a second response is a frame of its own.
+            event(MessageType(6), 2, false, true),
+        ]);
+        assert_eq!(
+            steps,
+            [
+                "start 1 later",
+                "fate 1 true",
+                "start 2 later",
+                "fate 2 true",
+                "skipped"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_query_with_the_key_of_a_waiting_one_ends_its_wait() {
+        let steps = run(vec![
+            event(MessageType(5), 7, true, false),
+            event(MessageType(5), 7, true, false),
+            event(MessageType(6), 7, false, true),
+        ]);
+        assert_eq!(
+            steps,
+            [
+                "start 1 later",
+                "fate 1 false",
+                "start 2 later",
+                "fate 2 true"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_query_that_is_not_dns_is_skipped_with_its_response() {
+        let mut short = event(MessageType(5), 3, true, false);
+        short.query_message = Some(Bytes::from_static(&[0, 3, 0]));
+        let steps = run(vec![short, event(MessageType(6), 3, false, true)]);
+        assert_eq!(steps, ["skipped"]);
+    }
+
+    #[test]
+    fn marks_give_up_on_the_queries_before_them() {
+        let mut cases = Cases::default();
+        let mut steps = Vec::new();
+        cases.push(event(MessageType(5), 1, true, false), &mut steps);
+        let mark = cases.mark();
+        cases.push(event(MessageType(5), 2, true, false), &mut steps);
+        cases.expire_before(mark, &mut steps);
+        // Query 1 has no response now; query 2 still waits for its own.
+        cases.push(event(MessageType(6), 2, false, true), &mut steps);
+        let fates: Vec<(u64, bool)> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Fate { number, response } => Some((*number, response.is_some())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fates, [(1, false), (2, true)]);
+        assert!(cases.waiting.is_empty());
     }
 
     #[test]

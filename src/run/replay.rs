@@ -9,8 +9,9 @@
 //!
 //! Memory stays bounded whatever the trace: the channel holds a few
 //! hundred steps, at most `+parallel` lookups run, and the cases waiting
-//! for their turn are bounded by the pairer (which gives up on a query
-//! whose response has not come within its table).
+//! for their turn are bounded by the pairing ([`Cases`], which gives up
+//! on a query whose response has not come within the next
+//! [`crate::replay::cases::WINDOW`] queries).
 //!
 //! With `+proxy`, each query carries a PROXY v2 header whose source is
 //! the client address recorded with it ([`replay_proxy`]).
@@ -30,10 +31,9 @@ use tokio::time::Instant;
 use crate::config::{ServerSpec, TapTarget};
 use crate::dns::wire::first_question;
 use crate::error::{exits, Error};
-use crate::pair::{Item, Pairer};
 use crate::query::batch::UdpWindow;
 use crate::query::spec::{Proxy, ProxyAddrs, QuerySpec, Transport, DEFAULT_DOH_PATH};
-use crate::query::window::{Done, How, Settings};
+use crate::query::window::{Answer, Done, How, Settings};
 use crate::query::{self, Outcome, RecordMeta, Session, Sink};
 use crate::replay::cases::{Cases, Step};
 use crate::replay::compare::{compare, Diff, Kind};
@@ -88,8 +88,7 @@ enum FromReader {
 
 /// Frames up to this size get a copy of their own before they are
 /// decoded, and their events slice it: one allocation per frame instead
-/// of a copy of each message, identity and version per event (and of a
-/// waiting query's message once more by [`Pairer::detach`]), which was
+/// of a copy of each message, identity and version per event, which was
 /// most of the reading thread's allocations in `perf`. Bigger frames have
 /// their fields copied one by one ([`owned`]), so an event never pins
 /// more than this of bytes it does not use (a crafted frame's junk).
@@ -101,8 +100,8 @@ enum Keep {
     /// The events slice a copy of the frame of their own: the steps they
     /// make are handed over as they are.
     Frame,
-    /// The events slice a shared buffer: waiting queries are detached and
-    /// the steps' fields copied ([`owned`]).
+    /// The events slice a shared buffer: the steps' fields are copied
+    /// ([`owned`]).
     Fields,
 }
 
@@ -118,34 +117,20 @@ impl Keep {
 }
 
 /// Hands the steps made from one frame over to `batch`, with bytes of
-/// their own: copied when the frame was kept as fields (and the pairer's
-/// waiting queries detached from the shared buffer). With [`Keep::Frame`]
-/// every event involved already owns its bytes: the frame's own copy, an
-/// earlier small frame's, or a copy made when its big frame came.
-fn hand_over(keep: Keep, pairer: &mut Pairer, steps: &mut Vec<Step>, batch: &mut Vec<Step>) {
+/// their own: copied when the frame was kept as fields. With
+/// [`Keep::Frame`] every event involved already owns its bytes (the
+/// frame's own copy); the pairing keeps none ([`Cases`]).
+fn hand_over(keep: Keep, steps: &mut Vec<Step>, batch: &mut Vec<Step>) {
     match keep {
         Keep::Frame => batch.append(steps),
-        Keep::Fields => {
-            // The events' bytes may go with the reader's buffer.
-            pairer.detach();
-            batch.extend(steps.drain(..).map(owned));
-        }
+        // The events' bytes may go with the reader's buffer.
+        Keep::Fields => batch.extend(steps.drain(..).map(owned)),
     }
 }
 
-/// The end of the input: the queries still waiting for a response become
-/// cases of their own, and every step left joins `batch`, which is returned.
-fn last_batch(
-    pairer: Pairer,
-    mut cases: Cases,
-    mut items: Vec<Item>,
-    mut steps: Vec<Step>,
-    mut batch: Vec<Step>,
-) -> Vec<Step> {
-    pairer.finish(&mut items);
-    for i in items.drain(..) {
-        cases.push(i, &mut steps);
-    }
+/// The end of the input: the queries still waiting for a response have
+/// none, and every step left joins `batch`, which is returned.
+fn last_batch(cases: Cases, mut steps: Vec<Step>, mut batch: Vec<Step>) -> Vec<Step> {
     cases.finish(&mut steps);
     batch.extend(steps.drain(..).map(owned));
     batch
@@ -223,8 +208,8 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                 max_data: max_frame,
             },
         );
-        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
-        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut cases = Cases::default();
+        let mut steps = Vec::new();
         let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
         loop {
             let mut keep = Keep::Fields;
@@ -237,7 +222,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                         Keep::Fields => payload,
                     };
                     match Event::from_payload(Some(offset), payload) {
-                        Ok(event) => pairer.push(event, &mut items),
+                        Ok(event) => cases.push(event, &mut steps),
                         Err(e) => {
                             let w =
                                 format!(";; WARNING: {name}: frame at byte {offset} skipped: {e}");
@@ -266,10 +251,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                     break;
                 }
             }
-            for i in items.drain(..) {
-                cases.push(i, &mut steps);
-            }
-            hand_over(keep, &mut pairer, &mut steps, &mut batch);
+            hand_over(keep, &mut steps, &mut batch);
             // The next batch gets its room at once (grown step by step,
             // it was a tenth of this thread's time in `perf`).
             let full = || Vec::with_capacity(STEPS_PER_BATCH);
@@ -279,7 +261,7 @@ fn spawn_reader(path: &Path, max_frame: usize) -> mpsc::Receiver<FromReader> {
                 return;
             }
         }
-        let batch = last_batch(pairer, cases, items, steps, batch);
+        let batch = last_batch(cases, steps, batch);
         if !batch.is_empty() {
             send(FromReader::Steps(batch));
         }
@@ -294,8 +276,8 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
     let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
     std::thread::spawn(move || {
         let send = |m: FromReader| tx.blocking_send(m).is_ok();
-        let (mut pairer, mut cases) = (Pairer::default(), Cases::default());
-        let (mut items, mut steps) = (Vec::new(), Vec::new());
+        let mut cases = Cases::default();
+        let mut steps = Vec::new();
         let mut batch = Vec::with_capacity(STEPS_PER_BATCH);
         let mut waits = Waits::default();
         while let Some(raw) = frames.next_raw() {
@@ -319,7 +301,7 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
                     ) {
                         Ok(mut event) => {
                             event.connection = connection;
-                            pairer.push(event, &mut items);
+                            cases.push(event, &mut steps);
                         }
                         Err(e) => {
                             let from = connection
@@ -351,14 +333,11 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
             // The clock is read at pauses only (at least once a second:
             // the source's tick), not per frame.
             if flush {
-                if let Some(mark) = waits.tick(std::time::Instant::now(), pairer.mark()) {
-                    pairer.expire_before(mark, &mut items);
+                if let Some(mark) = waits.tick(std::time::Instant::now(), cases.mark()) {
+                    cases.expire_before(mark, &mut steps);
                 }
             }
-            for i in items.drain(..) {
-                cases.push(i, &mut steps);
-            }
-            hand_over(keep, &mut pairer, &mut steps, &mut batch);
+            hand_over(keep, &mut steps, &mut batch);
             if (batch.len() >= STEPS_PER_BATCH || (flush && !batch.is_empty()))
                 && !send(FromReader::Steps(std::mem::take(&mut batch)))
             {
@@ -367,7 +346,7 @@ fn spawn_live_reader(mut frames: LiveFrames) -> mpsc::Receiver<FromReader> {
         }
         // The socket file goes now, before the run can end.
         drop(frames);
-        let batch = last_batch(pairer, cases, items, steps, batch);
+        let batch = last_batch(cases, steps, batch);
         if !batch.is_empty() {
             send(FromReader::Steps(batch));
         }
@@ -387,7 +366,7 @@ const RECORDED_WAIT: Duration = Duration::from_secs(5);
 const MARK_EVERY: Duration = Duration::from_millis(100);
 
 /// When the queries a live replay stores arrived, coarsely: marks of
-/// (time, [`Pairer::mark`]) taken at the source's pauses and ticks (so at
+/// (time, [`Cases::mark`]) taken at the source's pauses and ticks (so at
 /// most a second late), at least [`MARK_EVERY`] apart, the oldest
 /// dropped once [`RECORDED_WAIT`] old (a few dozen at most).
 #[derive(Default)]
@@ -396,7 +375,7 @@ struct Waits {
 }
 
 impl Waits {
-    /// Notes the pairer's `mark` at `now`; returns a mark before which
+    /// Notes the pairing's `mark` at `now`; returns a mark before which
     /// every query has waited [`RECORDED_WAIT`] or more, if one has
     /// become due.
     fn tick(&mut self, now: std::time::Instant, mark: u64) -> Option<u64> {
@@ -451,6 +430,9 @@ struct Collected {
     diags: Vec<String>,
     /// Why the lookup failed outright (not a network failure).
     failed: Option<String>,
+    /// The response the UDP window accepted, after `records`: its record
+    /// is made only for a trace.
+    answer: Option<Answer>,
 }
 
 impl Sink for Collected {
@@ -476,6 +458,16 @@ impl Collected {
         self.records
             .iter()
             .find_map(|r| r.response_message.as_ref())
+            .or(self.answer.as_ref().map(|a| &a.response))
+    }
+
+    /// The window's response as a record, with the others.
+    fn settle(&mut self, meta: &RecordMeta) {
+        if let Some(a) = self.answer.take() {
+            if self.records.len() < RECORDS_KEPT {
+                self.records.push(a.record(meta));
+            }
+        }
     }
 }
 
@@ -483,8 +475,8 @@ impl Collected {
 struct Slot {
     number: u64,
     /// The event the query came in (a response frame for some recorders).
-    query: Event,
-    recorded: Option<Option<Event>>,
+    query: Box<Event>,
+    recorded: Option<Option<Box<Event>>>,
     new: Option<Collected>,
 }
 
@@ -591,8 +583,12 @@ impl Pacing {
         }
     }
 
-    /// When the query recorded at `query` should go out.
-    fn when(&mut self, query: &Event) -> Instant {
+    /// When the query recorded at `query` should go out: None for at once
+    /// (no pacing: the clock is not read).
+    fn when(&mut self, query: &Event) -> Option<Instant> {
+        if self.speed.is_none() && self.rate.is_none() {
+            return None;
+        }
         let now = Instant::now();
         let mut at = now;
         if let (Some(speed), Some(t)) = (self.speed, query.query_time.or(query.response_time)) {
@@ -611,7 +607,7 @@ impl Pacing {
             at = at.max(self.next_free);
             self.next_free = at + gap;
         }
-        at
+        Some(at)
     }
 }
 
@@ -626,6 +622,8 @@ struct Shown<'a> {
     answered: u64,
     tap: Option<Trace<'static>>,
     mismatches: Option<Trace<'static>>,
+    /// How the window's responses are recorded.
+    meta: &'a RecordMeta,
 }
 
 impl Shown<'_> {
@@ -727,6 +725,10 @@ impl Shown<'_> {
                 self.cases_shown += 1;
             }
             Some(_) => {}
+        }
+        let mut new = new;
+        if self.tap.is_some() || (self.mismatches.is_some() && class != Class::Same) {
+            new.settle(self.meta);
         }
         if let Some(trace) = self.tap.as_mut() {
             for r in &new.records {
@@ -840,6 +842,7 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
         answered: 0,
         tap,
         mismatches,
+        meta: &meta,
     };
     let mut signals = Signals::catch()?;
     let (mut rx, mut stopper) = match &opts.live {
@@ -940,27 +943,30 @@ async fn drive(replay: Replay<'_>, out: &mut dyn Write, err: &mut dyn Write) -> 
                     let Some(slot) = slot_of(&mut slots, number) else {
                         continue;
                     };
-                    let sink = Collected {
+                    let mut sink = Collected {
                         queries: shown.tap.is_some(),
                         records: done.records,
                         diags: done.diags,
                         failed: None,
+                        answer: done.answer,
                     };
                     if done.how != How::Truncated {
                         slot.new = Some(sink);
                         continue;
                     }
+                    let query = sink.answer.as_ref().map(|a| a.query.clone()).unwrap_or_default();
+                    sink.settle(&meta);
                     // A truncated answer: asked again over TCP by the
                     // driver, as a lookup's would be.
                     let mut spec = specs
                         .pop()
                         .unwrap_or_else(|| Box::new(replay.template.clone()));
-                    case_spec(&mut spec, replay.template, &slot.query, &done.query, false);
+                    case_spec(&mut spec, replay.template, &slot.query, &query, false);
                     spec.opts.transport = Transport::Tcp;
                     let target = targets.get(&spec).await.map_err(|e| e.to_string());
                     let session = spare.take().unwrap_or_else(|| Session::shared(pool.clone()));
                     running.push(one(
-                        number, spec, done.query.to_vec(), target, &meta, session, keep, sink,
+                        number, spec, query.to_vec(), target, &meta, session, keep, sink,
                     ));
                 }
                 Some((number, got, session, spec)) = running.next(), if !running.is_empty() => {
@@ -1130,7 +1136,7 @@ async fn window_done(window: &mut Option<UdpWindow>) -> Done {
 }
 
 /// A query waiting for its send time, or ready to go.
-type Ready = (Instant, u64, Event, Option<Option<Event>>);
+type Ready = (Instant, u64, Box<Event>, Option<Option<Box<Event>>>);
 
 /// Takes one step of the trace: a query is held until its time or made
 /// ready to start, a recorded response goes to its case.
@@ -1154,12 +1160,10 @@ fn take_step(
             query,
             recorded,
         } => {
-            let at = pacing.when(&query);
-            let ready = Some((at, number, *query, recorded));
-            if at > Instant::now() {
-                *held = ready;
-            } else {
-                *start = ready;
+            match pacing.when(&query) {
+                Some(at) if at > Instant::now() => *held = Some((at, number, query, recorded)),
+                // Its time is not looked at again: any will do.
+                _ => *start = Some((pacing.next_free, number, query, recorded)),
             }
         }
     }
@@ -1239,12 +1243,11 @@ mod tests {
                 recorded: None,
             }
         };
-        let mut pairer = Pairer::default();
         let mut batch = Vec::new();
         // Kept whole: handed over as it is (its frame is its own already).
-        hand_over(Keep::Frame, &mut pairer, &mut vec![step()], &mut batch);
+        hand_over(Keep::Frame, &mut vec![step()], &mut batch);
         // Kept field by field: its bytes are copied off the buffer.
-        hand_over(Keep::Fields, &mut pairer, &mut vec![step()], &mut batch);
+        hand_over(Keep::Fields, &mut vec![step()], &mut batch);
         let events: Vec<&Event> = batch
             .iter()
             .map(|s| match s {

@@ -26,6 +26,15 @@ const SLOT: usize = 1 << 16;
 /// Datagrams one receive call takes at most.
 const RECV_BATCH: usize = 32;
 
+/// Receive calls per socket in one turn at most: a server flooding a
+/// socket cannot keep the window reading it, past its deadlines.
+const RECVS_PER_TURN: usize = 4;
+
+/// Turns of [`UdpWindow::poll_done`] before it lets the runtime run the
+/// rest of the program (the run's loop, signals) even when there is more
+/// to do at once.
+const TURNS: usize = 16;
+
 /// How long to wait before sending again when the kernel took only part
 /// of a batch (its queue for the socket was full).
 const SEND_RETRY: Duration = Duration::from_millis(1);
@@ -83,7 +92,7 @@ impl UdpWindow {
     /// Sends what is queued, takes what came, ends the tries that are out
     /// of time; ready with the next query done.
     pub fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<Done> {
-        loop {
+        for _ in 0..TURNS {
             if let Some(done) = self.book.take_done() {
                 return Poll::Ready(done);
             }
@@ -92,12 +101,12 @@ impl UdpWindow {
                 self.send_again = None;
                 self.send(now);
             }
-            self.receive(cx);
+            let unread = self.receive(cx);
             self.book.expire(now);
             while let Some(serial) = self.book.spent_socket() {
                 self.socks.retain(|(s, _)| *s != serial);
             }
-            if self.book.has_done() || (self.book.queued() && self.send_again.is_none()) {
+            if unread || self.book.has_done() || (self.book.queued() && self.send_again.is_none()) {
                 continue;
             }
             let next = match (self.book.next_deadline(), self.send_again) {
@@ -116,6 +125,10 @@ impl UdpWindow {
             }
             return Poll::Pending;
         }
+        // Busy all along: the rest of the program gets a turn, and this
+        // one comes back at once.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Sends the queries queued, a batch per socket.
@@ -180,8 +193,11 @@ impl UdpWindow {
     }
 
     /// Takes the datagrams (and errors) waiting on every socket, and asks
-    /// the runtime to wake `cx` when more come.
-    fn receive(&mut self, cx: &mut Context<'_>) {
+    /// the runtime to wake `cx` when more come. True when a socket may
+    /// hold more already: it was not read to the end (a part batch, whose
+    /// rest is read at the next turn, after the sends; or
+    /// [`RECVS_PER_TURN`] full ones), and the runtime will not say so.
+    fn receive(&mut self, cx: &mut Context<'_>) -> bool {
         if self.buf.is_empty() {
             self.buf = vec![0; SLOT * RECV_BATCH];
         }
@@ -192,6 +208,7 @@ impl UdpWindow {
             lens,
             ..
         } = self;
+        let mut unread = false;
         for (serial, sock) in socks.iter() {
             let fd = sock.fd();
             // An ICMP error makes the socket report EPOLLERR alone, which
@@ -207,7 +224,13 @@ impl UdpWindow {
                 }
                 book.retire(*serial);
             }
+            let mut reads = 0;
             loop {
+                if reads == RECVS_PER_TURN {
+                    unread = true;
+                    break;
+                }
+                reads += 1;
                 let mut ready = match fd.poll_read_ready(cx) {
                     Poll::Pending => break,
                     Poll::Ready(Ok(r)) => r,
@@ -222,6 +245,7 @@ impl UdpWindow {
                         // A part batch: the rest is read at the next turn
                         // (readiness stays set), after the sends.
                         if n < RECV_BATCH {
+                            unread = true;
                             break;
                         }
                     }
@@ -233,6 +257,7 @@ impl UdpWindow {
                 }
             }
         }
+        unread
     }
 }
 

@@ -110,6 +110,9 @@ struct Flight {
     query: Vec<u8>,
     /// Tries started.
     tries: u32,
+    /// Which try is in flight, among all the book's (a flight's place is
+    /// used again by later queries: a deadline names the try it is for).
+    try_id: u64,
     /// The socket (serial) and ID of the try in flight.
     at: Option<(u64, u16)>,
     /// When the try in flight went out, and from where.
@@ -161,7 +164,9 @@ pub struct Book {
     /// Flights waiting to go out (new, or trying again), in order.
     queue: VecDeque<usize>,
     /// Deadlines of tries in flight, in send order: (when, flight, try).
-    deadlines: VecDeque<(Instant, usize, u32)>,
+    deadlines: VecDeque<(Instant, usize, u64)>,
+    /// The next try's [`Flight::try_id`].
+    next_try: u64,
     socks: Vec<Sock>,
     done: VecDeque<Done>,
 }
@@ -175,6 +180,7 @@ impl Book {
             live: 0,
             queue: VecDeque::new(),
             deadlines: VecDeque::new(),
+            next_try: 0,
             socks: Vec::new(),
             done: VecDeque::new(),
         }
@@ -201,6 +207,7 @@ impl Book {
             tag,
             query,
             tries: 0,
+            try_id: u64::MAX,
             at: None,
             sent: None,
             said: 0,
@@ -299,6 +306,8 @@ impl Book {
                 f.at.and_then(|(serial, _)| self.socks.iter().find(|s| s.serial == serial))
                     .map_or(self.settings.server, |s| s.local);
             f.sent = Some((wall, local));
+            f.try_id = self.next_try;
+            self.next_try += 1;
             if self.settings.keep_queries {
                 f.records.push(udp_record(
                     &self.settings.meta,
@@ -309,7 +318,15 @@ impl Book {
                     None,
                 ));
             }
-            self.deadlines.push_back((deadline, key, f.tries));
+            self.deadlines.push_back((deadline, key, f.try_id));
+        }
+        // Tries answered leave their deadline behind until it comes to the
+        // front: behind one slow try, a fast run would pile them up for a
+        // whole timeout (millions, with a long +timeout).
+        if self.deadlines.len() > 4 * self.live + 64 {
+            let flights = &self.flights;
+            self.deadlines
+                .retain(|&(_, key, try_id)| current(flights, key, try_id));
         }
     }
 
@@ -378,10 +395,8 @@ impl Book {
 
     /// Ends the tries whose deadline is `now` or past.
     pub fn expire(&mut self, now: Instant) {
-        while let Some(&(at, key, try_no)) = self.deadlines.front() {
-            let current = self.flights[key]
-                .as_ref()
-                .is_some_and(|f| f.tries == try_no && f.at.is_some());
+        while let Some(&(at, key, try_id)) = self.deadlines.front() {
+            let current = current(&self.flights, key, try_id);
             if current && at > now {
                 break;
             }
@@ -395,11 +410,8 @@ impl Book {
 
     /// The next deadline of a try in flight.
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&(at, key, try_no)) = self.deadlines.front() {
-            if self.flights[key]
-                .as_ref()
-                .is_some_and(|f| f.tries == try_no && f.at.is_some())
-            {
+        while let Some(&(at, key, try_id)) = self.deadlines.front() {
+            if current(&self.flights, key, try_id) {
                 return Some(at);
             }
             self.deadlines.pop_front();
@@ -519,6 +531,14 @@ impl Book {
     }
 }
 
+/// Whether the try `try_id` of the flight at `key` is still in flight.
+fn current(flights: &[Option<Flight>], key: usize, try_id: u64) -> bool {
+    flights
+        .get(key)
+        .and_then(Option::as_ref)
+        .is_some_and(|f| f.try_id == try_id && f.at.is_some())
+}
+
 /// One reply skipped in the current try of `f`.
 fn skip(f: &mut Flight, server: SocketAddr, why: &Mismatch) {
     if f.said < SKIPS_SAID {
@@ -541,5 +561,335 @@ fn end_skips(f: &mut Flight, server: SocketAddr) {
             f.more
         ));
         f.more = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::build::{encode_query, QueryParams};
+    use crate::dns::name::Name;
+    use crate::query::spec::TapType;
+
+    const SERVER: &str = "127.0.0.1:5353";
+
+    fn book(tries: u32, ignore_tc: bool) -> Book {
+        Book::new(Settings {
+            server: SERVER.parse().unwrap(),
+            meta: RecordMeta {
+                kind: TapType::Stub,
+                identity: None,
+                version: Bytes::from_static(b"test"),
+            },
+            timeout: Duration::from_secs(2),
+            tries,
+            ignore_tc,
+            keep_queries: true,
+        })
+    }
+
+    fn query(name: &str) -> Vec<u8> {
+        encode_query(&QueryParams {
+            id: 0,
+            name: &Name::from_text(name).unwrap(),
+            qtype: 1,
+            qclass: 1,
+            rd: true,
+            ad: false,
+            cd: false,
+            aa: false,
+            edns: None,
+            ixfr_serial: None,
+            zflag: false,
+        })
+    }
+
+    /// `message` answered (QR set), with `flags` added to its third byte.
+    fn answer(message: &[u8], flags: u8) -> Vec<u8> {
+        let mut a = message.to_vec();
+        a[2] |= 0x80 | flags;
+        a
+    }
+
+    fn wall() -> Timestamp {
+        Timestamp { sec: 1, nsec: 2 }
+    }
+
+    /// IDs 1, 1, 2, 2, 3, 3, …: every one offered twice.
+    fn twice() -> impl FnMut() -> u16 {
+        let mut n = 0u32;
+        move || {
+            n += 1;
+            n.div_ceil(2) as u16
+        }
+    }
+
+    #[test]
+    fn a_socket_carries_a_limited_number_of_ids_each_its_own() {
+        let mut b = book(1, false);
+        for i in 0..PER_SOCKET + 3 {
+            b.push(i as u64, query("a.example"));
+        }
+        let (mut keys, mut rng) = (Vec::new(), twice());
+        assert_eq!(b.assign(64, &mut keys, &mut rng), Assign::NeedSocket);
+        b.opened(7, "127.0.0.1:40000".parse().unwrap());
+        assert_eq!(b.assign(usize::MAX, &mut keys, &mut rng), Assign::Ready(7));
+        assert_eq!(keys.len(), PER_SOCKET);
+        let mut ids: Vec<u16> = keys
+            .iter()
+            .map(|k| u16::from_be_bytes([b.message(*k)[0], b.message(*k)[1]]))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), PER_SOCKET, "no ID twice on one socket");
+        // The socket is spent: the rest need another.
+        assert_eq!(b.assign(64, &mut keys, &mut rng), Assign::NeedSocket);
+        b.opened(8, "127.0.0.1:40001".parse().unwrap());
+        assert_eq!(b.assign(64, &mut keys, &mut rng), Assign::Ready(8));
+        assert_eq!(keys.len(), 3);
+        assert_eq!(b.assign(64, &mut keys, &mut rng), Assign::Idle);
+        // A spent socket goes once nothing waits on it.
+        assert_eq!(b.spent_socket(), None);
+        let sent: Vec<Vec<u8>> = (0..PER_SOCKET).map(|k| b.message(k).to_vec()).collect();
+        for q in sent {
+            b.datagram(7, &answer(&q, 0), wall());
+        }
+        assert_eq!(b.spent_socket(), Some(7));
+        assert_eq!(b.spent_socket(), None);
+    }
+
+    /// A book with `n` queries for a.example, b.example, … sent on socket 0.
+    fn sent(n: usize, tries: u32, now: Instant) -> (Book, Vec<usize>) {
+        let mut b = book(tries, false);
+        for i in 0..n {
+            b.push(
+                i as u64,
+                query(&format!("{}.example", (b'a' + i as u8) as char)),
+            );
+        }
+        b.opened(0, "127.0.0.1:40000".parse().unwrap());
+        let mut keys = Vec::new();
+        let mut id = 100u16;
+        b.assign(64, &mut keys, &mut || {
+            id += 1;
+            id
+        });
+        b.sent(&keys, now, wall());
+        (b, keys)
+    }
+
+    #[test]
+    fn a_reply_goes_to_its_query_and_a_stray_to_the_oldest_waiting() {
+        let now = Instant::now();
+        let (mut b, keys) = sent(2, 1, now);
+        let (first, second) = (b.message(keys[0]).to_vec(), b.message(keys[1]).to_vec());
+        // The second query's ID with the first's question: skipped, said
+        // by the second (its ID); an unknown ID: said by the oldest.
+        let mut wrong = answer(&first, 0);
+        wrong[..2].copy_from_slice(&second[..2]);
+        b.datagram(0, &wrong, wall());
+        let mut unknown = answer(&first, 0);
+        unknown[..2].copy_from_slice(&9u16.to_be_bytes());
+        b.datagram(0, &unknown, wall());
+        b.datagram(0, b"x", wall());
+        assert!(!b.has_done());
+        b.datagram(0, &answer(&second, 0), wall());
+        let done = b.take_done().unwrap();
+        assert_eq!((done.tag, done.how), (1, How::Answered));
+        assert_eq!(done.diags, [format!(";; Warning: ignoring reply from 127.0.0.1#5353: reply id {} has a different question", u16::from_be_bytes([second[0], second[1]]))]);
+        // A late copy of an answer already taken: quiet.
+        b.datagram(0, &answer(&second, 0), wall());
+        b.datagram(0, &answer(&first, 0), wall());
+        let done = b.take_done().unwrap();
+        assert_eq!((done.tag, done.how), (0, How::Answered));
+        assert_eq!(done.diags.len(), 2, "{:?}", done.diags);
+        assert!(
+            done.diags[0].contains("ID mismatch: expected ID"),
+            "{:?}",
+            done.diags
+        );
+        assert!(
+            done.diags[1].contains("1 byte reply is not DNS"),
+            "{:?}",
+            done.diags
+        );
+        // Its records: the query sent, then the answer, from one socket.
+        let a = done.answer.unwrap();
+        assert_eq!(a.response.as_ref(), &answer(&first, 0)[..]);
+        assert_eq!(done.records.len(), 1);
+        assert_eq!(done.records[0].query_message.as_deref(), Some(&first[..]));
+        let r = a.record(&b.settings.meta);
+        assert_eq!(r.query_port, Some(40000));
+        assert_eq!(r.response_port, Some(5353));
+        assert_eq!(b.live(), 0);
+    }
+
+    #[test]
+    fn a_try_out_of_time_goes_again_with_another_id_then_gives_up() {
+        let now = Instant::now();
+        let (mut b, keys) = sent(1, 2, now);
+        let first = b.message(keys[0]).to_vec();
+        b.expire(now + Duration::from_millis(1999));
+        assert!(!b.has_done());
+        assert_eq!(b.next_deadline(), Some(now + Duration::from_secs(2)));
+        b.expire(now + Duration::from_secs(2));
+        assert!(!b.has_done() && b.queued());
+        let mut keys = Vec::new();
+        assert_eq!(b.assign(64, &mut keys, &mut || 555), Assign::Ready(0));
+        assert_eq!(&b.message(keys[0])[..2], &555u16.to_be_bytes());
+        let later = now + Duration::from_secs(3);
+        b.sent(&keys, later, wall());
+        // The first try's answer, late: its ID is not waited for any more.
+        b.datagram(0, &answer(&first, 0), wall());
+        assert!(!b.has_done());
+        b.expire(later + Duration::from_secs(2));
+        let done = b.take_done().unwrap();
+        assert_eq!(done.how, How::NoReply);
+        assert_eq!(
+            done.diags,
+            [";; communications error to 127.0.0.1#5353: timed out"; 2]
+        );
+        assert_eq!(done.records.len(), 2, "both queries recorded");
+        assert_eq!(b.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_query_in_the_place_of_one_done_keeps_its_own_deadline() {
+        let now = Instant::now();
+        let (mut b, keys) = sent(1, 1, now);
+        let q = b.message(keys[0]).to_vec();
+        b.datagram(0, &answer(&q, 0), wall());
+        b.take_done().unwrap();
+        // The next query takes the same place in the book, 1.5 s later.
+        b.push(9, query("z.example"));
+        let mut keys = Vec::new();
+        b.assign(64, &mut keys, &mut || 4242);
+        let later = now + Duration::from_millis(1500);
+        b.sent(&keys, later, wall());
+        b.expire(now + Duration::from_secs(2));
+        assert!(!b.has_done(), "the first query's deadline is not its");
+        assert_eq!(b.next_deadline(), Some(later + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_socket_error_ends_every_try_waiting_there() {
+        let now = Instant::now();
+        let (mut b, _) = sent(2, 2, now);
+        b.socket_failed(0, &QueryError::ConnectionRefused);
+        assert!(!b.has_done(), "both go again");
+        // Not on the failed socket.
+        let mut keys = Vec::new();
+        assert_eq!(b.assign(64, &mut keys, &mut || 1), Assign::NeedSocket);
+        b.opened(1, "127.0.0.1:40001".parse().unwrap());
+        let mut id = 0;
+        assert_eq!(
+            b.assign(64, &mut keys, &mut || {
+                id += 1;
+                id
+            }),
+            Assign::Ready(1)
+        );
+        b.sent(&keys, now, wall());
+        b.socket_failed(1, &QueryError::ConnectionRefused);
+        for _ in 0..2 {
+            let done = b.take_done().unwrap();
+            assert_eq!(done.how, How::NoReply);
+            assert_eq!(
+                done.diags,
+                [";; communications error to 127.0.0.1#5353: connection refused"; 2]
+            );
+        }
+        assert_eq!(b.spent_socket(), Some(0));
+        assert_eq!(b.spent_socket(), Some(1));
+    }
+
+    #[test]
+    fn a_truncated_answer_is_left_to_tcp_unless_ignored() {
+        let now = Instant::now();
+        let (mut b, keys) = sent(1, 1, now);
+        let q = b.message(keys[0]).to_vec();
+        b.datagram(0, &answer(&q, 0x02), wall());
+        assert_eq!(b.take_done().unwrap().how, How::Truncated);
+        let mut b = book(1, true);
+        b.push(0, q.clone());
+        b.opened(0, "127.0.0.1:40000".parse().unwrap());
+        let mut keys = Vec::new();
+        b.assign(64, &mut keys, &mut || 77);
+        b.sent(&keys, now, wall());
+        let q = b.message(keys[0]).to_vec();
+        b.datagram(0, &answer(&q, 0x02), wall());
+        assert_eq!(b.take_done().unwrap().how, How::Answered);
+    }
+
+    #[test]
+    fn skipped_replies_are_said_five_times_then_counted() {
+        let now = Instant::now();
+        let (mut b, _) = sent(1, 1, now);
+        for _ in 0..8 {
+            b.datagram(0, b"junk", wall());
+        }
+        b.expire(now + Duration::from_secs(9));
+        let done = b.take_done().unwrap();
+        assert_eq!(done.diags.len(), 7, "{:?}", done.diags);
+        assert_eq!(
+            done.diags[5],
+            ";; Warning: ignoring reply from 127.0.0.1#5353: ... and 3 more like it"
+        );
+        assert!(done.diags[6].ends_with("timed out"));
+    }
+
+    #[test]
+    fn what_did_not_go_goes_again_as_it_was_queued() {
+        let now = Instant::now();
+        let mut b = book(1, false);
+        for i in 0..3 {
+            b.push(i, query("a.example"));
+        }
+        b.opened(0, "127.0.0.1:40000".parse().unwrap());
+        let mut keys = Vec::new();
+        let mut id = 0;
+        b.assign(64, &mut keys, &mut || {
+            id += 1;
+            id
+        });
+        // The kernel took the first; the second failed; the third waits.
+        b.sent(&keys[..1], now, wall());
+        b.not_sent(&keys[1..], Some(&QueryError::ConnectionRefused));
+        let done = b.take_done().unwrap();
+        assert_eq!((done.tag, done.how), (1, How::NoReply));
+        assert!(b.queued());
+        b.assign(64, &mut keys, &mut || {
+            id += 1;
+            id
+        });
+        assert_eq!(keys.len(), 1);
+        b.sent(&keys, now, wall());
+        assert_eq!(b.live(), 2);
+        // Answered tries leave no deadlines piling up behind a slow one.
+        for i in 0..1000 {
+            b.push(10 + i, query("b.example"));
+            b.assign(64, &mut keys, &mut || {
+                id += 1;
+                id
+            });
+            if keys.is_empty() {
+                b.opened(1 + i, "127.0.0.1:40002".parse().unwrap());
+                b.assign(64, &mut keys, &mut || {
+                    id += 1;
+                    id
+                });
+            }
+            b.sent(&keys, now, wall());
+            let serial = b.sockets().last().unwrap();
+            let q = b.message(keys[0]).to_vec();
+            b.datagram(serial, &answer(&q, 0), wall());
+            b.take_done().unwrap();
+            while b.spent_socket().is_some() {}
+        }
+        assert!(
+            b.deadlines.len() <= 4 * (b.live() + 1) + 64,
+            "{}",
+            b.deadlines.len()
+        );
     }
 }

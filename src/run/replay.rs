@@ -65,7 +65,7 @@ pub struct Replay<'a> {
 /// Steps per hand-over from the reading thread: one wake-up of the run's
 /// thread per batch, not per query (the wake-ups cost more than the work
 /// at tens of thousands of queries a second).
-const STEPS_PER_BATCH: usize = 64;
+const STEPS_PER_BATCH: usize = 256;
 
 /// Turns of the run's loop between two looks at the signals when
 /// something is always ready (a few milliseconds at most).

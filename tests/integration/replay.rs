@@ -98,7 +98,9 @@ fn replay_after_a_zone_change_shows_exactly_that_change() {
     let changed = replay(
         &recorded,
         knot.port,
-        &["--mismatches", mismatches.to_str().unwrap()],
+        // Through the UDP window (several at once): the mismatch file is
+        // made of its records.
+        &["--mismatches", mismatches.to_str().unwrap(), "+parallel=4"],
     );
     let changed = changed.expect_code(12);
     let text = &changed.stdout;
@@ -284,6 +286,35 @@ fn garbage_and_wrong_ids_are_skipped_until_the_answer_or_the_deadline() {
             Reply::Send(crate::answer_a(q)),
         ]
     });
+    // A flood of wrong answers, without pause: skipped, counted, and the
+    // deadline kept (the window reads a flooded socket a few batches a
+    // turn, then looks at its deadlines). A responder each: a UDP flood
+    // goes on until the responder stops.
+    for how in SENDERS {
+        let flood = Hostile::udp(|q| {
+            vec![Reply::Flood {
+                bytes: with_wrong_id(crate::answer_a(q)),
+                gap: std::time::Duration::ZERO,
+            }]
+        });
+        let began = std::time::Instant::now();
+        let got = replay(
+            &trace,
+            flood.addr().port(),
+            &[&["+timeout=1"], how].concat(),
+        );
+        let got = got.expect_code(9);
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(8),
+            "{how:?}: {:?}",
+            began.elapsed()
+        );
+        assert!(
+            got.stderr.contains("more like it"),
+            "{how:?}: {}",
+            got.stderr
+        );
+    }
     let other = Hostile::udp(|q| vec![Reply::Send(echo_question(q))]);
     for how in SENDERS {
         replay(&trace, fine.addr().port(), how).expect_code(0);
@@ -404,7 +435,7 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
         Command::new(&bin)
             .args(["@127.0.0.1", "-p", &new.port.to_string(), "--replay"])
             .arg(format!("unix:{}", sock.display()))
-            .args(["+timeout=2", "+tries=1"])
+            .args(["+timeout=2", "+tries=1", "+parallel=8"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -12,6 +12,8 @@
 #
 # Usage: bench/replay.sh                  (QUERIES=100000 PARALLEL=64 ROUNDS=5)
 #        UPDATE_DOC=1 bench/replay.sh     (also rewrites the replay block of BENCHMARKS.md)
+#        OLD_QTAP=path bench/replay.sh    (another build too, in the same rounds:
+#                                          side by side, each round's ratio to it)
 # Other knobs: QTAP=path (skip the cargo build), KEEP=1 (keep the temp dir).
 set -euo pipefail
 
@@ -22,6 +24,7 @@ QUERIES=${QUERIES:-100000}
 PARALLEL=${PARALLEL:-64}
 ROUNDS=${ROUNDS:-5}
 UPDATE_DOC=${UPDATE_DOC:-0}
+OLD_QTAP=${OLD_QTAP:-}
 
 bench_init
 
@@ -44,16 +47,30 @@ sent=$(wc -l <"$WORK/dnsperf.txt")
 dnsperf_qps=()
 qtap_qps=()
 ratios=()
-for round in $(seq 1 "$ROUNDS"); do
-    d=$(dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/dnsperf.txt" -n 1 -q "$PARALLEL" -c 1 -e 2>/dev/null |
-        awk '/Queries per second/ { print $4 }')
-    read -r wall rss code < <(timed "$WORK/replay" "$QTAP" @127.0.0.1 -p "$port" --replay "$capture" \
+old_ratios=()
+vs_old=()
+# replay_qps BINARY: one replay of the capture; prints "QPS WALL RSS CODE".
+replay_qps() {
+    local wall rss code
+    read -r wall rss code < <(timed "$WORK/replay" "$1" @127.0.0.1 -p "$port" --replay "$capture" \
         "+parallel=$PARALLEL" +timeout=2 +tries=1)
     # The summary goes to stdout, which timed discards: the queries are
     # counted from the capture (one query frame each).
-    q=$(awk -v n="$((frames / 2))" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
+    awk -v n="$((frames / 2))" -v w="$wall" -v r="$rss" -v c="$code" \
+        'BEGIN { printf "%.0f %s %s %s\n", n / w, w, r, c }'
+}
+for round in $(seq 1 "$ROUNDS"); do
+    d=$(dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/dnsperf.txt" -n 1 -q "$PARALLEL" -c 1 -e 2>/dev/null |
+        awk '/Queries per second/ { print $4 }')
+    read -r q wall rss code < <(replay_qps "$QTAP")
     r=$(awk -v a="$q" -v b="$d" 'BEGIN { printf "%.3f", a / b }')
     log "round $round: dnsperf $d q/s; qtap --replay ${wall}s ($q q/s, exit $code, ${rss} KiB); ratio $r"
+    if [ -n "$OLD_QTAP" ]; then
+        read -r oq owall _ ocode < <(replay_qps "$OLD_QTAP")
+        old_ratios+=("$(awk -v a="$oq" -v b="$d" 'BEGIN { printf "%.3f", a / b }')")
+        vs_old+=("$(awk -v a="$q" -v b="$oq" 'BEGIN { printf "%.3f", a / b }')")
+        log "round $round: OLD_QTAP ${owall}s ($oq q/s, exit $ocode); ratio ${old_ratios[-1]}; new/old ${vs_old[-1]}"
+    fi
     dnsperf_qps+=("$d")
     qtap_qps+=("$q")
     ratios+=("$r")
@@ -77,6 +94,14 @@ report=$WORK/report.md
     echo "| \`qtap --replay capture +parallel=$PARALLEL\` (compare and summary included) | $(fmt "$qmed" 0) ($(fmt "$qmin" 0)–$(fmt "$qmax" 0)) |"
     echo
     echo "qtap / dnsperf, per round: median $(fmt "$rmed" 2) (min $(fmt "$rmin" 2), max $(fmt "$rmax" 2))."
+    if [ -n "$OLD_QTAP" ]; then
+        read -r omed omin omax < <(printf '%s\n' "${old_ratios[@]}" | stats)
+        read -r vmed vmin vmax < <(printf '%s\n' "${vs_old[@]}" | stats)
+        echo
+        echo "Side by side, in the same rounds, \`OLD_QTAP\` ($(basename "$OLD_QTAP")): its ratio to dnsperf, median"
+        echo "$(fmt "$omed" 2) (min $(fmt "$omin" 2), max $(fmt "$omax" 2)); this build's queries/s over its, per round:"
+        echo "median $(fmt "$vmed" 2) (min $(fmt "$vmin" 2), max $(fmt "$vmax" 2))."
+    fi
 } >"$report"
 cat "$report"
 if [ "$UPDATE_DOC" = 1 ]; then

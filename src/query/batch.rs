@@ -152,7 +152,7 @@ impl UdpWindow {
                         let gone = QueryError::from(std::io::Error::from(
                             std::io::ErrorKind::NotConnected,
                         ));
-                        self.book.not_sent(&keys, Some(&gone));
+                        self.book.not_sent(&keys, Some(&gone), now);
                         self.book.socket_failed(serial, &gone);
                         self.keys = keys;
                         continue;
@@ -167,17 +167,17 @@ impl UdpWindow {
                         Ok(n) => {
                             self.book.sent(&keys[..n], now, wall);
                             if n < keys.len() {
-                                self.book.not_sent(&keys[n..], None);
+                                self.book.not_sent(&keys[n..], None, now);
                                 self.send_again = Some(now + SEND_RETRY);
                             }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            self.book.not_sent(&keys, None);
+                            self.book.not_sent(&keys, None, now);
                             self.send_again = Some(now + SEND_RETRY);
                         }
                         Err(e) => {
                             let e = QueryError::from(e);
-                            self.book.not_sent(&keys, Some(&e));
+                            self.book.not_sent(&keys, Some(&e), now);
                             // Nothing more goes out on it (a fresh socket
                             // takes the rest).
                             self.book.socket_failed(serial, &e);

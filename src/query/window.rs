@@ -117,6 +117,8 @@ struct Flight {
     at: Option<(u64, u16)>,
     /// When the try in flight went out, and from where.
     sent: Option<(Timestamp, SocketAddr)>,
+    /// Since when the kernel has not taken this try's query.
+    held_since: Option<Instant>,
     said: usize,
     more: u64,
     records: Vec<Event>,
@@ -210,6 +212,7 @@ impl Book {
             try_id: u64::MAX,
             at: None,
             sent: None,
+            held_since: None,
             said: 0,
             more: 0,
             records: Vec::new(),
@@ -306,6 +309,7 @@ impl Book {
                 f.at.and_then(|(serial, _)| self.socks.iter().find(|s| s.serial == serial))
                     .map_or(self.settings.server, |s| s.local);
             f.sent = Some((wall, local));
+            f.held_since = None;
             f.try_id = self.next_try;
             self.next_try += 1;
             if self.settings.keep_queries {
@@ -330,21 +334,31 @@ impl Book {
         }
     }
 
-    /// These queries given out by [`Book::assign`] did not go: the first
-    /// for `error` (its try failed), the others to go again as they are
-    /// queued (their IDs stay used on that socket).
-    pub fn not_sent(&mut self, keys: &[usize], error: Option<&QueryError>) {
+    /// These queries given out by [`Book::assign`] did not go at `now`:
+    /// the first for `error` (its try failed), the others to go again as
+    /// they are queued (their IDs stay used on that socket). A query the
+    /// kernel has refused to take for a whole timeout has timed out: a
+    /// send queue that never drains cannot hold the run.
+    pub fn not_sent(&mut self, keys: &[usize], error: Option<&QueryError>, now: Instant) {
         let mut keys = keys.iter();
         if let (Some(e), Some(&key)) = (error, keys.clone().next()) {
             keys.next();
             self.unwait(key);
             self.try_failed(key, e);
         }
+        let timeout = self.settings.timeout;
         for &key in keys.rev() {
             self.unwait(key);
-            if let Some(f) = self.flights[key].as_mut() {
-                f.tries -= 1;
+            let Some(f) = self.flights[key].as_mut() else {
+                continue;
+            };
+            let since = *f.held_since.get_or_insert(now);
+            if now.saturating_duration_since(since) >= timeout {
+                f.held_since = None;
+                self.try_failed(key, &QueryError::Timeout);
+                continue;
             }
+            f.tries -= 1;
             self.queue.push_front(key);
         }
     }
@@ -854,10 +868,29 @@ mod tests {
         });
         // The kernel took the first; the second failed; the third waits.
         b.sent(&keys[..1], now, wall());
-        b.not_sent(&keys[1..], Some(&QueryError::ConnectionRefused));
+        b.not_sent(&keys[1..], Some(&QueryError::ConnectionRefused), now);
         let done = b.take_done().unwrap();
         assert_eq!((done.tag, done.how), (1, How::NoReply));
         assert!(b.queued());
+        // The kernel's queue full for a whole timeout: that try timed out.
+        b.assign(64, &mut keys, &mut || {
+            id += 1;
+            id
+        });
+        b.not_sent(&keys, None, now);
+        assert!(!b.has_done());
+        b.assign(64, &mut keys, &mut || {
+            id += 1;
+            id
+        });
+        b.not_sent(&keys, None, now + Duration::from_secs(2));
+        let done = b.take_done().unwrap();
+        assert_eq!((done.tag, done.how), (2, How::NoReply));
+        assert_eq!(
+            done.diags,
+            [";; communications error to 127.0.0.1#5353: timed out"]
+        );
+        b.push(2, query("a.example"));
         b.assign(64, &mut keys, &mut || {
             id += 1;
             id

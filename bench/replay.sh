@@ -13,7 +13,8 @@
 # Usage: bench/replay.sh                  (QUERIES=100000 PARALLEL=64 ROUNDS=5)
 #        UPDATE_DOC=1 bench/replay.sh     (also rewrites the replay block of BENCHMARKS.md)
 #        OLD_QTAP=path bench/replay.sh    (another build too, in the same rounds:
-#                                          side by side, each round's ratio to it)
+#                                          side by side, each round's ratio to it;
+#                                          OLD_LABEL names it in the report)
 # Other knobs: QTAP=path (skip the cargo build), KEEP=1 (keep the temp dir).
 set -euo pipefail
 
@@ -25,6 +26,7 @@ PARALLEL=${PARALLEL:-64}
 ROUNDS=${ROUNDS:-5}
 UPDATE_DOC=${UPDATE_DOC:-0}
 OLD_QTAP=${OLD_QTAP:-}
+OLD_LABEL=${OLD_LABEL:-$(basename "${OLD_QTAP:-qtap}")}
 
 bench_init
 
@@ -98,7 +100,7 @@ report=$WORK/report.md
         read -r omed omin omax < <(printf '%s\n' "${old_ratios[@]}" | stats)
         read -r vmed vmin vmax < <(printf '%s\n' "${vs_old[@]}" | stats)
         echo
-        echo "Side by side, in the same rounds, \`OLD_QTAP\` ($(basename "$OLD_QTAP")): its ratio to dnsperf, median"
+        echo "Side by side, in the same rounds, \`OLD_QTAP\` ($OLD_LABEL): its ratio to dnsperf, median"
         echo "$(fmt "$omed" 2) (min $(fmt "$omin" 2), max $(fmt "$omax" 2)); this build's queries/s over its, per round:"
         echo "median $(fmt "$vmed" 2) (min $(fmt "$vmin" 2), max $(fmt "$vmax" 2))."
     fi

@@ -399,6 +399,7 @@ async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
     let mut skip: u64 = 0;
     let opened = Instant::now();
     let mut frame_began: Option<Instant> = None;
+    let mut drained = 0usize;
     let mut frames = 0u64;
     loop {
         let mut progressed = false;
@@ -539,6 +540,7 @@ async fn drive_frames<S: AsyncRead + AsyncWrite + Unpin>(
                 skip,
             },
             &mut frame_began,
+            &mut drained,
         )
         .await?;
     }
@@ -574,16 +576,24 @@ struct Progress {
     skip: u64,
 }
 
+/// Bytes a connection reads at most once the collector stops: what the
+/// sender had written by then (its socket's buffer, a few hundred KiB by
+/// default) is read and handed over, not dropped unread; a sender that
+/// goes on writing cannot keep the collector reading.
+const DRAIN_MAX: usize = 8 << 20;
+
 /// Reads more of the stream into `buf` before the deadline of what is
 /// awaited (the handshake, the frame begun, or none between frames);
 /// an error ends the connection (timeout, EOF, read error, the collector
-/// stopping).
+/// stopping). Once the collector stops, only what is there to read at
+/// once is read (`drained` counts it, up to [`DRAIN_MAX`]).
 async fn read_more<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut BytesMut,
     shared: &Shared,
     at: Progress,
     frame_began: &mut Option<Instant>,
+    drained: &mut usize,
 ) -> Result<(), ConnError> {
     let opts = &shared.opts;
     let Progress {
@@ -610,20 +620,23 @@ async fn read_more<S: AsyncRead + AsyncWrite + Unpin>(
     };
     buf.reserve(READ_CHUNK);
     let mut stopping = shared.stopping.clone();
-    if *stopping.borrow_and_update() {
-        return Err(stopped(buf, consumed, skip, streaming));
-    }
     let read = async {
-        tokio::select! {
-            r = stream.read_buf(buf) => Some(r),
-            _ = stopping.changed() => None,
+        if !*stopping.borrow_and_update() {
+            tokio::select! {
+                r = stream.read_buf(&mut *buf) => return r,
+                _ = stopping.changed() => {}
+            }
         }
-    };
-    let read = async {
-        match read.await {
-            Some(r) => r,
-            None => Err(std::io::Error::other(STOPPING)),
+        // Stopping: what is there already, and no more.
+        if *drained < DRAIN_MAX {
+            if let Some(Ok(n)) = futures_util::FutureExt::now_or_never(stream.read_buf(&mut *buf)) {
+                if n > 0 {
+                    *drained += n;
+                    return Ok(n);
+                }
+            }
         }
+        Err(std::io::Error::other(STOPPING))
     };
     let n = match deadline {
         Some(d) => match tokio::time::timeout_at(d, read).await {
@@ -1476,6 +1489,57 @@ mod tests {
         }
         s.extend(ctl(ControlType::Stop, &[]));
         s
+    }
+
+    /// A connection's reading once the collector has stopped: what the
+    /// sender had written by then is read and handed over, and what it
+    /// writes afterwards is not waited for.
+    #[test]
+    fn frames_written_before_the_stop_are_read_not_dropped() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel(1024);
+            // Stopped before the connection reads a byte.
+            let (_stop, stopping) = tokio::sync::watch::channel(true);
+            let shared = Shared {
+                opts: test_opts(),
+                tx,
+                budget: Arc::new(Semaphore::new(1 << 24)),
+                connections: Arc::new(Semaphore::new(4)),
+                stopping,
+                refused: Arc::default(),
+                ended: tokio::sync::Notify::new(),
+            };
+            let payloads: Vec<Bytes> = (0..300u16)
+                .map(|i| Bytes::from(vec![(i % 251) as u8; 700]))
+                .collect();
+            let mut stream = stream_of(&payloads, false);
+            // The STOP is not written: the sender is still going.
+            stream.truncate(stream.len() - ctl(ControlType::Stop, &[]).len());
+            let (mut client, mut server) = tokio::io::duplex(1 << 20);
+            tokio::io::AsyncWriteExt::write_all(&mut client, &stream)
+                .await
+                .unwrap();
+            let label: Arc<str> = Arc::from("test#1");
+            let got = drive(&mut server, &label, &shared).await;
+            let Err(e) = got else {
+                panic!("ended cleanly without STOP")
+            };
+            assert_eq!(e.why, STOPPING);
+            assert_eq!(e.offset, stream.len() as u64, "every byte read");
+            let mut frames = 0;
+            while let Ok(msg) = rx.try_recv() {
+                if let Msg::Data { runs, .. } = msg {
+                    for r in runs {
+                        frames += data_run(&r.frames, usize::MAX).1;
+                    }
+                }
+            }
+            assert_eq!(frames, 300);
+        });
     }
 
     /// Reads everything until the peer closes (a deadline keeps a broken

@@ -474,6 +474,12 @@ mod tests {
             "bad value for +padding=513: \"513\" is out of range (at most 512)"
         );
         assert_eq!(p(&["+padding=512"]).queries[0].opts.padding, Some(512));
+        // Not "unlimited": at least one lookup at a time.
+        assert_eq!(
+            perr(&["+parallel=0"]).to_string(),
+            "bad value for +parallel=0: \"0\" is out of range (at least 1)"
+        );
+        assert_eq!(p(&["+parallel=1"]).queries[0].opts.parallel, 1);
         assert_eq!(
             perr(&["+tries=x1"]).to_string(),
             "bad value for +tries=x1: \"x1\" is not a valid number"

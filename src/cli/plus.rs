@@ -338,7 +338,11 @@ pub static TABLE: &[PlusOption] = &[
         "N",
         "run up to N lookups at once (output and trace stay in input order)",
         |g, q, _| {
-            q.parallel = number::<u16>(g)?.max(1);
+            let n = number::<u16>(g)?;
+            if n == 0 {
+                return Err(bad(g, "\"0\" is out of range (at least 1)"));
+            }
+            q.parallel = n;
             Ok(())
         },
     ),

@@ -73,7 +73,7 @@ complete -c qtap -l stats -d 'With --read: a summary instead of the messages (co
 complete -c qtap -l rrsets -d 'With --read: the unique RRsets seen in responses, passive-DNS style (DNSDB\'s text layout, or with --format jsonl/json the common output format as JSON Lines)'
 complete -c qtap -l compare-ttl -d 'With --replay: compare TTLs too'
 complete -c qtap -l ignore-rrsig-times -d 'With --replay: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)'
-complete -c qtap -l until-closed -d 'With --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed its connection (after the first), not only on SIGINT or SIGTERM'
+complete -c qtap -l until-closed -d 'With --read or --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed its connection (after the first), not only on a signal'
 complete -c qtap -l no-output -d 'Show nothing of what a collector receives (with --write: a capture daemon)'
 complete -c qtap -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c qtap -s V -l version -d 'Print version'

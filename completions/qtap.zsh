@@ -90,7 +90,7 @@ none\:"Remove the OPT record (a query without EDNS)"))' \
 '--rrsets[With --read\: the unique RRsets seen in responses, passive-DNS style (DNSDB'\''s text layout, or with --format jsonl/json the common output format as JSON Lines)]' \
 '--compare-ttl[With --replay\: compare TTLs too]' \
 '--ignore-rrsig-times[With --replay\: leave RRSIG expiration, inception and signature out of the comparison (a re-signed zone compares equal)]' \
-'--until-closed[With --replay unix\:PATH or tcp\:ADDR\:PORT\: end once every sender that connected has closed its connection (after the first), not only on SIGINT or SIGTERM]' \
+'--until-closed[With --read or --replay unix\:PATH or tcp\:ADDR\:PORT\: end once every sender that connected has closed its connection (after the first), not only on a signal]' \
 '--no-output[Show nothing of what a collector receives (with --write\: a capture daemon)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \

@@ -102,6 +102,8 @@ pub enum Mode {
         max_connections: usize,
         /// `--collector-buffer`: memory the queued reads hold at most.
         queue_bytes: usize,
+        /// `--until-closed`: end once every sender has left.
+        until_closed: bool,
     },
     /// Render dnstap files.
     Read {
@@ -837,9 +839,13 @@ fn replay_options_alone(c: &crate::cli::Cli) -> Result<(), crate::error::Error> 
             "--replay-edns",
         ),
     ];
-    if c.until_closed {
+    let listens = c
+        .read
+        .iter()
+        .any(|f| crate::tap::endpoint::Endpoint::parse(f.as_os_str()).is_some());
+    if c.until_closed && !listens {
         return Err(crate::error::Error::Config(
-            "--until-closed: only with --replay unix:PATH or --replay tcp:ADDR:PORT".into(),
+            "--until-closed: only with --read or --replay unix:PATH or tcp:ADDR:PORT".into(),
         ));
     }
     match given.iter().find(|(on, _)| *on) {
@@ -1098,6 +1104,7 @@ fn collector_mode(
             render: !c.no_output,
             max_connections,
             queue_bytes,
+            until_closed: c.until_closed,
         }));
     }
     if let Some((name, _)) = collector_option {

@@ -416,9 +416,9 @@ pub struct Cli {
         help_heading = "Collector options"
     )]
     pub max_connections: Option<u32>,
-    /// With --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected has closed
-    /// its connection (after the first), not only on SIGINT or SIGTERM.
-    #[arg(long, hide_short_help = true, help_heading = "Replay options")]
+    /// With --read or --replay unix:PATH or tcp:ADDR:PORT: end once every sender that connected
+    /// has closed its connection (after the first), not only on a signal.
+    #[arg(long, hide_short_help = true, help_heading = "Collector options")]
     pub until_closed: bool,
     /// Show nothing of what a collector receives (with --write: a capture daemon).
     #[arg(long, hide_short_help = true, help_heading = "Collector options")]

@@ -56,6 +56,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
             render,
             max_connections,
             queue_bytes,
+            until_closed,
         } => collect::run(
             &inputs,
             collect::CollectOptions {
@@ -63,6 +64,7 @@ pub fn run(config: Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<u
                 render,
                 max_connections,
                 queue_bytes,
+                until_closed,
                 ..Default::default()
             },
             output,

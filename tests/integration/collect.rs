@@ -1151,3 +1151,39 @@ fn a_full_disk_keeps_what_the_capture_wrote_whole() {
     // The first capture whole: its six responses.
     assert!(text.matches("->>HEADER<<-").count() >= 6, "{text}");
 }
+
+/// `--until-closed`: a capture that ends by itself once its senders have
+/// all left, the file saved whole, without a signal.
+#[test]
+fn a_collector_with_until_closed_ends_when_its_senders_have_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("u.sock");
+    let saved = dir.path().join("saved.fstrm");
+    let input = corpus("knotd-auth.fstrm");
+    let args: Vec<std::ffi::OsString> = vec![
+        "--read".into(),
+        unix_arg(&sock),
+        "--until-closed".into(),
+        "--no-output".into(),
+        "--write".into(),
+        saved.clone().into(),
+    ];
+    let argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let mut collector = Collector::start(dir.path(), &argv);
+    send_stream(&sock, &std::fs::read(&input).unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = collector.proc.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still running after its sender left: {}",
+            collector.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{}", collector.stderr());
+    assert_eq!(data_frames(&saved), data_frames(&input));
+    assert!(!sock.exists(), "the socket file is removed");
+}

@@ -399,7 +399,8 @@ fn bad_replay_options_are_usage_errors() {
         &["--replay", "unix:/nonexistent/s", "--no-output"],
         &["--replay", "tcp:nonsense"],
         &["--replay", "x", "--until-closed"],
-        &["--read", "unix:/nonexistent/s", "--until-closed"],
+        &["--read", "x.fstrm", "--until-closed"],
+        &["--until-closed", "www.example"],
     ] {
         let got = Run::of(qtap().args(args));
         let got = got.expect_code(1);

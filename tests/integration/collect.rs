@@ -1187,3 +1187,66 @@ fn a_collector_with_until_closed_ends_when_its_senders_have_left() {
     assert_eq!(data_frames(&saved), data_frames(&input));
     assert!(!sock.exists(), "the socket file is removed");
 }
+
+/// `--replay unix:PATH` fed by knotd's own mod-dnstap: each query knotd
+/// answers is replayed, as it comes, against a second knotd serving the
+/// same zone (through the UDP window), its case shown once knotd's
+/// recorded response is in; when knotd stops, its connection closes and
+/// `--until-closed` ends the replay with the summary.
+#[test]
+fn knotd_mod_dnstap_feeds_a_live_replay() {
+    if !have("knotd") {
+        return;
+    }
+    let (recorder, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sock = recorder.path().join("replay.sock");
+    // The target's own dnstap goes to a file of its own (not back into the
+    // replay).
+    let target_sink = target.path().join("target.fstrm");
+    let mut target_knot = knotd(target.path(), &target_sink.display().to_string());
+    let target_port = port_of(target.path());
+    ask(target_port, &NAMES);
+    let args: Vec<std::ffi::OsString> = vec![
+        "@127.0.0.1".into(),
+        "-p".into(),
+        target_port.to_string().into(),
+        "--replay".into(),
+        unix_arg(&sock),
+        "--until-closed".into(),
+        "+parallel=8".into(),
+        "+timeout=2".into(),
+        "--format".into(),
+        "jsonl".into(),
+    ];
+    let argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let mut replay = Collector::start(recorder.path(), &argv);
+    let mut knot = knotd(recorder.path(), &format!("unix:{}", sock.display()));
+    let asked = ask(port_of(recorder.path()), &NAMES);
+    wait_until("knotd's frames to be replayed", || {
+        replay.stderr().contains("receiving dnstap")
+    });
+    // knotd's sender writes what it has before it closes.
+    std::thread::sleep(Duration::from_millis(500));
+    knot.stop("TERM");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = replay.proc.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the replay did not end with knotd's connection: {}",
+            replay.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = replay.stdout();
+    assert_eq!(status.code(), Some(0), "{out}\n{}", replay.stderr());
+    let summary: serde_json::Value =
+        serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap();
+    let queries = summary["queries"].as_u64().unwrap();
+    // The probing query or queries of `ask`, then one for each name.
+    assert!(queries as usize > asked, "{out}");
+    assert_eq!(summary["classes"]["same"].as_u64(), Some(queries), "{out}");
+    target_knot.stop("TERM");
+}

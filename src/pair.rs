@@ -620,20 +620,7 @@ mod tests {
 
     #[test]
     fn zone_transfer_responses_all_get_the_query_time() {
-        let name = crate::dns::name::Name::from_text("zone.example").unwrap();
-        let axfr = crate::dns::build::encode_query(&crate::dns::build::QueryParams {
-            id: 1,
-            name: &name,
-            qtype: crate::dns::types::AXFR,
-            qclass: 1,
-            rd: false,
-            ad: false,
-            cd: false,
-            aa: false,
-            edns: None,
-            ixfr_serial: None,
-            zflag: false,
-        });
+        let axfr = crate::testutil::query_message(1, "zone.example", crate::dns::types::AXFR);
         let mut p = Pairer::default();
         let mut out = Vec::new();
         let mut q = event(9, 1, 1, 1);

@@ -67,3 +67,21 @@ pub fn read_files_plain(
         crate::run::read::read_files(files, 1 << 20, display, false, &mut out, &mut err).unwrap();
     (code, out, err)
 }
+
+/// A plain query message (RD set, no EDNS) for `name` of type `qtype`
+/// (class IN), with message ID `id`.
+pub fn query_message(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    crate::dns::build::encode_query(&crate::dns::build::QueryParams {
+        id,
+        name: &crate::dns::name::Name::from_text(name).unwrap(),
+        qtype,
+        qclass: 1,
+        rd: true,
+        ad: false,
+        cd: false,
+        aa: false,
+        edns: None,
+        ixfr_serial: None,
+        zflag: false,
+    })
+}

@@ -771,26 +771,12 @@ pub fn hash(addr: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::build::encode_query;
     use crate::dns::name::Name;
     use crate::query::stream::StreamConn;
     use tokio::io::{AsyncRead, AsyncWrite};
 
     fn query(id: u16, name: &str) -> Vec<u8> {
-        let name = Name::from_text(name).unwrap();
-        encode_query(&QueryParams {
-            id,
-            name: &name,
-            qtype: 1,
-            qclass: 1,
-            rd: true,
-            ad: false,
-            cd: false,
-            aa: false,
-            edns: None,
-            ixfr_serial: None,
-            zflag: false,
-        })
+        crate::testutil::query_message(id, name, 1)
     }
 
     #[test]

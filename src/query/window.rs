@@ -581,8 +581,6 @@ fn end_skips(f: &mut Flight, server: SocketAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::build::{encode_query, QueryParams};
-    use crate::dns::name::Name;
     use crate::query::spec::TapType;
 
     const SERVER: &str = "127.0.0.1:5353";
@@ -603,19 +601,7 @@ mod tests {
     }
 
     fn query(name: &str) -> Vec<u8> {
-        encode_query(&QueryParams {
-            id: 0,
-            name: &Name::from_text(name).unwrap(),
-            qtype: 1,
-            qclass: 1,
-            rd: true,
-            ad: false,
-            cd: false,
-            aa: false,
-            edns: None,
-            ixfr_serial: None,
-            zflag: false,
-        })
+        crate::testutil::query_message(0, name, 1)
     }
 
     /// `message` answered (QR set), with `flags` added to its third byte.

@@ -1263,24 +1263,9 @@ mod tests {
 
     #[test]
     fn a_spec_used_before_is_the_template_but_for_the_query() {
-        use crate::dns::build::{encode_query, QueryParams};
         use crate::dns::name::Name;
         let name = |n: &str| Name::from_text(n).unwrap();
-        let message = |n: &str, qtype: u16| {
-            encode_query(&QueryParams {
-                id: 1,
-                name: &name(n),
-                qtype,
-                qclass: 1,
-                rd: true,
-                ad: false,
-                cd: false,
-                aa: false,
-                edns: None,
-                ixfr_serial: None,
-                zflag: false,
-            })
-        };
+        let message = |n: &str, qtype: u16| crate::testutil::query_message(1, n, qtype);
         let mut template = QuerySpec {
             name: name("template.example"),
             qtype: 6,

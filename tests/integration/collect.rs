@@ -80,6 +80,22 @@ impl Collector {
         std::fs::read_to_string(&self.out).unwrap_or_default()
     }
 
+    /// Waits for it to end by itself (`--until-closed`): its exit status.
+    fn exit(&mut self, when: &str) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.proc.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "still running {when}: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn stderr(&self) -> String {
         std::fs::read_to_string(&self.err).unwrap_or_default()
     }
@@ -1171,18 +1187,7 @@ fn a_collector_with_until_closed_ends_when_its_senders_have_left() {
     let argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let mut collector = Collector::start(dir.path(), &argv);
     send_stream(&sock, &std::fs::read(&input).unwrap());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = collector.proc.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "still running after its sender left: {}",
-            collector.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = collector.exit("after its sender left");
     assert_eq!(status.code(), Some(0), "{}", collector.stderr());
     assert_eq!(data_frames(&saved), data_frames(&input));
     assert!(!sock.exists(), "the socket file is removed");
@@ -1228,18 +1233,7 @@ fn knotd_mod_dnstap_feeds_a_live_replay() {
     // knotd's sender writes what it has before it closes.
     std::thread::sleep(Duration::from_millis(500));
     knot.stop("TERM");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = replay.proc.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the replay did not end with knotd's connection: {}",
-            replay.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = replay.exit("with knotd's connection");
     let out = replay.stdout();
     assert_eq!(status.code(), Some(0), "{out}\n{}", replay.stderr());
     let summary: serde_json::Value =

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::error::QueryError;
 use super::lookup::now as wall_now;
-use super::udp::Socket;
+use super::udp::{is_icmp, Socket};
 use super::window::{Assign, Book, Done, Settings};
 use crate::sys::{recv_datagrams, send_datagrams, BATCH_MAX};
 
@@ -144,7 +144,14 @@ impl UdpWindow {
                         self.book.opened(serial, local);
                         self.socks.push((serial, sock));
                     }
-                    Err(e) => self.book.cannot_open(&QueryError::from(e)),
+                    Err(e) => {
+                        // A try failed; the next waits a little (a
+                        // lasting error, such as no descriptors left,
+                        // must not be tried again in a loop).
+                        self.book.cannot_open(&QueryError::from(e));
+                        self.send_again = Some(now + SEND_RETRY);
+                        return;
+                    }
                 },
                 Assign::Ready(serial) => {
                     let Some((_, sock)) = self.socks.iter().find(|(s, _)| *s == serial) else {
@@ -175,12 +182,23 @@ impl UdpWindow {
                             self.book.not_sent(&keys, None, now);
                             self.send_again = Some(now + SEND_RETRY);
                         }
+                        // An ICMP error the socket had pending (from an
+                        // earlier datagram): the tries waiting there end,
+                        // as on a receive, nothing more goes out on it,
+                        // and this batch, which did not go, goes again on
+                        // a fresh socket.
+                        Err(e) if is_icmp(&e) => {
+                            self.book.not_sent(&keys, None, now);
+                            self.book.socket_failed(serial, &QueryError::from(e));
+                            self.send_again = Some(now + SEND_RETRY);
+                        }
+                        // Any other error is the first query's own (too
+                        // big, refused by a firewall): its try fails, the
+                        // others go again, and the socket is kept. The
+                        // turn ends: a lasting error fails one try a turn.
                         Err(e) => {
-                            let e = QueryError::from(e);
-                            self.book.not_sent(&keys, Some(&e), now);
-                            // Nothing more goes out on it (a fresh socket
-                            // takes the rest).
-                            self.book.socket_failed(serial, &e);
+                            self.book.not_sent(&keys, Some(&QueryError::from(e)), now);
+                            self.send_again = Some(now + SEND_RETRY);
                         }
                     }
                     self.keys = keys;

@@ -137,13 +137,13 @@ fn same_plain_question(query: &[u8], resp: &[u8]) -> Option<bool> {
             return Some(false);
         }
         pos = end;
-        if len == 0 {
-            break;
-        }
         // Longer than a name may be (RFC 1035 §3.1): the parsed reading
         // refuses it.
         if pos - HEADER_LEN > 255 {
             return None;
+        }
+        if len == 0 {
+            break;
         }
     }
     let (a, b) = (query.get(pos..pos + 4)?, resp.get(pos..pos + 4)?);
@@ -847,6 +847,28 @@ mod tests {
         assert!(check_answer(&q, &pointer).is_err());
         // Cut short: not the same.
         assert!(check_answer(&q, &as_response(q[..20].to_vec())).is_err());
+        // A name of 256 bytes with its root: refused by the parsed reading,
+        // left to it by the in-place one.
+        let mut long = vec![0u8, 7, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for len in [63u8, 63, 63, 62] {
+            long.push(len);
+            long.extend(std::iter::repeat_n(b'a', usize::from(len)));
+        }
+        long.extend_from_slice(&[0, 0, 1, 0, 1]);
+        assert!(crate::dns::wire::first_question(&long).is_none());
+        assert_eq!(same_plain_question(&long, &as_response(long.clone())), None);
+        // 255 bytes: a name, read in place.
+        let mut max = long[..12].to_vec();
+        for len in [63u8, 63, 63, 61] {
+            max.push(len);
+            max.extend(std::iter::repeat_n(b'a', usize::from(len)));
+        }
+        max.extend_from_slice(&[0, 0, 1, 0, 1]);
+        assert!(crate::dns::wire::first_question(&max).is_some());
+        assert_eq!(
+            same_plain_question(&max, &as_response(max.clone())),
+            Some(true)
+        );
         let mut empty_question = as_response(query(100, "www.example"));
         empty_question.truncate(12);
         empty_question[5] = 0;

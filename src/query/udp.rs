@@ -556,7 +556,7 @@ impl UdpMux {
 
 /// Whether `e` is an ICMP error the kernel reported on a connected socket
 /// (the server's port is closed, or the host unreachable).
-fn is_icmp(e: &std::io::Error) -> bool {
+pub(crate) fn is_icmp(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
         std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset

@@ -242,9 +242,13 @@ impl Book {
         });
     }
 
-    /// No socket could be opened: the next query queued fails its try.
+    /// No socket could be opened: the next query queued fails a try (as
+    /// the driver's does when its socket cannot be opened).
     pub fn cannot_open(&mut self, e: &QueryError) {
         if let Some(key) = self.queue.pop_front() {
+            if let Some(f) = self.flights[key].as_mut() {
+                f.tries += 1;
+            }
             self.try_failed(key, e);
         }
     }
@@ -496,6 +500,7 @@ impl Book {
             return;
         };
         end_skips(f, server);
+        f.held_since = None;
         f.diags
             .push(format!(";; communications error to {}: {e}", hash(server)));
         if f.tries < self.settings.tries.max(1) {
@@ -769,6 +774,23 @@ mod tests {
         b.expire(now + Duration::from_secs(2));
         assert!(!b.has_done(), "the first query's deadline is not its");
         assert_eq!(b.next_deadline(), Some(later + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_socket_that_cannot_be_opened_costs_a_try() {
+        let mut b = book(2, false);
+        b.push(0, query("a.example"));
+        let mut keys = Vec::new();
+        let e = QueryError::from(std::io::Error::from_raw_os_error(libc::EMFILE));
+        let mut rounds = 0;
+        while b.assign(64, &mut keys, &mut || 1) == Assign::NeedSocket {
+            b.cannot_open(&e);
+            rounds += 1;
+            assert!(rounds <= 2, "it would be tried for ever");
+        }
+        let done = b.take_done().unwrap();
+        assert_eq!(done.how, How::NoReply);
+        assert_eq!(done.diags.len(), 2, "{:?}", done.diags);
     }
 
     #[test]

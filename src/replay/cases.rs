@@ -51,6 +51,12 @@ pub enum Step {
 /// How many later queries a query's recorded response may come after.
 pub const WINDOW: u64 = 4096;
 
+/// Entries the pairing keeps at most, whatever the trace: the queries
+/// waiting, those given up on (whose late responses are still taken out
+/// of the way for one more [`WINDOW`]) and queries that are not DNS (their
+/// responses too). Past it the oldest go first.
+const WAITING_MAX: usize = 2 * WINDOW as usize + 64;
+
 /// A query waiting for its recorded response.
 #[derive(Debug)]
 struct Waiting {
@@ -120,6 +126,7 @@ impl Cases {
                 gone(&old, out);
             }
             self.compact();
+            self.cap(out);
         }
         let Some(number) = number else {
             out.push(Step::Skipped);
@@ -206,18 +213,46 @@ impl Cases {
         }
     }
 
-    /// Gives up on the queries more than [`WINDOW`] queries old.
+    /// Gives up on the queries more than [`WINDOW`] queries old: their
+    /// cases have no recorded response. Each stays one more [`WINDOW`] as
+    /// answered, so that a response that comes after all is taken out of
+    /// the way (as the pairer's longer memory did), not replayed as a case
+    /// of its own or counted as skipped.
     fn expire(&mut self, out: &mut Vec<Step>) {
-        while let Some((at, seq, key)) = self.order.front() {
+        while let Some((at, _, _)) = self.order.front() {
             if at + WINDOW >= self.next {
                 break;
             }
-            if self.waiting.get(key).is_some_and(|w| w.seq == *seq) {
-                if let Some(w) = self.waiting.remove(key) {
+            let Some((_, seq, key)) = self.order.pop_front() else {
+                break;
+            };
+            let Some(w) = self.waiting.get_mut(&key).filter(|w| w.seq == seq) else {
+                continue;
+            };
+            if w.answered {
+                // Its second window is over (or a transfer's).
+                self.waiting.remove(&key);
+                continue;
+            }
+            gone(w, out);
+            w.answered = true;
+            w.seq = self.seq;
+            self.order.push_back((self.next, self.seq, key));
+            self.seq += 1;
+        }
+    }
+
+    /// Keeps the entries within [`WAITING_MAX`], the oldest going first.
+    fn cap(&mut self, out: &mut Vec<Step>) {
+        while self.waiting.len() > WAITING_MAX {
+            let Some((_, seq, key)) = self.order.pop_front() else {
+                break;
+            };
+            if self.waiting.get(&key).is_some_and(|w| w.seq == seq) {
+                if let Some(w) = self.waiting.remove(&key) {
                     gone(&w, out);
                 }
             }
-            self.order.pop_front();
         }
     }
 
@@ -421,6 +456,47 @@ mod tests {
             .collect();
         assert_eq!(fates, [(1, false), (2, true)]);
         assert!(cases.waiting.is_empty());
+    }
+
+    #[test]
+    fn a_response_that_comes_after_its_query_was_given_up_is_taken_out_of_the_way() {
+        // A frame that carries its query (CLIENT_RESPONSE) more than WINDOW
+        // queries late: its case had no response; it is no case of its own.
+        let mut events = vec![event(MessageType(5), 0, true, false)];
+        for i in 1..=WINDOW as u16 + 1 {
+            events.push(event(MessageType(5), i, true, false));
+            events.push(event(MessageType(6), i, true, true));
+        }
+        events.push(event(MessageType(6), 0, true, true));
+        let steps = run(events);
+        let count = |what: &str| steps.iter().filter(|s| s.starts_with(what)).count();
+        assert_eq!(count("start"), WINDOW as usize + 2);
+        assert_eq!(count("fate 1 "), 1);
+        assert!(steps.contains(&"fate 1 false".to_owned()));
+        assert_eq!(count("skipped"), 0);
+    }
+
+    #[test]
+    fn queries_that_are_not_dns_cannot_pile_up() {
+        let mut cases = Cases::default();
+        let mut steps = Vec::new();
+        for i in 0..3 * WAITING_MAX as u32 {
+            let mut e = event(MessageType(5), i as u16, true, false);
+            e.query_port = Some((i >> 16) as u16 + 1000);
+            e.query_message = Some(Bytes::from(vec![(i >> 8) as u8, i as u8, 0, 0]));
+            cases.push(e, &mut steps);
+        }
+        assert!(
+            cases.waiting.len() <= WAITING_MAX,
+            "{}",
+            cases.waiting.len()
+        );
+        assert!(
+            cases.order.len() <= 2 * WAITING_MAX + 64,
+            "{}",
+            cases.order.len()
+        );
+        assert!(steps.iter().all(|s| matches!(s, Step::Skipped)));
     }
 
     #[test]

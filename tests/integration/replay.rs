@@ -709,3 +709,99 @@ fn an_interrupted_replay_keeps_the_exchanges_that_took_place() {
     );
     assert_eq!(crate::read_trace(&tap).len(), 2, "query and response");
 }
+
+/// A trace of CLIENT_RESPONSE frames, each carrying its query and a
+/// recorded response (the query with QR set), for these queries.
+fn client_responses(path: &Path, queries: &[Vec<u8>]) {
+    use qtap::tap::event::{Event, MessageType, Protocol, Timestamp};
+    let mut w = qtap::tap::writer::TapWriter::new(std::fs::File::create(path).unwrap()).unwrap();
+    for (i, q) in queries.iter().enumerate() {
+        let mut r = q.clone();
+        r[2] |= 0x80;
+        let e = Event {
+            offset: None,
+            identity: None,
+            version: None,
+            mtype: MessageType(6), // CLIENT_RESPONSE
+            family: Some(1),
+            protocol: Some(Protocol::Udp),
+            http_protocol: None,
+            query_addr: Some("192.0.2.1".parse().unwrap()),
+            query_port: Some(1000 + i as u16),
+            response_addr: Some("192.0.2.53".parse().unwrap()),
+            response_port: Some(53),
+            query_zone: None,
+            query_time: Some(Timestamp { sec: 1, nsec: 0 }),
+            response_time: Some(Timestamp { sec: 1, nsec: 1 }),
+            query_message: Some(bytes::Bytes::from(q.clone())),
+            response_message: Some(bytes::Bytes::from(r)),
+            connection: None,
+        };
+        w.write_payload(&prost::Message::encode_to_vec(&e.to_pb()))
+            .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// A query too big for a datagram fails its own try ("Message too long"),
+/// not those of the queries sent beside it on the same socket.
+#[test]
+fn a_query_too_big_for_udp_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("big.fstrm");
+    let query = |name: &str| {
+        let mut q = vec![0u8, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for label in name.split('.') {
+            q.push(label.len() as u8);
+            q.extend_from_slice(label.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        q
+    };
+    let mut big = query("big.qtap.test");
+    big.extend(std::iter::repeat_n(0u8, 70_000));
+    client_responses(&trace, &[query("a.qtap.test"), big, query("c.qtap.test")]);
+    // Slow answers: the first query still waits when the big one fails.
+    let slow = Hostile::udp(|q| {
+        vec![
+            Reply::Sleep(std::time::Duration::from_millis(300)),
+            Reply::Send(crate::answer_a(q)),
+        ]
+    });
+    for how in SENDERS {
+        let port = slow.addr().port();
+        let got = replay(&trace, port, &[&["--format", "jsonl"], how].concat());
+        let got = got.expect_code(12);
+        let cases: Vec<serde_json::Value> = got
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|v: &serde_json::Value| v["type"] == "case")
+            .collect();
+        let class = |n: u64| {
+            cases
+                .iter()
+                .find(|c| c["number"] == n)
+                .map(|c| c["class"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            class(1).as_deref(),
+            Some("differs"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert_eq!(
+            class(2).as_deref(),
+            Some("no_new_response"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert_eq!(
+            class(3).as_deref(),
+            Some("differs"),
+            "{how:?}: {}",
+            got.stdout
+        );
+        assert!(got.stderr.contains("too long"), "{how:?}: {}", got.stderr);
+    }
+}

@@ -27,6 +27,16 @@ fn small_zone(serial: u32, www_ip: &str) -> String {
     )
 }
 
+/// Sends SIGINT to `child` and waits until it has exited.
+fn interrupt(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    wait_until("the exit after SIGINT", || {
+        child.try_wait().unwrap().is_some()
+    });
+}
+
 /// The two ways a replay sends UDP queries: one lookup at a time through
 /// the lookup driver, and several at once through the UDP window.
 const SENDERS: [&[&str]; 2] = [&[], &["+parallel=4"]];
@@ -452,13 +462,7 @@ fn a_live_replay_takes_the_queries_from_a_collector_socket() {
             .args(["www.lab.test", "A", "mail.lab.test", "A"]),
     )
     .expect_code(0);
-    let child = replay.0.as_mut().unwrap();
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    wait_until("the exit after SIGINT", || {
-        child.try_wait().unwrap().is_some()
-    });
+    interrupt(replay.0.as_mut().unwrap());
     let out = replay.0.take().unwrap().wait_with_output().unwrap();
     let status = out.status;
     let (stdout, stderr) = (
@@ -586,15 +590,7 @@ fn a_live_replay_gives_up_on_a_recorded_response_in_time() {
         "{line}"
     );
     assert!(line.contains("www.lab.test."), "{line}");
-    let child = replay.0.as_mut().unwrap();
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    interrupt(replay.0.as_mut().unwrap());
     let rest: Vec<String> = rx.try_iter().collect();
     let summary = rest.last().cloned().unwrap_or_default();
     assert!(summary.contains("\"no_recorded_response\":1"), "{rest:?}");
@@ -686,14 +682,7 @@ fn an_interrupted_replay_keeps_the_exchanges_that_took_place() {
         .unwrap();
     // The first query goes at once; the second would go 2 s later.
     std::thread::sleep(std::time::Duration::from_millis(1000));
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed().as_secs() < 20, "no exit after SIGINT");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    interrupt(&mut child);
     let out = child.wait_with_output().unwrap();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),

@@ -346,19 +346,7 @@ fn truncated_macs_follow_rfc8945_5_2_2_1() {
 fn dig_truncation_form_signs_a_short_mac() {
     let key = Key::from_arg("hmac-sha256-128:k.:AAAA").unwrap();
     assert_eq!(key.mac_len, 16);
-    let mut q = crate::dns::build::encode_query(&crate::dns::build::QueryParams {
-        id: 7,
-        name: &Name::from_text("a.").unwrap(),
-        qtype: 1,
-        qclass: 1,
-        rd: true,
-        ad: false,
-        cd: false,
-        aa: false,
-        edns: None,
-        ixfr_serial: None,
-        zflag: false,
-    });
+    let mut q = crate::testutil::query_message(7, "a.", 1);
     let mac = sign_query(&mut q, &key, 1, 300).unwrap();
     assert_eq!(mac.len(), 16);
     assert_eq!(find_tsig(&q).unwrap().unwrap().mac, mac);

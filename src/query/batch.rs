@@ -8,7 +8,6 @@
 //! driver's task per query cost it half its speed (BENCHMARKS.md).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -67,11 +66,6 @@ impl UdpWindow {
             armed: None,
             send_again: None,
         }
-    }
-
-    /// The server.
-    pub fn server(&self) -> SocketAddr {
-        self.book.server()
     }
 
     /// Queries not done yet.

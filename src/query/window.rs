@@ -444,11 +444,6 @@ impl Book {
         Some(self.socks.remove(i).serial)
     }
 
-    /// The serials of the sockets in use.
-    pub fn sockets(&self) -> impl Iterator<Item = u64> + '_ {
-        self.socks.iter().map(|s| s.serial)
-    }
-
     /// Whether a query is done and not taken yet.
     pub fn has_done(&self) -> bool {
         !self.done.is_empty()
@@ -921,7 +916,7 @@ mod tests {
                 });
             }
             b.sent(&keys, now, wall());
-            let serial = b.sockets().last().unwrap();
+            let serial = b.socks.last().unwrap().serial;
             let q = b.message(keys[0]).to_vec();
             b.datagram(serial, &answer(&q, 0), wall());
             b.take_done().unwrap();
